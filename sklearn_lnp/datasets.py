@@ -1,0 +1,241 @@
+"""Simulated LNP neurons and the lab's real recording.
+
+``make_lnp_neuron`` simulates the textbook neuron of the course;
+``load_recording`` reads a ``.mat`` recording of spike times, frame-flip
+(trigger) times and a stimulus movie; ``recording_design`` turns it into the
+design matrix, counts and exposure that the estimators take.
+"""
+
+from __future__ import annotations
+
+import warnings
+from os import PathLike
+
+import numpy as np
+from sklearn.utils import Bunch, check_random_state
+
+from .spikes import bin_spikes, check_times
+
+
+def gaussian_rf(frame_shape=(15, 15), center=None, sigma=2.0) -> np.ndarray:
+    """A Gaussian receptive field with peak 1.
+
+    Parameters
+    ----------
+    frame_shape : tuple of int (rows, cols)
+    center : tuple of float (row, col), optional
+        Centre in pixels (0-based); the middle of the frame by default.
+    sigma : float
+        Standard deviation in pixels.
+
+    Returns
+    -------
+    ndarray of shape ``frame_shape``
+    """
+    rows, cols = frame_shape
+    if center is None:
+        center = ((rows - 1) / 2.0, (cols - 1) / 2.0)
+    r, c = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
+    return np.exp(-((r - center[0]) ** 2 + (c - center[1]) ** 2) / (2.0 * sigma**2))
+
+
+def make_lnp_neuron(
+    n_frames: int = 1000,
+    *,
+    frame_shape=(15, 15),
+    rf_center=None,
+    rf_sigma: float = 2.0,
+    rf_norm: float = 0.5,
+    contrast: float = 5.0,
+    dt: float = 0.1,
+    R: float = 50.0,
+    random_state=None,
+) -> Bunch:
+    r"""Simulate the textbook LNP neuron.
+
+    Binary checkerboard noise ``s_t`` with pixels ``+-contrast/2`` (5 peak to
+    peak by default), a Gaussian receptive field ``w`` scaled to
+    ``||w|| = rf_norm``, expected counts ``r_t = exp(w . s_t) dt R`` and
+    counts ``y_t ~ Poisson(r_t)``.  Fit it with ``exposure=dt * R`` (and
+    ``fit_intercept=False`` to reproduce the textbook model exactly).
+
+    Parameters
+    ----------
+    n_frames : int, default=1000
+        Number of stimulus frames (= time bins).
+    frame_shape : tuple of int, default=(15, 15)
+    rf_center : tuple of float, optional
+        RF centre (row, col) in pixels; the middle by default.
+    rf_sigma : float, default=2.0
+        RF width in pixels.
+    rf_norm : float, default=0.5
+        Euclidean norm of the RF.
+    contrast : float, default=5.0
+        Peak-to-peak stimulus contrast.
+    dt : float, default=0.1
+        Bin width (s).
+    R : float, default=50.0
+        Rate scale (Hz).
+    random_state : int, RandomState instance or None
+
+    Returns
+    -------
+    Bunch with
+        ``stimulus`` (n_frames, n_pixels), ``counts`` (n_frames,), ``rate``
+        (expected counts per bin, (n_frames,)), ``rf`` (``frame_shape``),
+        ``exposure`` (n_frames,) equal to ``dt * R``, ``frame_shape``, ``dt``, ``R``.
+
+    Examples
+    --------
+    >>> from sklearn_lnp.datasets import make_lnp_neuron
+    >>> neuron = make_lnp_neuron(n_frames=100, random_state=0)
+    >>> neuron.stimulus.shape, neuron.counts.shape, neuron.rf.shape
+    ((100, 225), (100,), (15, 15))
+    """
+    if n_frames < 1:
+        raise ValueError(f"n_frames must be a positive integer; got {n_frames!r}.")
+    if dt <= 0 or R <= 0:
+        raise ValueError(f"dt and R must be positive; got dt={dt!r}, R={R!r}.")
+    rng = check_random_state(random_state)
+    rf = gaussian_rf(frame_shape, rf_center, rf_sigma)
+    rf *= rf_norm / np.linalg.norm(rf)
+    n_pixels = int(np.prod(frame_shape))
+    stimulus = (rng.randint(0, 2, size=(n_frames, n_pixels)) - 0.5) * contrast
+    rate = np.exp(stimulus @ rf.ravel()) * dt * R
+    counts = rng.poisson(rate).astype(np.float64)
+    return Bunch(
+        stimulus=stimulus,
+        counts=counts,
+        rate=rate,
+        rf=rf,
+        exposure=np.full(n_frames, dt * R),
+        frame_shape=tuple(frame_shape),
+        dt=dt,
+        R=R,
+    )
+
+
+def load_recording(
+    path: str | PathLike,
+    *,
+    stimulus_key: str = "DN_stim",
+    spike_key: str = "DN_spiketimes",
+    trigger_key: str = "DN_triggertimes",
+    signed: bool = True,
+) -> Bunch:
+    """Load a recording of spike times, trigger times and a stimulus movie (``.mat``).
+
+    The stimulus is stored as rows x cols x frames (``uint8`` in the lab's
+    file).  It is returned as float64 frames x pixels, pixel ``(i, j)`` in
+    column ``i * n_cols + j`` (NumPy C order, as the course's
+    ``reshape((300, 1500))``).  Casting happens before any arithmetic, so the
+    uint8 overflow of ``2 * s - 1`` cannot occur.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.mat`` file (MATLAB 5 format, as read by ``scipy.io.loadmat``).
+    stimulus_key, spike_key, trigger_key : str
+        Names of the variables in the file.
+    signed : bool, default=True
+        Map a binary {0, 1} stimulus to {-1, +1} (contrast coding with mean
+        about 0).  Other stimuli are returned as stored.
+
+    Returns
+    -------
+    Bunch with
+        ``stimulus`` (n_frames, n_pixels) float64, ``frame_shape`` (rows, cols),
+        ``spike_times`` (n_spikes,) in s, ``trigger_times`` (n_triggers,) in s.
+
+    Raises
+    ------
+    ValueError
+        When a key is missing, the stimulus is not 3-d, or the times are not
+        sorted or too few.
+    """
+    from scipy.io import loadmat
+
+    contents = loadmat(path)
+    for key, what in (
+        (stimulus_key, "stimulus_key"),
+        (spike_key, "spike_key"),
+        (trigger_key, "trigger_key"),
+    ):
+        if key not in contents:
+            found = sorted(k for k in contents if not k.startswith("__"))
+            raise ValueError(f"{what}={key!r} is not a variable of {path}; the file has {found}.")
+    movie = np.asarray(contents[stimulus_key])
+    if movie.ndim != 3:
+        raise ValueError(
+            f"{stimulus_key} must be a 3-d rows x cols x frames movie; got shape {movie.shape}."
+        )
+    movie = movie.astype(np.float64)
+    if not np.all(np.isfinite(movie)):
+        raise ValueError(f"{stimulus_key} holds NaN or infinite values.")
+    rows, cols, n_frames = movie.shape
+    stimulus = movie.reshape(rows * cols, n_frames).T.copy()
+    if signed and np.all(np.isin(stimulus, (0.0, 1.0))):
+        stimulus = 2.0 * stimulus - 1.0
+    spike_times = check_times(contents[spike_key], spike_key)
+    trigger_times = check_times(contents[trigger_key], trigger_key, min_length=2, strictly=True)
+    return Bunch(
+        stimulus=stimulus,
+        frame_shape=(rows, cols),
+        spike_times=spike_times,
+        trigger_times=trigger_times,
+    )
+
+
+def recording_design(recording: Bunch, *, frame_offset: int = 0) -> Bunch:
+    """Pair each inter-trigger interval with its stimulus frame.
+
+    Bin ``k`` is ``[trigger[k], trigger[k + 1])`` and is paired with frame
+    ``k + frame_offset`` (see :mod:`sklearn_lnp.spikes`).  Bins whose frame
+    does not exist are left out, and frames after the last trigger interval
+    (the lab's file has 1500 frames for 1489 triggers) are not used; both are
+    reported in a warning.
+
+    Parameters
+    ----------
+    recording : Bunch
+        As returned by :func:`load_recording`.
+    frame_offset : int, default=0
+
+    Returns
+    -------
+    Bunch with
+        ``X`` (n_bins, n_pixels) frames, ``counts`` (n_bins,), ``exposure``
+        (n_bins,) bin widths in s, ``frame_index`` (n_bins,), ``frame_shape``,
+        ``n_unused_frames`` and the spike numbers outside the triggers.
+    """
+    binned = bin_spikes(recording.spike_times, recording.trigger_times, frame_offset=frame_offset)
+    n_frames = recording.stimulus.shape[0]
+    valid = (binned.frame_index >= 0) & (binned.frame_index < n_frames)
+    if not np.all(valid):
+        warnings.warn(
+            f"recording_design: {int(np.sum(~valid))} bins have no stimulus frame "
+            f"(frame_offset={frame_offset}, {n_frames} frames) and are left out.",
+            UserWarning,
+            stacklevel=2,
+        )
+    frames = binned.frame_index[valid]
+    used = np.zeros(n_frames, dtype=bool)
+    used[frames] = True
+    n_unused = int(n_frames - used.sum())
+    if n_unused:
+        warnings.warn(
+            f"recording_design: {n_unused} of {n_frames} stimulus frames have no trigger "
+            "interval and are not used.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return Bunch(
+        X=recording.stimulus[frames],
+        counts=binned.counts[valid],
+        exposure=binned.exposure[valid],
+        frame_index=frames,
+        frame_shape=recording.frame_shape,
+        n_unused_frames=n_unused,
+        n_spikes_before=binned.n_before,
+        n_spikes_after=binned.n_after,
+    )
