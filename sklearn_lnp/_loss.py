@@ -154,20 +154,29 @@ class PoissonObjective:
         self._cache = (eta, mu, dmu, d2mu)
         return self._cache
 
+    def _penalty(self, coef: np.ndarray) -> float:
+        """``alpha/2 ||w||^2``; exactly 0 when ``alpha == 0``, whatever ``w``.
+
+        Without the guard ``0 * (w @ w)`` is NaN once ``w @ w`` overflows.
+        """
+        if self.alpha == 0.0:
+            return 0.0
+        return 0.5 * self.alpha * float(coef @ coef)
+
     # -- public ------------------------------------------------------------
     def loss(self, params: np.ndarray) -> float:
         """Objective value at ``params``."""
         eta, mu, _, _ = self._evaluate(params)
         coef, _ = self.split(params)
         value = float(self.weights @ mu - self.weighted_y @ eta)
-        return value + 0.5 * self.alpha * float(coef @ coef)
+        return value + self._penalty(coef)
 
     def loss_gradient(self, params: np.ndarray) -> tuple[float, np.ndarray]:
         """Objective value and gradient (length ``n_params``) at ``params``."""
         eta, mu, dmu, _ = self._evaluate(params)
         coef, _ = self.split(params)
         value = float(self.weights @ mu - self.weighted_y @ eta)
-        value += 0.5 * self.alpha * float(coef @ coef)
+        value += self._penalty(coef)
         residual = self.weights * dmu - self.weighted_y
         grad = np.empty(self.n_params)
         grad[: self.n_features] = rmatvec(self.X, residual)
