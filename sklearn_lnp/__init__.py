@@ -5,7 +5,15 @@ The estimators follow scikit-learn's API and drop into ``Pipeline``,
 """
 
 from .linear_model import PoissonLNPRegressor
+from .model_selection import BlockedTimeSeriesSplit
+from .preprocessing import LagTransformer, SlowDriftFeatures
 
 __version__ = "0.1.0"
 
-__all__ = ["PoissonLNPRegressor", "__version__"]
+__all__ = [
+    "BlockedTimeSeriesSplit",
+    "LagTransformer",
+    "PoissonLNPRegressor",
+    "SlowDriftFeatures",
+    "__version__",
+]
