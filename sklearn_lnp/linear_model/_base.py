@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _num_samples,
+    check_is_fitted,
+    validate_data,
+)
 
 from .._loss import safe_exp
 from .._validation import check_counts, check_exposure
@@ -15,6 +20,23 @@ _ACCEPT_SPARSE = ("csr", "csc")
 _DTYPES = (np.float64, np.float32)
 
 
+def _check_same_n_samples(X, y) -> None:
+    """Raise a ValueError naming ``X`` and ``y`` when their lengths differ.
+
+    (scikit-learn's own message, "inconsistent numbers of samples", names
+    neither.)  Inputs without a length are left to ``validate_data``.
+    """
+    try:
+        n_X, n_y = _num_samples(X), _num_samples(y)
+    except TypeError:
+        return
+    if n_X != n_y:
+        raise ValueError(
+            "X and y must have the same number of samples (one row of X per count "
+            f"in y); got X with {n_X} rows and y with {n_y} counts."
+        )
+
+
 class LNPRegressorMixin(RegressorMixin):
     """Prediction and scoring for estimators of ``mu = exposure * exp(X w + b)``.
 
@@ -22,6 +44,7 @@ class LNPRegressorMixin(RegressorMixin):
     """
 
     def _validate_fit_data(self, X, y, sample_weight, exposure):
+        _check_same_n_samples(X, y)
         X, y = validate_data(
             self,
             X,
