@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -176,15 +177,25 @@ def build_parser() -> argparse.ArgumentParser:
             "--out", default=str(DEFAULT_OUT), help=f"output folder ({DEFAULT_OUT})"
         )
         sub_parser.add_argument("-v", "--verbose", action="count", default=0, help="solver log")
+    _document_subcommands(parser, sub)
     return parser
+
+
+def _document_subcommands(parser: argparse.ArgumentParser, sub) -> None:
+    """Append every subcommand's options to the top-level ``--help``."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.description = textwrap.fill(parser.description or "", width=79)
+    parser.epilog = "\n\n".join(
+        sub_parser.format_help().rstrip() for sub_parser in sub.choices.values()
+    )
 
 
 def main(argv=None) -> int:
     """Entry point of the ``sklearn-lnp`` command."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
-    if not argv or argv[0].startswith("--out") or argv[0] in ("-v", "--verbose"):
-        argv = ["demo", *argv]
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["demo", *argv]  # options without a command are the demo's
     args = parser.parse_args(argv)
     if args.command == "fit":
         run_fit(args)
