@@ -57,11 +57,12 @@ from sklearn_lnp import PoissonLNPRegressor
 
 SOLVERS = ["auto", "newton-cholesky", "lbfgs"]
 # Tolerance on max |gradient| each solver reaches without a ConvergenceWarning
-# on these small problems.  L-BFGS is driven by objective values, and an
-# objective of order 1 cannot resolve decreases below ~1e-16: on the problems
-# here plain L-BFGS stops at max |grad| between 1e-9 and 1.3e-7 (measured),
-# while Newton reaches 1e-12.  (solver="auto" hands over to Newton when
-# L-BFGS stops short.)
+# on these small problems.  An L-BFGS whose line search compares objective
+# values cannot resolve decreases below ~1e-16 * |F|: with the first solver
+# (commit 45e1ddb) plain L-BFGS stopped at max |grad| between 1e-9 and 1.3e-7
+# here (measured), while Newton reaches 1e-12.  A line search on the exact
+# restriction of F to the line removes that floor; TOL["lbfgs"] can then be
+# lowered.  (solver="auto" hands over to Newton when L-BFGS stops short.)
 TOL = {"auto": 1e-9, "newton-cholesky": 1e-9, "lbfgs": 3e-7}
 
 
