@@ -45,7 +45,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import sklearn
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import PoissonRegressor
@@ -448,9 +448,12 @@ def test_negative_counts_raise_naming_y(value, row):
     n_weight=st.integers(1, 40),
     which=st.sampled_from(["y", "exposure", "sample_weight"]),
 )
+@example(n_y=30, n_exposure=1, n_weight=1, which="y")  # y one longer than X
+@example(n_y=1, n_exposure=30, n_weight=1, which="exposure")
+@example(n_y=1, n_exposure=1, n_weight=30, which="sample_weight")
 def test_mismatched_lengths_raise_naming_the_argument(n_y, n_exposure, n_weight, which):
     n = 30
-    X, y, exposure = make_data(n=max(n, n_y, n_exposure, n_weight), p=4)
+    X, y, exposure = make_data(n=max(n + 1, n_y, n_exposure, n_weight), p=4)
     lengths = {"y": n, "exposure": n, "sample_weight": n}
     lengths[which] = {"y": n_y, "exposure": n_exposure, "sample_weight": n_weight}[which]
     if lengths[which] == n:
