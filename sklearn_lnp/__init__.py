@@ -7,6 +7,7 @@ The estimators follow scikit-learn's API and drop into ``Pipeline``,
 from .linear_model import PoissonLNPRegressor
 from .model_selection import BlockedTimeSeriesSplit
 from .preprocessing import LagTransformer, SlowDriftFeatures
+from .sta import STAEstimator
 
 __version__ = "0.1.0"
 
@@ -15,5 +16,6 @@ __all__ = [
     "LagTransformer",
     "PoissonLNPRegressor",
     "SlowDriftFeatures",
+    "STAEstimator",
     "__version__",
 ]

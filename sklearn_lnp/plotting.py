@@ -118,6 +118,93 @@ def plot_rf_lags(coef, frame_shape, lags, *, frame_duration=None, axes=None, tit
     return fig, axes, images
 
 
+def plot_sta_over_tau(
+    sta,
+    taus,
+    frame_shape,
+    *,
+    taus_shown=None,
+    n_panels=10,
+    axes=None,
+    title=None,
+    label="STA (stimulus units)",
+):
+    """Draw a spike-triggered average at several delays, in a row, on a shared scale.
+
+    Parameters
+    ----------
+    sta : array-like of shape (n_pixels, n_taus)
+        STA (or its z-score) over delays, as returned by
+        :func:`sklearn_lnp.spikes.spike_triggered_average`.
+    taus : array-like of shape (n_taus,)
+        Delays (s) of the columns of ``sta``.
+    frame_shape : tuple (rows, cols)
+    taus_shown : sequence of float, optional
+        Delays (s) to draw; the nearest column of ``sta`` is shown for each.
+        By default ``n_panels`` delays evenly spaced on the grid, from the
+        first.
+    n_panels : int, default=10
+        Number of panels when ``taus_shown`` is not given.
+    axes : sequence of matplotlib Axes, optional
+        One per panel.
+    title : str, optional
+        Figure title.
+    label : str
+        Colorbar label (units of ``sta``).
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    axes : list of Axes
+    images : list of AxesImage
+        One per panel; each titled with its delay in ms.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.plotting import plot_sta_over_tau
+    >>> sta = np.random.default_rng(0).normal(size=(6, 40))
+    >>> fig, axes, images = plot_sta_over_tau(sta, 0.025 * np.arange(40), (2, 3), n_panels=4)
+    >>> [ax.get_title() for ax in axes]
+    ['τ = 0 ms', 'τ = 250 ms', 'τ = 500 ms', 'τ = 750 ms']
+    """
+    import matplotlib.pyplot as plt
+
+    taus = np.asarray(taus, dtype=float)
+    sta = np.asarray(sta, dtype=float)
+    if sta.ndim != 2 or sta.shape[1] != taus.shape[0]:
+        raise ValueError(
+            f"sta must be pixels x taus with one column per tau ({taus.shape[0]}); "
+            f"got shape {sta.shape}."
+        )
+    if taus_shown is None:
+        step = max(1, int(np.ceil(taus.size / n_panels)))
+        columns = np.arange(0, taus.size, step)
+    else:
+        shown = np.atleast_1d(np.asarray(taus_shown, dtype=float))
+        columns = np.argmin(np.abs(taus[None, :] - shown[:, None]), axis=1)
+    if axes is None:
+        fig, axes = plt.subplots(
+            1, columns.size, figsize=(1.9 * columns.size + 1.2, 3.0), squeeze=False
+        )
+        axes = list(axes[0])
+    else:
+        axes = list(axes)
+        fig = axes[0].figure
+    vmax = _symmetric_limit(sta[:, columns])
+    images = []
+    for ax, column in zip(axes, columns, strict=True):
+        image = plot_rf(sta[:, column], frame_shape, ax=ax, vmax=vmax, colorbar=False)
+        ax.set_title(f"τ = {1000 * taus[column]:.0f} ms")
+        images.append(image)
+    for ax in axes[1:]:
+        ax.set_ylabel("")
+    fig.colorbar(images[0], ax=axes, label=label, shrink=0.8)
+    if title is not None:
+        fig.suptitle(title)
+    return fig, axes, images
+
+
 def plot_counts_over_time(counts, rate=None, *, times=None, ax=None, max_bins=200):
     """Draw observed counts (and the expected counts) over time.
 
