@@ -199,10 +199,66 @@ def plot_sta_over_tau(
         images.append(image)
     for ax in axes[1:]:
         ax.set_ylabel("")
+        ax.tick_params(labelleft=False)
     fig.colorbar(images[0], ax=axes, label=label, shrink=0.8)
     if title is not None:
         fig.suptitle(title)
     return fig, axes, images
+
+
+def plot_sta_kernel(spatial_map, temporal, taus, *, axes=None, title=None):
+    """Draw a separated fine STA: the spatial map and the temporal kernel over tau.
+
+    Parameters
+    ----------
+    spatial_map : array-like of shape (rows, cols)
+        Spatial component (e.g. ``separate_space_time(...).spatial_maps[0]``).
+    temporal : array-like of shape (n_taus,)
+        Temporal kernel (unit-norm SVD component, dimensionless).
+    taus : array-like of shape (n_taus,)
+        Delays (s) of the kernel's entries.
+    axes : pair of matplotlib Axes, optional
+        For the map and the kernel.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    image : AxesImage
+        The spatial map (diverging colormap centred at 0, with a colorbar).
+    line : Line2D
+        The kernel against tau in ms.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.plotting import plot_sta_kernel
+    >>> taus = 0.025 * np.arange(40)
+    >>> fig, image, line = plot_sta_kernel(np.eye(3), np.sin(8 * taus), taus)
+    >>> float(line.get_xdata()[-1])
+    975.0
+    """
+    import matplotlib.pyplot as plt
+
+    taus = np.asarray(taus, dtype=float)
+    temporal = np.asarray(temporal, dtype=float)
+    if temporal.shape != taus.shape:
+        raise ValueError(
+            f"temporal must have one entry per tau ({taus.shape[0]}); got shape {temporal.shape}."
+        )
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(8.0, 3.4), gridspec_kw={"width_ratios": [1, 1.4]})
+    fig = axes[0].figure
+    image = plot_rf(spatial_map, ax=axes[0], title="spatial", label="weight (unit norm)")
+    (line,) = axes[1].plot(1000 * taus, temporal, marker="o", ms=3, color="0.2")
+    axes[1].axhline(0.0, color="0.6", lw=0.8)
+    axes[1].set_xlabel("τ: time before the spike (ms)")
+    axes[1].set_ylabel("temporal kernel (unit norm)")
+    axes[1].set_title("temporal")
+    if title is not None:
+        fig.suptitle(title)
+    return fig, image, line
 
 
 def plot_counts_over_time(counts, rate=None, *, times=None, ax=None, max_bins=200):

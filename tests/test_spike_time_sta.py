@@ -165,7 +165,11 @@ def test_every_spike_and_frame_is_accounted_for():
     with pytest.warns(UserWarning) as record:
         result = spike_triggered_average(spikes, frame_times, stimulus, window=0.2)
     messages = " ".join(str(w.message) for w in record)
-    assert "2 spikes before" in messages and "1 at or after" in messages and "11 of 61 stimulus frames come after" in messages
+    assert (
+        "2 spikes before" in messages
+        and "1 at or after" in messages
+        and "11 of 61 stimulus frames come after" in messages
+    )
     assert (result.n_spikes_before, result.n_spikes_after, result.n_unused_frames) == (2, 1, 12)
     assert result.n_spikes[0] == 90  # tau = 0: every spike inside has its frame
     with warnings.catch_warnings():
@@ -271,4 +275,24 @@ def test_plot_sta_over_tau_draws_shared_centred_maps():
     assert len(axes) == 8 and axes[1].get_title() == "τ = 125 ms"
     with pytest.raises(ValueError, match="one column per tau"):
         plot_sta_over_tau(sta[:, :10], taus, (3, 4))
+    plt.close("all")
+
+
+def test_plot_sta_kernel_draws_the_map_and_the_kernel_in_ms():
+    from sklearn_lnp.plotting import plot_sta_kernel
+
+    taus = 0.025 * np.arange(40)
+    spatial = np.zeros((4, 5))
+    spatial[2, 1] = 1.0
+    temporal = np.sin(2 * np.pi * taus)
+    fig, image, line = plot_sta_kernel(spatial, temporal, taus, title="svd")
+    np.testing.assert_allclose(line.get_xdata(), 1000 * taus)
+    np.testing.assert_allclose(line.get_ydata(), temporal)
+    assert image.get_cmap().name == RF_CMAP and image.get_clim() == (-1.0, 1.0)
+    kernel_axes = line.axes
+    assert kernel_axes.get_xlabel() == "τ: time before the spike (ms)"
+    assert "unit norm" in kernel_axes.get_ylabel()
+    assert any(ax.get_ylabel() == "weight (unit norm)" for ax in fig.axes)  # colorbar
+    with pytest.raises(ValueError, match="one entry per tau"):
+        plot_sta_kernel(spatial, temporal[:5], taus)
     plt.close("all")
