@@ -10,6 +10,11 @@ its *exposure*.  The stimulus frame paired with bin ``k`` is frame
 is what the lab's real recording shows: the spike-triggered average then
 peaks at lag 0.  ``frame_offset=1`` reproduces the course template
 ``s[:, 1:len(trigger)]``, which shifts the same receptive field to "lag 1".
+
+:func:`spike_triggered_average` skips the binning: it pairs each spike
+with the frame on screen ``tau`` seconds earlier, on a grid of delays finer
+than a frame, with the same convention (frame ``k`` on screen during
+interval ``k``).
 """
 
 from __future__ import annotations
