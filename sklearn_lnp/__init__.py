@@ -4,6 +4,7 @@ The estimators follow scikit-learn's API and drop into ``Pipeline``,
 ``GridSearchCV`` and ``cross_val_score``.
 """
 
+from .decomposition import SVDSeparator
 from .linear_model import PoissonLNPRegressor
 from .model_selection import BlockedTimeSeriesSplit
 from .preprocessing import LagTransformer, SlowDriftFeatures
@@ -16,6 +17,7 @@ __all__ = [
     "LagTransformer",
     "PoissonLNPRegressor",
     "SlowDriftFeatures",
+    "SVDSeparator",
     "STAEstimator",
     "__version__",
 ]

@@ -239,3 +239,191 @@ def recording_design(recording: Bunch, *, frame_offset: int = 0) -> Bunch:
         n_spikes_before=binned.n_before,
         n_spikes_after=binned.n_after,
     )
+
+
+def dog_rf(
+    frame_shape=(15, 15),
+    center=None,
+    sigma: float = 1.5,
+    surround_sigma: float = 3.0,
+    surround_weight: float = 0.5,
+) -> np.ndarray:
+    """A difference-of-Gaussians (centre-surround) receptive field with peak 1.
+
+    ``g(sigma) - surround_weight * g(surround_sigma)``, scaled so the
+    centre pixel is 1; ``g`` as in :func:`gaussian_rf`.
+
+    Parameters
+    ----------
+    frame_shape : tuple of int (rows, cols)
+    center : tuple of float (row, col), optional
+    sigma, surround_sigma : float
+        Widths (pixels) of the centre and the surround.
+    surround_weight : float
+        Peak of the surround relative to the centre's (``< 1`` keeps the
+        centre's sign at the peak).
+
+    Returns
+    -------
+    ndarray of shape ``frame_shape``
+    """
+    if not 0 <= surround_weight < 1 or surround_sigma <= sigma:
+        raise ValueError(
+            "dog_rf needs 0 <= surround_weight < 1 and surround_sigma > sigma; got "
+            f"surround_weight={surround_weight!r}, sigma={sigma!r}, "
+            f"surround_sigma={surround_sigma!r}."
+        )
+    return (
+        gaussian_rf(frame_shape, center, sigma)
+        - surround_weight * gaussian_rf(frame_shape, center, surround_sigma)
+    ) / (1.0 - surround_weight)
+
+
+def biphasic_kernel(n_lags: int = 5, *, zero_crossing: float = 1.5, decay: float = 2.0):
+    """A biphasic temporal kernel over lags ``0 .. n_lags - 1`` (frames), unit norm.
+
+    ``k(L) = exp(-t / decay) cos(pi t / (2 zero_crossing))`` at the frame
+    centres ``t = L + 0.5``: positive at lag 0, a sign change at
+    ``zero_crossing`` frames, and a weaker opposite-sign lobe after it (the
+    shape of the lab's neuron: ON at lag 0, OFF at lag 2).
+
+    Parameters
+    ----------
+    n_lags : int, default=5
+    zero_crossing : float, default=1.5
+        Time (frames) of the first sign change.
+    decay : float, default=2.0
+        Exponential decay time (frames).
+
+    Returns
+    -------
+    ndarray of shape (n_lags,)
+
+    Examples
+    --------
+    >>> from sklearn_lnp.datasets import biphasic_kernel
+    >>> biphasic_kernel(5).round(2)
+    array([ 0.92,  0.  , -0.34, -0.2 , -0.  ])
+    """
+    if n_lags < 1 or zero_crossing <= 0 or decay <= 0:
+        raise ValueError(
+            "biphasic_kernel needs n_lags >= 1, zero_crossing > 0 and decay > 0; got "
+            f"n_lags={n_lags!r}, zero_crossing={zero_crossing!r}, decay={decay!r}."
+        )
+    t = np.arange(n_lags) + 0.5
+    kernel = np.exp(-t / decay) * np.cos(np.pi * t / (2.0 * zero_crossing))
+    return kernel / np.linalg.norm(kernel)
+
+
+def make_separable_neuron(
+    n_frames: int = 2000,
+    *,
+    frame_shape=(10, 10),
+    n_lags: int = 5,
+    spatial: str = "gaussian",
+    rf_center=None,
+    rf_sigma: float = 1.5,
+    surround_sigma: float = 3.0,
+    surround_weight: float = 0.5,
+    temporal=None,
+    rf_norm: float = 1.0,
+    mean_count: float = 2.0,
+    dt: float = 0.2,
+    random_state=None,
+) -> Bunch:
+    r"""Simulate an LNP neuron with a separable space-time receptive field.
+
+    The RF is ``W = rf_norm * u v^T`` (pixels x lags) with a unit-norm spatial
+    map ``u`` (Gaussian or difference of Gaussians) and a unit-norm temporal
+    kernel ``v`` (:func:`biphasic_kernel` by default).  The stimulus is
+    binary +-1 checkerboard noise; bin ``t`` sees frames ``t - L`` for
+    ``L = 0 .. n_lags - 1`` (0 before the first frame, as
+    :class:`~sklearn_lnp.LagTransformer` fills them), and its count is
+    Poisson with mean ``dt * exp(b + sum_L x_{t-L} . W[:, L])``, ``b`` chosen
+    so that a blank stimulus gives ``mean_count`` spikes per bin.
+
+    Parameters
+    ----------
+    n_frames : int, default=2000
+        Frames = time bins.
+    frame_shape : tuple of int, default=(10, 10)
+    n_lags : int, default=5
+    spatial : {"gaussian", "dog"}, default="gaussian"
+    rf_center : tuple of float, optional
+        Centre (row, col); the middle of the frame by default.
+    rf_sigma, surround_sigma, surround_weight : float
+        Spatial widths (pixels) and surround weight (``"dog"``).
+    temporal : array-like of shape (n_lags,), optional
+        Temporal kernel (normalised to unit norm); biphasic by default.
+    rf_norm : float, default=1.0
+        Frobenius norm of ``W`` (log-rate units per unit contrast).
+    mean_count : float, default=2.0
+        Expected count per bin for a blank (all-zero) stimulus.
+    dt : float, default=0.2
+        Bin width in s (the exposure).
+    random_state : int, RandomState instance or None
+
+    Returns
+    -------
+    Bunch with
+        ``stimulus`` (n_frames, n_pixels) of +-1, ``counts`` (n_frames,),
+        ``rate`` (expected counts, (n_frames,)), ``exposure`` (n_frames,) equal
+        to ``dt``, ``spatial`` (n_pixels,) and ``temporal`` (n_lags,) unit-norm
+        truth, ``rf`` (n_pixels, n_lags) = ``W``, ``coef`` the lag-major
+        truth (n_lags * n_pixels,), ``intercept`` ``b``, ``lags``,
+        ``frame_shape``.
+
+    Examples
+    --------
+    >>> from sklearn_lnp.datasets import make_separable_neuron
+    >>> neuron = make_separable_neuron(500, frame_shape=(6, 5), random_state=0)
+    >>> neuron.stimulus.shape, neuron.rf.shape, neuron.coef.shape
+    ((500, 30), (30, 5), (150,))
+    """
+    from .preprocessing import LagTransformer
+
+    if n_frames < 1 or n_lags < 1:
+        raise ValueError(f"n_frames and n_lags must be >= 1; got {n_frames!r}, {n_lags!r}.")
+    if mean_count <= 0 or dt <= 0 or rf_norm < 0:
+        raise ValueError(
+            "mean_count and dt must be positive and rf_norm non-negative; got "
+            f"mean_count={mean_count!r}, dt={dt!r}, rf_norm={rf_norm!r}."
+        )
+    rng = check_random_state(random_state)
+    if spatial == "gaussian":
+        u = gaussian_rf(frame_shape, rf_center, rf_sigma)
+    elif spatial == "dog":
+        u = dog_rf(frame_shape, rf_center, rf_sigma, surround_sigma, surround_weight)
+    else:
+        raise ValueError(f"spatial must be 'gaussian' or 'dog'; got {spatial!r}.")
+    u = u.ravel() / np.linalg.norm(u)
+    if temporal is None:
+        v = biphasic_kernel(n_lags)
+    else:
+        v = np.asarray(temporal, dtype=np.float64).ravel()
+        if v.shape != (n_lags,) or not np.all(np.isfinite(v)) or not np.any(v):
+            raise ValueError(
+                f"temporal must be a finite, non-zero kernel of length n_lags={n_lags}; "
+                f"got shape {v.shape}."
+            )
+        v = v / np.linalg.norm(v)
+    W = rf_norm * np.outer(u, v)
+    coef = W.T.ravel()
+    stimulus = rng.choice([-1.0, 1.0], size=(n_frames, u.size))
+    design = LagTransformer(lags=range(n_lags)).fit_transform(stimulus)
+    intercept = float(np.log(mean_count / dt))
+    rate = dt * np.exp(intercept + design @ coef)
+    counts = rng.poisson(rate).astype(np.float64)
+    return Bunch(
+        stimulus=stimulus,
+        counts=counts,
+        rate=rate,
+        exposure=np.full(n_frames, dt),
+        spatial=u,
+        temporal=v,
+        rf=W,
+        coef=coef,
+        intercept=intercept,
+        lags=np.arange(n_lags),
+        frame_shape=tuple(frame_shape),
+    )

@@ -59,9 +59,24 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.utils import Bunch
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import Bunch, get_tags
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _routing_enabled,
+    process_routing,
+)
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-__all__ = ["CENTERINGS", "separate_space_time", "space_time_matrix"]
+from ._bilinear import fit_low_rank
+from ._loss import safe_exp
+from ._validation import check_counts, check_exposure
+from .metrics import d2_poisson_score
+
+__all__ = ["CENTERINGS", "SVDSeparator", "separate_space_time", "space_time_matrix"]
 
 CENTERINGS = ("none", "over_pixels", "over_lags", "both")
 # A centred RF smaller than this fraction of the RF is rounding residue: "all zero".
@@ -198,8 +213,8 @@ def separate_space_time(W, *, center="over_lags", rank=1, frame_shape=None) -> B
     Warns
     -----
     UserWarning
-        When the centred matrix is all zero (or below 1e-12 of ``W`` in
-        Frobenius norm, i.e. rounding residue): its SVD is undefined, and the
+        When the centred matrix is all zero (or its entries below 1e-12 of
+        the largest entry of ``W``, i.e. rounding residue): its SVD is undefined, and the
         components and ratios are returned as zeros (not NaN).
 
     Examples
@@ -234,8 +249,7 @@ def separate_space_time(W, *, center="over_lags", rank=1, frame_shape=None) -> B
         )
     shape = _check_frame_shape(frame_shape, n_pixels)
     centered = _center(W, center)
-    scale = np.linalg.norm(W)
-    if not np.linalg.norm(centered) > _ZERO_RTOL * scale:
+    if not np.abs(centered).max() > _ZERO_RTOL * np.abs(W).max():
         warnings.warn(
             f"separate_space_time: the space-time RF is all zero after centring "
             f"(center={center!r}); its SVD is undefined. Spatial and temporal components, "
@@ -265,3 +279,365 @@ def separate_space_time(W, *, center="over_lags", rank=1, frame_shape=None) -> B
         low_rank=low_rank,
         offset=W - centered,
     )
+
+
+class SVDSeparator(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
+    """Separable (rank-``k``) space-time LNP model: a spatial map times a temporal kernel.
+
+    ``X`` is a lag-major design (:class:`~sklearn_lnp.LagTransformer`),
+    optionally followed by ``n_covariates`` extra columns (e.g.
+    :class:`~sklearn_lnp.SlowDriftFeatures`) whose coefficients stay free.
+
+    ``fit_method="svd"`` (the lab's recipe, done exactly): fit ``estimator``
+    (unconstrained, all lags at once), reshape its ``coef_`` into the pixels
+    x lags matrix ``W``, centre it (``center``, see the module docstring) and
+    keep the rank-``rank`` part of its SVD.  The model then predicts with that
+    low-rank RF, the estimator's covariate coefficients and an intercept
+    refitted to it in closed form (``b = log(sum s y / sum s e exp(X w))``,
+    the exact Poisson optimum of ``b`` for fixed ``w``); what the centring
+    removed is not part of the prediction.
+
+    ``fit_method="bilinear"``: fit the rank-``rank`` model
+    ``mu = exposure * exp(sum_L v_L (X_L u) + b)`` itself, by alternating
+    exact Poisson fits of the spatial and temporal parts with the same
+    objective and ``alpha`` as ``estimator`` (see :mod:`sklearn_lnp._bilinear`),
+    started from the SVD of the spike-triggered average.  It needs far fewer
+    bins than the unconstrained fit: ``n_pixels + n_lags`` parameters per
+    component instead of ``n_pixels * n_lags``.  ``center`` is not used
+    (the fitted RF is exactly of rank ``rank``).
+
+    Parameters
+    ----------
+    estimator : regressor with ``coef_``, default=None
+        A Poisson regressor with log link (``PoissonLNPRegressor()`` when
+        None).  ``"svd"`` fits it; ``"bilinear"`` reads its ``alpha``,
+        ``fit_intercept``, ``solver``, ``tol`` and ``max_iter`` for the
+        sub-problems.
+    n_lags : int, default=5
+        Number of lags of the design.
+    frame_shape : tuple (rows, cols), optional
+        Frame shape; ``spatial_`` is returned as an image when given.
+    center : {"over_lags", "over_pixels", "both", "none"}, default="over_lags"
+        Centring before the SVD (``"svd"`` only); ``"over_pixels"`` is the
+        lab's ``W - W.mean(axis=0)``.
+    rank : int, default=1
+        Number of spatial x temporal components.
+    fit_method : {"svd", "bilinear"}, default="svd"
+    n_covariates : int, default=0
+        Trailing columns of ``X`` that are not part of the RF.
+    tol : float, default=1e-7
+        ``"bilinear"``: stop when the largest gradient entry of the objective
+        is at most ``tol``.
+    max_iter : int, default=200
+        ``"bilinear"``: maximum alternations.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The fitted inner estimator (``"svd"`` only).
+    spatial_ : ndarray of shape (n_pixels,) or frame_shape
+        Leading unit-norm spatial component, oriented by the sign rule (its
+        largest-magnitude entry positive).
+    temporal_ : ndarray of shape (n_lags,)
+        Leading unit-norm temporal kernel (positive at the peak lag for an ON cell).
+    spatial_components_ : ndarray of shape (rank, n_pixels)
+    temporal_components_ : ndarray of shape (rank, n_lags)
+    singular_values_ : ndarray of shape (min(n_pixels, n_lags),)
+        Singular values of the centred (``"svd"``) or fitted (``"bilinear"``) RF.
+    explained_variance_ratio_ : ndarray of shape (min(n_pixels, n_lags),)
+        Fraction of the squared Frobenius norm in each component.
+    rf_ : ndarray of shape (n_pixels, n_lags)
+        The rank-``rank`` RF used for prediction.
+    coef_ : ndarray of shape (n_features_in_,)
+        Lag-major ``rf_`` followed by the covariate coefficients.
+    intercept_ : float
+    n_iter_ : int
+        Alternations (``"bilinear"``) or the inner estimator's ``n_iter_``.
+    optimality_ : float
+        ``"bilinear"``: largest gradient entry of the objective at the solution.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> from sklearn_lnp import LagTransformer, SVDSeparator
+    >>> from sklearn_lnp.datasets import make_separable_neuron
+    >>> neuron = make_separable_neuron(n_frames=3000, frame_shape=(8, 8), random_state=0)
+    >>> X = LagTransformer(lags=range(5)).fit_transform(neuron.stimulus)
+    >>> model = SVDSeparator(n_lags=5, frame_shape=(8, 8), fit_method="bilinear")
+    >>> model = model.fit(X, neuron.counts, exposure=neuron.exposure)
+    >>> import numpy as np
+    >>> bool(np.corrcoef(model.temporal_, neuron.temporal)[0, 1] > 0.95)
+    True
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit"]), None],
+        "n_lags": [Interval(numbers.Integral, 1, None, closed="left")],
+        "frame_shape": [None, tuple, list],
+        "center": [StrOptions(set(CENTERINGS))],
+        "rank": [Interval(numbers.Integral, 1, None, closed="left")],
+        "fit_method": [StrOptions({"svd", "bilinear"})],
+        "n_covariates": [Interval(numbers.Integral, 0, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0.0, None, closed="neither")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        n_lags=5,
+        frame_shape=None,
+        center="over_lags",
+        rank=1,
+        fit_method="svd",
+        n_covariates=0,
+        tol=1e-7,
+        max_iter=200,
+    ):
+        self.estimator = estimator
+        self.n_lags = n_lags
+        self.frame_shape = frame_shape
+        self.center = center
+        self.rank = rank
+        self.fit_method = fit_method
+        self.n_covariates = n_covariates
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def _get_estimator(self):
+        if self.estimator is None:
+            from .linear_model import PoissonLNPRegressor
+
+            return PoissonLNPRegressor()
+        return self.estimator
+
+    def _layout(self, n_features: int) -> int:
+        """Number of pixels; raises when ``n_features`` does not fit the layout."""
+        n_rf = n_features - self.n_covariates
+        if n_rf < self.n_lags or n_rf % self.n_lags:
+            raise ValueError(
+                f"X has {n_features} features: with n_covariates={self.n_covariates} that "
+                f"leaves {n_rf} RF columns, which is not n_lags={self.n_lags} times a number "
+                "of pixels."
+            )
+        n_pixels = n_rf // self.n_lags
+        _check_frame_shape(self.frame_shape, n_pixels)
+        if self.rank > min(n_pixels, self.n_lags):
+            raise ValueError(
+                f"rank={self.rank} exceeds min(n_pixels, n_lags) = {min(n_pixels, self.n_lags)}."
+            )
+        return n_pixels
+
+    def fit(self, X, y, **fit_params):
+        """Fit the separable model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_lags * n_pixels + n_covariates)
+            Lag-major design, then covariates.
+        y : array-like of shape (n_samples,)
+            Spike counts.
+        **fit_params : dict
+            ``sample_weight`` and ``exposure`` (bin widths).  Without metadata
+            routing they are passed to the inner estimator (and used by the
+            bilinear fit).  With routing enabled, they reach the inner
+            estimator as it requests them, e.g.
+            ``SVDSeparator(PoissonLNPRegressor().set_fit_request(exposure=True))``,
+            and the bilinear fit uses what the inner estimator receives.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        if _routing_enabled():
+            routed = process_routing(self, "fit", **fit_params)
+            inner_params = dict(routed.estimator.fit)
+        else:
+            inner_params = dict(fit_params)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=("csr", "csc"),
+            dtype=(np.float64, np.float32),
+            y_numeric=True,
+            reset=True,
+        )
+        y = check_counts(y, "y")
+        n_pixels = self._layout(X.shape[1])
+        shape = _check_frame_shape(self.frame_shape, n_pixels)
+        n_rf = n_pixels * self.n_lags
+        if self.fit_method == "svd":
+            self._fit_svd(X, y, inner_params, n_pixels)
+        else:
+            self._fit_bilinear(X, y, inner_params, n_pixels)
+        if self.fit_method == "svd":
+            svd = self._svd
+            del self._svd
+        else:
+            svd = separate_space_time(self.rf_, center="none", rank=self.rank)
+        self.spatial_components_ = svd.spatial
+        self.temporal_components_ = svd.temporal
+        self.singular_values_ = svd.singular_values
+        self.explained_variance_ratio_ = svd.explained_variance_ratio
+        self.spatial_ = svd.spatial[0] if shape is None else svd.spatial[0].reshape(shape)
+        self.temporal_ = svd.temporal[0]
+        self.coef_ = np.concatenate([self.rf_.T.ravel(), self._covariate_coef])
+        del self._covariate_coef
+        if self.fit_method == "svd":
+            self.intercept_ = self._refit_intercept(X, y, inner_params, n_rf)
+        return self
+
+    def _fit_svd(self, X, y, inner_params, n_pixels):
+        estimator = clone(self._get_estimator())
+        estimator.fit(X, y, **inner_params)
+        coef = getattr(estimator, "coef_", None)
+        if coef is None:
+            raise ValueError(
+                f"The inner estimator {type(estimator).__name__} has no coef_ after fit; "
+                "SVDSeparator needs a linear (log-link Poisson) regressor."
+            )
+        coef = np.asarray(coef, dtype=np.float64).ravel()
+        if coef.size != X.shape[1]:
+            raise ValueError(
+                f"The inner estimator's coef_ has {coef.size} entries; expected n_lags * "
+                f"n_pixels + n_covariates = {self.n_lags} * {n_pixels} + {self.n_covariates}."
+            )
+        n_rf = n_pixels * self.n_lags
+        self._svd = separate_space_time(
+            space_time_matrix(coef[:n_rf], self.n_lags), center=self.center, rank=self.rank
+        )
+        self.rf_ = self._svd.low_rank
+        self._covariate_coef = coef[n_rf:]
+        self.estimator_ = estimator
+        self.n_iter_ = getattr(estimator, "n_iter_", None)
+
+    def _fit_bilinear(self, X, y, inner_params, n_pixels):
+        unknown = set(inner_params) - {"sample_weight", "exposure"}
+        if unknown:
+            raise ValueError(
+                f"fit_method='bilinear' accepts only sample_weight and exposure as fit "
+                f"parameters; got {sorted(unknown)}."
+            )
+        exposure = check_exposure(inner_params.get("exposure"), X.shape[0])
+        sample_weight = inner_params.get("sample_weight")
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+        weights = np.ones_like(y) if sample_weight is None else sample_weight
+        if np.sum(weights * y) <= 0:
+            raise ValueError(
+                "y (spike counts) has no spikes where sample_weight > 0: the maximum-"
+                "likelihood rate is 0 and its log (the intercept) is -inf."
+            )
+        settings = self._get_estimator().get_params()
+        fit = fit_low_rank(
+            X,
+            y,
+            n_lags=self.n_lags,
+            n_pixels=n_pixels,
+            n_covariates=self.n_covariates,
+            rank=self.rank,
+            exposure=exposure,
+            sample_weight=sample_weight,
+            alpha=float(settings.get("alpha", 0.0)),
+            fit_intercept=bool(settings.get("fit_intercept", True)),
+            solver=settings.get("solver", "auto"),
+            inner_tol=float(settings.get("tol", 1e-8)),
+            inner_max_iter=int(settings.get("max_iter", 1000)),
+            tol=self.tol,
+            max_iter=self.max_iter,
+        )
+        if not fit.converged:
+            warnings.warn(
+                f"SVDSeparator(fit_method='bilinear') stopped after {fit.n_iter} alternations "
+                f"(max_iter={self.max_iter}) at optimality {fit.optimality:.3g} > "
+                f"tol={self.tol:.3g}, objective {fit.objective:.12g}. Increase max_iter or "
+                "loosen tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        self.rf_ = fit.W
+        self._covariate_coef = fit.covariate_coef
+        self.intercept_ = fit.intercept
+        self.n_iter_ = fit.n_iter
+        self.optimality_ = fit.optimality
+        self.objective_ = fit.objective
+
+    def _refit_intercept(self, X, y, inner_params, n_rf):
+        fit_intercept = getattr(self.estimator_, "fit_intercept", True)
+        if not fit_intercept:
+            return 0.0
+        eta = np.asarray(X @ self.coef_, dtype=np.float64).ravel()
+        exposure = check_exposure(inner_params.get("exposure"), X.shape[0])
+        sample_weight = inner_params.get("sample_weight")
+        weights = np.ones_like(y) if sample_weight is None else np.asarray(sample_weight, float)
+        expected = safe_exp(eta - eta.max())[0]
+        if exposure is not None:
+            expected = expected * exposure
+        return float(np.log(np.sum(weights * y) / np.sum(weights * expected)) - eta.max())
+
+    def predict(self, X, exposure=None):
+        """Expected counts ``exposure * exp(X @ coef_ + intercept_)`` of the rank-k model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features_in_)
+        exposure : array-like of shape (n_samples,) or float, optional
+            Bin widths; 1 when omitted.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32), reset=False
+        )
+        eta = np.asarray(X @ self.coef_, dtype=np.float64).ravel() + self.intercept_
+        exposure = check_exposure(exposure, X.shape[0])
+        rate = safe_exp(eta)[0]
+        return rate if exposure is None else exposure * rate
+
+    def score(self, X, y, sample_weight=None, exposure=None):
+        """D^2 (fraction of Poisson deviance explained) of the rank-k model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features_in_)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+        exposure : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        float
+        """
+        y_pred = self.predict(X, exposure=exposure)
+        return d2_poisson_score(y, y_pred, exposure=exposure, sample_weight=sample_weight)
+
+    def get_metadata_routing(self):
+        """Routing: ``fit`` metadata go to the inner estimator as it requests them.
+
+        Returns
+        -------
+        MetadataRouter
+        """
+        return (
+            MetadataRouter(owner=self.__class__.__name__)
+            .add_self_request(self)
+            .add(
+                estimator=self._get_estimator(),
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self._get_estimator())
+        tags.input_tags.sparse = inner.input_tags.sparse
+        tags.target_tags.positive_only = True
+        return tags

@@ -9,8 +9,12 @@ model (rate ``sum(y) / sum(exposure)``) of :func:`d2_poisson_score` and
 
 from __future__ import annotations
 
+import inspect
+import warnings
+
 import numpy as np
 from scipy.special import gammaln, xlogy
+from sklearn.utils.metadata_routing import UNCHANGED, MetadataRequest
 
 from ._validation import check_counts, check_exposure
 
@@ -125,3 +129,191 @@ def bits_per_spike(y_true, y_pred, *, exposure=None, sample_weight=None) -> floa
     gain = poisson_log_likelihood(y_true, y_pred, sample_weight=sample_weight)
     gain -= poisson_log_likelihood(y_true, null, sample_weight=sample_weight)
     return gain / (n_spikes * np.log(2.0))
+
+
+# -- scorers -------------------------------------------------------------------
+#
+# scikit-learn's ``make_scorer`` calls ``estimator.predict(X)`` without any
+# metadata, i.e. without ``exposure``: for an LNP model that is the rate per
+# unit of exposure (e.g. spikes/s), not the expected count per bin that these
+# metrics take, so ``make_scorer(bits_per_spike)`` scores the wrong numbers
+# whenever bins are not of unit width.  ``LNPScorer`` multiplies the
+# prediction by the ``exposure`` it receives through metadata routing.
+
+
+class LNPScorer:
+    """A scorer for LNP models that accepts ``exposure`` through metadata routing.
+
+    ``scorer(estimator, X, y, sample_weight=None, exposure=None)`` returns
+    ``sign * score_func(y, exposure * estimator.predict(X), ...)``; the
+    prediction of every model of this package is proportional to the
+    exposure, so this is the expected count per bin.  ``exposure`` is also
+    passed to ``score_func`` when it takes it (the constant-rate null model
+    of :func:`bits_per_spike` and :func:`d2_poisson_score`).
+
+    With ``sklearn.config_context(enable_metadata_routing=True)``,
+    ``GridSearchCV`` and ``cross_validate`` route ``exposure`` (requested by
+    default) and ``sample_weight`` (after ``set_score_request(sample_weight=True)``)
+    to the scorer, split by fold.  Without routing, scikit-learn passes no
+    metadata to scorers: the scorer then gets ``exposure=None`` and, if the
+    model was fitted with bin widths, compares rates with counts; it warns
+    when the mean prediction and mean count differ by more than 3x.
+
+    Parameters
+    ----------
+    score_func : callable
+        ``score_func(y_true, y_pred, *, sample_weight=None[, exposure=None])``
+        with ``y_pred`` the expected counts.
+    sign : {1, -1}, default=1
+        -1 for losses, so that greater is better.
+    name : str, optional
+        Name shown by ``repr``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp import PoissonLNPRegressor
+    >>> from sklearn_lnp.datasets import make_lnp_neuron
+    >>> from sklearn_lnp.metrics import bits_per_spike, get_scorer
+    >>> neuron = make_lnp_neuron(n_frames=1000, random_state=0)
+    >>> e = np.random.default_rng(0).uniform(2, 8, size=1000)
+    >>> model = PoissonLNPRegressor().fit(neuron.stimulus, neuron.counts, exposure=e)
+    >>> scorer = get_scorer("bits_per_spike")
+    >>> direct = bits_per_spike(neuron.counts, model.predict(neuron.stimulus, exposure=e),
+    ...                         exposure=e)
+    >>> bool(np.isclose(scorer(model, neuron.stimulus, neuron.counts, exposure=e), direct))
+    True
+    """
+
+    def __init__(self, score_func, *, sign=1, name=None):
+        if sign not in (1, -1):
+            raise ValueError(f"sign must be 1 or -1; got {sign!r}.")
+        self.score_func = score_func
+        self.sign = sign
+        self.name = name or getattr(score_func, "__name__", "score")
+        self._requests = {"exposure": True, "sample_weight": None}
+
+    def __repr__(self) -> str:
+        return f"LNPScorer({self.name}, sign={self.sign})"
+
+    def __call__(self, estimator, X, y_true, sample_weight=None, exposure=None) -> float:
+        y_pred = np.asarray(estimator.predict(X), dtype=np.float64).ravel()
+        exposure = check_exposure(exposure, y_pred.shape[0])
+        if exposure is not None:
+            y_pred = y_pred * exposure
+        else:
+            mean_count = float(np.mean(y_true))
+            mean_pred = float(np.mean(y_pred))
+            if mean_count > 0 and not 1 / 3 <= mean_pred / mean_count <= 3:
+                warnings.warn(
+                    f"{self!r}: the mean prediction ({mean_pred:.3g}) is "
+                    f"{mean_pred / mean_count:.2g} times the mean count ({mean_count:.3g}) and "
+                    "no exposure was given: if the model was fitted with bin widths, enable "
+                    "metadata routing (sklearn.set_config(enable_metadata_routing=True)) so "
+                    "that exposure reaches the scorer.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+        kwargs = {"sample_weight": sample_weight}
+        if "exposure" in inspect.signature(self.score_func).parameters:
+            kwargs["exposure"] = exposure
+        return self.sign * float(self.score_func(y_true, y_pred, **kwargs))
+
+    def set_score_request(self, *, exposure=UNCHANGED, sample_weight=UNCHANGED):
+        """Choose which metadata the scorer receives under metadata routing.
+
+        Parameters
+        ----------
+        exposure, sample_weight : bool, None or str
+            ``True``: requested; ``False``: not requested; ``None``: error if
+            passed; a string: the alias to take it from.  ``exposure`` is
+            requested by default, ``sample_weight`` is not.
+
+        Returns
+        -------
+        self
+        """
+        for param, alias in (("exposure", exposure), ("sample_weight", sample_weight)):
+            if alias is not UNCHANGED:
+                self._requests[param] = alias
+        return self
+
+    def get_metadata_routing(self) -> MetadataRequest:
+        """The metadata request of the scorer's ``score`` (its call).
+
+        Returns
+        -------
+        MetadataRequest
+        """
+        request = MetadataRequest(owner=repr(self))
+        for param, alias in self._requests.items():
+            request.score.add_request(param=param, alias=alias)
+        return request
+
+
+def make_lnp_scorer(score_func, *, greater_is_better: bool = True) -> LNPScorer:
+    """Make an exposure-aware scorer from a metric of expected counts.
+
+    Parameters
+    ----------
+    score_func : callable
+        ``score_func(y_true, y_pred, *, sample_weight=None[, exposure=None])``.
+    greater_is_better : bool, default=True
+        False for losses (the scorer then returns their negative).
+
+    Returns
+    -------
+    LNPScorer
+    """
+    return LNPScorer(score_func, sign=1 if greater_is_better else -1)
+
+
+def _mean_log_likelihood(y_true, y_pred, *, sample_weight=None) -> float:
+    """Poisson log-likelihood per bin (nats), comparable across folds of any size."""
+    total = poisson_log_likelihood(y_true, y_pred, sample_weight=sample_weight)
+    weights = np.ones(np.size(y_true)) if sample_weight is None else np.asarray(sample_weight)
+    return total / float(np.sum(weights))
+
+
+_SCORERS = {
+    "bits_per_spike": (bits_per_spike, 1),
+    "d2_poisson": (d2_poisson_score, 1),
+    "poisson_log_likelihood": (_mean_log_likelihood, 1),
+    "neg_poisson_deviance": (poisson_deviance, -1),
+}
+
+
+def get_scorer_names() -> list[str]:
+    """Names accepted by :func:`get_scorer`.
+
+    Returns
+    -------
+    list of str
+    """
+    return sorted(_SCORERS)
+
+
+def get_scorer(name: str) -> LNPScorer:
+    """A new exposure-aware scorer by name.
+
+    ``"bits_per_spike"``, ``"d2_poisson"``, ``"poisson_log_likelihood"``
+    (mean per bin, nats) and ``"neg_poisson_deviance"`` (total, negated).
+
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    LNPScorer
+        A fresh object: changing its requests does not affect other calls.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+    """
+    if name not in _SCORERS:
+        raise ValueError(f"Unknown scorer {name!r}; choose one of {get_scorer_names()}.")
+    func, sign = _SCORERS[name]
+    return LNPScorer(func, sign=sign, name=name)

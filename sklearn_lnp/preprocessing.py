@@ -290,21 +290,26 @@ class LagTransformer(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        if self.dtype is None:
+            tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        else:
+            tags.transformer_tags.preserves_dtype = [self.dtype]
         return tags
 
 
 class SlowDriftFeatures(TransformerMixin, BaseEstimator):
     r"""Smooth functions of time that absorb a slow drift of the firing rate.
 
-    Transforms a single column holding the time of each bin (seconds or frame
+    Transforms a column holding the time of each bin (seconds or frame
     number) into ``n_basis`` Legendre polynomials of degrees
     ``1 .. n_basis`` of the time mapped to ``[-1, 1]`` over ``time_range``,
     each multiplied by ``scale``.  The constant is left out (the intercept
-    models it).  Stack these columns beside the lagged stimulus (e.g. with
-    ``numpy.hstack`` or a ``ColumnTransformer``) and the fitted receptive
-    field no longer absorbs the drift: pixels whose mean happens to follow
-    the rate no longer carry a lag-independent pattern.
+    models it).  Several columns are expanded one after the other.  Stack
+    these columns beside the lagged stimulus (``numpy.hstack`` or a
+    ``ColumnTransformer``) and the fitted receptive field no longer absorbs
+    the drift: pixels whose mean happens to follow the rate no longer carry
+    a lag-independent pattern.  With :class:`~sklearn_lnp.SVDSeparator`,
+    pass the number of these columns as ``n_covariates``.
 
     ``scale`` makes the L2 penalty of the regressor act weakly on the drift
     coefficients: a drift of ``d`` log-rate units costs ``alpha/2 (d/scale)^2``.
@@ -319,18 +324,18 @@ class SlowDriftFeatures(TransformerMixin, BaseEstimator):
         last twelfth, 6 polynomials follow the rate per twelfth of the
         recording to within 0.15 spikes per bin; 4 miss it by up to 0.4.
     time_range : tuple of float (start, stop) or None, default=None
-        Interval mapped to ``[-1, 1]``; the range of the times seen by ``fit``
-        when ``None``.  Pass the recording's span so that every fold of a
-        cross-validation uses the same basis.
+        Interval mapped to ``[-1, 1]`` (every column); the range of each
+        column seen by ``fit`` when ``None``.  Pass the recording's span so
+        that every fold of a cross-validation uses the same basis.
     scale : float, default=30.0
-        Multiplier of every column.
+        Multiplier of every output column.
 
     Attributes
     ----------
-    time_range_ : tuple of float
-        The interval used.
+    time_range_ : ndarray of shape (n_features_in_, 2)
+        The interval used for each column.
     n_features_in_ : int
-        Always 1.
+        Number of time columns (usually 1).
 
     Examples
     --------
@@ -357,12 +362,12 @@ class SlowDriftFeatures(TransformerMixin, BaseEstimator):
         self.scale = scale
 
     def fit(self, X, y=None):
-        """Record the time range.
+        """Record the time range of each column.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, 1)
-            Time of each bin.
+        X : array-like of shape (n_samples, n_columns)
+            Time of each bin (usually one column).
         y : None
             Ignored.
 
@@ -372,44 +377,55 @@ class SlowDriftFeatures(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         X = validate_data(self, X, dtype=np.float64, reset=True)
-        if X.shape[1] != 1:
-            raise ValueError(
-                f"X must be a single column holding the time of each bin; got {X.shape[1]} columns."
-            )
         if self.time_range is None:
-            start, stop = float(X.min()), float(X.max())
+            start, stop = X.min(axis=0), X.max(axis=0)
         else:
             if len(self.time_range) != 2:
                 raise ValueError(f"time_range must be (start, stop); got {self.time_range!r}.")
-            start, stop = (float(v) for v in self.time_range)
-        if not (np.isfinite(start) and np.isfinite(stop) and stop > start):
+            start = np.full(X.shape[1], float(self.time_range[0]))
+            stop = np.full(X.shape[1], float(self.time_range[1]))
+        if not (np.all(np.isfinite(start)) and np.all(np.isfinite(stop)) and np.all(stop > start)):
             raise ValueError(
-                f"time_range must be finite with stop > start; got ({start}, {stop}). "
-                "With time_range=None, fit needs at least two different times."
+                "time_range must be finite with stop > start for every column; got "
+                f"start={start.tolist()}, stop={stop.tolist()}. With time_range=None, fit needs "
+                f"at least two different times per column (n_samples = {X.shape[0]})."
             )
-        self.time_range_ = (start, stop)
+        self.time_range_ = np.column_stack([start, stop])
         return self
 
     def transform(self, X):
-        """Return the scaled Legendre polynomials of the mapped time.
+        """Return the scaled Legendre polynomials of the mapped times.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, 1)
+        X : array-like of shape (n_samples, n_columns)
 
         Returns
         -------
-        ndarray of shape (n_samples, n_basis)
+        ndarray of shape (n_samples, n_columns * n_basis)
+            Column-major: the ``n_basis`` polynomials of the first column first.
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        start, stop = self.time_range_
-        u = 2.0 * (X[:, 0] - start) / (stop - start) - 1.0
-        basis = np.polynomial.legendre.legvander(u, self.n_basis)[:, 1:]
-        return self.scale * basis
+        start, stop = self.time_range_[:, 0], self.time_range_[:, 1]
+        u = 2.0 * (X - start) / (stop - start) - 1.0
+        basis = np.polynomial.legendre.legvander(u, self.n_basis)[:, :, 1:]
+        return self.scale * basis.reshape(X.shape[0], -1)
 
     def get_feature_names_out(self, input_features=None):
-        """Names ``"drift{k}"`` for the degrees ``k = 1 .. n_basis``."""
+        """Names ``"{column}_drift{k}"`` for the degrees ``k = 1 .. n_basis``.
+
+        Parameters
+        ----------
+        input_features : array-like of str, optional
+
+        Returns
+        -------
+        ndarray of str of shape (n_columns * n_basis,)
+        """
         check_is_fitted(self)
-        _check_feature_names_in(self, input_features)
-        return np.asarray([f"drift{k}" for k in range(1, self.n_basis + 1)], dtype=object)
+        names = _check_feature_names_in(self, input_features)
+        return np.asarray(
+            [f"{name}_drift{k}" for name in names for k in range(1, self.n_basis + 1)],
+            dtype=object,
+        )

@@ -173,20 +173,20 @@ def test_drift_time_range_fixes_the_basis_across_folds():
     drift = SlowDriftFeatures(n_basis=2, time_range=(0.0, 100.0))
     part = drift.fit(np.array([[10.0], [20.0]])).transform(np.array([[50.0], [100.0]]))
     np.testing.assert_allclose(part[:, 0] / drift.scale, [0.0, 1.0])
-    assert drift.time_range_ == (0.0, 100.0)
-    assert drift.get_feature_names_out().tolist() == ["drift1", "drift2"]
+    np.testing.assert_array_equal(drift.time_range_, [[0.0, 100.0]])
+    assert drift.get_feature_names_out().tolist() == ["x0_drift1", "x0_drift2"]
 
 
 @pytest.mark.parametrize(
     "X, kwargs, match",
     [
-        (np.zeros((4, 2)), {}, "single column"),
         (np.ones((4, 1)), {}, "stop > start"),
         (np.arange(4.0).reshape(-1, 1), {"time_range": (5.0, 1.0)}, "stop > start"),
         (np.arange(4.0).reshape(-1, 1), {"time_range": (0.0, 1.0, 2.0)}, "start, stop"),
     ],
 )
 def test_drift_bad_input(X, kwargs, match):
+    # A constant time column has no range to map to [-1, 1].
     with pytest.raises(ValueError, match=match):
         SlowDriftFeatures(**kwargs).fit(X)
 
@@ -211,3 +211,11 @@ def test_drift_features_capture_the_real_rate_drift(real_design):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert model.score(features, y, exposure=e) > 0.3
+
+
+def test_drift_expands_each_column():
+    t = np.column_stack([np.linspace(0, 1, 5), np.linspace(0, 4, 5)])
+    drift = SlowDriftFeatures(n_basis=3, scale=1.0).fit(t)
+    out = drift.transform(t)
+    np.testing.assert_allclose(out[:, :3], out[:, 3:])  # both map to [-1, 1]
+    assert drift.get_feature_names_out().tolist()[2:4] == ["x0_drift3", "x1_drift1"]
