@@ -35,8 +35,9 @@ further clipped to :data:`ETA_CLIP` in absolute value.
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
-from ._linalg import matvec, rmatvec, weighted_gram
+from ._linalg import _mirror_upper, matvec, rmatvec, sweep, weighted_gram
 
 ETA_MAX = 100.0
 ETA_CLIP = 1e100
@@ -59,11 +60,15 @@ def safe_exp(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     value, first, second : ndarray
         Arrays of the same shape as ``eta``; all finite for finite input.
     """
+    eta = np.asarray(eta, dtype=np.float64)
+    if eta.size == 0 or (np.max(eta) <= ETA_MAX and np.min(eta) >= -ETA_CLIP):
+        # Common case: no clipping and no continuation (two reductions
+        # instead of two temporary copies of ``eta``).
+        value = np.exp(eta)
+        return value, value, value
     eta = np.clip(eta, -ETA_CLIP, ETA_CLIP)
     value = np.exp(np.minimum(eta, ETA_MAX))
     over = eta > ETA_MAX
-    if not np.any(over):
-        return value, value, value
     first = value.copy()
     second = value.copy()
     d = eta[over] - ETA_MAX
@@ -125,6 +130,10 @@ class PoissonObjective:
         self.n_grams = 0
         self._cache_key = None
         self._cache = None
+        self._grad_key = None
+        self._grad = None
+        # A fused sweep reads X once; a sparse X is read twice.
+        self._sweep_passes = 2 if sp.issparse(X) else 1
 
     # -- helpers -----------------------------------------------------------
     def split(self, params: np.ndarray) -> tuple[np.ndarray, float]:
@@ -134,22 +143,66 @@ class PoissonObjective:
         return params, 0.0
 
     def linear_predictor(self, params: np.ndarray) -> np.ndarray:
-        """Return ``eta = X @ w + b + log(exposure)``, shape (n_samples,)."""
+        """Return ``eta = X @ w + b + log(exposure)``, shape (n_samples,).
+
+        One pass over ``X``, none when ``w`` is zero.
+        """
         coef, intercept = self.split(params)
-        eta = matvec(self.X, coef)
-        self.n_passes += 1
-        eta = eta + intercept
+        if np.any(coef):
+            eta = np.asarray(matvec(self.X, coef), dtype=np.float64) + intercept
+            self.n_passes += 1
+        else:
+            eta = np.full(self.y.shape[0], intercept)
         if self.log_exposure is not None:
             eta += self.log_exposure
         return eta
 
-    def _evaluate(self, params: np.ndarray):
+    def rmatvec(self, r: np.ndarray) -> np.ndarray:
+        """``X.T @ r`` in float64 (one pass over ``X``)."""
+        self.n_passes += 1
+        return rmatvec(self.X, r)
+
+    def clear_cache(self) -> None:
+        """Forget the cached point, so the next evaluation recomputes ``eta = X w`` afresh."""
+        self._cache_key = self._cache = None
+        self._grad_key = self._grad = None
+
+    def _offset(self, rows: slice, intercept: float):
+        """``b + log(exposure)`` on ``rows``."""
+        if self.log_exposure is None:
+            return intercept
+        return self.log_exposure[rows] + intercept
+
+    def _residual(self, rows: slice, eta: np.ndarray) -> np.ndarray:
+        """Per-sample gradient weights ``s (dmu/deta) - s y`` on ``rows``."""
+        return self.weights[rows] * safe_exp(eta)[1] - self.weighted_y[rows]
+
+    def direction_predictor(self, direction: np.ndarray) -> np.ndarray:
+        """Return ``z = X @ dw + db``, the change of ``eta`` per unit step along ``direction``.
+
+        One pass over ``X``.  With ``z`` the objective along the line
+        ``params + t * direction`` costs no further pass (see
+        :meth:`line_restriction`).
+        """
+        dcoef, dintercept = self.split(direction)
+        z = np.asarray(matvec(self.X, dcoef), dtype=np.float64)
+        self.n_passes += 1
+        if dintercept != 0.0:
+            z = z + dintercept
+        return z
+
+    def _evaluate(self, params: np.ndarray, eta: np.ndarray | None = None):
+        """``(eta, mu, dmu, d2mu)`` at ``params``, cached; ``eta`` if already known."""
         key = params.tobytes()
         if self._cache_key == key:
             return self._cache
-        eta = self.linear_predictor(params)
+        if eta is None:
+            eta = self.linear_predictor(params)
         mu, dmu, d2mu = safe_exp(eta)
-        eta = np.clip(eta, -ETA_CLIP, ETA_CLIP)
+        if mu is dmu:  # no continuation, so no clipping either
+            eta = np.asarray(eta, dtype=np.float64)
+        else:
+            eta = np.clip(eta, -ETA_CLIP, ETA_CLIP)
         self._cache_key = key
         self._cache = (eta, mu, dmu, d2mu)
         return self._cache
@@ -172,43 +225,154 @@ class PoissonObjective:
         return value + self._penalty(coef)
 
     def loss_gradient(self, params: np.ndarray) -> tuple[float, np.ndarray]:
-        """Objective value and gradient (length ``n_params``) at ``params``."""
-        eta, mu, dmu, _ = self._evaluate(params)
-        coef, _ = self.split(params)
-        value = float(self.weights @ mu - self.weighted_y @ eta)
-        value += self._penalty(coef)
+        """Objective value and gradient (length ``n_params``) at ``params``.
+
+        One pass over ``X`` (``eta`` and ``X.T @ r`` fused in one read of
+        ``X`` when ``eta`` is not cached), none when already computed.
+        """
+        key = params.tobytes()
+        if self._grad_key == key:
+            value, grad = self._grad
+            return value, grad.copy()
+        coef, intercept = self.split(params)
+        if self._cache_key != key and np.any(coef):
+            eta = np.empty(self.y.shape[0])
+
+            def residual_of(rows, u):
+                eta[rows] = u + self._offset(rows, intercept)
+                return self._residual(rows, eta[rows])
+
+            grad_coef = sweep(self.X, coef, residual_of)
+            self.n_passes += self._sweep_passes
+            self._evaluate(params, eta)
+            return self._finish_gradient(params, grad_coef)
+        self._evaluate(params)
+        _, _, dmu, _ = self._cache
         residual = self.weights * dmu - self.weighted_y
-        grad = np.empty(self.n_params)
-        grad[: self.n_features] = rmatvec(self.X, residual)
+        grad_coef = rmatvec(self.X, residual)
         self.n_passes += 1
-        grad[: self.n_features] += self.alpha * coef
+        return self._finish_gradient(params, grad_coef, residual)
+
+    def _finish_gradient(self, params, grad_coef, residual=None):
+        """Value and gradient at the cached ``params`` from ``X.T @ r``."""
+        eta, mu, dmu, _ = self._cache
+        coef, _ = self.split(params)
+        value = float(self.weights @ mu - self.weighted_y @ eta) + self._penalty(coef)
+        grad = np.empty(self.n_params)
+        grad[: self.n_features] = grad_coef
+        if self.alpha:
+            grad[: self.n_features] += self.alpha * coef
         if self.fit_intercept:
+            if residual is None:
+                residual = self.weights * dmu - self.weighted_y
             grad[-1] = residual.sum()
-        return value, grad
+        self._grad_key = params.tobytes()
+        self._grad = (value, grad)
+        return value, grad.copy()
+
+    def gradient_along(self, params: np.ndarray, direction: np.ndarray, step: float = 1.0):
+        """Move to ``params + step * direction`` with one read of ``X``.
+
+        Computes ``z = X @ dw + db`` and the gradient at the new point in a
+        single fused sweep (the new ``eta`` is ``eta + step * z``).  If the
+        caller's line search rejects ``step``, the point it picks instead
+        costs one more pass (:meth:`loss_gradient_at` with ``eta + t z``).
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Current point; must be the last point evaluated (cached).
+        direction : ndarray of shape (n_params,)
+        step : float
+
+        Returns
+        -------
+        line : LineRestriction
+            The objective along ``direction`` from ``params``.
+        new_params : ndarray of shape (n_params,)
+        value : float
+            Objective at ``new_params``.
+        grad : ndarray of shape (n_params,)
+            Gradient at ``new_params``.
+        """
+        eta0, mu0, _, _ = self._evaluate(params)
+        coef, _ = self.split(params)
+        dcoef, dintercept = self.split(direction)
+        n_samples = self.y.shape[0]
+        z = np.empty(n_samples)
+        eta = np.empty(n_samples)
+
+        def residual_of(rows, u):
+            z[rows] = u + dintercept
+            eta[rows] = eta0[rows] + step * z[rows]
+            return self._residual(rows, eta[rows])
+
+        grad_coef = sweep(self.X, dcoef, residual_of)
+        self.n_passes += self._sweep_passes
+        line = LineRestriction(self, eta0, mu0, z, coef, dcoef)
+        new_params = params + step * direction
+        self._evaluate(new_params, eta)
+        value, grad = self._finish_gradient(new_params, grad_coef)
+        return line, new_params, value, grad
+
+    def loss_gradient_at(self, params: np.ndarray, eta: np.ndarray) -> tuple[float, np.ndarray]:
+        """:meth:`loss_gradient` at ``params`` whose linear predictor ``eta`` is known.
+
+        ``eta`` must equal :meth:`linear_predictor` ``(params)`` (up to
+        round-off), e.g. updated along a line as ``eta + t * z``; this saves
+        the pass ``X @ w`` (one pass, ``X.T @ r``, remains).
+        """
+        key = params.tobytes()
+        if self._grad_key == key:
+            return self.loss_gradient(params)
+        if self._cache_key != key:
+            self._evaluate(params, eta)
+        return self.loss_gradient(params)
+
+    def line_restriction(
+        self, params: np.ndarray, direction: np.ndarray, z: np.ndarray
+    ) -> LineRestriction:
+        """The objective along ``params + t * direction`` (no pass over ``X``).
+
+        ``z`` is the direction's linear predictor (:meth:`direction_predictor`).
+
+        ``params`` must be the last point evaluated (its ``eta`` is taken from
+        the cache, computing it costs a pass otherwise).
+        """
+        eta, mu, _, _ = self._evaluate(params)
+        coef, _ = self.split(params)
+        dcoef, _ = self.split(direction)
+        return LineRestriction(self, eta, mu, z, coef, dcoef)
 
     def gradient(self, params: np.ndarray) -> np.ndarray:
         """Gradient of the objective at ``params``."""
         return self.loss_gradient(params)[1]
 
-    def hessian(self, params: np.ndarray) -> np.ndarray:
+    def hessian(self, params: np.ndarray, *, symmetric: bool = True) -> np.ndarray:
         """Hessian of the objective at ``params``, shape (n_params, n_params).
 
         ``X.T diag(s * mu) X / sum(s) + alpha I`` bordered by the intercept
-        row and column.  Costs one weighted Gram matrix.
+        row and column.  Costs one weighted Gram matrix (the border comes
+        from the same read of ``X``).  With ``symmetric=False`` only the
+        upper triangle is filled (enough for a Cholesky factorisation).
         """
         _, _, _, d2mu = self._evaluate(params)
         d = self.weights * d2mu
         p = self.n_features
-        hess = np.empty((self.n_params, self.n_params))
-        hess[:p, :p] = weighted_gram(self.X, d)
+        if self.fit_intercept:
+            gram, border = weighted_gram(self.X, d, border=True, symmetric=False)
+            hess = np.empty((self.n_params, self.n_params), order="F")
+            hess[:p, :p] = gram
+            hess[:p, -1] = border
+            hess[-1, -1] = d.sum()
+        else:
+            hess = weighted_gram(self.X, d, symmetric=False)
+        if sp.issparse(self.X) and self.fit_intercept:
+            self.n_passes += 1
         self.n_grams += 1
         hess[np.diag_indices(p)] += self.alpha
-        if self.fit_intercept:
-            border = rmatvec(self.X, d)
-            self.n_passes += 1
-            hess[:p, -1] = border
-            hess[-1, :p] = border
-            hess[-1, -1] = d.sum()
+        if symmetric:
+            _mirror_upper(hess)
         return hess
 
     def initial_params(self) -> np.ndarray:
@@ -219,3 +383,72 @@ class PoissonObjective:
             mean_rate = self.weighted_y.sum() / float(np.sum(self.weights * exposure))
             params[-1] = np.log(max(mean_rate, np.finfo(float).tiny))
         return params
+
+
+class LineRestriction:
+    r"""The objective along a line, ``phi(t) = F(params + t d) - F(params)``.
+
+    With ``eta`` at ``params`` and ``z = X dw + db`` known,
+    ``eta(t) = eta + t z``, so ``phi``, ``phi'`` and ``phi''`` cost
+    ``O(n_samples)`` each and no pass over ``X``:
+
+    .. math::
+
+        \phi(t) = \sum_i s_i \mu_i (e^{t z_i} - 1) - t \sum_i s_i y_i z_i
+                   + \alpha (t\, w \cdot d_w + t^2 \lVert d_w \rVert^2 / 2).
+
+    The difference to ``F(params)`` is computed with ``expm1``, so it is
+    accurate relative to the *decrease* itself, not to ``F``: a line search
+    can resolve decreases far below ``eps * |F|``, where comparisons of
+    objective values stall.
+
+    Attributes
+    ----------
+    slope : float
+        ``phi'(0)``, the directional derivative at ``t = 0``.
+    """
+
+    def __init__(self, objective, eta, mu, z, coef, dcoef):
+        self._weights = objective.weights
+        self._eta = eta
+        self._z = z
+        self._z2 = z * z
+        self._wmu = objective.weights * mu
+        self._eta_max = float(np.max(eta)) if eta.size else 0.0
+        self._z_max = float(np.max(z)) if z.size else 0.0
+        self._z_min = float(np.min(z)) if z.size else 0.0
+        alpha = objective.alpha
+        self._c1 = alpha * float(coef @ dcoef) if alpha else 0.0
+        self._c2 = alpha * float(dcoef @ dcoef) if alpha else 0.0
+        self._slope_y = float(objective.weighted_y @ z)
+        self._first0 = float(self._wmu @ z)
+        self._second0 = float(self._wmu @ self._z2)
+        _, first, _ = safe_exp(eta)
+        if first is mu:
+            self.slope = self._first0 - self._slope_y + self._c1
+        else:
+            self.slope = float((objective.weights * first) @ z) - self._slope_y + self._c1
+
+    def eta_at(self, t: float) -> np.ndarray:
+        """Linear predictor ``eta + t z`` at step ``t`` (no pass over ``X``)."""
+        return self._eta + t * self._z
+
+    def __call__(self, t: float) -> tuple[float, float, float]:
+        """Return ``phi(t), phi'(t), phi''(t)``."""
+        t = float(t)
+        penalty = t * self._c1 + 0.5 * t * t * self._c2
+        top = t * (self._z_max if t >= 0 else self._z_min)
+        if self._eta_max <= ETA_MAX and self._eta_max + top <= ETA_MAX and top <= 700.0:
+            grow = np.expm1(t * self._z)  # mu(t) / mu - 1
+            grow *= self._wmu
+            value = float(np.sum(grow)) - t * self._slope_y + penalty
+            first = self._first0 + float(grow @ self._z) - self._slope_y + self._c1 + t * self._c2
+            second = self._second0 + float(grow @ self._z2) + self._c2
+            return value, first, second
+        value_t, first_t, second_t = safe_exp(self._eta + t * self._z)
+        value = float(self._weights @ (value_t - safe_exp(self._eta)[0]))
+        value += -t * self._slope_y + penalty
+        first = float((self._weights * first_t) @ self._z) - self._slope_y + self._c1
+        first += t * self._c2
+        second = float((self._weights * second_t) @ self._z2) + self._c2
+        return value, first, second
