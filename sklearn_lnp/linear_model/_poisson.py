@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -161,6 +162,15 @@ class PoissonLNPRegressor(LNPBaseEstimator):
                 "Check the scale of X or add regularisation (alpha > 0)."
             )
         warn_if_not_converged(result, self.tol, self.max_iter)
+        if self.alpha == 0 and objective.n_params > X.shape[0] and np.any(y == 0):
+            warnings.warn(
+                f"alpha=0 with {objective.n_params} parameters for {X.shape[0]} samples, "
+                "some with zero counts: the maximum-likelihood estimate does not exist "
+                "(the likelihood keeps increasing as the rate of empty bins goes to 0), so "
+                "coef_ is only a point where the gradient is below tol. Use alpha > 0.",
+                UserWarning,
+                stacklevel=2,
+            )
         coef, intercept = objective.split(result.params)
         self.coef_ = np.array(coef)
         self.intercept_ = intercept
