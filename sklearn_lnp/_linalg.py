@@ -32,7 +32,10 @@ _GRAM_BLOCK_BYTES = 1 << 25
 
 # Row blocks of a fused sweep: small enough to stay in cache between the two
 # products, large enough that the Python loop overhead stays small.
-_SWEEP_BLOCK_BYTES = 1 << 21
+_SWEEP_BLOCK_BYTES = 1 << 22
+# A float64 design up to this size is swept as one block (two plain BLAS
+# calls): it stays in the last-level cache anyway, so fusing saves nothing.
+_SWEEP_WHOLE_BYTES = 1 << 25
 
 
 def _row_blocks(n_rows: int, n_cols: int, block_bytes: int):
@@ -71,9 +74,12 @@ def sweep(X, v: np.ndarray, func) -> np.ndarray:
     if sp.issparse(X):
         u = np.asarray(X @ v, dtype=np.float64)
         return rmatvec(X, func(slice(0, n_samples), u))
+    direct = _blas_ready(X)
+    if direct and X.nbytes <= _SWEEP_WHOLE_BYTES:
+        everything = slice(0, n_samples)
+        return X.T @ func(everything, X @ v)
     out = np.zeros(n_features)
     part = np.empty(n_features)
-    direct = _blas_ready(X)
     buffer = None
     for rows in _row_blocks(n_samples, n_features, _SWEEP_BLOCK_BYTES):
         if direct:

@@ -174,8 +174,14 @@ class PoissonObjective:
         return self.log_exposure[rows] + intercept
 
     def _residual(self, rows: slice, eta: np.ndarray) -> np.ndarray:
-        """Per-sample gradient weights ``s (dmu/deta) - s y`` on ``rows``."""
-        return self.weights[rows] * safe_exp(eta)[1] - self.weighted_y[rows]
+        """Per-sample gradient weights ``s (dmu/deta) - s y`` on ``rows`` (a new array)."""
+        if eta.size and np.max(eta) <= ETA_MAX:
+            residual = np.exp(eta)
+        else:
+            residual = safe_exp(eta)[1].copy()
+        residual *= self.weights[rows]
+        residual -= self.weighted_y[rows]
+        return residual
 
     def direction_predictor(self, direction: np.ndarray) -> np.ndarray:
         """Return ``z = X @ dw + db``, the change of ``eta`` per unit step along ``direction``.
@@ -239,8 +245,9 @@ class PoissonObjective:
             eta = np.empty(self.y.shape[0])
 
             def residual_of(rows, u):
-                eta[rows] = u + self._offset(rows, intercept)
-                return self._residual(rows, eta[rows])
+                block = eta[rows]
+                np.add(u, self._offset(rows, intercept), out=block)
+                return self._residual(rows, block)
 
             grad_coef = sweep(self.X, coef, residual_of)
             self.n_passes += self._sweep_passes
@@ -303,9 +310,13 @@ class PoissonObjective:
         eta = np.empty(n_samples)
 
         def residual_of(rows, u):
-            z[rows] = u + dintercept
-            eta[rows] = eta0[rows] + step * z[rows]
-            return self._residual(rows, eta[rows])
+            if dintercept:
+                u += dintercept
+            z[rows] = u
+            block = eta[rows]
+            np.multiply(u, step, out=block)
+            block += eta0[rows]
+            return self._residual(rows, block)
 
         grad_coef = sweep(self.X, dcoef, residual_of)
         self.n_passes += self._sweep_passes

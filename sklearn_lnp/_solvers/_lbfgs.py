@@ -14,6 +14,7 @@ stalling at the round-off floor of ``F``.
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg.blas import dtrsv
 
 from ._line_search import search_unscaled, take_step
 from ._result import SolverResult
@@ -26,14 +27,28 @@ _REFRESH_EVERY = 200
 
 
 class _History:
-    """Correction pairs ``(s, y)`` and the two-loop recursion of L-BFGS."""
+    """Correction pairs ``(s, y)`` and the L-BFGS inverse-Hessian product.
+
+    Uses the compact representation of Byrd, Nocedal and Schnabel (1994):
+    with ``S``, ``Y`` the pairs (oldest first), ``R = triu(S' Y)``,
+    ``D = diag(S' Y)`` and ``gamma = s'y / y'y`` of the newest pair,
+
+    ``H g = gamma g + S p - gamma Y c``, ``c = R^-1 S'g``,
+    ``p = R^-T ((D + gamma Y'Y) c - gamma Y'g)``,
+
+    the same product as the two-loop recursion in a handful of BLAS calls
+    (``S' Y`` and ``Y' Y`` are updated by one row and column per pair).
+    """
 
     def __init__(self, n_params: int, memory: int):
-        self.s = np.empty((memory, n_params))
-        self.y = np.empty((memory, n_params))
-        self.rho = np.empty(memory)
+        # Twice the memory: the window of valid pairs slides forward and is
+        # moved back to the front only once every ``memory`` pushes.
+        self._s = np.empty((2 * memory, n_params))
+        self._y = np.empty((2 * memory, n_params))
+        self._sy = np.empty((2 * memory, 2 * memory))  # sy[i, j] = s_i . y_j
+        self._yy = np.empty((2 * memory, 2 * memory))  # yy[i, j] = y_i . y_j
+        self.start = 0
         self.size = 0
-        self.head = 0  # index of the next slot to write
         self.memory = memory
 
     def push(self, s: np.ndarray, y: np.ndarray) -> None:
@@ -42,34 +57,48 @@ class _History:
         # searches unless s or y are at round-off level.
         if not sy > 1e-12 * float(np.sqrt((s @ s) * (y @ y))):
             return
-        self.s[self.head] = s
-        self.y[self.head] = y
-        self.rho[self.head] = 1.0 / sy
-        self.head = (self.head + 1) % self.memory
-        self.size = min(self.size + 1, self.memory)
+        if self.size == self.memory:  # drop the oldest pair
+            self.start += 1
+            self.size -= 1
+        if self.start + self.size == 2 * self.memory:  # slide the window back
+            old = slice(self.start, self.start + self.size)
+            new = slice(0, self.size)
+            self._s[new] = self._s[old]
+            self._y[new] = self._y[old]
+            self._sy[new, new] = self._sy[old, old]
+            self._yy[new, new] = self._yy[old, old]
+            self.start = 0
+        i0, k = self.start, self.start + self.size
+        self._s[k] = s
+        self._y[k] = y
+        self._sy[k, i0 : k + 1] = self._y[i0 : k + 1] @ s
+        self._sy[i0:k, k] = self._s[i0:k] @ y
+        self._yy[k, i0 : k + 1] = self._y[i0 : k + 1] @ y
+        self._yy[i0:k, k] = self._yy[k, i0:k]
+        self.size += 1
 
     def clear(self) -> None:
+        self.start = 0
         self.size = 0
-        self.head = 0
 
     def direction(self, grad: np.ndarray) -> np.ndarray:
         """``-H grad`` with the L-BFGS inverse-Hessian approximation ``H``."""
-        q = -grad
         if self.size == 0:
-            return q
-        order = [(self.head - 1 - k) % self.memory for k in range(self.size)]
-        a = np.empty(self.size)
-        for k, i in enumerate(order):
-            a[k] = self.rho[i] * float(self.s[i] @ q)
-            q -= a[k] * self.y[i]
-        newest = order[0]
-        y = self.y[newest]
-        q *= 1.0 / (self.rho[newest] * float(y @ y))
-        for k in range(self.size - 1, -1, -1):
-            i = order[k]
-            b = self.rho[i] * float(self.y[i] @ q)
-            q += (a[k] - b) * self.s[i]
-        return q
+            return -grad
+        window = slice(self.start, self.start + self.size)
+        S, Y = self._s[window], self._y[window]
+        sy = self._sy[window, window]
+        yy = self._yy[window, window]
+        gamma = sy[-1, -1] / yy[-1, -1]
+        # dtrsv reads only the upper triangle of sy: that is R.
+        c = dtrsv(sy, S @ grad, lower=0, trans=0)
+        rhs = np.diagonal(sy) * c + gamma * (yy @ c - Y @ grad)
+        p = dtrsv(sy, rhs, lower=0, trans=1)
+        direction = p @ S
+        direction -= gamma * (c @ Y)
+        direction += gamma * grad
+        direction *= -1.0
+        return direction
 
 
 def lbfgs(objective, params, *, tol, max_iter, verbose=0, should_stop=None, memory=_MEMORY):
