@@ -147,12 +147,153 @@ def run_fit(args) -> dict:
         },
         "figures": ["rf_lag0.png"],
     }
+    lags = getattr(args, "lags", None)
+    if lags is not None and list(lags) != [0]:
+        summary["lags"] = run_lags(args, recording, design, out)
+        summary["figures"] += summary["lags"]["figures"]
     if getattr(args, "sta", False):
         summary["sta"] = run_sta(args, recording, out)
         summary["figures"] += summary["sta"]["figures"]
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    _log(f"Wrote rf_lag0.png and summary.json to {out}/")
+    _log(f"Wrote {', '.join(summary['figures'])} and summary.json to {out}/")
     return summary
+
+
+def _cv_alpha_path(X, y, exposure, alphas, gap: int) -> dict:
+    """Mean held-out bits per spike of each alpha over 5 contiguous blocks.
+
+    The same folds and scorer as ``GridSearchCV(..., cv=BlockedTimeSeriesSplit(5,
+    gap=gap), scoring=get_scorer("bits_per_spike"))``, but each fold's fits run
+    from the largest alpha down, warm-started from the previous solution.
+    """
+    from . import BlockedTimeSeriesSplit, PoissonLNPRegressor
+    from .metrics import get_scorer
+
+    scorer = get_scorer("bits_per_spike")
+    scores = {str(alpha): [] for alpha in alphas}
+    for train, test in BlockedTimeSeriesSplit(5, gap=gap).split(X):
+        model = PoissonLNPRegressor(solver="lbfgs", warm_start=True)
+        for alpha in sorted(alphas, reverse=True):
+            model.set_params(alpha=alpha).fit(X[train], y[train], exposure=exposure[train])
+            scores[str(alpha)].append(scorer(model, X[test], y[test], exposure=exposure[test]))
+    return {alpha: float(np.mean(values)) for alpha, values in scores.items()}
+
+
+def _peak(image: np.ndarray) -> tuple[int, int]:
+    row, col = np.unravel_index(int(np.argmax(np.abs(image))), image.shape)
+    return int(row), int(col)
+
+
+def run_lags(args, recording, design, out: Path) -> dict:
+    """Joint space-time fit over ``args.lags`` with the slow drift modelled; SVD; figures.
+
+    The whole movie is lagged once (every bin gets its true stimulus history),
+    ``--drift`` Legendre polynomials of time absorb the firing-rate drift, and
+    ``alpha`` is chosen by cross-validation over ``--alpha-grid`` on 5
+    contiguous blocks with a gap of the largest lag (held-out bits per spike;
+    see :func:`_cv_alpha_path`), unless ``--lags-alpha`` fixes it.  The RF is
+    then split into a spatial map and a temporal kernel by SVD (centred over
+    lags; see :mod:`sklearn_lnp.decomposition`).  Returns the ``"lags"`` part of the
+    JSON summary.
+    """
+    from . import LagTransformer, PoissonLNPRegressor, SlowDriftFeatures
+    from .decomposition import separate_space_time, space_time_matrix
+    from .plotting import plot_rf_lags, plot_space_time_separation
+
+    lags = [int(lag) for lag in args.lags]
+    n_pixels = recording.stimulus.shape[1]
+    frame_shape = design.frame_shape
+    lagged = LagTransformer(lags=lags).fit_transform(recording.stimulus)[design.frame_index]
+    exposure, counts = design.exposure, design.counts
+    columns = [lagged]
+    if args.drift:
+        times = (np.cumsum(exposure) - exposure / 2).reshape(-1, 1)
+        columns.append(SlowDriftFeatures(n_basis=args.drift).fit_transform(times))
+    X = np.hstack(columns)
+    start = time.perf_counter()
+    cv_scores = {}
+    if args.lags_alpha is None:
+        grid = sorted(float(a) for a in args.alpha_grid)
+        _log(
+            f"Joint fit of lags {lags} ({X.shape[1]} columns, {args.drift} drift regressors): "
+            f"alpha by 5-fold blocked CV over {grid} ..."
+        )
+        cv_scores = _cv_alpha_path(X, counts, exposure, grid, max(lags))
+        alpha = max(grid, key=lambda a: cv_scores[str(a)])
+        model = PoissonLNPRegressor(alpha=alpha, solver="lbfgs")
+        model.fit(X, counts, exposure=exposure)
+    else:
+        alpha = float(args.lags_alpha)
+        _log(f"Joint fit of lags {lags} ({X.shape[1]} columns) at alpha={alpha} ...")
+        model = PoissonLNPRegressor(alpha=alpha, solver="lbfgs").fit(X, counts, exposure=exposure)
+    elapsed = time.perf_counter() - start
+    rf = model.coef_[: len(lags) * n_pixels]
+    maps = rf.reshape(len(lags), *frame_shape)
+    peaks = []
+    for lag, image in zip(lags, maps, strict=True):
+        row, col = _peak(image)
+        peaks.append({"lag": lag, "row": row, "col": col, "weight": float(image[row, col])})
+    described = ", ".join(
+        f"lag {p['lag']}: ({p['row']}, {p['col']}) {p['weight']:+.3f}" for p in peaks
+    )
+    cv_text = f"; CV bits/spike {cv_scores[str(alpha)]:+.4f}" if cv_scores else ""
+    _log(f"Done in {elapsed:.1f} s, alpha={alpha}{cv_text}. Peaks {described}.")
+    frame_duration = float(np.mean(exposure))
+    plt = _figure_module()
+    fig, _, _ = plot_rf_lags(
+        rf,
+        frame_shape,
+        lags,
+        frame_duration=frame_duration,
+        title=f"Joint space-time RF (alpha={alpha:g}, drift modelled)",
+    )
+    fig.savefig(out / "rf_lags.png", dpi=110, bbox_inches="tight")
+    figures = ["rf_lags.png"]
+    result = {
+        "lags": lags,
+        "alpha": alpha,
+        "alpha_grid": None if args.lags_alpha is not None else [float(a) for a in args.alpha_grid],
+        "cv_bits_per_spike": cv_scores,
+        "n_drift_regressors": int(args.drift),
+        "frame_duration_s": frame_duration,
+        "peaks": peaks,
+        "intercept": float(model.intercept_),
+        "fit_seconds": elapsed,
+        "coef": rf.tolist(),
+    }
+    if len(lags) > 1:
+        svd = separate_space_time(
+            space_time_matrix(rf, len(lags)), center="over_lags", frame_shape=frame_shape
+        )
+        spatial, temporal = svd.spatial_maps[0], svd.temporal[0]
+        row, col = _peak(spatial)
+        _log(
+            f"SVD (centred over lags): spatial peak row {row}, col {col}; temporal kernel "
+            f"{np.round(temporal, 2).tolist()} ({100 * svd.explained_variance_ratio[0]:.0f} %)."
+        )
+        fig, _, _ = plot_space_time_separation(
+            spatial,
+            temporal,
+            lags,
+            frame_duration=frame_duration,
+            explained=float(svd.explained_variance_ratio[0]),
+            title="Rank-1 SVD of the joint RF (centred over lags)",
+        )
+        fig.tight_layout()
+        fig.savefig(out / "rf_svd.png", dpi=110)
+        figures.append("rf_svd.png")
+        result["svd"] = {
+            "center": "over_lags",
+            "spatial_peak_row": row,
+            "spatial_peak_col": col,
+            "spatial": svd.spatial[0].tolist(),
+            "temporal": temporal.tolist(),
+            "singular_values": svd.singular_values.tolist(),
+            "explained_variance_ratio": svd.explained_variance_ratio.tolist(),
+        }
+    plt.close("all")
+    result["figures"] = figures
+    return result
 
 
 def run_sta(args, recording, out: Path) -> dict:
@@ -235,6 +376,33 @@ def run_sta(args, recording, out: Path) -> dict:
     }
 
 
+def _lag_list(text: str) -> tuple[int, ...]:
+    """Parse ``"0,1,2"`` or ``"0-4"`` into checked lags."""
+    from .preprocessing import check_lags
+
+    try:
+        if "-" in text.strip()[1:]:
+            first, last = text.split("-", 1)
+            values = list(range(int(first), int(last) + 1))
+        else:
+            values = [int(v) for v in text.split(",") if v.strip()]
+        return tuple(int(v) for v in check_lags(values))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"--lags {text!r}: {error}") from None
+
+
+def _float_list(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        values = ()
+    if not values or any(not np.isfinite(v) or v < 0 for v in values):
+        raise argparse.ArgumentTypeError(
+            f"expected non-negative numbers like 1,10,100; got {text!r}"
+        )
+    return values
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sklearn-lnp",
@@ -255,6 +423,31 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         help="bin k pairs with frame k + offset (0: what the lab's data show)",
+    )
+    fit.add_argument(
+        "--lags",
+        type=_lag_list,
+        default=(0, 1, 2, 3, 4),
+        help="lags (frames) of the joint space-time fit, e.g. 0,1,2,3,4 (default) or 0-4; "
+        "0 alone skips it",
+    )
+    fit.add_argument(
+        "--lags-alpha",
+        type=float,
+        default=None,
+        help="L2 penalty of the joint fit (default: chosen by blocked CV over --alpha-grid)",
+    )
+    fit.add_argument(
+        "--alpha-grid",
+        type=_float_list,
+        default=(1.0, 10.0, 100.0),
+        help="alphas tried by the CV of the joint fit (1,10,100)",
+    )
+    fit.add_argument(
+        "--drift",
+        type=int,
+        default=6,
+        help="slow-drift regressors (Legendre polynomials of time) in the joint fit (6; 0: none)",
     )
     fit.add_argument(
         "--sta",

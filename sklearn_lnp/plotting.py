@@ -261,6 +261,87 @@ def plot_sta_kernel(spatial_map, temporal, taus, *, axes=None, title=None):
     return fig, image, line
 
 
+def plot_space_time_separation(
+    spatial,
+    temporal,
+    lags,
+    *,
+    frame_shape=None,
+    frame_duration=None,
+    explained=None,
+    axes=None,
+    title=None,
+):
+    """Draw a space-time RF separated by SVD: the spatial map and the temporal kernel.
+
+    Parameters
+    ----------
+    spatial : array-like of shape (n_pixels,) or (rows, cols)
+        Spatial component (``SVDSeparator.spatial_``, unit norm).
+    temporal : array-like of shape (n_lags,)
+        Temporal kernel (``SVDSeparator.temporal_``, unit norm).
+    lags : sequence of int
+        Lag of each kernel entry, in frames.
+    frame_shape : tuple (rows, cols), optional
+        Needed when ``spatial`` is flat.
+    frame_duration : float, optional
+        Mean frame duration (s); the kernel's time axis is then in ms
+        (lag x frame duration), with the lags in the tick labels.
+    explained : float, optional
+        Fraction of the RF's squared norm in this component, shown in the title.
+    axes : pair of matplotlib Axes, optional
+        For the map and the kernel.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    image : AxesImage
+        The spatial map (diverging colormap centred at 0, with a colorbar).
+    line : Line2D
+        The temporal kernel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.plotting import plot_space_time_separation
+    >>> fig, image, line = plot_space_time_separation(
+    ...     np.eye(3), [0.9, 0.1, -0.4], [0, 1, 2], frame_duration=0.2)
+    >>> line.get_xdata().tolist()
+    [0.0, 200.0, 400.0]
+    """
+    import matplotlib.pyplot as plt
+
+    lags = np.asarray(list(lags), dtype=float)
+    temporal = np.asarray(temporal, dtype=float)
+    if temporal.shape != lags.shape:
+        raise ValueError(
+            f"temporal must have one entry per lag ({lags.shape[0]}); got shape {temporal.shape}."
+        )
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(8.0, 3.6), gridspec_kw={"width_ratios": [1, 1.3]})
+    fig = axes[0].figure
+    spatial_title = "spatial" if explained is None else f"spatial ({100 * explained:.0f} % of RF)"
+    image = plot_rf(
+        spatial, frame_shape, ax=axes[0], title=spatial_title, label="weight (unit norm)"
+    )
+    if frame_duration is None:
+        x = lags
+        axes[1].set_xlabel("lag (frames)")
+    else:
+        x = 1000.0 * lags * float(frame_duration)
+        axes[1].set_xlabel("time before the bin (ms)")
+        axes[1].set_xticks(x, [f"{t:.0f}\nlag {lag:.0f}" for t, lag in zip(x, lags, strict=True)])
+    (line,) = axes[1].plot(x, temporal, marker="o", color="0.2")
+    axes[1].axhline(0.0, color="0.6", lw=0.8)
+    axes[1].set_ylabel("temporal kernel (unit norm)")
+    axes[1].set_title("temporal")
+    if title is not None:
+        fig.suptitle(title)
+    return fig, image, line
+
+
 def plot_counts_over_time(counts, rate=None, *, times=None, ax=None, max_bins=200):
     """Draw observed counts (and the expected counts) over time.
 

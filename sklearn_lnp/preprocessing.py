@@ -313,8 +313,11 @@ class SlowDriftFeatures(TransformerMixin, BaseEstimator):
 
     ``scale`` makes the L2 penalty of the regressor act weakly on the drift
     coefficients: a drift of ``d`` log-rate units costs ``alpha/2 (d/scale)^2``.
-    With ``alpha`` up to ~100 (scikit-learn scaling) the default 30 leaves the
-    drift practically unpenalised.
+    On the lab's recording (5 lags, 1506 columns), the fitted drift with the
+    default 30 is about 12 % smaller than unpenalised at ``alpha=10`` and 45 %
+    smaller at ``alpha=100`` (measured against ``scale=300``); a larger
+    scale penalises it less but makes the problem worse conditioned (slower
+    L-BFGS).  The RF weights are freed of the drift pattern already at 30.
 
     Parameters
     ----------

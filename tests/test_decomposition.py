@@ -403,3 +403,35 @@ def test_grid_search_over_inner_alpha(neuron):
     # alpha = 100 shrinks the RF to almost nothing; the data support the weak penalty.
     assert search.best_params_ == {"estimator__alpha": 0.01}
     assert search.best_score_ > 0.05
+
+
+def test_plot_space_time_separation_draws_the_svd_result():
+    import matplotlib.pyplot as plt
+
+    from sklearn_lnp.plotting import RF_CMAP, plot_space_time_separation
+
+    spatial = np.zeros((4, 3))
+    spatial[2, 1] = -0.8
+    temporal = np.array([0.9, 0.1, -0.4])
+    fig, image, line = plot_space_time_separation(
+        spatial, temporal, [0, 1, 2], frame_duration=0.2155, explained=0.56, title="t"
+    )
+    np.testing.assert_array_equal(image.get_array(), spatial)
+    assert image.get_cmap().name == RF_CMAP
+    assert image.get_clim() == (-0.8, 0.8)  # diverging scale centred at 0
+    np.testing.assert_allclose(line.get_xdata(), [0.0, 215.5, 431.0])  # ms
+    np.testing.assert_array_equal(line.get_ydata(), temporal)
+    kernel_ax = line.axes
+    assert "ms" in kernel_ax.get_xlabel()
+    assert [t.get_text() for t in kernel_ax.get_xticklabels()][2] == "431\nlag 2"
+    assert "56 %" in image.axes.get_title()
+    assert len(fig.axes) == 3  # map, kernel, colorbar
+    plt.close(fig)
+    fig, _, line = plot_space_time_separation(
+        spatial.ravel(), temporal, [0, 1, 2], frame_shape=(4, 3)
+    )
+    np.testing.assert_array_equal(line.get_xdata(), [0, 1, 2])
+    assert line.axes.get_xlabel() == "lag (frames)"
+    plt.close(fig)
+    with pytest.raises(ValueError, match="one entry per lag"):
+        plot_space_time_separation(spatial, temporal, [0, 1])

@@ -157,3 +157,62 @@ def test_bilinear_rank_one_fit_with_drift(lagged):
     assert _peak(model.spatial_) == RF and model.spatial_[RF] > 0
     assert model.temporal_[0] > 0 > model.temporal_[2]
     assert np.argmax(np.abs(model.temporal_)) == 0  # the response peaks within the frame
+
+
+def _assert_drawn_png(path):
+    import matplotlib.image as mpimg
+
+    image = mpimg.imread(path)
+    assert image.ndim == 3 and min(image.shape[:2]) > 100
+    assert np.std(image[..., :3]) > 0.05  # not one flat colour
+
+
+def test_cli_fit_writes_lag_row_and_svd_figures(real_data_path, tmp_path):
+    import json
+
+    from sklearn_lnp.cli import main
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # spikes outside triggers, unused frames
+        assert main(["fit", str(real_data_path), "--out", str(tmp_path), "--lags-alpha", "10"]) == 0
+    out = tmp_path / real_data_path.stem
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["lag0"]["peak_row"] == 12  # the lag-0 output is kept
+    lags = summary["lags"]
+    assert lags["lags"] == [0, 1, 2, 3, 4] and lags["alpha"] == 10.0
+    assert lags["n_drift_regressors"] == 6
+    assert {"rf_lag0.png", "rf_lags.png", "rf_svd.png"} <= set(summary["figures"])
+    for name in ("rf_lags.png", "rf_svd.png"):
+        _assert_drawn_png(out / name)
+    lag0, lag2 = lags["peaks"][0], lags["peaks"][2]
+    assert (lag0["row"], lag0["col"]) == RF and lag0["weight"] > 0
+    assert lag2["weight"] < 0 and _near((lag2["row"], lag2["col"]))
+    svd = lags["svd"]
+    assert (svd["spatial_peak_row"], svd["spatial_peak_col"]) == RF
+    assert svd["temporal"][0] > 0 > svd["temporal"][2]
+    assert len(lags["coef"]) == 5 * N_PIXELS
+    assert 0.2 < lags["frame_duration_s"] < 0.23  # mean frame duration (README: 0.2155 s)
+
+
+def test_cli_chooses_alpha_by_blocked_cv(real_data_path, tmp_path):
+    import json
+
+    from sklearn_lnp.cli import main
+
+    argv = ["fit", str(real_data_path), "--out", str(tmp_path), "--lags", "0,2", "--drift", "0"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        main([*argv, "--alpha-grid", "0.1,10,1000"])
+    lags = json.loads((tmp_path / real_data_path.stem / "summary.json").read_text())["lags"]
+    scores = lags["cv_bits_per_spike"]
+    assert set(scores) == {"0.1", "10.0", "1000.0"}
+    assert lags["alpha"] == float(max(scores, key=scores.get)) == 10.0  # the interior value
+
+
+@pytest.mark.parametrize("bad", ["0,0", "a", "1.5"])
+def test_cli_rejects_bad_lags(bad, capsys):
+    from sklearn_lnp.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["fit", "x.mat", "--lags", bad])
+    assert "--lags" in capsys.readouterr().err
