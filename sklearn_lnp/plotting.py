@@ -400,3 +400,187 @@ def plot_count_vs_rate(counts, rate, *, ax=None):
     ax.set_xlabel("expected count per bin")
     ax.set_ylabel("observed count (jittered)")
     return collection
+
+
+def plot_lasso_grid(
+    coefs,
+    frame_shape,
+    lags,
+    alphas,
+    *,
+    frame_duration=None,
+    axes=None,
+    title=None,
+    label="weight (log rate per unit)",
+):
+    """Draw receptive fields over a lags x penalties grid, on one shared centred scale.
+
+    Rows are lags, columns penalties (the lab's figure of L1 fits); each panel
+    is titled with its penalty (top row) and notes how many of its weights are
+    non-zero.
+
+    Parameters
+    ----------
+    coefs : array-like of shape (n_lags, n_alphas, n_pixels)
+        ``coefs[i, j]`` is the RF fitted at lag ``lags[i]`` with penalty
+        ``alphas[j]`` (e.g. ``lasso_lnp_path(...).coefs.T`` of each lag).
+    frame_shape : tuple (rows, cols)
+    lags : sequence of int
+        Lag of each row, in frames.
+    alphas : sequence of float
+        Penalty of each column.
+    frame_duration : float, optional
+        Mean frame duration (s); adds the lag in ms to the row labels.
+    axes : array of matplotlib Axes of shape (n_lags, n_alphas), optional
+    title : str, optional
+        Figure title.
+    label : str
+        Colorbar label (units of the weights).
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    axes : ndarray of Axes of shape (n_lags, n_alphas)
+    images : ndarray of AxesImage of shape (n_lags, n_alphas)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.plotting import plot_lasso_grid
+    >>> coefs = np.zeros((2, 3, 6))
+    >>> coefs[0, :, 4] = [0.5, 0.2, 0.0]        # shrinks to zero as alpha grows
+    >>> fig, axes, images = plot_lasso_grid(coefs, (2, 3), lags=[0, 1], alphas=[0.01, 0.03, 0.1])
+    >>> axes.shape, [ax.get_title() for ax in axes[0]]
+    ((2, 3), ['α = 0.01', 'α = 0.03', 'α = 0.1'])
+    >>> images[0, 0].get_clim()
+    (-0.5, 0.5)
+    """
+    import matplotlib.pyplot as plt
+
+    lags = list(lags)
+    alphas = [float(a) for a in alphas]
+    n_pixels = int(np.prod(frame_shape))
+    coefs = np.asarray(coefs, dtype=float)
+    if coefs.shape != (len(lags), len(alphas), n_pixels):
+        raise ValueError(
+            f"coefs must have shape (n_lags, n_alphas, n_pixels) = ({len(lags)}, {len(alphas)}, "
+            f"{n_pixels}); got {coefs.shape}."
+        )
+    if axes is None:
+        fig, axes = plt.subplots(
+            len(lags),
+            len(alphas),
+            figsize=(1.9 * len(alphas) + 1.4, 2.2 * len(lags) + 0.4),
+            squeeze=False,
+        )
+    else:
+        axes = np.asarray(axes, dtype=object).reshape(len(lags), len(alphas))
+        fig = axes[0, 0].figure
+    vmax = _symmetric_limit(coefs)
+    images = np.empty((len(lags), len(alphas)), dtype=object)
+    for i, lag in enumerate(lags):
+        for j, alpha in enumerate(alphas):
+            ax = axes[i, j]
+            images[i, j] = plot_rf(coefs[i, j], frame_shape, ax=ax, vmax=vmax, colorbar=False)
+            nonzero = int(np.count_nonzero(coefs[i, j]))
+            ax.text(0.03, 0.03, f"{nonzero} ≠ 0", transform=ax.transAxes, fontsize=7, color="0.2")
+            ax.set_title(f"α = {alpha:.3g}" if i == 0 else "")
+            ax.set_xlabel("column (pixel)" if i == len(lags) - 1 else "")
+            ax.tick_params(labelleft=j == 0, labelbottom=i == len(lags) - 1)
+            if j == 0:
+                row = f"lag {lag}"
+                if frame_duration is not None:
+                    row += f" ({1000 * lag * frame_duration:.0f} ms)"
+                ax.set_ylabel(f"{row}\nrow (pixel)")
+            else:
+                ax.set_ylabel("")
+    fig.colorbar(images[0, 0], ax=axes.ravel().tolist(), label=label, shrink=0.8)
+    if title is not None:
+        fig.suptitle(title)
+    return fig, axes, images
+
+
+def plot_cv_curve(
+    alphas,
+    scores,
+    *,
+    chosen=None,
+    ax=None,
+    xlabel="penalty α (scikit-learn scaling)",
+    ylabel="held-out bits per spike",
+    label=None,
+):
+    """Draw a cross-validation curve over penalties, with the chosen penalty marked.
+
+    Parameters
+    ----------
+    alphas : array-like of shape (n_alphas,)
+        Penalties (positive; drawn on a log axis).
+    scores : array-like of shape (n_alphas,) or (n_alphas, n_folds)
+        Held-out score per penalty, or per penalty and fold: then the mean
+        over folds is drawn with a band of one standard error of the mean.
+    chosen : float, optional
+        Chosen penalty (e.g. ``LassoLNPCV.alpha_`` or
+        ``GridSearchCV.best_params_``): marked with a vertical line and a
+        dot on the curve at the grid value nearest to it.
+    ax : matplotlib Axes, optional
+    xlabel, ylabel : str
+        Axis labels (``ylabel`` names the score and its unit).
+    label : str, optional
+        Legend label of the curve (to draw several curves on one ``ax``).
+
+    Returns
+    -------
+    line : Line2D
+        The (mean) score against the penalty.
+    band : PolyCollection or None
+        Mean +- standard error over folds (2-d ``scores`` only).
+    marker : Line2D or None
+        The vertical line at ``chosen``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.plotting import plot_cv_curve
+    >>> alphas = np.logspace(-3, 0, 4)
+    >>> scores = np.array([[0.01, 0.02], [0.03, 0.04], [0.02, 0.02], [0.0, 0.0]])
+    >>> line, band, marker = plot_cv_curve(alphas, scores, chosen=0.01)
+    >>> line.get_ydata().round(3).tolist(), float(marker.get_xdata()[0])
+    ([0.015, 0.035, 0.02, 0.0], 0.01)
+    """
+    import matplotlib.pyplot as plt
+
+    alphas = np.asarray(alphas, dtype=float).ravel()
+    scores = np.asarray(scores, dtype=float)
+    if scores.shape[:1] != alphas.shape or scores.ndim not in (1, 2):
+        raise ValueError(
+            f"scores must have shape (n_alphas,) or (n_alphas, n_folds) with n_alphas = "
+            f"{alphas.size}; got {scores.shape}."
+        )
+    if not np.all(alphas > 0):
+        raise ValueError("alphas must be positive (they are drawn on a log axis).")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 3.2))
+    order = np.argsort(alphas)
+    alphas, scores = alphas[order], scores[order]
+    band = None
+    if scores.ndim == 2:
+        mean = np.nanmean(scores, axis=1)
+        n_folds = np.sum(np.isfinite(scores), axis=1)
+        sem = np.nanstd(scores, axis=1, ddof=1) / np.sqrt(n_folds) if scores.shape[1] > 1 else 0
+        band = ax.fill_between(alphas, mean - sem, mean + sem, color="C0", alpha=0.2, lw=0)
+    else:
+        mean = scores
+    (line,) = ax.plot(alphas, mean, marker="o", ms=4, color="C0", label=label)
+    ax.set_xscale("log")
+    marker = None
+    if chosen is not None:
+        chosen = float(chosen)
+        nearest = int(np.argmin(np.abs(np.log(alphas) - np.log(chosen))))
+        marker = ax.axvline(chosen, color="C3", lw=1, ls="--", label=f"chosen α = {chosen:.3g}")
+        ax.plot(alphas[nearest], mean[nearest], marker="o", ms=7, color="C3")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if chosen is not None or label is not None:
+        ax.legend(frameon=False, fontsize=8)
+    return line, band, marker
