@@ -5,6 +5,12 @@ All functions take observed counts ``y_true`` and *expected counts*
 ``exposure``).  ``exposure`` is only needed to build the constant-rate null
 model (rate ``sum(y) / sum(exposure)``) of :func:`d2_poisson_score` and
 :func:`bits_per_spike`.
+
+For cross-validation use the exposure-aware scorers, :func:`get_scorer`
+(``"bits_per_spike"``, ``"d2_poisson"``, ``"poisson_log_likelihood"``,
+``"neg_poisson_deviance"``) or :func:`make_lnp_scorer`, with metadata routing
+enabled: they multiply the model's rate by the routed ``exposure``, which
+scikit-learn's ``make_scorer`` cannot do.
 """
 
 from __future__ import annotations

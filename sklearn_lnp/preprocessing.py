@@ -14,6 +14,27 @@ it gives every row its true stimulus history.  This is the exact recipe::
     cv = BlockedTimeSeriesSplit(n_splits=5, gap=4)   # gap >= largest lag
     GridSearchCV(PoissonLNPRegressor(), {"alpha": ...}, cv=cv).fit(Xlag, counts)
 
+Lag-wise and joint fits
+-----------------------
+The lab's recipe, one model per lag, and the joint fit of all lags with
+``alpha`` chosen on held-out blocks (bin widths routed as ``exposure``)::
+
+    n = stimulus.shape[1]
+    lag_wise = [PoissonLNPRegressor().fit(Xlag[:, k * n:(k + 1) * n], counts,
+                                          exposure=widths) for k in range(5)]
+    with sklearn.config_context(enable_metadata_routing=True):
+        joint = GridSearchCV(
+            PoissonLNPRegressor().set_fit_request(exposure=True),
+            {"alpha": [1, 3, 10, 30, 100]},
+            cv=BlockedTimeSeriesSplit(5, gap=4),
+            scoring=sklearn_lnp.metrics.get_scorer("bits_per_spike"),
+        ).fit(Xlag, counts, exposure=widths)
+
+On the lab's recording the joint fit needs ``alpha`` ~10 (1500 columns for
+~1500 bins) and then predicts held-out counts better than every lag-wise fit
+(see ``benchmarks/real_neuron_lags.py``).  A slow drift of the firing rate
+is best modelled by adding :class:`SlowDriftFeatures` columns.
+
 Inside a ``Pipeline`` (``make_pipeline(LagTransformer(), PoissonLNPRegressor())``)
 rows are lagged within the rows the pipeline receives: the first
 ``max(lags)`` rows of a test block get ``fill_value`` instead of their history,

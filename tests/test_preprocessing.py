@@ -219,3 +219,17 @@ def test_drift_expands_each_column():
     out = drift.transform(t)
     np.testing.assert_allclose(out[:, :3], out[:, 3:])  # both map to [-1, 1]
     assert drift.get_feature_names_out().tolist()[2:4] == ["x0_drift3", "x1_drift1"]
+
+
+def test_float32_design_is_built_without_a_float64_copy():
+    import tracemalloc
+
+    X = np.random.default_rng(0).choice([-1.0, 1.0], size=(2000, 150))
+    lagger = LagTransformer(dtype="float32").fit(X)
+    tracemalloc.start()
+    out = lagger.transform(X)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    # 2000 x 750 float32 = 6 MB; a float64 intermediate would need 12 MB more.
+    assert out.nbytes == 2000 * 750 * 4
+    assert peak < 1.2 * out.nbytes
