@@ -134,6 +134,9 @@ class PoissonObjective:
         self._grad = None
         # A fused sweep reads X once; a sparse X is read twice.
         self._sweep_passes = 2 if sp.issparse(X) else 1
+        # Set by solvers: single-precision products on a float32 design (see
+        # ``_linalg.sweep``), for iterates far from the optimum.
+        self.fast_products = False
 
     # -- helpers -----------------------------------------------------------
     def split(self, params: np.ndarray) -> tuple[np.ndarray, float]:
@@ -149,7 +152,7 @@ class PoissonObjective:
         """
         coef, intercept = self.split(params)
         if np.any(coef):
-            eta = np.asarray(matvec(self.X, coef), dtype=np.float64) + intercept
+            eta = matvec(self.X, coef, fast=self.fast_products) + intercept
             self.n_passes += 1
         else:
             eta = np.full(self.y.shape[0], intercept)
@@ -160,7 +163,7 @@ class PoissonObjective:
     def rmatvec(self, r: np.ndarray) -> np.ndarray:
         """``X.T @ r`` in float64 (one pass over ``X``)."""
         self.n_passes += 1
-        return rmatvec(self.X, r)
+        return rmatvec(self.X, r, fast=self.fast_products)
 
     def clear_cache(self) -> None:
         """Forget the cached point, so the next evaluation recomputes ``eta = X w`` afresh."""
@@ -191,7 +194,7 @@ class PoissonObjective:
         :meth:`line_restriction`).
         """
         dcoef, dintercept = self.split(direction)
-        z = np.asarray(matvec(self.X, dcoef), dtype=np.float64)
+        z = np.asarray(matvec(self.X, dcoef, fast=self.fast_products), dtype=np.float64)
         self.n_passes += 1
         if dintercept != 0.0:
             z = z + dintercept
@@ -249,14 +252,14 @@ class PoissonObjective:
                 np.add(u, self._offset(rows, intercept), out=block)
                 return self._residual(rows, block)
 
-            grad_coef = sweep(self.X, coef, residual_of)
+            grad_coef = sweep(self.X, coef, residual_of, fast=self.fast_products)
             self.n_passes += self._sweep_passes
             self._evaluate(params, eta)
             return self._finish_gradient(params, grad_coef)
         self._evaluate(params)
         _, _, dmu, _ = self._cache
         residual = self.weights * dmu - self.weighted_y
-        grad_coef = rmatvec(self.X, residual)
+        grad_coef = rmatvec(self.X, residual, fast=self.fast_products)
         self.n_passes += 1
         return self._finish_gradient(params, grad_coef, residual)
 
@@ -318,7 +321,7 @@ class PoissonObjective:
             block += eta0[rows]
             return self._residual(rows, block)
 
-        grad_coef = sweep(self.X, dcoef, residual_of)
+        grad_coef = sweep(self.X, dcoef, residual_of, fast=self.fast_products)
         self.n_passes += self._sweep_passes
         line = LineRestriction(self, eta0, mu0, z, coef, dcoef)
         new_params = params + step * direction

@@ -1,0 +1,193 @@
+"""The pass-saving machinery of the smooth solvers.
+
+Facts asserted:
+
+* a fused sweep equals ``X.T @ f(X @ v)`` for every kind of design, and its
+  single-precision variant on float32 designs stays within the documented
+  round-off (~1e-6 relative for ``X v``);
+* the line restriction returns ``F(x + t d) - F(x)`` and its first two
+  derivatives (also beyond the overflow threshold of ``exp``), and resolves
+  decreases far below ``eps * |F|``;
+* ``gradient_along`` gives the gradient at ``x + t d`` in one pass;
+* the dual (Woodbury) Newton direction equals the primal one;
+* L-BFGS on a float32 design (single-precision products while far from the
+  optimum) stops at a point whose float64 gradient meets ``tol``;
+* an L-BFGS iteration costs about one pass over ``X`` and a Newton step in
+  the dual form costs no Gram matrix;
+* ``solver="auto"`` keeps L-BFGS on a well-conditioned problem with many
+  samples and hands over to Newton on an ill-conditioned ``p > n`` problem.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import sklearn_lnp._linalg as linalg
+from sklearn_lnp._loss import PoissonObjective
+from sklearn_lnp._solvers import solve
+from sklearn_lnp._solvers._newton import _DualSystem, _newton_direction
+
+
+def _problem(n, p, *, seed=0, alpha=0.3, dtype=np.float64, scale=0.3):
+    rng = np.random.default_rng(seed)
+    X = rng.choice([-1.0, 1.0], size=(n, p)).astype(dtype)
+    w = rng.standard_normal(p) * scale / np.sqrt(p)
+    exposure = rng.uniform(0.5, 1.5, n)
+    y = rng.poisson(exposure * np.exp(X.astype(np.float64) @ w)).astype(np.float64)
+    weights = rng.uniform(0.5, 2.0, n)
+    return X, y, exposure, weights, alpha
+
+
+@pytest.mark.parametrize(
+    "kind", ["float64", "float64-F", "float64-big", "float32", "float32-fast", "csr"]
+)
+def test_sweep_equals_two_products(kind, monkeypatch):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((5003, 17))
+    if kind == "float64-big":  # force several row blocks on a float64 design
+        monkeypatch.setattr(linalg, "_SWEEP_WHOLE_BYTES", 0)
+        monkeypatch.setattr(linalg, "_SWEEP_BLOCK_BYTES", 8 * 17 * 1000)
+    if kind == "float64-F":
+        X = np.asfortranarray(X)
+    if kind.startswith("float32"):
+        X = X.astype(np.float32)
+    if kind == "csr":
+        X[rng.random(X.shape) < 0.7] = 0.0
+        X = sp.csr_matrix(X)
+    dense = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    v = rng.standard_normal(17)
+    seen = []
+
+    def func(rows, u):
+        seen.append((rows.start, rows.stop))
+        return np.tanh(u) * np.arange(rows.start, rows.stop)
+
+    out = linalg.sweep(X, v, func, fast=kind == "float32-fast")
+    expected = dense.T @ (np.tanh(dense @ v) * np.arange(5003))
+    # the slices cover the samples in order
+    assert seen[0][0] == 0 and seen[-1][1] == 5003
+    assert all(a[1] == b[0] for a, b in zip(seen[:-1], seen[1:], strict=True))
+    rtol = 1e-5 if kind == "float32-fast" else 1e-12
+    np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
+
+
+def test_fast_products_round_off_is_single_precision_sized():
+    rng = np.random.default_rng(2)
+    X = rng.choice([-1.0, 1.0], size=(20000, 300)).astype(np.float32)
+    w = rng.standard_normal(300)
+    exact = X.astype(np.float64) @ w
+    fast = linalg.matvec(X, w, fast=True)
+    scale = np.abs(X).astype(np.float64) @ np.abs(w)
+    assert np.max(np.abs(fast - exact) / scale) < 1e-6
+    r = rng.standard_normal(20000)
+    exact_t = X.astype(np.float64).T @ r
+    fast_t = linalg.rmatvec(X, r, fast=True)
+    assert np.max(np.abs(fast_t - exact_t)) < 1e-6 * np.abs(r).sum()
+    # and the accurate products are accurate
+    assert np.max(np.abs(linalg.matvec(X, w) - exact) / scale) < 1e-14
+
+
+@pytest.mark.parametrize("intercept", [0.0, 99.5])
+def test_line_restriction_is_the_objective_along_the_line(intercept):
+    X, y, exposure, weights, alpha = _problem(200, 6, seed=3)
+    objective = PoissonObjective(X, y, exposure, weights, alpha)
+    rng = np.random.default_rng(4)
+    params = rng.standard_normal(7) * 0.2
+    params[-1] += intercept  # 99.5: steps cross the exp continuation at ETA_MAX
+    direction = rng.standard_normal(7) * 0.3
+    base = objective.loss(params)
+    z = objective.direction_predictor(direction)
+    line = objective.line_restriction(params, direction, z)
+    assert line.slope == pytest.approx(objective.gradient(params) @ direction, rel=1e-10)
+    for t in (-0.7, 0.3, 2.0):
+        value, first, second = line(t)
+        point = params + t * direction
+        assert value == pytest.approx(objective.loss(point) - base, rel=1e-8, abs=1e-12)
+        assert first == pytest.approx(objective.gradient(point) @ direction, rel=1e-9)
+        assert second == pytest.approx(direction @ objective.hessian(point) @ direction, rel=1e-9)
+
+
+def test_line_restriction_resolves_decreases_below_round_off_of_f():
+    X, y, exposure, weights, alpha = _problem(300, 5, seed=5)
+    objective = PoissonObjective(X, y, exposure, weights, alpha)
+    result = solve(objective, objective.initial_params(), solver="newton-cholesky", tol=1e-13)
+    direction = np.random.default_rng(6).standard_normal(6)
+    t = 1e-9  # decrease of order t^2 ~ 1e-18, far below eps * |F| ~ 1e-16
+    start = result.params - t * direction
+    objective.loss(start)
+    line = objective.line_restriction(start, direction, objective.direction_predictor(direction))
+    value, _, _ = line(t)
+    expected = -0.5 * t * t * (direction @ objective.hessian(result.params) @ direction)
+    assert value == pytest.approx(expected, rel=1e-3)
+    assert value < 0
+
+
+def test_gradient_along_costs_one_pass():
+    X, y, exposure, weights, alpha = _problem(400, 9, seed=7)
+    objective = PoissonObjective(X, y, exposure, weights, alpha)
+    params = objective.initial_params()
+    objective.loss_gradient(params)
+    direction = -objective.gradient(params)
+    passes = objective.n_passes
+    line, new_params, value, grad = objective.gradient_along(params, direction, 0.7)
+    assert objective.n_passes == passes + 1
+    fresh = PoissonObjective(X, y, exposure, weights, alpha)
+    np.testing.assert_allclose(new_params, params + 0.7 * direction)
+    assert value == pytest.approx(fresh.loss(new_params), rel=1e-13)
+    np.testing.assert_allclose(grad, fresh.gradient(new_params), rtol=1e-10, atol=1e-15)
+    assert line.slope == pytest.approx(-direction @ direction, rel=1e-10)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("n, p", [(40, 90), (90, 40)])
+def test_dual_newton_direction_equals_primal(fit_intercept, n, p):
+    X, y, exposure, weights, alpha = _problem(n, p, seed=8)
+    objective = PoissonObjective(X, y, exposure, weights, alpha, fit_intercept)
+    params = np.random.default_rng(9).standard_normal(objective.n_params) * 0.1
+    _, grad = objective.loss_gradient(params)
+    primal = _newton_direction(objective.hessian(params, symmetric=False), grad)
+    dual, z = _DualSystem(objective).direction(objective, params, grad)
+    np.testing.assert_allclose(dual, primal, rtol=1e-8, atol=1e-10 * np.abs(primal).max())
+    np.testing.assert_allclose(z, objective.direction_predictor(dual), rtol=1e-8, atol=1e-10)
+
+
+def test_lbfgs_on_float32_meets_tol_in_float64():
+    X, y, exposure, weights, alpha = _problem(20000, 60, seed=10, alpha=0.01, dtype=np.float32)
+    objective = PoissonObjective(X, y, exposure, weights, alpha)
+    result = solve(objective, objective.initial_params(), solver="lbfgs", tol=1e-9)
+    assert result.converged
+    exact = PoissonObjective(X.astype(np.float64), y, exposure, weights, alpha)
+    value, grad = exact.loss_gradient(result.params)
+    assert np.max(np.abs(grad)) <= 1e-9
+    assert result.objective == pytest.approx(value, rel=1e-14)
+
+
+def test_pass_counts_of_lbfgs_and_dual_newton():
+    X, y, exposure, weights, alpha = _problem(20000, 60, seed=11, alpha=0.01)
+    objective = PoissonObjective(X, y, exposure, weights, alpha)
+    result = solve(objective, objective.initial_params(), solver="lbfgs", tol=1e-8)
+    assert result.converged and result.n_grams == 0
+    # one fused sweep per iteration, plus the first gradient, the first
+    # (unscaled) step's X d and the occasional rejected unit step
+    assert result.n_passes <= 1.25 * result.n_iter + 3
+    X, y, exposure, weights, alpha = _problem(100, 300, seed=12, alpha=0.5)
+    objective = PoissonObjective(X, y, exposure, weights, alpha)
+    result = solve(objective, objective.initial_params(), solver="newton-cholesky", tol=1e-10)
+    assert result.converged
+    assert result.n_grams == 1  # the kernel X X' once, no Gram matrix per step
+    assert result.n_passes <= 2 * result.n_iter + 1
+
+
+def test_auto_chooses_by_conditioning():
+    # Many samples, white design, moderate penalty: L-BFGS alone.
+    X, y, exposure, weights, _ = _problem(20000, 200, seed=13)
+    objective = PoissonObjective(X, y, exposure, None, 0.01)
+    result = solve(objective, objective.initial_params(), solver="auto", tol=1e-8)
+    assert result.converged and result.solver == "lbfgs"
+    # p > n with a tiny penalty: L-BFGS crawls, Newton finishes.
+    X, y, exposure, weights, _ = _problem(300, 400, seed=14, scale=1.0)
+    objective = PoissonObjective(X, y, exposure, None, 1e-4)
+    result = solve(objective, objective.initial_params(), solver="auto", tol=1e-8)
+    assert result.converged and result.solver == "lbfgs+newton-cholesky"
