@@ -67,7 +67,16 @@ def plot_rf(
     return image
 
 
-def plot_rf_lags(coef, frame_shape, lags, *, frame_duration=None, axes=None, title=None):
+def plot_rf_lags(
+    coef,
+    frame_shape,
+    lags,
+    *,
+    frame_duration=None,
+    axes=None,
+    title=None,
+    label="weight (log rate per unit)",
+):
     """Draw a space-time RF as one image per lag, in a row, on a shared scale.
 
     Parameters
@@ -83,12 +92,23 @@ def plot_rf_lags(coef, frame_shape, lags, *, frame_duration=None, axes=None, tit
         One per lag.
     title : str, optional
         Figure title.
+    label : str
+        Colorbar label (units of ``coef``, e.g. ``"z-score"`` for a z-scored STA).
 
     Returns
     -------
     fig : matplotlib Figure
     axes : list of Axes
     images : list of AxesImage
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.plotting import plot_rf_lags
+    >>> coef = np.concatenate([np.eye(3).ravel(), -0.5 * np.eye(3).ravel()])  # lags 0 and 2
+    >>> fig, axes, images = plot_rf_lags(coef, (3, 3), lags=[0, 2], frame_duration=0.2)
+    >>> [ax.get_title() for ax in axes], images[1].get_clim()
+    (['lag 0 (0 ms)', 'lag 2 (400 ms)'], (-1.0, 1.0))
     """
     import matplotlib.pyplot as plt
 
@@ -105,14 +125,14 @@ def plot_rf_lags(coef, frame_shape, lags, *, frame_duration=None, axes=None, tit
     images = []
     for ax, lag, weights in zip(axes, lags, maps, strict=True):
         image = plot_rf(weights, frame_shape, ax=ax, vmax=vmax, colorbar=False)
-        label = f"lag {lag}"
+        panel_title = f"lag {lag}"
         if frame_duration is not None:
-            label += f" ({1000 * lag * frame_duration:.0f} ms)"
-        ax.set_title(label)
+            panel_title += f" ({1000 * lag * frame_duration:.0f} ms)"
+        ax.set_title(panel_title)
         images.append(image)
     for ax in axes[1:]:
         ax.set_ylabel("")
-    fig.colorbar(images[0], ax=axes, label="weight (log rate per unit)", shrink=0.8)
+    fig.colorbar(images[0], ax=axes, label=label, shrink=0.8)
     if title is not None:
         fig.suptitle(title)
     return fig, axes, images

@@ -148,6 +148,8 @@ def test_plot_rf_lags_accepts_lags_by_pixels_and_given_axes_without_durations():
     assert [ax.get_title() for ax in axes] == ["lag 1", "lag 3"]
     np.testing.assert_array_equal(images[1].get_array(), [[1.0, 2.0], [3.0, 4.0]])
     assert_centred_diverging(images[0], 4.0)
+    fig, axes, _ = plot_rf_lags(coef, (2, 2), lags=[0, 1], label="z-score")
+    assert [ax.get_ylabel() for ax in colorbar_axes(fig, axes)] == ["z-score"]
 
 
 # -- plot_sta_over_tau and plot_sta_kernel -------------------------------------------
