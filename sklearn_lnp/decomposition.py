@@ -355,6 +355,8 @@ class SVDSeparator(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         Alternations (``"bilinear"``) or the inner estimator's ``n_iter_``.
     optimality_ : float
         ``"bilinear"``: largest gradient entry of the objective at the solution.
+    objective_ : float
+        ``"bilinear"``: the penalised objective (that of ``estimator``) at the solution.
     n_features_in_ : int
 
     Examples
