@@ -47,6 +47,7 @@ import scipy.sparse as sp
 import sklearn
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from sklearn.datasets import make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import PoissonRegressor
 from sklearn.model_selection import KFold, cross_val_score
@@ -515,3 +516,23 @@ def test_bad_parameters_raise_naming_them(params, name):
     X, y, _ = make_data(n=30, p=4)
     with pytest.raises(ValueError, match=name):
         PoissonLNPRegressor(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("solver", ["newton-cholesky", "lbfgs", "auto"])
+def test_first_step_far_beyond_the_optimum_is_backtracked(solver):
+    # Large counts and no intercept: the first Newton step from w = 0 puts the
+    # linear predictor near 100 (phi(1) ~ 1e40), where Newton on phi' alone
+    # creeps back by ~1/max|Xd| per evaluation. The line search must still find
+    # the decrease, and the fit must reach the scikit-learn optimum.
+    # The data of scikit-learn's regressor checks, made positive as they do.
+    X, y = make_regression(
+        n_samples=200, n_features=10, n_informative=1, bias=5.0, noise=20, random_state=42
+    )
+    X = StandardScaler().fit_transform(X)
+    y += 1 + abs(y.min())
+    model = PoissonLNPRegressor(alpha=0.1, fit_intercept=False, solver=solver).fit(X, y)
+    assert model.optimality_ <= model.tol
+    reference = PoissonRegressor(
+        alpha=0.1, fit_intercept=False, solver="newton-cholesky", tol=1e-12, max_iter=1000
+    ).fit(X, y)
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-6, atol=1e-8)

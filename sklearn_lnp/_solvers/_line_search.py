@@ -71,6 +71,11 @@ def line_search(line, t0: float = 1.0, *, curvature: float = 0.1):
         step = t - first / second if second > 0 and math.isfinite(second) else math.nan
         if not lo < step < hi:
             step = 0.5 * (lo + hi) if math.isfinite(hi) else 4.0 * t
+        if value > 0.0:
+            # Worse than the start: far beyond the minimiser, where phi grows
+            # like exp and Newton on phi' creeps back by ~1 / max|z| per step.
+            # Backtrack at least geometrically.
+            step = min(step, 0.5 * (lo + t))
         t = step
     return best_t, best_value
 
