@@ -141,7 +141,7 @@ def test_sta_predicts_held_out_counts_better_than_the_unpenalised_glm(real_desig
 
 
 def test_cli_writes_the_fine_sta_figures_and_summary(real_data_path, tmp_path, capsys):
-    main(["fit", str(real_data_path), "--sta", "--out", str(tmp_path)])
+    main(["fit", str(real_data_path), "--sta", "--lags", "0", "--out", str(tmp_path)])
     folder = tmp_path / real_data_path.stem
     summary = json.loads((folder / "summary.json").read_text())
     for name in ("sta_fine.png", "sta_fine_svd.png"):
