@@ -5,7 +5,7 @@ The estimators follow scikit-learn's API and drop into ``Pipeline``,
 """
 
 from .decomposition import SVDSeparator
-from .linear_model import PoissonLNPRegressor
+from .linear_model import LassoLNPCV, LassoLNPRegressor, PoissonLNPRegressor, lasso_lnp_path
 from .model_selection import BlockedTimeSeriesSplit
 from .preprocessing import LagTransformer, SlowDriftFeatures
 from .sta import STAEstimator
@@ -15,9 +15,12 @@ __version__ = "0.1.0"
 __all__ = [
     "BlockedTimeSeriesSplit",
     "LagTransformer",
+    "LassoLNPCV",
+    "LassoLNPRegressor",
     "PoissonLNPRegressor",
     "SlowDriftFeatures",
     "SVDSeparator",
     "STAEstimator",
     "__version__",
+    "lasso_lnp_path",
 ]

@@ -1,0 +1,616 @@
+r"""Proximal Newton with working sets for the L1-penalised Poisson objective.
+
+Problem
+-------
+Minimise ``F(w, b) = f(w, b) + alpha * ||w||_1`` where ``f`` is a
+:class:`~sklearn_lnp._loss.PoissonObjective` (the sample-weighted mean
+Poisson negative log-likelihood, plus its own L2 term if any); the intercept
+``b`` is not penalised.
+
+Optimality (KKT) and the stopping criterion
+-------------------------------------------
+``(w, b)`` is optimal iff, with ``g`` the gradient of ``f``,
+
+* ``|g_j| <= alpha`` for every ``w_j = 0``,
+* ``g_j = -alpha * sign(w_j)`` for every ``w_j != 0``,
+* ``g_b = 0``.
+
+The *violation* of coordinate ``j`` is ``max(|g_j| - alpha, 0)`` when
+``w_j = 0`` and ``|g_j + alpha sign(w_j)|`` otherwise (``|g_b|`` for the
+intercept): the distance of ``-g_j`` to the subdifferential of
+``alpha |w_j|``.  The solver stops when the largest violation is at most
+``tol``; this is the value reported as ``SolverResult.optimality``.  With the
+default ``tol = 1e-8`` the returned point is optimal to about 8 digits of the
+gradient scale (``alpha_max`` of the real neuron is of order 1e-2), i.e. it is
+the optimum up to round-off for every practical purpose.
+
+Algorithm
+---------
+Each outer iteration
+
+1. computes the full gradient (one pass over ``X``) and the violations;
+2. picks a *working set*: the current support plus the most violating zero
+   coefficients, at most ``max(ws_min, 2 * |support|)`` features (the set
+   doubles while the support grows, so the first steps from ``w = 0`` are
+   cheap);
+3. forms the Hessian of ``f`` restricted to the working set (and intercept)
+   with :func:`~sklearn_lnp._linalg.weighted_gram` on the working-set columns
+   only (``X`` itself is never copied whole);
+4. minimises the quadratic model plus the L1 term on the working set
+   (:func:`solve_quadratic_lasso`): coordinate descent on the Gram matrix,
+   compiled with numba, followed by a Cholesky solve on the identified
+   support and sign pattern that makes the subproblem solution exact;
+5. takes the step with Armijo backtracking on ``F``.
+
+Near the optimum the support stops changing and step 4 is an exact Newton
+step on the support, so the outer iterations converge quadratically.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+from .._linalg import rmatvec, weighted_gram
+from ._result import SolverResult
+
+_ARMIJO = 1e-4
+_MAX_HALVINGS = 40
+WS_MIN_SIZE = 10
+INNER_SOLVERS = ("cd", "fista")
+
+
+# --------------------------------------------------------------------------
+# Optimality
+# --------------------------------------------------------------------------
+def kkt_violation(coef: np.ndarray, grad_coef: np.ndarray, alpha: float) -> np.ndarray:
+    """Violation of the L1 optimality conditions, per coefficient.
+
+    Parameters
+    ----------
+    coef : ndarray of shape (n_features,)
+    grad_coef : ndarray of shape (n_features,)
+        Gradient of the smooth part ``f`` with respect to ``coef``.
+    alpha : float
+        L1 penalty.
+
+    Returns
+    -------
+    ndarray of shape (n_features,)
+        ``max(|g_j| - alpha, 0)`` where ``coef_j == 0``, else
+        ``|g_j + alpha * sign(coef_j)|``.
+    """
+    coef = np.asarray(coef, dtype=np.float64)
+    grad_coef = np.asarray(grad_coef, dtype=np.float64)
+    return np.where(
+        coef == 0,
+        np.maximum(np.abs(grad_coef) - alpha, 0.0),
+        np.abs(grad_coef + alpha * np.sign(coef)),
+    )
+
+
+def max_kkt_violation(objective, params: np.ndarray, alpha: float, grad=None) -> float:
+    """Largest KKT violation of ``params`` for ``f + alpha * ||w||_1`` (intercept included)."""
+    if grad is None:
+        grad = objective.gradient(params)
+    coef, _ = objective.split(params)
+    violation = float(np.max(kkt_violation(coef, grad[: objective.n_features], alpha), initial=0))
+    if objective.fit_intercept:
+        violation = max(violation, abs(float(grad[-1])))
+    return violation
+
+
+def l1_objective(objective, params: np.ndarray, alpha: float) -> float:
+    """``F = f + alpha * ||w||_1`` at ``params``."""
+    coef, _ = objective.split(params)
+    return objective.loss(params) + alpha * float(np.abs(coef).sum())
+
+
+def alpha_max(objective) -> float:
+    """Smallest L1 penalty whose optimum has every coefficient at zero.
+
+    At ``w = 0`` the intercept optimum is closed-form (``exp(b)`` = weighted
+    count / weighted exposure), and ``w = 0`` is optimal iff
+    ``|g_j| <= alpha`` for all ``j``: ``alpha_max = max_j |g_j|`` there.
+    (Without an intercept, ``b = 0`` and the same formula holds.)
+
+    Parameters
+    ----------
+    objective : PoissonObjective
+
+    Returns
+    -------
+    float
+    """
+    params = objective.initial_params()
+    grad = objective.gradient(params)
+    return float(np.max(np.abs(grad[: objective.n_features]), initial=0.0))
+
+
+# --------------------------------------------------------------------------
+# Quadratic subproblem
+# --------------------------------------------------------------------------
+_CD_KERNEL = None
+
+
+def _cd_kernel():
+    """Compile (once; cached on disk) the coordinate-descent kernel."""
+    global _CD_KERNEL
+    if _CD_KERNEL is None:
+        from numba import njit
+
+        @njit(cache=True, nogil=True)
+        def cd_gram(hess, lin, penalty, z, grad, max_sweeps, tol):  # pragma: no cover
+            # Minimise 0.5 z'Hz + lin'z + sum_j penalty_j |z_j| by cyclic CD.
+            # ``grad`` holds H z + lin and is kept up to date.
+            m = z.shape[0]
+            sweep = 0
+            violation = np.inf
+            while sweep < max_sweeps:
+                sweep += 1
+                for j in range(m):
+                    hjj = hess[j, j]
+                    if hjj <= 0.0:
+                        continue
+                    old = z[j]
+                    u = old - grad[j] / hjj
+                    thr = penalty[j] / hjj
+                    if u > thr:
+                        new = u - thr
+                    elif u < -thr:
+                        new = u + thr
+                    else:
+                        new = 0.0
+                    if new != old:
+                        delta = new - old
+                        z[j] = new
+                        row = hess[j]  # H is symmetric: row j is column j, contiguous
+                        for i in range(m):
+                            grad[i] += delta * row[i]
+                violation = 0.0
+                for j in range(m):
+                    if z[j] == 0.0:
+                        v = abs(grad[j]) - penalty[j]
+                    elif z[j] > 0.0:
+                        v = abs(grad[j] + penalty[j])
+                    else:
+                        v = abs(grad[j] - penalty[j])
+                    if v > violation:
+                        violation = v
+                if violation <= tol:
+                    break
+            return sweep, violation
+
+        _CD_KERNEL = cd_gram
+    return _CD_KERNEL
+
+
+def _quadratic_violation(z, grad, penalty):
+    return float(
+        np.max(
+            np.where(
+                z == 0,
+                np.abs(grad) - penalty,
+                np.abs(grad + penalty * np.sign(z)),
+            ),
+            initial=0.0,
+        )
+    )
+
+
+def _fista_kernel(hess):
+    """Vectorised alternative to the CD kernel: FISTA with step 1/||H||_2."""
+    lipschitz = float(np.linalg.eigvalsh(hess)[-1]) if hess.shape[0] else 1.0
+    step = 1.0 / max(lipschitz, np.finfo(float).tiny)
+    return functools.partial(_fista, step=step)
+
+
+def _fista(hess, lin, penalty, z, grad, max_sweeps, tol, *, step):
+    y = z.copy()
+    z_old = z.copy()
+    momentum = 1.0
+    violation = np.inf
+    for sweep in range(1, max_sweeps + 1):
+        u = y - step * (hess @ y + lin)
+        z[:] = np.sign(u) * np.maximum(np.abs(u) - step * penalty, 0.0)
+        momentum_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * momentum**2))
+        y = z + ((momentum - 1.0) / momentum_new) * (z - z_old)
+        momentum = momentum_new
+        z_old[:] = z
+        if sweep % 10 == 0 or sweep == max_sweeps:
+            grad[:] = hess @ z + lin
+            violation = _quadratic_violation(z, grad, penalty)
+            if violation <= tol:
+                break
+    grad[:] = hess @ z + lin
+    return sweep, _quadratic_violation(z, grad, penalty)
+
+
+def _face_step(hess, lin, penalty, z):
+    """Newton step on the face (support and signs) of ``z``.
+
+    On the support ``A`` of ``z`` (plus the unpenalised coordinates) with
+    signs ``s``, the quadratic plus L1 term is the smooth quadratic
+    ``0.5 z_A'H_AA z_A + (lin_A + penalty_A s_A)'z_A``; its minimiser ``c``
+    solves ``H_AA c = -(lin_A + penalty_A s_A)`` (Cholesky).  When ``c``
+    keeps the signs ``s`` it is returned; otherwise the point where the
+    segment from ``z`` to ``c`` first crosses zero (that coordinate set to
+    exactly 0).  Either way the subproblem objective does not increase: it is
+    a convex quadratic on the segment, decreasing towards ``c``.
+
+    Returns
+    -------
+    z_new : ndarray or None
+        None when the face system is singular.
+    full : bool
+        Whether ``c`` itself (the face optimum) was returned.
+    """
+    active = (z != 0) | (penalty == 0)
+    if not np.any(active):
+        return None, False
+    signs = np.sign(z[active])
+    rhs = -(lin[active] + penalty[active] * signs)
+    try:
+        factor = cho_factor(
+            hess[np.ix_(active, active)], lower=False, overwrite_a=True, check_finite=False
+        )
+        c = cho_solve(factor, rhs, check_finite=False)
+    except (LinAlgError, ValueError):
+        return None, False
+    if not np.all(np.isfinite(c)):
+        return None, False
+    z_active = z[active]
+    penalised = penalty[active] > 0
+    crossing = penalised & (np.sign(c) != signs)
+    z_new = np.zeros_like(z)
+    if not np.any(crossing):
+        z_new[active] = c
+        return z_new, True
+    # Fraction of the way to ``c`` at which each crossing coordinate hits 0.
+    fractions = z_active[crossing] / (z_active[crossing] - c[crossing])
+    t = float(np.min(fractions))
+    moved = z_active + t * (c - z_active)
+    moved[np.flatnonzero(crossing)[fractions <= t]] = 0.0
+    moved[penalised & (np.sign(moved) != signs)] = 0.0
+    z_new[active] = moved
+    return z_new, False
+
+
+def solve_quadratic_lasso(hess, lin, penalty, z0, *, tol, inner="cd", max_sweeps=20000):
+    r"""Minimise ``q(z) = 0.5 z'Hz + lin'z + sum_j penalty_j |z_j|`` from ``z0``.
+
+    Alternates two moves until the largest violation of the subproblem's
+    optimality conditions is at most ``tol``:
+
+    * a Newton step on the current face (:func:`_face_step`: one Cholesky
+      factorisation on the support), which is exact once the support and
+      signs are right;
+    * sweeps of the iterative method, ``inner="cd"`` (cyclic coordinate
+      descent on ``H``, compiled with numba) or ``inner="fista"`` (numpy,
+      vectorised), which find the support; their number doubles after every
+      face step (10, 20, 40, ...), so factorisations cost at most about as
+      much as the sweeps.
+
+    A face step comes first when no zero coordinate violates its condition,
+    so a warm start with the right support is solved by one factorisation
+    and no sweep.  Every move decreases ``q``.
+
+    Parameters
+    ----------
+    hess : ndarray of shape (m, m)
+        Symmetric positive semi-definite.
+    lin : ndarray of shape (m,)
+    penalty : ndarray of shape (m,)
+        Non-negative L1 weights (0 for unpenalised coordinates).
+    z0 : ndarray of shape (m,)
+        Starting point.
+    tol : float
+        Target violation.
+    inner : {"cd", "fista"}
+    max_sweeps : int
+        Budget of sweeps of the iterative method.
+
+    Returns
+    -------
+    z : ndarray of shape (m,)
+    info : dict
+        ``sweeps``, ``factorisations``, ``violation`` and ``exact`` (whether
+        the last move was a face optimum satisfying the conditions).
+    """
+    hess = np.ascontiguousarray(hess, dtype=np.float64)
+    lin = np.ascontiguousarray(lin, dtype=np.float64)
+    penalty = np.ascontiguousarray(penalty, dtype=np.float64)
+    z = np.array(z0, dtype=np.float64)
+    grad = hess @ z + lin
+    violation = _quadratic_violation(z, grad, penalty)
+    if inner == "cd":
+        kernel = _cd_kernel()
+    elif inner == "fista":
+        kernel = _fista_kernel(hess)
+    else:
+        raise ValueError(f"inner must be one of {INNER_SOLVERS}, got {inner!r}.")
+    sweeps_total = 0
+    factorisations = 0
+    chunk = 10
+    exact = False
+    # A face step first only if no zero coordinate wants to enter: otherwise
+    # it cannot be exact, and sweeps come first (measured on the real
+    # neuron's CV path: 37% fewer factorisations, the same number of sweeps).
+    face_first = not np.any((z == 0) & (np.abs(grad) > penalty))
+    while violation > tol:
+        z_face, full = (None, False) if not face_first else _face_step(hess, lin, penalty, z)
+        factorisations += int(face_first)
+        face_first = True
+        if z_face is not None:
+            face_grad = hess @ z_face + lin
+            face_violation = _quadratic_violation(z_face, face_grad, penalty)
+            z, grad, violation = z_face, face_grad, face_violation
+            exact = full and violation <= tol
+            if violation <= tol:
+                break
+        if sweeps_total >= max_sweeps:
+            break
+        budget = min(chunk, max_sweeps - sweeps_total)
+        sweeps, violation = kernel(hess, lin, penalty, z, grad, budget, tol)
+        sweeps_total += int(sweeps)
+        exact = False
+        chunk *= 2
+    return z, {
+        "sweeps": sweeps_total,
+        "factorisations": factorisations,
+        "violation": violation,
+        "exact": exact,
+    }
+
+
+# --------------------------------------------------------------------------
+# Outer loop
+# --------------------------------------------------------------------------
+def _hessian_weights(objective, params):
+    """``s_t * mu''_t`` at ``params`` (free after a gradient at the same point).
+
+    Uses the objective's cache of the last evaluated point, so no extra pass
+    over ``X`` is needed.
+    """
+    _, _, _, d2mu = objective._evaluate(params)
+    return objective.weights * d2mu
+
+
+def _restricted_hessian(objective, columns, d):
+    """Hessian of ``f`` on ``columns`` (and the intercept, last), shape (m, m)."""
+    X = objective.X
+    X_ws = X[:, columns]
+    if sp.issparse(X_ws):
+        X_ws = X_ws.tocsc()
+    k = columns.size
+    m = k + int(objective.fit_intercept)
+    hess = np.empty((m, m))
+    hess[:k, :k] = weighted_gram(X_ws, d)
+    hess[np.arange(k), np.arange(k)] += objective.alpha
+    if objective.fit_intercept:
+        border = rmatvec(X_ws, d)
+        hess[:k, -1] = border
+        hess[-1, :k] = border
+        hess[-1, -1] = d.sum()
+    objective.n_grams += 1
+    return hess
+
+
+def _extend_hessian(objective, columns, cache):
+    """Hessian on ``columns`` from a cached one at a nearby point, or None.
+
+    The cached Hessian (``cache["hess"]`` on ``cache["columns"]`` with the
+    weights ``cache["d"]``) was computed at the previous point of a path,
+    one small step from the warm start.  Its rows of the columns kept are
+    reused, and only the rows of new columns are computed, with the same
+    weights ``d`` so that the matrix is one consistent Hessian
+    ``X_W' diag(d) X_W``.  Returns None when fewer than half of ``columns``
+    are cached (a fresh Gram matrix is then as cheap).
+    """
+    old_columns, old_hess, d = cache["columns"], cache["hess"], cache["d"]
+    common = np.isin(columns, old_columns)
+    if 2 * np.count_nonzero(common) < columns.size:
+        return None
+    X = objective.X
+    k = columns.size
+    m = k + int(objective.fit_intercept)
+    hess = np.empty((m, m))
+    keep = np.flatnonzero(common)
+    old_pos = np.searchsorted(old_columns, columns[keep])
+    if objective.fit_intercept:
+        keep = np.append(keep, k)
+        old_pos = np.append(old_pos, old_columns.size)
+    hess[np.ix_(keep, keep)] = old_hess[np.ix_(old_pos, old_pos)]
+    new = np.flatnonzero(~common)
+    if new.size:
+        X_new = X[:, columns[new]]
+        X_ws = X[:, columns]
+        if sp.issparse(X):
+            cross = np.asarray((X_new.T @ X_ws.multiply(d[:, None])).toarray())
+        else:
+            weighted = np.multiply(X_ws, d[:, None], dtype=np.float64)
+            cross = np.asarray(X_new, dtype=np.float64).T @ weighted
+        cross[np.arange(new.size), new] += objective.alpha
+        hess[new, :k] = cross
+        hess[:k, new] = cross.T
+        if objective.fit_intercept:
+            border = rmatvec(X_new, d)
+            hess[new, -1] = border
+            hess[-1, new] = border
+    return hess
+
+
+def _working_set(coef, violation, size):
+    """Support of ``coef`` plus the largest violators, ``size`` features at most."""
+    support = np.flatnonzero(coef)
+    candidates = np.flatnonzero((coef == 0) & (violation > 0))
+    room = max(size - support.size, 0)
+    if candidates.size > room:
+        top = np.argpartition(violation[candidates], -room)[-room:] if room else []
+        candidates = candidates[top]
+    return np.sort(np.concatenate([support, candidates]).astype(np.intp))
+
+
+_CONTROLLER = None
+
+
+def single_threaded_blas():
+    """Context in which BLAS/LAPACK use one thread.
+
+    Measured on the 2-core development machine under load: a multi-threaded
+    OpenBLAS Cholesky of a 1300 x 1300 working-set Hessian took 0.7 s
+    instead of 0.012 s single-threaded (spinning threads competing for busy
+    cores), and the working-set Gram matrix 1.7x longer.  Parallelism is
+    taken across folds instead (``LassoLNPCV(n_jobs=...)``).
+    """
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
+
+
+def prox_newton_lasso(objective, params, alpha, **kwargs) -> SolverResult:
+    """Minimise ``objective + alpha * ||coef||_1``; see :func:`_prox_newton_lasso`.
+
+    Runs with single-threaded BLAS (:func:`single_threaded_blas`).
+    """
+    with single_threaded_blas():
+        return _prox_newton_lasso(objective, params, alpha, **kwargs)
+
+
+def _prox_newton_lasso(
+    objective,
+    params,
+    alpha: float,
+    *,
+    tol: float = 1e-8,
+    max_iter: int = 100,
+    verbose: int = 0,
+    inner: str = "cd",
+    ws_min_size: int = WS_MIN_SIZE,
+    hessian_cache: dict | None = None,
+) -> SolverResult:
+    """Minimise ``objective + alpha * ||coef||_1`` by proximal Newton.
+
+    Parameters
+    ----------
+    objective : PoissonObjective
+        Smooth part (its own ``alpha`` is an L2 penalty, usually 0).
+    params : ndarray of shape (n_params,)
+        Starting point (coefficients, then the intercept); a warm start.
+    alpha : float
+        L1 penalty (non-negative).
+    tol : float, default=1e-8
+        Stop when the largest KKT violation (module docstring) is at most
+        ``tol``.
+    max_iter : int, default=100
+        Maximum number of proximal Newton steps.
+    verbose : int, default=0
+        One line per step when positive.
+    inner : {"cd", "fista"}, default="cd"
+        Iterative method of the quadratic subproblem.
+    ws_min_size : int, default=10
+        Smallest working set.
+    hessian_cache : dict or None
+        Shared along a path: the last working-set Hessian is stored in it,
+        and the first step of the next call (warm-started from the previous
+        solution, one small step away from where that Hessian was computed)
+        reuses its rows and computes only those of new working-set columns
+        (:func:`_extend_hessian`).  The later steps use fresh Hessians, so
+        the solution and its exactness do not depend on the cache.
+
+    Returns
+    -------
+    SolverResult
+        ``optimality`` is the largest KKT violation at ``params``.
+    """
+    params = np.array(params, dtype=np.float64)
+    p = objective.n_features
+    value, grad = objective.loss_gradient(params)
+    coef = params[:p]
+    total = value + alpha * float(np.abs(coef).sum())
+    converged = False
+    n_iter = 0
+    violation_max = np.inf
+    for n_iter in range(1, max_iter + 1):
+        coef = params[:p]
+        violation = kkt_violation(coef, grad[:p], alpha)
+        violation_max = float(np.max(violation, initial=0.0))
+        if objective.fit_intercept:
+            violation_max = max(violation_max, abs(float(grad[-1])))
+        if violation_max <= tol:
+            converged = True
+            n_iter -= 1
+            break
+        n_support = int(np.count_nonzero(coef))
+        ws = _working_set(coef, violation, max(ws_min_size, 2 * n_support))
+        idx = np.append(ws, p) if objective.fit_intercept else ws
+        hess = None
+        if n_iter == 1 and hessian_cache:
+            hess = _extend_hessian(objective, ws, hessian_cache)
+        if hess is None:
+            d = _hessian_weights(objective, params)
+            hess = _restricted_hessian(objective, ws, d)
+            if hessian_cache is not None:
+                hessian_cache.update(columns=ws, hess=hess, d=d)
+        w0 = params[idx]
+        lin = grad[idx] - hess @ w0
+        penalty = np.full(idx.size, alpha)
+        if objective.fit_intercept:
+            penalty[-1] = 0.0
+        # Forcing sequence: loose far from the optimum, exact near it.
+        inner_tol = max(0.1 * tol, min(0.1, violation_max) * violation_max)
+        z, info = solve_quadratic_lasso(hess, lin, penalty, w0, tol=inner_tol, inner=inner)
+        direction = z - w0
+        decrease = float(grad[idx] @ direction) + alpha * (
+            float(np.abs(z[: ws.size]).sum()) - float(np.abs(w0[: ws.size]).sum())
+        )
+        step = 1.0
+        accepted = False
+        for _ in range(_MAX_HALVINGS):
+            trial = params.copy()
+            trial[idx] = w0 + step * direction
+            trial_total = objective.loss(trial) + alpha * float(np.abs(trial[:p]).sum())
+            if np.isfinite(trial_total) and trial_total <= total + _ARMIJO * step * decrease:
+                accepted = True
+                break
+            if np.isfinite(trial_total) and abs(trial_total - total) <= 64 * np.finfo(
+                float
+            ).eps * max(abs(total), 1.0):
+                # Round-off floor: F cannot resolve the decrease; accept if the
+                # optimality conditions improve.
+                trial_grad = objective.gradient(trial)
+                if max_kkt_violation(objective, trial, alpha, trial_grad) < violation_max:
+                    accepted = True
+                    break
+            step *= 0.5
+        if verbose:
+            print(
+                f"[prox-newton] iter {n_iter:3d}  objective {total:.15g}  "
+                f"kkt {violation_max:.3e}  ws {ws.size:4d}  nnz {n_support:4d}  "
+                f"inner {info['sweeps']:5d} sweeps {info['factorisations']:2d} chol  "
+                f"step {step if accepted else 0.0:.3g}"
+            )
+        if not accepted:
+            break
+        params = trial
+        value, grad = objective.loss_gradient(params)
+        total = value + alpha * float(np.abs(params[:p]).sum())
+    else:
+        violation_max = max_kkt_violation(objective, params, alpha, grad)
+        converged = violation_max <= tol
+    return SolverResult(
+        params=params,
+        objective=total,
+        optimality=violation_max,
+        n_iter=n_iter,
+        converged=converged,
+        solver="prox-newton",
+        n_passes=objective.n_passes,
+        n_grams=objective.n_grams,
+    )

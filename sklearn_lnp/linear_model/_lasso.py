@@ -1,0 +1,525 @@
+r"""``LassoLNPRegressor`` and ``lasso_lnp_path``: the L1-penalised LNP model, solved exactly."""
+
+from __future__ import annotations
+
+import numbers
+import time
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import Bunch
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_array
+
+from .._loss import PoissonObjective
+from .._solvers import warn_if_not_converged
+from .._solvers._prox_newton import (
+    INNER_SOLVERS,
+    alpha_max,
+    prox_newton_lasso,
+)
+from .._validation import check_counts, check_exposure
+from ._base import LNPBaseEstimator
+
+LASSO_SOLVERS = ("prox-newton", "pyglmnet")
+_PROX_NEWTON_OPTIONS = {"inner", "ws_min_size"}
+
+
+def _default_inner() -> str:
+    """``"cd"`` (compiled coordinate descent) when numba is installed, else ``"fista"``."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return "fista"
+    return "cd"
+
+
+def _prox_newton_options(options) -> dict:
+    """Validated keyword arguments of :func:`prox_newton_lasso` from ``solver_options``."""
+    options = {} if options is None else dict(options)
+    unknown = set(options) - _PROX_NEWTON_OPTIONS
+    if unknown:
+        raise ValueError(
+            f"solver_options for solver='prox-newton' accepts only {sorted(_PROX_NEWTON_OPTIONS)}; "
+            f"got unknown keys {sorted(unknown)}."
+        )
+    inner = options.get("inner", _default_inner())
+    if inner not in INNER_SOLVERS:
+        raise ValueError(f"solver_options['inner'] must be one of {INNER_SOLVERS}; got {inner!r}.")
+    ws_min_size = options.get("ws_min_size", 10)
+    if (
+        isinstance(ws_min_size, bool)
+        or not isinstance(ws_min_size, numbers.Integral)
+        or ws_min_size < 1
+    ):
+        raise ValueError(
+            f"solver_options['ws_min_size'] must be an integer >= 1; got {ws_min_size!r}."
+        )
+    return {"inner": inner, "ws_min_size": int(ws_min_size)}
+
+
+def _finite_or_raise(result, solver: str) -> None:
+    if not (np.all(np.isfinite(result.params)) and np.isfinite(result.objective)):
+        raise FloatingPointError(
+            f"Solver {solver!r} produced non-finite parameters; the fit failed. "
+            "Check the scale of X or increase alpha."
+        )
+
+
+class LassoLNPRegressor(LNPBaseEstimator):
+    r"""Linear-nonlinear-Poisson model with an L1 (lasso) penalty, solved exactly.
+
+    Counts are modelled as ``y_t ~ Poisson(mu_t)`` with
+    ``mu_t = exposure_t * exp(X_t @ w + b)``, and the fitted parameters
+    minimise
+
+    .. math::
+
+        F(w, b) = \frac{1}{\sum_t s_t} \sum_t s_t \bigl(\mu_t - y_t \log \mu_t\bigr)
+        + \alpha \lVert w \rVert_1 ,
+
+    the sample-weighted mean Poisson negative log-likelihood of
+    :class:`PoissonLNPRegressor` (scikit-learn ``PoissonRegressor`` scaling)
+    plus an L1 penalty on ``w``; the intercept ``b`` is not penalised.  Many
+    weights are exactly zero: a sparse receptive field.
+
+    **Meaning of alpha.** For ``alpha >= alpha_max`` (see
+    :func:`lasso_lnp_path`, ``alpha_max = max_j |g_j|`` at ``w = 0``) every
+    weight is zero.  The same ``alpha`` is glum's ``alpha`` with
+    ``l1_ratio=1`` and skglm's ``L1(alpha)`` with its ``Poisson`` datafit
+    (same mean scaling).  pyglmnet's *documented* objective with its
+    ``alpha=1`` has ``reg_lambda = alpha``, but its default solver converges
+    to the penalty ``reg_lambda / learning_rate`` (it does not scale its
+    proximal threshold by the step): the lab's ``GLM(alpha=0.5,
+    reg_lambda=lam)`` (``learning_rate=0.2``) is an elastic net with L1
+    weight ``2.5 * lam`` and L2 term ``(lam / 4) ||w||^2``; see
+    :mod:`sklearn_lnp.linear_model._pyglmnet`.  scikit-learn's ``Lasso``
+    minimises ``||y - Xw||^2 / (2 n) + alpha ||w||_1``, a Gaussian model
+    whose ``alpha`` is in units of counts, not comparable.  Choose ``alpha``
+    with :class:`LassoLNPCV`.
+
+    **Optimality.** ``solver="prox-newton"`` stops when the largest violation
+    of the L1 optimality (KKT) conditions,
+    ``|g_j| <= alpha`` where ``w_j = 0`` and ``g_j = -alpha sign(w_j)``
+    elsewhere (``g`` the gradient of the smooth part; ``g_b = 0``), is at most
+    ``tol``; the reached value is ``optimality_``.  See
+    :mod:`sklearn_lnp._solvers._prox_newton` for the algorithm (proximal
+    Newton with working sets; the subproblem by compiled coordinate descent on
+    the working-set Gram matrix and an exact Cholesky step on its support).
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        L1 penalty strength (non-negative; scikit-learn's ``Lasso`` default).
+        Data with few spikes per bin usually need ``alpha`` well below 1:
+        use :class:`LassoLNPCV` or :func:`lasso_lnp_path`.
+    fit_intercept : bool, default=True
+        Whether to fit the (unpenalised) log baseline rate ``b``.
+    solver : {"prox-newton", "pyglmnet"}, default="prox-newton"
+        ``"pyglmnet"`` runs pyglmnet 1.1's ``GLM`` (``pip install
+        sklearn-lnp[pyglmnet]``), for comparison with the lab's code: the
+        answer is checked against the optimum of the objective above and a
+        ``ConvergenceWarning`` says how far it is (``backend_report_``); see
+        :mod:`sklearn_lnp.linear_model._pyglmnet`.
+    tol : float, default=1e-8
+        Largest KKT violation accepted (absolute, in the units of the
+        gradient of the mean negative log-likelihood).
+    max_iter : int, default=100
+        Maximum number of proximal Newton steps (for ``"pyglmnet"``, see
+        ``solver_options``).
+    warm_start : bool, default=False
+        Start from the previous ``coef_`` and ``intercept_`` when refitting.
+    verbose : int, default=0
+        Print one line per proximal Newton step when positive.
+    solver_options : dict or None, default=None
+        ``"prox-newton"``: ``{"inner": "cd" | "fista", "ws_min_size": int}``
+        (inner iterative method; smallest working set).  ``"pyglmnet"``: see
+        :func:`~sklearn_lnp.linear_model._pyglmnet.fit_pyglmnet`.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+        Receptive field ``w`` (log-rate change per unit of each feature).
+    intercept_ : float
+        Log baseline rate ``b`` per unit of exposure (0 when not fitted).
+    n_nonzero_ : int
+        Number of non-zero coefficients.
+    n_iter_ : int
+        Proximal Newton steps (pyglmnet iterations for ``"pyglmnet"``).
+    objective_ : float
+        ``F(w, b)`` at the solution.
+    optimality_ : float
+        Largest KKT violation at the solution.
+    solver_ : str
+        Solver used.
+    backend_report_ : dict
+        Only for ``solver="pyglmnet"``: its objective, the optimum, the gap,
+        the KKT violation, non-zeros of both, and what could not be mapped.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined when ``X`` has string column names.
+
+    See Also
+    --------
+    LassoLNPCV : alpha chosen by cross-validation.
+    lasso_lnp_path : solutions over a grid of alphas.
+    PoissonLNPRegressor : the L2-penalised model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp import LassoLNPRegressor
+    >>> from sklearn_lnp.datasets import make_lnp_neuron
+    >>> neuron = make_lnp_neuron(n_frames=2000, random_state=0)
+    >>> model = LassoLNPRegressor(alpha=0.01).fit(
+    ...     neuron.stimulus, neuron.counts, exposure=neuron.exposure)
+    >>> bool(model.optimality_ <= 1e-8)
+    True
+    >>> bool(0 < model.n_nonzero_ < neuron.stimulus.shape[1])
+    True
+    """
+
+    _parameter_constraints = {
+        "alpha": [Interval(numbers.Real, 0.0, None, closed="left")],
+        "fit_intercept": ["boolean"],
+        "solver": [StrOptions(set(LASSO_SOLVERS))],
+        "tol": [Interval(numbers.Real, 0.0, None, closed="neither")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "solver_options": [dict, None],
+    }
+
+    def __init__(
+        self,
+        alpha=1.0,
+        *,
+        fit_intercept=True,
+        solver="prox-newton",
+        tol=1e-8,
+        max_iter=100,
+        warm_start=False,
+        verbose=0,
+        solver_options=None,
+    ):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.solver_options = solver_options
+
+    def fit(self, X, y, sample_weight=None, exposure=None):
+        """Fit the sparse receptive field and the baseline.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Stimulus design (e.g. lagged frames), float64 or float32 (used
+            without a copy).
+        y : array-like of shape (n_samples,)
+            Spike counts per bin (non-negative, finite).
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights.
+        exposure : array-like of shape (n_samples,) or float, optional
+            Bin widths (positive, e.g. seconds).  Route it through a
+            ``Pipeline`` or cross-validation with
+            ``set_fit_request(exposure=True)`` (metadata routing).
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        X, y, sample_weight, exposure = self._validate_fit_data(X, y, sample_weight, exposure)
+        objective = PoissonObjective(
+            X, y, exposure, sample_weight, alpha=0.0, fit_intercept=self.fit_intercept
+        )
+        if self.solver == "pyglmnet":
+            from ._pyglmnet import fit_with_pyglmnet
+
+            fit_with_pyglmnet(self, objective, X, y, sample_weight, exposure)
+            return self
+        options = _prox_newton_options(self.solver_options)
+        if self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (X.shape[1],):
+            params = np.append(self.coef_, self.intercept_) if self.fit_intercept else self.coef_
+        else:
+            params = objective.initial_params()
+        result = prox_newton_lasso(
+            objective,
+            params,
+            float(self.alpha),
+            tol=self.tol,
+            max_iter=self.max_iter,
+            verbose=self.verbose,
+            **options,
+        )
+        _finite_or_raise(result, result.solver)
+        warn_if_not_converged(result, self.tol, self.max_iter)
+        self._set_solution(objective, result)
+        return self
+
+    def _set_solution(self, objective, result):
+        coef, intercept = objective.split(result.params)
+        self.coef_ = np.array(coef)
+        self.intercept_ = float(intercept)
+        self.n_nonzero_ = int(np.count_nonzero(self.coef_))
+        self.n_iter_ = int(result.n_iter)
+        self.objective_ = float(result.objective)
+        self.optimality_ = float(result.optimality)
+        self.solver_ = result.solver
+
+
+# --------------------------------------------------------------------------
+# Regularisation path
+# --------------------------------------------------------------------------
+def default_eps(n_samples: int, n_features: int) -> float:
+    """Ratio ``alpha_min / alpha_max`` of the default grid.
+
+    ``1e-2`` when ``n_samples < n_features`` (as glmnet's
+    ``lambda.min.ratio``: below it the fit interpolates and no longer
+    predicts), ``1e-3`` otherwise (scikit-learn's ``lasso_path`` default).
+    """
+    return 1e-2 if n_samples < n_features else 1e-3
+
+
+def check_alpha_grid(alphas, name: str = "alphas") -> np.ndarray:
+    """Validate a user grid: 1-d, finite, strictly positive; returned sorted descending."""
+    grid = np.asarray(alphas, dtype=np.float64)
+    if grid.ndim != 1 or grid.size == 0:
+        raise ValueError(
+            f"{name} must be a non-empty 1-d array of penalties; got shape {grid.shape}."
+        )
+    if not np.all(np.isfinite(grid)) or np.any(grid <= 0):
+        raise ValueError(
+            f"{name} must hold finite, strictly positive penalties; got min {np.nanmin(grid)!r}."
+        )
+    return np.sort(grid)[::-1].copy()
+
+
+def alpha_grid(alpha_max_value: float, n_alphas: int, eps: float) -> np.ndarray:
+    """``n_alphas`` penalties from ``alpha_max`` down to ``eps * alpha_max``, log-spaced."""
+    if not (0.0 < eps < 1.0):
+        raise ValueError(f"eps must be in the open interval (0, 1); got {eps!r}.")
+    if n_alphas < 1:
+        raise ValueError(f"n_alphas must be >= 1; got {n_alphas!r}.")
+    if n_alphas == 1:
+        return np.array([alpha_max_value])
+    return alpha_max_value * np.logspace(0.0, np.log10(eps), n_alphas)
+
+
+def check_path_data(X, y, exposure, sample_weight, fit_intercept=True):
+    """Validate the inputs of a path fit; raise if there is no spike to fit."""
+    X = check_array(X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32))
+    y = check_counts(np.ravel(y), "y")
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"y must have one count per row of X ({X.shape[0]}); got {y.shape[0]}.")
+    exposure = check_exposure(exposure, X.shape[0])
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    if np.sum(sample_weight * y) <= 0:
+        raise ValueError(
+            "y (spike counts) has no spikes where sample_weight > 0: the regularisation path "
+            "is undefined (alpha_max needs the log of the mean rate). Give at least one spike."
+        )
+    return X, y, exposure, sample_weight
+
+
+def fit_path(
+    objective,
+    alphas,
+    *,
+    tol=1e-8,
+    max_iter=100,
+    verbose=0,
+    params=None,
+    solver_options=None,
+    callback=None,
+    label="",
+):
+    """Solve ``objective + alpha ||w||_1`` for each alpha (descending), warm-starting each.
+
+    Parameters
+    ----------
+    objective : PoissonObjective
+    alphas : ndarray of shape (n_alphas,)
+        Penalties, in the order solved (descending is fastest).
+    tol, max_iter : see :class:`LassoLNPRegressor`.
+    verbose : int
+        One line per alpha when positive; solver lines when > 1.
+    params : ndarray, optional
+        Start of the first fit (default: the intercept-only optimum).
+    solver_options : dict, optional
+    callback : callable, optional
+        Called as ``callback(k, params)`` after the ``k``-th alpha.
+    label : str
+        Prefix of the progress lines.
+
+    Returns
+    -------
+    Bunch
+        ``params`` (n_alphas, n_params), ``n_iter``, ``optimality``,
+        ``objective`` (n_alphas,), ``converged`` (bool array).
+    """
+    options = _prox_newton_options(solver_options)
+    params = objective.initial_params() if params is None else np.asarray(params, float)
+    n = len(alphas)
+    out = Bunch(
+        params=np.empty((n, objective.n_params)),
+        n_iter=np.zeros(n, dtype=int),
+        optimality=np.zeros(n),
+        objective=np.zeros(n),
+        converged=np.zeros(n, dtype=bool),
+    )
+    hessian_cache: dict = {}
+    for k, alpha in enumerate(alphas):
+        start = time.perf_counter()
+        result = prox_newton_lasso(
+            objective,
+            params,
+            float(alpha),
+            tol=tol,
+            max_iter=max_iter,
+            verbose=max(verbose - 1, 0),
+            hessian_cache=hessian_cache,
+            **options,
+        )
+        _finite_or_raise(result, result.solver)
+        params = result.params
+        out.params[k] = params
+        out.n_iter[k] = result.n_iter
+        out.optimality[k] = result.optimality
+        out.objective[k] = result.objective
+        out.converged[k] = result.converged
+        if not result.converged:
+            warnings.warn(
+                f"{label}alpha={alpha:.6g}: proximal Newton stopped after {result.n_iter} "
+                f"steps (max_iter={max_iter}) at KKT violation {result.optimality:.3g} > "
+                f"tol={tol:.3g}.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        if callback is not None:
+            callback(k, params)
+        if verbose:
+            nnz = int(np.count_nonzero(objective.split(params)[0]))
+            print(
+                f"{label}alpha {k + 1:3d}/{n} = {alpha:.4g}: {nnz} non-zero, "
+                f"{result.n_iter} steps, KKT {result.optimality:.1e}, "
+                f"{time.perf_counter() - start:.2f} s",
+                flush=True,
+            )
+    return out
+
+
+def lasso_lnp_path(
+    X,
+    y,
+    *,
+    exposure=None,
+    sample_weight=None,
+    alphas=None,
+    n_alphas: int = 20,
+    eps: float | None = None,
+    fit_intercept: bool = True,
+    tol: float = 1e-8,
+    max_iter: int = 100,
+    verbose: int = 0,
+) -> Bunch:
+    r"""Exact L1-penalised LNP fits over a grid of penalties, with warm starts.
+
+    Solves the problem of :class:`LassoLNPRegressor` for every ``alpha``,
+    from the largest to the smallest, each fit starting from the previous
+    solution (so the path costs a few Newton steps per alpha).
+
+    ``alpha_max``, the smallest penalty whose solution has every weight at
+    zero, is exact: at ``w = 0`` the optimal intercept is
+    ``log(sum s y / sum s exposure)`` in closed form, and ``w = 0`` is optimal
+    iff every gradient entry there is at most ``alpha`` in absolute value, so
+    ``alpha_max = max_j |g_j(0, b_0)|``.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Design (e.g. from :class:`~sklearn_lnp.LagTransformer`).
+    y : array-like of shape (n_samples,)
+        Spike counts; at least one spike.
+    exposure : array-like of shape (n_samples,) or float, optional
+        Bin widths.
+    sample_weight : array-like of shape (n_samples,), optional
+    alphas : array-like of shape (n_alphas,), optional
+        Penalties (positive); sorted in decreasing order.  Default: a
+        log-spaced grid from ``alpha_max`` to ``eps * alpha_max``.
+    n_alphas : int, default=20
+        Length of the default grid.
+    eps : float in (0, 1), optional
+        ``alpha_min / alpha_max`` of the default grid; default
+        :func:`default_eps` (``1e-2`` if ``n_samples < n_features`` else
+        ``1e-3``).
+    fit_intercept : bool, default=True
+    tol : float, default=1e-8
+        KKT tolerance of every fit.
+    max_iter : int, default=100
+        Proximal Newton steps per alpha.
+    verbose : int, default=0
+        One line per alpha when positive.
+
+    Returns
+    -------
+    Bunch with
+        ``alphas`` (n_alphas,) descending; ``coefs`` (n_features, n_alphas)
+        as scikit-learn's ``lasso_path``; ``intercepts`` (n_alphas,);
+        ``n_nonzero``, ``n_iter``, ``optimality`` (KKT violation),
+        ``objective`` (n_alphas,); ``alpha_max`` (float).
+
+    Raises
+    ------
+    ValueError
+        If ``y`` has no spike, ``alphas`` are not positive or ``eps`` is not
+        in (0, 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp import lasso_lnp_path
+    >>> from sklearn_lnp.datasets import make_lnp_neuron
+    >>> neuron = make_lnp_neuron(n_frames=1000, random_state=0)
+    >>> path = lasso_lnp_path(neuron.stimulus, neuron.counts,
+    ...                       exposure=neuron.exposure, n_alphas=5)
+    >>> path.coefs.shape
+    (225, 5)
+    >>> int(path.n_nonzero[0]), bool(np.all(np.diff(path.alphas) < 0))
+    (0, True)
+    """
+    if eps is not None and not (isinstance(eps, numbers.Real) and 0.0 < eps < 1.0):
+        raise ValueError(f"eps must be in the open interval (0, 1); got {eps!r}.")
+    if alphas is None and (
+        isinstance(n_alphas, bool) or not isinstance(n_alphas, numbers.Integral) or n_alphas < 1
+    ):
+        raise ValueError(f"n_alphas must be an integer >= 1; got {n_alphas!r}.")
+    grid = None if alphas is None else check_alpha_grid(alphas)
+    X, y, exposure, sample_weight = check_path_data(X, y, exposure, sample_weight)
+    objective = PoissonObjective(
+        X, y, exposure, sample_weight, alpha=0.0, fit_intercept=fit_intercept
+    )
+    top = alpha_max(objective)
+    if grid is None:
+        eps = default_eps(*X.shape) if eps is None else float(eps)
+        grid = alpha_grid(top, int(n_alphas), eps)
+    fits = fit_path(objective, grid, tol=tol, max_iter=max_iter, verbose=verbose)
+    coefs = fits.params[:, : objective.n_features].T.copy()
+    intercepts = fits.params[:, -1].copy() if fit_intercept else np.zeros(grid.size)
+    return Bunch(
+        alphas=grid,
+        coefs=coefs,
+        intercepts=intercepts,
+        n_nonzero=np.count_nonzero(coefs, axis=0),
+        n_iter=fits.n_iter,
+        optimality=fits.optimality,
+        objective=fits.objective,
+        alpha_max=top,
+    )

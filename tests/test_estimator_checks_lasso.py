@@ -1,0 +1,31 @@
+"""scikit-learn's estimator checks for ``LassoLNPRegressor`` and ``LassoLNPCV``.
+
+Every check passes for the configurations below; ``EXPECTED_FAILED_CHECKS``
+lists, with the reason, any check that cannot pass for a configuration.
+"""
+
+from __future__ import annotations
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_lnp import LassoLNPCV, LassoLNPRegressor
+from sklearn_lnp.model_selection import BlockedTimeSeriesSplit
+
+ESTIMATORS = [
+    LassoLNPRegressor(),
+    LassoLNPRegressor(alpha=0.01, fit_intercept=True, solver_options={"inner": "fista"}),
+    # Small grid and folds without a gap: the checks fit data sets of ~20 rows.
+    LassoLNPCV(alphas=4, cv=BlockedTimeSeriesSplit(3, gap=0)),
+]
+
+EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {}
+
+
+def expected_failed_checks(estimator) -> dict[str, str]:
+    """Checks that cannot pass for ``estimator``, each with its reason."""
+    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
