@@ -37,8 +37,10 @@ runs it, for comparison, and never passes its answer off as the optimum:
   are measured with *our* loss; the optimum is computed with the proximal
   Newton solver; the gap, the violation and the non-zeros of both are stored
   in ``backend_report_`` and a ``ConvergenceWarning`` says so when the
-  violation exceeds ``tol``.  Non-finite output (pyglmnet diverges to NaN on
-  the real neuron) raises ``FloatingPointError``.
+  violation exceeds ``tol``, with the likely cause (unmappable exposure or
+  weights, ``max_iter``, the linear part).  Non-finite output (its
+  exponential iterates overflow with a large ``learning_rate`` or ``eta``)
+  raises ``FloatingPointError``.
 """
 
 from __future__ import annotations
@@ -308,13 +310,20 @@ def fit_with_pyglmnet(estimator, objective, X, y, sample_weight, exposure) -> No
     estimator.solver_ = "pyglmnet"
     estimator.backend_report_ = report
     if violation > estimator.tol:
-        extra = f"; {n_linear} bins fell on pyglmnet's linear part above eta" if n_linear else ""
+        reasons = list(unmapped)
+        if raw["n_iter"] >= int(options.get("max_iter", 1000)):
+            reasons.append(f"it stopped at max_iter={raw['n_iter']}")
+        if n_linear:
+            reasons.append(f"{n_linear} bins fell on its linear part above eta={raw['eta']:.3g}")
+        if options.get("solver") == "cdfast":
+            reasons.append("its cdfast fixed point is a weighted lasso, not this problem")
+        why = ("; likely because " + "; ".join(reasons)) if reasons else ""
         warnings.warn(
-            f"pyglmnet stopped short of the optimum: objective {value - optimum.objective:.3g} "
-            f"above it, KKT violation {violation:.3g} > tol={estimator.tol:.3g}, "
-            f"{n_nonzero} non-zero weights vs {n_nonzero_optimum} at the optimum, after "
-            f"{raw['n_iter']} iterations{extra}. Its answer is NOT the optimum; "
-            "solver='prox-newton' returns the exact solution.",
+            f"pyglmnet's answer is NOT the optimum: objective "
+            f"{value - optimum.objective:.3g} above it, KKT violation {violation:.3g} > "
+            f"tol={estimator.tol:.3g}, {n_nonzero} non-zero weights vs {n_nonzero_optimum} at "
+            f"the optimum, after {raw['n_iter']} iterations{why}. solver='prox-newton' "
+            "returns the exact solution.",
             ConvergenceWarning,
             stacklevel=3,
         )
