@@ -69,6 +69,13 @@ def poisson_log_likelihood(y_true, y_pred, *, sample_weight=None) -> float:
     -------
     float
         Log-likelihood in nats (``-inf`` if a count falls where ``mu = 0``).
+
+    Examples
+    --------
+    >>> from sklearn_lnp.metrics import poisson_log_likelihood
+    >>> # log P(0 | 1) + log P(2 | 2) = -1 + (2 log 2 - 2 - log 2!)
+    >>> round(poisson_log_likelihood([0, 2], [1.0, 2.0]), 6)
+    -2.306853
     """
     y_true, y_pred, sample_weight = _prepare(y_true, y_pred, sample_weight)
     with np.errstate(divide="ignore"):
@@ -89,6 +96,12 @@ def poisson_deviance(y_true, y_pred, *, sample_weight=None) -> float:
     -------
     float
         Non-negative deviance (nats, times two).
+
+    Examples
+    --------
+    >>> from sklearn_lnp.metrics import poisson_deviance
+    >>> poisson_deviance([0, 2], [1.0, 2.0])   # 2 * ((0 - 0 + 1) + (2 log 1 - 2 + 2))
+    2.0
     """
     y_true, y_pred, sample_weight = _prepare(y_true, y_pred, sample_weight)
     with np.errstate(divide="ignore"):
@@ -106,6 +119,15 @@ def d2_poisson_score(y_true, y_pred, *, exposure=None, sample_weight=None) -> fl
     -------
     float
         At most 1; 0 for the constant-rate model; negative when worse.
+
+    Examples
+    --------
+    >>> from sklearn_lnp.metrics import d2_poisson_score
+    >>> counts = [0, 1, 3, 4]
+    >>> d2_poisson_score(counts, counts), d2_poisson_score(counts, [2, 2, 2, 2])
+    (1.0, 0.0)
+    >>> round(d2_poisson_score(counts, [0.5, 1.0, 3.0, 3.5]), 3)
+    0.838
     """
     y_true, y_pred, sample_weight = _prepare(y_true, y_pred, sample_weight)
     null = _null_prediction(y_true, exposure, sample_weight)
@@ -126,6 +148,20 @@ def bits_per_spike(y_true, y_pred, *, exposure=None, sample_weight=None) -> floa
     float
         Bits per spike; positive when the model predicts better than a
         constant rate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.metrics import bits_per_spike
+    >>> counts = np.array([0.0, 1.0, 3.0, 4.0])
+    >>> float(bits_per_spike(counts, np.full(4, 2.0)))   # the constant rate itself
+    0.0
+    >>> round(float(bits_per_spike(counts, [0.5, 1.0, 3.0, 3.5])), 3)
+    0.498
+    >>> # Bins of unequal width: the null model is a constant rate per second.
+    >>> widths = np.array([0.2, 0.2, 0.4, 0.4])
+    >>> round(float(bits_per_spike(counts, 10.0 * widths, exposure=widths)), 3)
+    -0.136
     """
     y_true, y_pred, sample_weight = _prepare(y_true, y_pred, sample_weight)
     null = _null_prediction(y_true, exposure, sample_weight)
@@ -270,6 +306,20 @@ def make_lnp_scorer(score_func, *, greater_is_better: bool = True) -> LNPScorer:
     Returns
     -------
     LNPScorer
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp import PoissonLNPRegressor
+    >>> from sklearn_lnp.datasets import make_lnp_neuron
+    >>> from sklearn_lnp.metrics import make_lnp_scorer, poisson_deviance
+    >>> neuron = make_lnp_neuron(n_frames=500, random_state=0)
+    >>> X, y, e = neuron.stimulus, neuron.counts, neuron.exposure
+    >>> model = PoissonLNPRegressor(alpha=0.01).fit(X, y, exposure=e)
+    >>> scorer = make_lnp_scorer(poisson_deviance, greater_is_better=False)
+    >>> deviance = poisson_deviance(y, model.predict(X, exposure=e))
+    >>> bool(np.isclose(scorer(model, X, y, exposure=e), -deviance))   # negated: greater is better
+    True
     """
     return LNPScorer(score_func, sign=1 if greater_is_better else -1)
 
@@ -295,6 +345,12 @@ def get_scorer_names() -> list[str]:
     Returns
     -------
     list of str
+
+    Examples
+    --------
+    >>> from sklearn_lnp.metrics import get_scorer_names
+    >>> get_scorer_names()
+    ['bits_per_spike', 'd2_poisson', 'neg_poisson_deviance', 'poisson_log_likelihood']
     """
     return sorted(_SCORERS)
 
@@ -318,6 +374,26 @@ def get_scorer(name: str) -> LNPScorer:
     ------
     ValueError
         For an unknown name.
+
+    Examples
+    --------
+    Held-out bits per spike on contiguous folds, with the bin widths routed to
+    ``fit`` and to the scorer and split per fold:
+
+    >>> import numpy as np
+    >>> import sklearn
+    >>> from sklearn.model_selection import cross_validate
+    >>> from sklearn_lnp import BlockedTimeSeriesSplit, PoissonLNPRegressor
+    >>> from sklearn_lnp.datasets import make_lnp_neuron
+    >>> from sklearn_lnp.metrics import get_scorer
+    >>> neuron = make_lnp_neuron(n_frames=900, random_state=0)
+    >>> with sklearn.config_context(enable_metadata_routing=True):
+    ...     model = PoissonLNPRegressor(alpha=0.01).set_fit_request(exposure=True)
+    ...     scores = cross_validate(
+    ...         model, neuron.stimulus, neuron.counts, cv=BlockedTimeSeriesSplit(3, gap=0),
+    ...         scoring=get_scorer("bits_per_spike"), params={"exposure": neuron.exposure})
+    >>> scores["test_score"].shape, bool(np.all(scores["test_score"] > 0))
+    ((3,), True)
     """
     if name not in _SCORERS:
         raise ValueError(f"Unknown scorer {name!r}; choose one of {get_scorer_names()}.")
