@@ -31,6 +31,14 @@ def gaussian_rf(frame_shape=(15, 15), center=None, sigma=2.0) -> np.ndarray:
     Returns
     -------
     ndarray of shape ``frame_shape``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.datasets import gaussian_rf
+    >>> rf = gaussian_rf((5, 7), center=(1, 2), sigma=1.5)
+    >>> rf.shape, float(rf.max()), tuple(int(i) for i in np.unravel_index(rf.argmax(), rf.shape))
+    ((5, 7), 1.0, (1, 2))
     """
     rows, cols = frame_shape
     if center is None:
@@ -152,6 +160,29 @@ def load_recording(
     ValueError
         When a key is missing, the stimulus is not 3-d, or the times are not
         sorted or too few.
+
+    Examples
+    --------
+    A tiny recording in the lab's format: a uint8 movie of 4 x 3 pixels and
+    10 frames, 4 spike times and 11 frame-flip times (s), as MATLAB columns.
+
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from scipy.io import savemat
+    >>> from sklearn_lnp.datasets import load_recording
+    >>> movie = np.random.default_rng(0).integers(0, 2, size=(4, 3, 10)).astype(np.uint8)
+    >>> triggers = [0.0, 0.2, 0.45, 0.65, 0.83, 1.05, 1.25, 1.46, 1.65, 1.85, 2.08]
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = f"{folder.name}/tiny.mat"
+    >>> savemat(path, {"DN_stim": movie, "DN_spiketimes": [[0.05], [0.31], [0.33], [1.9]],
+    ...                "DN_triggertimes": np.array(triggers)[:, None]})
+    >>> recording = load_recording(path)
+    >>> recording.stimulus.shape, recording.frame_shape, np.unique(recording.stimulus).tolist()
+    ((10, 12), (4, 3), [-1.0, 1.0])
+    >>> # pixel (row 1, col 2) of frame 6 is column 1 * 3 + 2, coded -1/+1
+    >>> bool(recording.stimulus[6, 1 * 3 + 2] == 2.0 * movie[1, 2, 6] - 1.0)
+    True
+    >>> folder.cleanup()
     """
     from scipy.io import loadmat
 
@@ -207,6 +238,21 @@ def recording_design(recording: Bunch, *, frame_offset: int = 0) -> Bunch:
         ``X`` (n_bins, n_pixels) frames, ``counts`` (n_bins,), ``exposure``
         (n_bins,) bin widths in s, ``frame_index`` (n_bins,), ``frame_shape``,
         ``n_unused_frames`` and the spike numbers outside the triggers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.utils import Bunch
+    >>> from sklearn_lnp.datasets import recording_design
+    >>> recording = Bunch(                        # as load_recording returns it
+    ...     stimulus=np.arange(8.0).reshape(4, 2), frame_shape=(1, 2),
+    ...     spike_times=np.array([0.05, 0.31, 0.33, 0.7]),
+    ...     trigger_times=np.array([0.0, 0.2, 0.45, 0.65, 0.83]))
+    >>> design = recording_design(recording)
+    >>> design.counts.tolist(), design.exposure.round(2).tolist()
+    ([1.0, 2.0, 0.0, 1.0], [0.2, 0.25, 0.2, 0.18])
+    >>> design.X[1].tolist()                      # bin 1 = [0.2, 0.45) s <-> frame 1
+    [2.0, 3.0]
     """
     binned = bin_spikes(recording.spike_times, recording.trigger_times, frame_offset=frame_offset)
     n_frames = recording.stimulus.shape[0]
@@ -266,6 +312,13 @@ def dog_rf(
     Returns
     -------
     ndarray of shape ``frame_shape``
+
+    Examples
+    --------
+    >>> from sklearn_lnp.datasets import dog_rf
+    >>> rf = dog_rf((15, 15), sigma=1.5, surround_sigma=3.0, surround_weight=0.5)
+    >>> float(rf[7, 7]), bool(rf[7, 0] < 0)       # ON centre, OFF surround
+    (1.0, True)
     """
     if not 0 <= surround_weight < 1 or surround_sigma <= sigma:
         raise ValueError(
