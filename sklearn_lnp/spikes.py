@@ -41,6 +41,13 @@ class BinnedSpikes:
         Spikes before ``edges[0]``, not counted in any bin.
     n_after : int
         Spikes at or after ``edges[-1]``, not counted in any bin.
+
+    Examples
+    --------
+    >>> from sklearn_lnp.spikes import bin_spikes
+    >>> binned = bin_spikes([0.05, 0.12, 0.15], [0.0, 0.1, 0.25], frame_offset=1)
+    >>> binned.counts.tolist(), binned.frame_index.tolist(), binned.n_before + binned.n_after
+    ([1.0, 2.0], [1, 2], 0)
     """
 
     counts: np.ndarray
@@ -64,6 +71,25 @@ def check_times(times, name: str, *, min_length: int = 0, strictly: bool = False
     strictly : bool
         Require strictly increasing times (frame edges) instead of
         non-decreasing (spikes).
+
+    Returns
+    -------
+    ndarray of shape (n_times,)
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` and the first offending element.
+
+    Examples
+    --------
+    >>> from sklearn_lnp.spikes import check_times
+    >>> check_times([[0.1], [0.5], [0.5]], "spike_times")      # a MATLAB column is flattened
+    array([0.1, 0.5, 0.5])
+    >>> check_times([0.1, 0.5, 0.5], "edges", strictly=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: edges must be strictly increasing; element 2 (0.5) follows 0.5.
     """
     times = np.asarray(times, dtype=np.float64)
     if times.ndim == 2 and 1 in times.shape:
@@ -171,6 +197,21 @@ class SpikeTriggeredAverage:
         frames after it (``n_frames - n_frame_times + 1``; 12 for the lab's
         1500 frames and 1489 triggers, as in
         :func:`~sklearn_lnp.datasets.recording_design`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.spikes import spike_triggered_average
+    >>> frame_times = 0.2 * np.arange(6.0)                   # 5 frames of 200 ms shown
+    >>> stimulus = np.array([[1.0], [-1.0], [1.0], [-1.0], [1.0], [-1.0]])
+    >>> result = spike_triggered_average([0.25, 0.65], frame_times, stimulus,
+    ...                                  window=0.4, resolution=0.2, warn=False)
+    >>> result.taus.tolist(), result.n_spikes.tolist(), result.n_unused_frames
+    ([0.0, 0.2], [2, 2], 1)
+    >>> # tau = 0: frames 1 and 3 (-1) minus the mean frame 0.2; tau = 200 ms: frames
+    >>> # 0 and 2 (+1) minus the mean 0 of the frames that delay can reach
+    >>> result.sta.round(6).tolist()
+    [[-1.2, 1.0]]
     """
 
     sta: np.ndarray
