@@ -46,6 +46,15 @@ def plot_rf(
     Returns
     -------
     image : matplotlib.image.AxesImage
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.plotting import plot_rf
+    >>> rf = np.array([0.0, 0.5, -0.2, 0.1, 0.0, 0.0])
+    >>> image = plot_rf(rf, (2, 3), title="RF")
+    >>> image.get_clim(), image.get_cmap().name, image.colorbar.ax.get_ylabel()
+    ((-0.5, 0.5), 'RdBu_r', 'weight (log rate per unit)')
     """
     import matplotlib.pyplot as plt
 
@@ -379,6 +388,15 @@ def plot_counts_over_time(counts, rate=None, *, times=None, ax=None, max_bins=20
     Returns
     -------
     lines : list of Line2D
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.plotting import plot_counts_over_time
+    >>> counts, expected = np.array([0.0, 3.0, 1.0, 2.0]), np.array([0.5, 2.5, 1.2, 1.8])
+    >>> observed, predicted = plot_counts_over_time(counts, expected, times=0.2 * np.arange(4))
+    >>> observed.get_ydata().tolist(), predicted.axes.get_xlabel()
+    ([0.0, 3.0, 1.0, 2.0], 'time (s)')
     """
     import matplotlib.pyplot as plt
 
@@ -406,6 +424,14 @@ def plot_count_vs_rate(counts, rate, *, ax=None):
     Returns
     -------
     collection : PathCollection
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.plotting import plot_count_vs_rate
+    >>> collection = plot_count_vs_rate(np.array([0.0, 2.0, 5.0]), np.array([0.4, 2.2, 4.1]))
+    >>> collection.get_offsets()[:, 0].tolist()       # expected counts on the x axis
+    [0.4, 2.2, 4.1]
     """
     import matplotlib.pyplot as plt
 
