@@ -34,7 +34,33 @@ def _figure_module():
 
 
 def run_demo(args) -> dict:
-    """Simulate, fit and draw the textbook neuron; return the summary."""
+    """Simulate, fit and draw the textbook neuron; return the summary.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        From ``build_parser().parse_args(["demo", ...])``: ``n_frames``,
+        ``seed``, ``out`` (the figures and ``summary.json`` go to
+        ``out/demo/``) and ``verbose``.
+
+    Returns
+    -------
+    dict
+        The JSON summary: ``rf_correlation`` (true vs fitted RF),
+        ``fit_seconds``, ``n_iter``, ``solver`` and the ``figures`` written.
+
+    Examples
+    --------
+    >>> import contextlib, io, tempfile
+    >>> from sklearn_lnp.cli import build_parser, run_demo
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> args = build_parser().parse_args(["demo", "--n-frames", "500", "--out", folder.name])
+    >>> with contextlib.redirect_stdout(io.StringIO()):
+    ...     summary = run_demo(args)
+    >>> summary["figures"], bool(summary["rf_correlation"] > 0.9)
+    (['rf_true_vs_fitted.png', 'response.png'], True)
+    >>> folder.cleanup()
+    """
     from . import PoissonLNPRegressor
     from .datasets import make_lnp_neuron
     from .plotting import plot_count_vs_rate, plot_counts_over_time, plot_rf
@@ -89,7 +115,53 @@ def run_demo(args) -> dict:
 
 
 def run_fit(args) -> dict:
-    """Fit a real recording at lag 0; write the RF figure and the JSON summary."""
+    """Fit a real recording at lag 0; write the RF figure and the JSON summary.
+
+    With ``--lags`` other than 0 it adds the joint space-time fit
+    (:func:`run_lags`), with ``--sta`` the spike-time STA (:func:`run_sta`).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        From ``build_parser().parse_args(["fit", PATH, ...])``.  Outputs go to
+        ``out/<recording name>/``.
+
+    Returns
+    -------
+    dict
+        The JSON summary: the binning (bins, spikes, what was left out), the
+        lag-0 fit (``"lag0"``: RF peak row and column, weights, fit time in
+        s), the ``"lags"`` and ``"sta"`` blocks when requested, and the
+        ``figures`` written.
+
+    Examples
+    --------
+    A toy recording in the lab's format whose cell fires more when pixel
+    (row 1, col 2) of a 3 x 4 frame is on:
+
+    >>> import contextlib, io, tempfile
+    >>> import numpy as np
+    >>> from scipy.io import savemat
+    >>> from sklearn_lnp.cli import build_parser, run_fit
+    >>> rng = np.random.default_rng(0)
+    >>> movie = rng.integers(0, 2, size=(3, 4, 600)).astype(np.uint8)   # rows x cols x frames
+    >>> triggers = np.concatenate([[0.0], np.cumsum(rng.uniform(0.18, 0.25, size=600))])
+    >>> counts = rng.poisson(np.where(movie[1, 2] == 1, 3.0, 1.0))
+    >>> spikes = np.sort(np.concatenate(
+    ...     [rng.uniform(triggers[k], triggers[k + 1], n) for k, n in enumerate(counts)]))
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = f"{folder.name}/toy.mat"
+    >>> savemat(path, {"DN_stim": movie, "DN_spiketimes": spikes[:, None],
+    ...                "DN_triggertimes": triggers[:, None]})
+    >>> args = build_parser().parse_args(["fit", path, "--lags", "0", "--out", folder.name])
+    >>> with contextlib.redirect_stdout(io.StringIO()):
+    ...     summary = run_fit(args)
+    >>> summary["n_bins"], summary["lag0"]["peak_row"], summary["lag0"]["peak_col"]
+    (600, 1, 2)
+    >>> summary["figures"]
+    ['rf_lag0.png']
+    >>> folder.cleanup()
+    """
     from . import PoissonLNPRegressor
     from .datasets import load_recording, recording_design
     from .plotting import plot_rf
@@ -195,6 +267,49 @@ def run_lags(args, recording, design, out: Path) -> dict:
     then split into a spatial map and a temporal kernel by SVD (centred over
     lags; see :mod:`sklearn_lnp.decomposition`).  Returns the ``"lags"`` part of the
     JSON summary.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The ``fit`` options: ``lags``, ``lags_alpha``, ``alpha_grid``, ``drift``.
+    recording : Bunch
+        As returned by :func:`~sklearn_lnp.datasets.load_recording`.
+    design : Bunch
+        Its :func:`~sklearn_lnp.datasets.recording_design` (bins and exposures).
+    out : Path
+        Folder of ``rf_lags.png`` and ``rf_svd.png``.
+
+    Returns
+    -------
+    dict
+        ``alpha``, its CV scores, the peak of every lag's map (row, col,
+        weight in log rate per unit), the SVD (``"svd"``), ``fit_seconds``,
+        the lag-major ``coef`` and the ``figures`` written.
+
+    Examples
+    --------
+    >>> import contextlib, io, tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from sklearn.utils import Bunch
+    >>> from sklearn_lnp.cli import build_parser, run_lags
+    >>> from sklearn_lnp.datasets import recording_design
+    >>> rng = np.random.default_rng(0)
+    >>> stimulus = rng.choice([-1.0, 1.0], size=(600, 12))     # 600 frames of 3 x 4 pixels
+    >>> triggers = np.concatenate([[0.0], np.cumsum(rng.uniform(0.18, 0.25, size=600))])
+    >>> counts = rng.poisson(np.exp(0.8 * stimulus[:, 6]))     # pixel (1, 2) at lag 0
+    >>> spikes = np.sort(np.concatenate(
+    ...     [rng.uniform(triggers[k], triggers[k + 1], n) for k, n in enumerate(counts)]))
+    >>> recording = Bunch(stimulus=stimulus, frame_shape=(3, 4), spike_times=spikes,
+    ...                   trigger_times=triggers)
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> args = build_parser().parse_args(
+    ...     ["fit", "toy.mat", "--lags", "0-2", "--lags-alpha", "1", "--out", folder.name])
+    >>> with contextlib.redirect_stdout(io.StringIO()):
+    ...     result = run_lags(args, recording, recording_design(recording), Path(folder.name))
+    >>> result["peaks"][0]["row"], result["peaks"][0]["col"], result["figures"]
+    (1, 2, ['rf_lags.png', 'rf_svd.png'])
+    >>> folder.cleanup()
     """
     from . import LagTransformer, PoissonLNPRegressor, SlowDriftFeatures
     from .decomposition import separate_space_time, space_time_matrix
@@ -302,6 +417,44 @@ def run_sta(args, recording, out: Path) -> dict:
     Frame ``k`` is taken to be on screen from trigger ``k`` to trigger
     ``k + 1`` (what the lab's data show; ``--frame-offset`` does not apply).
     Returns the ``"sta"`` part of the JSON summary.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The ``fit`` options ``sta_window`` and ``sta_resolution`` (s).
+    recording : Bunch
+        As returned by :func:`~sklearn_lnp.datasets.load_recording`.
+    out : Path
+        Folder of ``sta_fine.png`` and ``sta_fine_svd.png``.
+
+    Returns
+    -------
+    dict
+        The delays (s), spikes per delay, the peak of the z-scored STA (row,
+        col, delay in s, z), its opposite lobe, the SVD and the ``figures``.
+
+    Examples
+    --------
+    >>> import contextlib, io, tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from sklearn.utils import Bunch
+    >>> from sklearn_lnp.cli import build_parser, run_sta
+    >>> rng = np.random.default_rng(0)
+    >>> stimulus = rng.choice([-1.0, 1.0], size=(601, 12))     # 3 x 4 pixels
+    >>> triggers = np.concatenate([[0.0], np.cumsum(rng.uniform(0.18, 0.25, size=600))])
+    >>> counts = rng.poisson(np.exp(0.8 * stimulus[:600, 6]))  # pixel (1, 2), same frame
+    >>> spikes = np.sort(np.concatenate(
+    ...     [rng.uniform(triggers[k], triggers[k + 1], n) for k, n in enumerate(counts)]))
+    >>> recording = Bunch(stimulus=stimulus, frame_shape=(3, 4), spike_times=spikes,
+    ...                   trigger_times=triggers)
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> args = build_parser().parse_args(["fit", "toy.mat", "--sta", "--sta-window", "0.5"])
+    >>> with contextlib.redirect_stdout(io.StringIO()):
+    ...     result = run_sta(args, recording, Path(folder.name))
+    >>> result["peak"]["row"], result["peak"]["col"], len(result["taus_s"])
+    (1, 2, 20)
+    >>> folder.cleanup()
     """
     from .decomposition import separate_space_time
     from .plotting import plot_sta_kernel, plot_sta_over_tau
@@ -404,6 +557,20 @@ def _float_list(text: str) -> tuple[float, ...]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser of ``sklearn-lnp`` (subcommands ``demo`` and ``fit``).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Its ``--help`` lists every subcommand's options.
+
+    Examples
+    --------
+    >>> from sklearn_lnp.cli import build_parser
+    >>> args = build_parser().parse_args(["fit", "recording.mat", "--lags", "0-4", "--sta"])
+    >>> args.command, args.lags, args.sta, args.drift, args.alpha_grid
+    ('fit', (0, 1, 2, 3, 4), True, 6, (1.0, 10.0, 100.0))
+    """
     parser = argparse.ArgumentParser(
         prog="sklearn-lnp",
         description=(
@@ -479,7 +646,31 @@ def _document_subcommands(parser: argparse.ArgumentParser, sub) -> None:
 
 
 def main(argv=None) -> int:
-    """Entry point of the ``sklearn-lnp`` command."""
+    """Entry point of the ``sklearn-lnp`` command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Command-line arguments (``sys.argv[1:]`` by default).  No command, or
+        options without one, run the ``demo``.
+
+    Returns
+    -------
+    int
+        Exit status (0).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sklearn_lnp.cli import main
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> main(["--n-frames", "500", "--out", folder.name])  # doctest: +ELLIPSIS
+    Simulating the textbook LNP neuron: 500 frames, seed 0.
+    Fitted PoissonLNPRegressor in ... s (...); correlation of true and fitted RF: 0.9...
+    Wrote figures and summary.json to .../demo/
+    0
+    >>> folder.cleanup()
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
