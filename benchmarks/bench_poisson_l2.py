@@ -68,6 +68,7 @@ from _common import (  # noqa: E402
     evaluate,
     fastest,
     fill_gaps,
+    load_average,
     machine_info,
     machine_lines,
     markdown_table,
@@ -341,31 +342,41 @@ def run_problem(problem: Problem, args, slow_keys: dict, log) -> tuple[list[Run]
             [problem.X, np.ones((problem.X.shape[0], 1), dtype=problem.X.dtype)]
         )
     objective = PoissonObjective(problem.X, problem.y, problem.exposure, None, problem.alpha, True)
-    runs, candidates = [], []
+    runs, candidates, active = [], [], []
     log(f"\n## {problem.name}: {problem.description}")
     for name, setting, fit, passes, requirement in methods():
         run = Run(problem.name, name, setting)
         runs.append(run)
         if requirement and not _installed(requirement):
             run.skipped = f"{requirement} is not installed"
-            log(f"  {name:34s} {setting:20s} skipped: {run.skipped}")
-            continue
-        if args.skip and any(s.lower() in name.lower() for s in args.skip):
+        elif args.skip and any(s.lower() in name.lower() for s in args.skip):
             run.skipped = "skipped by --skip"
-            continue
-        slow_key = (problem.key, name, setting)
-        if slow_key in slow_keys:
-            run.skipped = f"took {slow_keys[slow_key]:.0f} s on the float64 problem"
+        elif (problem.key, name, setting) in slow_keys:
+            seconds = slow_keys[(problem.key, name, setting)]
+            run.skipped = f"took {seconds:.0f} s on the float64 problem"
+        if run.skipped:
             log(f"  {name:34s} {setting:20s} skipped: {run.skipped}")
             continue
         # Untimed warm-up on a slice (imports, JIT compilation, first-call costs).
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit(problem.head(300, 50))
-        times, out, warned = time_repeats(
-            functools.partial(fit, problem), args.repeats, args.slow_seconds
-        )
-        run.times = times
+        active.append((run, fit, passes, set()))
+    # Repeats in rounds over all methods, so that load changes on a shared
+    # machine spread over the methods instead of hitting one of them.
+    outputs = {}
+    for round_ in range(args.repeats):
+        for run, fit, _, warned in active:
+            if round_ and run.times[0] > args.slow_seconds:
+                continue
+            times, outputs[id(run)], messages = time_repeats(
+                functools.partial(fit, problem), 1, args.slow_seconds
+            )
+            run.times += times
+            warned.update(messages)
+        log(f"  round {round_ + 1}/{args.repeats} done (load {load_average()})")
+    for run, _, passes, warned in active:
+        out = outputs[id(run)]
         run.n_iter = out.get("n_iter")
         run.n_passes = out.get("n_passes")
         notes = [out["note"]] if out.get("note") else []
@@ -377,9 +388,9 @@ def run_problem(problem: Problem, args, slow_keys: dict, log) -> tuple[list[Run]
         evaluate(run, objective, out["params"])
         candidates.append((run.objective, out["params"]))
         if run.median > args.slow_seconds and problem.X.dtype == np.float64:
-            slow_keys[slow_key] = run.median
+            slow_keys[(problem.key, run.method, run.setting)] = run.median
         log(
-            f"  {name:34s} {setting:20s} {run.median:9.3f} s ({len(times)}x)  "
+            f"  {run.method:34s} {run.setting:20s} {run.median:9.3f} s ({len(run.times)}x)  "
             f"F={run.objective:.16g}  max|g|={run.optimality:.1e}  iters={run.n_iter}"
         )
     problem.X_const = None  # free the copy

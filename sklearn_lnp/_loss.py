@@ -61,7 +61,7 @@ def safe_exp(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         Arrays of the same shape as ``eta``; all finite for finite input.
     """
     eta = np.asarray(eta, dtype=np.float64)
-    if eta.size == 0 or (np.max(eta) <= ETA_MAX and np.min(eta) >= -ETA_CLIP):
+    if eta.size == 0 or (eta.max() <= ETA_MAX and eta.min() >= -ETA_CLIP):
         # Common case: no clipping and no continuation (two reductions
         # instead of two temporary copies of ``eta``).
         value = np.exp(eta)
@@ -178,7 +178,7 @@ class PoissonObjective:
 
     def _residual(self, rows: slice, eta: np.ndarray) -> np.ndarray:
         """Per-sample gradient weights ``s (dmu/deta) - s y`` on ``rows`` (a new array)."""
-        if eta.size and np.max(eta) <= ETA_MAX:
+        if eta.size and eta.max() <= ETA_MAX:
             residual = np.exp(eta)
         else:
             residual = safe_exp(eta)[1].copy()
@@ -305,7 +305,7 @@ class PoissonObjective:
         grad : ndarray of shape (n_params,)
             Gradient at ``new_params``.
         """
-        eta0, mu0, _, _ = self._evaluate(params)
+        eta0, mu0, dmu0, _ = self._evaluate(params)
         coef, _ = self.split(params)
         dcoef, dintercept = self.split(direction)
         n_samples = self.y.shape[0]
@@ -323,7 +323,7 @@ class PoissonObjective:
 
         grad_coef = sweep(self.X, dcoef, residual_of, fast=self.fast_products)
         self.n_passes += self._sweep_passes
-        line = LineRestriction(self, eta0, mu0, z, coef, dcoef)
+        line = LineRestriction(self, eta0, mu0, z, coef, dcoef, dmu0)
         new_params = params + step * direction
         self._evaluate(new_params, eta)
         value, grad = self._finish_gradient(new_params, grad_coef)
@@ -353,10 +353,10 @@ class PoissonObjective:
         ``params`` must be the last point evaluated (its ``eta`` is taken from
         the cache, computing it costs a pass otherwise).
         """
-        eta, mu, _, _ = self._evaluate(params)
+        eta, mu, dmu, _ = self._evaluate(params)
         coef, _ = self.split(params)
         dcoef, _ = self.split(direction)
-        return LineRestriction(self, eta, mu, z, coef, dcoef)
+        return LineRestriction(self, eta, mu, z, coef, dcoef, dmu)
 
     def gradient(self, params: np.ndarray) -> np.ndarray:
         """Gradient of the objective at ``params``."""
@@ -422,47 +422,68 @@ class LineRestriction:
         ``phi'(0)``, the directional derivative at ``t = 0``.
     """
 
-    def __init__(self, objective, eta, mu, z, coef, dcoef):
+    def __init__(self, objective, eta, mu, z, coef, dcoef, dmu=None):
         self._weights = objective.weights
         self._eta = eta
         self._z = z
-        self._z2 = z * z
+        self._z2 = None  # z * z, computed when a second derivative is needed
+        self._second0 = None
         self._wmu = objective.weights * mu
-        self._eta_max = float(np.max(eta)) if eta.size else 0.0
-        self._z_max = float(np.max(z)) if z.size else 0.0
-        self._z_min = float(np.min(z)) if z.size else 0.0
+        self._eta_max = float(eta.max()) if eta.size else 0.0
+        self._z_max = float(z.max()) if z.size else 0.0
+        self._z_min = float(z.min()) if z.size else 0.0
         alpha = objective.alpha
         self._c1 = alpha * float(coef @ dcoef) if alpha else 0.0
         self._c2 = alpha * float(dcoef @ dcoef) if alpha else 0.0
         self._slope_y = float(objective.weighted_y @ z)
         self._first0 = float(self._wmu @ z)
-        self._second0 = float(self._wmu @ self._z2)
-        _, first, _ = safe_exp(eta)
-        if first is mu:
+        if dmu is None:
+            dmu = safe_exp(eta)[1]
+        if dmu is mu:
             self.slope = self._first0 - self._slope_y + self._c1
         else:
-            self.slope = float((objective.weights * first) @ z) - self._slope_y + self._c1
+            self.slope = float((objective.weights * dmu) @ z) - self._slope_y + self._c1
 
     def eta_at(self, t: float) -> np.ndarray:
         """Linear predictor ``eta + t z`` at step ``t`` (no pass over ``X``)."""
         return self._eta + t * self._z
 
+    def _squares(self):
+        if self._z2 is None:
+            self._z2 = self._z * self._z
+            self._second0 = float(self._wmu @ self._z2)
+        return self._z2
+
+    def value_slope(self, t: float) -> tuple[float, float]:
+        """Return ``phi(t), phi'(t)`` (cheaper than the call with ``phi''``)."""
+        return self._evaluate(float(t), False)[:2]
+
     def __call__(self, t: float) -> tuple[float, float, float]:
         """Return ``phi(t), phi'(t), phi''(t)``."""
-        t = float(t)
+        return self._evaluate(float(t), True)
+
+    def _evaluate(self, t: float, with_second: bool):
         penalty = t * self._c1 + 0.5 * t * t * self._c2
         top = t * (self._z_max if t >= 0 else self._z_min)
         if self._eta_max <= ETA_MAX and self._eta_max + top <= ETA_MAX and top <= 700.0:
             grow = np.expm1(t * self._z)  # mu(t) / mu - 1
             grow *= self._wmu
-            value = float(np.sum(grow)) - t * self._slope_y + penalty
+            value = float(grow.sum()) - t * self._slope_y + penalty
             first = self._first0 + float(grow @ self._z) - self._slope_y + self._c1 + t * self._c2
-            second = self._second0 + float(grow @ self._z2) + self._c2
+            if not with_second:
+                return value, first, None
+            second = self._second0_value() + float(grow @ self._z2) + self._c2
             return value, first, second
         value_t, first_t, second_t = safe_exp(self._eta + t * self._z)
         value = float(self._weights @ (value_t - safe_exp(self._eta)[0]))
         value += -t * self._slope_y + penalty
         first = float((self._weights * first_t) @ self._z) - self._slope_y + self._c1
         first += t * self._c2
-        second = float((self._weights * second_t) @ self._z2) + self._c2
+        if not with_second:
+            return value, first, None
+        second = float((self._weights * second_t) @ self._squares()) + self._c2
         return value, first, second
+
+    def _second0_value(self) -> float:
+        self._squares()
+        return self._second0

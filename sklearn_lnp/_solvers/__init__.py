@@ -88,7 +88,9 @@ def _lbfgs_not_worth_continuing(tol: float, newton_cost: float):
         best = np.minimum.accumulate(np.asarray(history[-max(window, k // 2) :]))
         if not best[-1] > 0.0:
             return False
-        slope = np.polyfit(np.arange(best.size), np.log(best), 1)[0]
+        # least-squares slope of log(best) against the iteration number
+        steps = np.arange(best.size) - 0.5 * (best.size - 1)
+        slope = float(steps @ np.log(best)) / float(steps @ steps)
         if not slope < 0.0:
             return True
         remaining = math.log(tol / best[-1]) / slope

@@ -175,7 +175,7 @@ def lbfgs(objective, params, *, tol, max_iter, verbose=0, should_stop=None, memo
     params = np.array(params, dtype=np.float64)
     products = _Products(objective)
     value, grad = objective.loss_gradient(params)
-    grad_max = float(np.max(np.abs(grad)))
+    grad_max = float(np.abs(grad).max())
     reference = grad_max  # max|grad| at the last accurate evaluation
     pairs = _History(params.shape[0], memory)
     history: list[float] = []
@@ -183,7 +183,7 @@ def lbfgs(objective, params, *, tol, max_iter, verbose=0, should_stop=None, memo
     while n_iter < max_iter:
         if products.approximate and (grad_max <= tol or grad_max <= _FAST_DROP * reference):
             value, grad = products.refresh(params)
-            grad_max = reference = float(np.max(np.abs(grad)))
+            grad_max = reference = float(np.abs(grad).max())
         if grad_max <= tol:
             break
         direction = pairs.direction(grad)
@@ -198,7 +198,7 @@ def lbfgs(objective, params, *, tol, max_iter, verbose=0, should_stop=None, memo
                 continue
             if products.approximate:  # maybe single-precision noise: retry accurately
                 value, grad = products.refresh(params)
-                grad_max = reference = float(np.max(np.abs(grad)))
+                grad_max = reference = float(np.abs(grad).max())
                 continue
             break
         n_iter += 1
@@ -210,7 +210,7 @@ def lbfgs(objective, params, *, tol, max_iter, verbose=0, should_stop=None, memo
         else:
             pairs.push(new_params - params, new_grad - grad)
         params, value, grad = new_params, new_value, new_grad
-        grad_max = float(np.max(np.abs(grad)))
+        grad_max = float(np.abs(grad).max())
         history.append(grad_max)
         if verbose:
             print(
@@ -221,7 +221,7 @@ def lbfgs(objective, params, *, tol, max_iter, verbose=0, should_stop=None, memo
             break
     if products.approximate:
         value, grad = products.refresh(params)
-        grad_max = float(np.max(np.abs(grad)))
+        grad_max = float(np.abs(grad).max())
     products.close()
     return SolverResult(
         params=params,

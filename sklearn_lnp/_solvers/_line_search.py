@@ -82,8 +82,8 @@ def line_search(line, t0: float = 1.0, *, curvature: float = 0.1):
 
 def _accept_unit_step(line, step: float, curvature: float):
     """Whether ``step`` satisfies the Armijo and strong Wolfe conditions."""
-    value, first, _ = line(step)
-    return value <= 1e-4 * step * line.slope and abs(first) <= curvature * abs(line.slope)
+    value, first = line.value_slope(step)
+    return value <= _ARMIJO * step * line.slope and abs(first) <= curvature * abs(line.slope)
 
 
 def take_step(objective, params, direction, *, t0=1.0, curvature=0.9):
