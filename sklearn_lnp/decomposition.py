@@ -156,6 +156,15 @@ def orient_components(spatial: np.ndarray, temporal: np.ndarray) -> None:
     ----------
     spatial : ndarray of shape (rank, n_pixels)
     temporal : ndarray of shape (rank, n_lags)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.decomposition import orient_components
+    >>> spatial, temporal = np.array([[0.1, -0.9, 0.3]]), np.array([[-0.8, 0.6]])
+    >>> orient_components(spatial, temporal)      # largest |spatial| entry made positive
+    >>> spatial.tolist(), temporal.tolist()
+    ([[-0.1, 0.9, -0.3]], [[0.8, -0.6]])
     """
     for i in range(spatial.shape[0]):
         magnitude = np.abs(spatial[i])
