@@ -42,6 +42,11 @@ Each outer iteration
    support and sign pattern that makes the subproblem solution exact;
 5. takes the step with Armijo backtracking on ``F``.
 
+Along a path (:func:`~sklearn_lnp.lasso_lnp_path`, ``LassoLNPCV``) the first
+step of each alpha reuses the previous alpha's last working-set Hessian and
+computes only the rows of new columns.  BLAS runs single-threaded inside the
+solver (:func:`single_threaded_blas`); parallelism is across folds.
+
 Near the optimum the support stops changing and step 4 is an exact Newton
 step on the support, so the outer iterations converge quadratically.
 """
@@ -229,6 +234,58 @@ def _fista(hess, lin, penalty, z, grad, max_sweeps, tol, *, step):
     return sweep, _quadratic_violation(z, grad, penalty)
 
 
+def _quadratic_value(hess, lin, penalty, z):
+    """``q(z) = 0.5 z'Hz + lin'z + sum_j penalty_j |z_j|``."""
+    return float(0.5 * z @ (hess @ z) + lin @ z + penalty @ np.abs(z))
+
+
+def _solve_face(hess, lin, penalty, active, signs):
+    """Minimiser of the quadratic on the face ``(active, signs)``, or None if singular."""
+    rhs = -(lin[active] + penalty[active] * signs)
+    try:
+        factor = cho_factor(
+            hess[np.ix_(active, active)], lower=False, overwrite_a=True, check_finite=False
+        )
+        c = cho_solve(factor, rhs, check_finite=False)
+    except (LinAlgError, ValueError):
+        return None
+    return c if np.all(np.isfinite(c)) else None
+
+
+def _predicted_face_step(hess, lin, penalty, z, grad):
+    """Newton step on the face predicted by one diagonal proximal step (semismooth Newton).
+
+    The face is that of ``u = S(z - grad / diag(H), penalty / diag(H))`` (the
+    coordinates a coordinate-descent sweep would make non-zero, with their
+    signs); its minimiser ``c`` is computed as in :func:`_face_step`, and
+    coordinates whose sign flips are set to 0.  Unlike :func:`_face_step`,
+    this step can add coordinates and drop several at once, but it is not
+    guaranteed to decrease ``q``: the caller checks.
+
+    Returns
+    -------
+    z_new : ndarray or None
+    full : bool
+        Whether no sign flipped (``z_new`` is then the face optimum).
+    """
+    diag = np.diag(hess)
+    safe = np.where(diag > 0, diag, np.inf)
+    u = z - grad / safe
+    active = (np.abs(u) * safe > penalty) | (penalty == 0)
+    if not np.any(active):
+        return np.zeros_like(z), True
+    signs = np.sign(u[active])
+    c = _solve_face(hess, lin, penalty, active, signs)
+    if c is None:
+        return None, False
+    penalised = penalty[active] > 0
+    flipped = penalised & (np.sign(c) != signs)
+    c[flipped] = 0.0
+    z_new = np.zeros_like(z)
+    z_new[active] = c
+    return z_new, not np.any(flipped)
+
+
 def _face_step(hess, lin, penalty, z):
     """Newton step on the face (support and signs) of ``z``.
 
@@ -252,15 +309,8 @@ def _face_step(hess, lin, penalty, z):
     if not np.any(active):
         return None, False
     signs = np.sign(z[active])
-    rhs = -(lin[active] + penalty[active] * signs)
-    try:
-        factor = cho_factor(
-            hess[np.ix_(active, active)], lower=False, overwrite_a=True, check_finite=False
-        )
-        c = cho_solve(factor, rhs, check_finite=False)
-    except (LinAlgError, ValueError):
-        return None, False
-    if not np.all(np.isfinite(c)):
+    c = _solve_face(hess, lin, penalty, active, signs)
+    if c is None:
         return None, False
     z_active = z[active]
     penalised = penalty[active] > 0
@@ -285,9 +335,13 @@ def solve_quadratic_lasso(hess, lin, penalty, z0, *, tol, inner="cd", max_sweeps
     Alternates two moves until the largest violation of the subproblem's
     optimality conditions is at most ``tol``:
 
-    * a Newton step on the current face (:func:`_face_step`: one Cholesky
-      factorisation on the support), which is exact once the support and
-      signs are right;
+    * a Newton step on a face (support and signs): first on the face that
+      one diagonal proximal step predicts (:func:`_predicted_face_step`,
+      which can add and drop many coordinates at once), kept if it decreases
+      ``q``; once a prediction fails, on the face of the current point
+      (:func:`_face_step`, which never increases ``q``).  Each costs one
+      Cholesky factorisation on the support and is exact once the support
+      and signs are right;
     * sweeps of the iterative method, ``inner="cd"`` (cyclic coordinate
       descent on ``H``, compiled with numba) or ``inner="fista"`` (numpy,
       vectorised), which find the support; their number doubles after every
@@ -296,7 +350,7 @@ def solve_quadratic_lasso(hess, lin, penalty, z0, *, tol, inner="cd", max_sweeps
 
     A face step comes first when no zero coordinate violates its condition,
     so a warm start with the right support is solved by one factorisation
-    and no sweep.  Every move decreases ``q``.
+    and no sweep.  Every accepted move decreases ``q``.
 
     Parameters
     ----------
@@ -340,9 +394,24 @@ def solve_quadratic_lasso(hess, lin, penalty, z0, *, tol, inner="cd", max_sweeps
     # it cannot be exact, and sweeps come first (measured on the real
     # neuron's CV path: 37% fewer factorisations, the same number of sweeps).
     face_first = not np.any((z == 0) & (np.abs(grad) > penalty))
+    # Predicted faces (semismooth Newton) until one fails to decrease q; then
+    # only the monotone face step.  Measured on the real neuron's CV path:
+    # 18% fewer sweeps and 7% less factorisation work than face steps alone.
+    predict = True
     while violation > tol:
-        z_face, full = (None, False) if not face_first else _face_step(hess, lin, penalty, z)
-        factorisations += int(face_first)
+        z_face, full = None, False
+        if predict and face_first:
+            z_face, full = _predicted_face_step(hess, lin, penalty, z, grad)
+            factorisations += 1
+            if z_face is not None and not (
+                _quadratic_value(hess, lin, penalty, z_face)
+                < _quadratic_value(hess, lin, penalty, z)
+            ):
+                z_face = None
+                predict = False
+        if z_face is None and face_first:
+            z_face, full = _face_step(hess, lin, penalty, z)
+            factorisations += 1
         face_first = True
         if z_face is not None:
             face_grad = hess @ z_face + lin

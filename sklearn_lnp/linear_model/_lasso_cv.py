@@ -106,7 +106,9 @@ class LassoLNPCV(LNPBaseEstimator):
         the penalties themselves (positive).
     eps : float in (0, 1) or None, default=None
         Ratio of the smallest to the largest penalty of the default grid;
-        ``None``: 1e-2 when ``n_samples < n_features`` (as glmnet), else 1e-3.
+        ``None``: 1e-2 when the smallest training fold has fewer rows than
+        ``X`` has columns (as glmnet's ``lambda.min.ratio``: below it such a
+        fit interpolates, predicts badly and is slow to solve), else 1e-3.
     cv : int, cross-validation generator or iterable, default=None
         ``None``: ``BlockedTimeSeriesSplit(5)``; an int ``k``:
         ``BlockedTimeSeriesSplit(k)``; anything ``check_cv`` accepts.
@@ -237,11 +239,6 @@ class LassoLNPCV(LNPBaseEstimator):
             X, y, exposure, sample_weight, alpha=0.0, fit_intercept=self.fit_intercept
         )
         self.alpha_max_ = alpha_max(objective)
-        if isinstance(self.alphas, numbers.Integral) and not isinstance(self.alphas, bool):
-            eps = default_eps(*X.shape) if self.eps is None else float(self.eps)
-            alphas = alpha_grid(self.alpha_max_, int(self.alphas), eps)
-        else:
-            alphas = check_alpha_grid(self.alphas, "alphas")
         splitter = self._splitter()
         n_splits = splitter.get_n_splits(X, y)
         if X.shape[0] < max(n_splits, 2):
@@ -250,6 +247,14 @@ class LassoLNPCV(LNPBaseEstimator):
                 f"{max(n_splits, 2)} samples; got n_samples={X.shape[0]}."
             )
         folds = list(splitter.split(X, y))
+        if isinstance(self.alphas, numbers.Integral) and not isinstance(self.alphas, bool):
+            # The folds' fits have fewer rows than X: the smallest training
+            # set decides whether they have more columns than rows.
+            n_train = min(len(train) for train, _ in folds)
+            eps = default_eps(n_train, X.shape[1]) if self.eps is None else float(self.eps)
+            alphas = alpha_grid(self.alpha_max_, int(self.alphas), eps)
+        else:
+            alphas = check_alpha_grid(self.alphas, "alphas")
         settings = {
             "fit_intercept": self.fit_intercept,
             "tol": self.tol,
