@@ -192,31 +192,52 @@ def fastest(runs: list[Run], *, max_rel_gap: float | None = None) -> Run | None:
     return min(timed, key=lambda r: r.median, default=None)
 
 
-def markdown_table(runs: list[Run], *, reference: Run | None = None) -> str:
+def time_one_pass(X, repeats: int = 7) -> float:
+    """Median wall time of one ``X @ w`` (in the precision of ``X``): the unit pass."""
+    w = np.full(X.shape[1], 1.0 / X.shape[1], dtype=X.dtype)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        X @ w
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def markdown_table(
+    runs: list[Run], *, reference: Run | None = None, pass_seconds: float | None = None
+) -> str:
     """Markdown table of the runs of one problem, fastest first.
 
     ``x fastest`` is the median time over that of ``reference`` (default:
-    the fastest run).
+    the fastest run).  With ``pass_seconds`` (the time of one ``X @ w``), a
+    column gives every median time in that unit: how far each method is
+    from the limit of reading ``X`` a few times.
     """
     reference = reference or fastest(runs)
+    unit = pass_seconds is not None
     header = (
-        "| method | setting | median time | x fastest | F - F_best | relative | max abs grad "
-        "| passes | iterations | note |\n"
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n"
+        "| method | setting | median time | x fastest "
+        + ("| time / (X @ w) " if unit else "")
+        + "| F - F_best | relative | max abs grad | passes | iterations | note |\n"
+        + "|---|---|---:|---:|"
+        + ("---:|" if unit else "")
+        + "---:|---:|---:|---:|---:|---|\n"
     )
     rows = []
     order = sorted(runs, key=lambda r: (r.median is None, r.median or 0.0))
     for r in order:
         if r.skipped:
-            rows.append(f"| {r.method} | {r.setting} | skipped | | | | | | | {r.skipped} |")
+            empty = "| " * (8 + unit)
+            rows.append(f"| {r.method} | {r.setting} | skipped {empty}| {r.skipped} |")
             continue
         ratio = f"{r.median / reference.median:.2f}" if reference and r.median else "-"
+        in_passes = f"| {r.median / pass_seconds:.0f} " if unit else ""
         passes = "-" if r.n_passes is None else f"{r.n_passes:g}"
         if r.n_grams:
             passes += f" + {r.n_grams} Gram"
         times = f"{_fmt_time(r.median)} ({len(r.times)}x)"
         rows.append(
-            f"| {r.method} | {r.setting} | {times} | {ratio} | {_fmt_sci(r.gap)} "
+            f"| {r.method} | {r.setting} | {times} | {ratio} {in_passes}| {_fmt_sci(r.gap)} "
             f"| {_fmt_sci(r.rel_gap)} | {_fmt_sci(r.optimality)} | {passes} "
             f"| {'-' if r.n_iter is None else r.n_iter} | {r.note} |"
         )

@@ -72,6 +72,7 @@ from _common import (  # noqa: E402
     machine_info,
     machine_lines,
     markdown_table,
+    time_one_pass,
     time_repeats,
     write_json,
 )
@@ -398,6 +399,7 @@ def run_problem(problem: Problem, args, slow_keys: dict, log) -> tuple[list[Run]
     best = min([f_ref] + [r.objective for r in runs if r.objective is not None])
     fill_gaps(runs, best)
     reference = {
+        "seconds_per_pass": time_one_pass(problem.X),
         "newton_polished_objective": f_ref,
         "its_max_abs_grad": g_ref,
         "newton_decrement_half": decrement,
@@ -565,9 +567,10 @@ def main(argv=None) -> int:
             problem.description + ".",
             f"F_best = {reference['best_objective']:.17g}; Newton-polished reference max|grad| "
             f"{reference['its_max_abs_grad']:.1e}, g'H^-1 g / 2 = "
-            f"{reference['newton_decrement_half']:.1e}.",
+            f"{reference['newton_decrement_half']:.1e}. One X @ w (the unit pass) took "
+            f"{reference['seconds_per_pass'] * 1e3:.2f} ms.",
             "",
-            markdown_table(runs),
+            markdown_table(runs, pass_seconds=reference["seconds_per_pass"]),
         ]
     for line in skipped_problems:
         md.append(f"- skipped: {line}")
