@@ -167,3 +167,53 @@ def test_user_grid_is_sorted_and_validated(neuron, design):
         LassoLNPCV(alphas=[0.1, -0.1]).fit(design, neuron.counts)
     with pytest.raises(ValueError, match="eps"):
         LassoLNPCV(eps=1.5).fit(design, neuron.counts)
+
+
+def test_cli_penalty_l1_on_a_toy_recording(tmp_path):
+    """``sklearn-lnp fit --penalty l1`` on a recording in the lab's format, made here."""
+    import json
+
+    from scipy.io import savemat
+
+    from sklearn_lnp.cli import main
+
+    rng = np.random.default_rng(0)
+    movie = rng.integers(0, 2, size=(4, 5, 700)).astype(np.uint8)  # rows x cols x frames
+    triggers = np.concatenate([[0.0], np.cumsum(rng.uniform(0.18, 0.25, size=700))])
+    # The cell fires more when pixel (row 2, col 3) is on in the current frame.
+    counts = rng.poisson(np.where(movie[2, 3] == 1, 4.0, 1.5) * np.diff(triggers) / 0.2)
+    spikes = np.sort(
+        np.concatenate([rng.uniform(triggers[k], triggers[k + 1], c) for k, c in enumerate(counts)])
+    )
+    path = tmp_path / "toy.mat"
+    savemat(
+        path,
+        {"DN_stim": movie, "DN_spiketimes": spikes[:, None], "DN_triggertimes": triggers[:, None]},
+    )
+    alphas = "0.3,0.1,0.03,0.01,0.003"
+    main(
+        [
+            "fit",
+            str(path),
+            "--lags",
+            "0-2",
+            "--alpha-grid",
+            "10",
+            "--penalty",
+            "l1",
+            "--l1-alphas",
+            alphas,
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    folder = tmp_path / "toy"
+    summary = json.loads((folder / "summary.json").read_text())
+    block = summary["l1"]
+    for name in ("l1_grid.png", "l1_cv.png"):
+        assert (folder / name).stat().st_size > 0 and name in summary["figures"]
+    assert block["grid_alphas"] == sorted(float(a) for a in alphas.split(","))[::-1]
+    assert block["alpha"] in block["alphas"] and block["lags"] == [0, 1, 2]
+    lag0 = block["refit"]["peaks"][0]
+    assert (lag0["peak_row"], lag0["peak_col"]) == (2, 3) and lag0["peak_weight"] > 0
+    assert block["refit"]["kkt_violation"] <= 1e-8

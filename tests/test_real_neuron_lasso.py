@@ -176,3 +176,28 @@ def test_held_out_bits_beat_unpenalised_and_l2(lagged, cross_validated):
     assert 1.0 < l2.best_params_["alpha"] < 20.0  # interior: the L2 grid is wide enough
     assert lasso_bits > lag0
     assert lasso_bits > l2.best_score_
+
+
+def test_cli_penalty_l1(real_data_path, tmp_path, top):
+    """``sklearn-lnp fit PATH --penalty l1`` writes the grid and CV figures and the JSON block."""
+    import json
+
+    from sklearn_lnp.cli import main
+
+    alphas = ",".join(f"{f * top:.6g}" for f in (0.5, 0.3, 0.2, 0.12, 0.07))
+    main(
+        ["fit", str(real_data_path), "--alpha-grid", "10", "--penalty", "l1"]
+        + ["--l1-alphas", alphas, "--out", str(tmp_path)]
+    )
+    folder = tmp_path / real_data_path.stem
+    summary = json.loads((folder / "summary.json").read_text())
+    block = summary["l1"]
+    assert {"l1_grid.png", "l1_cv.png"} <= set(summary["figures"])
+    assert all((folder / name).stat().st_size > 0 for name in ("l1_grid.png", "l1_cv.png"))
+    assert len(block["grid_alphas"]) == 5 and block["lags"] == [0, 1, 2, 3, 4]
+    assert block["alphas"][0] > block["alpha"] > block["alphas"][-1]  # interior choice
+    lag0, lag2 = block["refit"]["peaks"][0], block["refit"]["peaks"][2]
+    assert (lag0["peak_row"], lag0["peak_col"]) == (RF_ROW, RF_COL) and lag0["peak_weight"] > 0
+    assert lag2["peak_weight"] < 0
+    assert abs(lag2["peak_row"] - RF_ROW) <= 1 and abs(lag2["peak_col"] - RF_COL) <= 1
+    assert block["refit"]["kkt_violation"] <= 1e-8
