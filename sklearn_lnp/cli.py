@@ -559,6 +559,34 @@ def run_l1(args, design, out: Path) -> dict:
         the chosen ``alpha`` (CV), per-alpha mean held-out bits per spike and
         non-zeros, the CV time in s, the refit (non-zeros, KKT violation, peak
         per lag), the grid's alphas and the figures.
+
+    Examples
+    --------
+    >>> import contextlib, io, tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from sklearn.utils import Bunch
+    >>> from sklearn_lnp.cli import build_parser, run_l1
+    >>> from sklearn_lnp.datasets import recording_design
+    >>> rng = np.random.default_rng(0)
+    >>> stimulus = rng.choice([-1.0, 1.0], size=(600, 12))     # 600 frames of 3 x 4 pixels
+    >>> triggers = np.concatenate([[0.0], np.cumsum(rng.uniform(0.18, 0.25, size=600))])
+    >>> counts = rng.poisson(np.exp(0.8 * stimulus[:, 6]))     # pixel (1, 2) at lag 0
+    >>> spikes = np.sort(np.concatenate(
+    ...     [rng.uniform(triggers[k], triggers[k + 1], n) for k, n in enumerate(counts)]))
+    >>> recording = Bunch(stimulus=stimulus, frame_shape=(3, 4), spike_times=spikes,
+    ...                   trigger_times=triggers)
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> args = build_parser().parse_args(["fit", "toy.mat", "--lags", "0-1", "--penalty", "l1",
+    ...                                   "--l1-alphas", "0.3,0.1,0.03,0.01"])
+    >>> with contextlib.redirect_stdout(io.StringIO()):
+    ...     result = run_l1(args, recording_design(recording), Path(folder.name))
+    >>> lag0 = result["refit"]["peaks"][0]
+    >>> lag0["peak_row"], lag0["peak_col"], result["figures"]
+    (1, 2, ['l1_grid.png', 'l1_cv.png'])
+    >>> bool(result["refit"]["kkt_violation"] <= 1e-8)
+    True
+    >>> folder.cleanup()
     """
     from . import BlockedTimeSeriesSplit, LagTransformer, LassoLNPCV, lasso_lnp_path
     from .plotting import plot_cv_curve, plot_lasso_grid
