@@ -8,7 +8,7 @@ Run from anywhere::
 It runs the command's own code (``sklearn_lnp.cli.main``), exactly as
 
     sklearn-lnp demo --out TMP
-    sklearn-lnp fit RECORDING --lags 0-4 --sta --out TMP
+    sklearn-lnp fit RECORDING --lags 0-4 --sta --penalty l1 --out TMP
 
 in a temporary folder, and copies the figures the README shows into ``docs/``
 under stable names (PNG at the command's 110 dpi):
@@ -25,6 +25,10 @@ under stable names (PNG at the command's 110 dpi):
 ``real_sta_fine.png``     the spike-time STA in 25 ms steps before the spike
                           (``sta_fine.png``)
 ``real_sta_fine_svd.png`` the rank-1 SVD of that STA (``sta_fine_svd.png``)
+``real_l1_grid.png``      L1 fits of lags 0..4 over the penalty path, rows lags,
+                          columns alphas, the CV choice marked (``l1_grid.png``)
+``real_l1_cv.png``        held-out bits per spike over the L1 penalty, 5 blocked
+                          folds, the chosen alpha marked (``l1_cv.png``)
 ========================  ==========================================================
 
 The recording is never copied into the repository; without it the script
@@ -49,6 +53,8 @@ FIT_FIGURES = [
     ("rf_svd.png", "real_rf_svd.png"),
     ("sta_fine.png", "real_sta_fine.png"),
     ("sta_fine_svd.png", "real_sta_fine_svd.png"),
+    ("l1_grid.png", "real_l1_grid.png"),
+    ("l1_cv.png", "real_l1_cv.png"),
 ]
 
 
@@ -73,7 +79,8 @@ def make_figures(recording: Path, docs: Path = DOCS) -> list[Path]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         main(["demo", "--out", str(out)])
-        main(["fit", str(recording), "--lags", "0-4", "--sta", "--out", str(out)])
+        options = ["--lags", "0-4", "--sta", "--penalty", "l1", "--out", str(out)]
+        main(["fit", str(recording), *options])
         copies = [(out / folder / name, target) for folder, name, target in DEMO_FIGURES]
         copies += [(out / recording.stem / name, target) for name, target in FIT_FIGURES]
         for source, target in copies:
