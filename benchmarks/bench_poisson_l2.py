@@ -365,7 +365,7 @@ def run_problem(problem: Problem, args, slow_keys: dict, log) -> tuple[list[Run]
         active.append((run, fit, passes, set()))
     # Repeats in rounds over all methods, so that load changes on a shared
     # machine spread over the methods instead of hitting one of them.
-    outputs = {}
+    outputs, loads = {}, []
     for round_ in range(args.repeats):
         for run, fit, _, warned in active:
             if round_ and run.times[0] > args.slow_seconds:
@@ -375,7 +375,8 @@ def run_problem(problem: Problem, args, slow_keys: dict, log) -> tuple[list[Run]
             )
             run.times += times
             warned.update(messages)
-        log(f"  round {round_ + 1}/{args.repeats} done (load {load_average()})")
+        loads.append(load_average())
+        log(f"  round {round_ + 1}/{args.repeats} done (load {loads[-1]})")
     for run, _, passes, warned in active:
         out = outputs[id(run)]
         run.n_iter = out.get("n_iter")
@@ -399,6 +400,7 @@ def run_problem(problem: Problem, args, slow_keys: dict, log) -> tuple[list[Run]
     best = min([f_ref] + [r.objective for r in runs if r.objective is not None])
     fill_gaps(runs, best)
     reference = {
+        "load_after_each_round": loads,
         "seconds_per_pass": time_one_pass(problem.X),
         "newton_polished_objective": f_ref,
         "its_max_abs_grad": g_ref,
@@ -568,7 +570,8 @@ def main(argv=None) -> int:
             f"F_best = {reference['best_objective']:.17g}; Newton-polished reference max|grad| "
             f"{reference['its_max_abs_grad']:.1e}, g'H^-1 g / 2 = "
             f"{reference['newton_decrement_half']:.1e}. One X @ w (the unit pass) took "
-            f"{reference['seconds_per_pass'] * 1e3:.2f} ms.",
+            f"{reference['seconds_per_pass'] * 1e3:.2f} ms. Load average (1/5/15 min) after "
+            f"each round of repeats: {reference['load_after_each_round']}.",
             "",
             markdown_table(runs, pass_seconds=reference["seconds_per_pass"]),
         ]
