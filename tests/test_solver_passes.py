@@ -187,7 +187,13 @@ def test_auto_chooses_by_conditioning():
     result = solve(objective, objective.initial_params(), solver="auto", tol=1e-8)
     assert result.converged and result.solver == "lbfgs"
     # p > n with a tiny penalty: L-BFGS crawls, Newton finishes.
-    X, y, exposure, weights, _ = _problem(300, 400, seed=14, scale=1.0)
+    X, y, exposure, weights, _ = _problem(600, 800, seed=14, scale=1.0)
     objective = PoissonObjective(X, y, exposure, None, 1e-4)
     result = solve(objective, objective.initial_params(), solver="auto", tol=1e-8)
     assert result.converged and result.solver == "lbfgs+newton-cholesky"
+    # A small problem: a few Newton steps cost less than the per-iteration
+    # overhead of an L-BFGS run.
+    X, y, exposure, weights, _ = _problem(300, 40, seed=15)
+    objective = PoissonObjective(X, y, exposure, None, 0.1)
+    result = solve(objective, objective.initial_params(), solver="auto", tol=1e-8)
+    assert result.converged and result.solver == "newton-cholesky"

@@ -38,15 +38,29 @@ SMOOTH_SOLVERS = ("auto", "newton-cholesky", "lbfgs")
 # of 1484 rows costs as much as ~90 passes, i.e. (p / 2) / 90 ~ 8.
 _GEMM_SPEEDUP = 8.0
 # Passes per L-BFGS iteration: one fused sweep, plus the occasional rejected
-# unit step and the per-iteration overhead (measured 1.05-1.2).
+# unit step (measured 1.05-1.2).
 _LBFGS_ITERATION_PASSES = 1.2
+# Fixed Python/LAPACK-call overhead of one iteration of either solver, in
+# multiply-adds of a pass: ~0.3 ms at ~4 GFMA/s (measured: 0.5 ms of the
+# 1.5 ms L-BFGS iterations on a 1484 x 1500 design).  It makes few-iteration
+# Newton the choice for small problems.
+_ITERATION_OVERHEAD = 1.0e6
 # Newton steps needed from an L-BFGS iterate, and from the initial point
 # (measured 3-5 and 5-8 on the benchmark problems).
 _NEWTON_STEPS_WARM = 4
 _NEWTON_STEPS_COLD = 7
-# Fewest L-BFGS iterations a fit takes (measured 19 on a well-conditioned
-# 20,000 x 1500 problem): Newton is used directly when it is cheaper.
-_LBFGS_MIN_ITERATIONS = 20
+# Fewest L-BFGS iterations a fit takes (measured 11 on the 100,000 x 1500
+# simulation, 19 at 20,000 x 1500): Newton is used directly when it costs less.
+_LBFGS_MIN_ITERATIONS = 15
+
+
+def _overhead_in_passes(objective) -> float:
+    return _ITERATION_OVERHEAD / (float(objective.y.shape[0]) * objective.n_params)
+
+
+def lbfgs_iteration_cost_in_passes(objective) -> float:
+    """Estimated cost of one L-BFGS iteration, in passes over ``X``."""
+    return _LBFGS_ITERATION_PASSES + _overhead_in_passes(objective)
 
 
 def newton_cost_in_passes(objective, steps: int) -> float:
@@ -64,10 +78,10 @@ def newton_cost_in_passes(objective, steps: int) -> float:
     else:
         setup = 0.0
         step = (n * p * p / 2 + p**3 / 6) / _GEMM_SPEEDUP / per_pass + 1.0
-    return setup + steps * step
+    return setup + steps * (step + _overhead_in_passes(objective))
 
 
-def _lbfgs_not_worth_continuing(tol: float, newton_cost: float):
+def _lbfgs_not_worth_continuing(tol: float, newton_cost: float, iteration_cost: float):
     """Return a ``should_stop`` rule for L-BFGS in ``solver="auto"``.
 
     After ``window`` iterations, the rate of decrease of the running minimum
@@ -82,7 +96,7 @@ def _lbfgs_not_worth_continuing(tol: float, newton_cost: float):
         k = len(history)
         if k < window or history[-1] <= tol:
             return False
-        spent = k * _LBFGS_ITERATION_PASSES
+        spent = k * iteration_cost
         if spent > newton_cost:
             return True
         best = np.minimum.accumulate(np.asarray(history[-max(window, k // 2) :]))
@@ -94,7 +108,7 @@ def _lbfgs_not_worth_continuing(tol: float, newton_cost: float):
         if not slope < 0.0:
             return True
         remaining = math.log(tol / best[-1]) / slope
-        return remaining * _LBFGS_ITERATION_PASSES > newton_cost
+        return remaining * iteration_cost > newton_cost
 
     return should_stop
 
@@ -125,8 +139,9 @@ def solve(objective, params, *, solver="auto", tol=1e-8, max_iter=1000, verbose=
         return lbfgs(objective, params, tol=tol, max_iter=max_iter, verbose=verbose)
     if solver != "auto":
         raise ValueError(f"solver must be one of {SMOOTH_SOLVERS}, got {solver!r}.")
+    iteration_cost = lbfgs_iteration_cost_in_passes(objective)
     if newton_cost_in_passes(objective, _NEWTON_STEPS_COLD) <= (
-        _LBFGS_MIN_ITERATIONS * _LBFGS_ITERATION_PASSES
+        _LBFGS_MIN_ITERATIONS * iteration_cost
     ):
         return newton_cholesky(objective, params, tol=tol, max_iter=max_iter, verbose=verbose)
     newton_cost = newton_cost_in_passes(objective, _NEWTON_STEPS_WARM)
@@ -136,7 +151,7 @@ def solve(objective, params, *, solver="auto", tol=1e-8, max_iter=1000, verbose=
         tol=tol,
         max_iter=max_iter,
         verbose=verbose,
-        should_stop=_lbfgs_not_worth_continuing(tol, newton_cost),
+        should_stop=_lbfgs_not_worth_continuing(tol, newton_cost, iteration_cost),
     )
     if first.converged:
         return first
