@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import (
@@ -18,6 +20,53 @@ from ..metrics import d2_poisson_score
 
 _ACCEPT_SPARSE = ("csr", "csc")
 _DTYPES = (np.float64, np.float32)
+
+
+def check_population_finite(y) -> None:
+    """Raise a ValueError naming the neurons (columns) of a 2-d ``y`` with NaN or inf."""
+    if hasattr(y, "iloc") or hasattr(y, "to_numpy"):
+        names = list(getattr(y, "columns", []))
+        values = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
+    else:
+        names = []
+        try:
+            values = np.asarray(y)
+        except (TypeError, ValueError):
+            return
+    if values.ndim != 2 or values.dtype.kind not in "fc":
+        return
+    bad = np.flatnonzero(~np.all(np.isfinite(values), axis=0))
+    if bad.size:
+        label = [names[j] for j in bad] if len(names) == values.shape[1] else bad.tolist()
+        raise ValueError(
+            f"y (spike counts, one column per neuron) must be finite; neuron column(s) "
+            f"{label} contain NaN or infinite values."
+        )
+
+
+def check_population_counts(y, sample_weight, fit_intercept: bool) -> np.ndarray:
+    """Return the columns of a 2-d ``y`` without spikes (where ``sample_weight > 0``).
+
+    Their maximum-likelihood fit is the intercept-only model with rate 0
+    (``coef = 0``, ``intercept = -inf``); a ``UserWarning`` names them.
+    Without an intercept there is no such model: ValueError naming them.
+    """
+    silent = np.flatnonzero(sample_weight @ y <= 0)
+    if silent.size and not fit_intercept:
+        raise ValueError(
+            f"y columns {silent.tolist()} (neurons) have no spikes where sample_weight > 0: "
+            "with fit_intercept=False their maximum-likelihood model does not exist. "
+            "Drop these neurons or fit an intercept."
+        )
+    if silent.size:
+        warnings.warn(
+            f"y columns {silent.tolist()} (neurons) have no spikes where sample_weight > 0: "
+            "they get the intercept-only model with rate 0 (coef_ row 0, intercept_ -inf, "
+            "predictions 0).",
+            UserWarning,
+            stacklevel=4,
+        )
+    return silent
 
 
 def _check_same_n_samples(X, y) -> None:
@@ -43,8 +92,17 @@ class LNPRegressorMixin(RegressorMixin):
     Subclasses set ``coef_`` (n_features,) and ``intercept_`` (float).
     """
 
-    def _validate_fit_data(self, X, y, sample_weight, exposure):
+    def _validate_fit_data(self, X, y, sample_weight, exposure, *, multi_output=False):
+        """Validated ``X, y, sample_weight, exposure``.
+
+        With ``multi_output=True`` a 2-d ``y`` (one column per neuron) is
+        kept 2-d: non-finite values raise a ValueError naming the columns,
+        and columns without spikes are left to the caller (see
+        :func:`check_population_counts`).
+        """
         _check_same_n_samples(X, y)
+        if multi_output:
+            check_population_finite(y)
         X, y = validate_data(
             self,
             X,
@@ -52,6 +110,7 @@ class LNPRegressorMixin(RegressorMixin):
             accept_sparse=_ACCEPT_SPARSE,
             dtype=_DTYPES,
             y_numeric=True,
+            multi_output=multi_output,
             reset=True,
         )
         y = check_counts(y, "y")
@@ -59,6 +118,8 @@ class LNPRegressorMixin(RegressorMixin):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        if y.ndim == 2:
+            return X, y, sample_weight, exposure
         if np.sum(sample_weight * y) <= 0:
             raise ValueError(
                 "y (spike counts) has no spikes where sample_weight > 0: the maximum-"
@@ -71,7 +132,8 @@ class LNPRegressorMixin(RegressorMixin):
         """Linear predictor ``X @ coef_ + intercept_`` (without exposure)."""
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, reset=False)
-        return X, np.asarray(X @ self.coef_, dtype=np.float64) + self.intercept_
+        coef = self.coef_.T if np.ndim(self.coef_) == 2 else self.coef_
+        return X, np.asarray(X @ coef, dtype=np.float64) + self.intercept_
 
     def predict(self, X, exposure=None):
         """Expected spike counts ``exposure * exp(X @ coef_ + intercept_)``.
@@ -85,13 +147,16 @@ class LNPRegressorMixin(RegressorMixin):
 
         Returns
         -------
-        ndarray of shape (n_samples,)
-            Expected counts (non-negative).
+        ndarray of shape (n_samples,) or (n_samples, n_neurons)
+            Expected counts (non-negative); one column per neuron for a
+            model fitted to several neurons.
         """
         X, eta = self._decision(X)
         exposure = check_exposure(exposure, X.shape[0])
         rate = safe_exp(eta)[0]
-        return rate if exposure is None else exposure * rate
+        if exposure is None:
+            return rate
+        return exposure[:, None] * rate if rate.ndim == 2 else exposure * rate
 
     def score(self, X, y, sample_weight=None, exposure=None):
         """D^2: fraction of Poisson deviance explained (1 is perfect, 0 a constant rate).
@@ -111,6 +176,19 @@ class LNPRegressorMixin(RegressorMixin):
         float
         """
         y_pred = self.predict(X, exposure=exposure)
+        if y_pred.ndim == 2:  # several neurons: the mean of their D^2
+            y = np.asarray(y, dtype=np.float64).reshape(y_pred.shape)
+            scores = np.array(
+                [
+                    d2_poisson_score(
+                        y[:, j], y_pred[:, j], exposure=exposure, sample_weight=sample_weight
+                    )
+                    for j in range(y_pred.shape[1])
+                ]
+            )
+            # D^2 is undefined (NaN) for a neuron without spikes: left out.
+            defined = scores[np.isfinite(scores)]
+            return float(defined.mean()) if defined.size else float("nan")
         return d2_poisson_score(y, y_pred, exposure=exposure, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):

@@ -6,11 +6,13 @@ import numbers
 import warnings
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._loss import PoissonObjective
 from .._solvers import SMOOTH_SOLVERS, solve, warn_if_not_converged
-from ._base import LNPBaseEstimator
+from .._solvers._population import PopulationObjective, solve_population
+from ._base import LNPBaseEstimator, check_population_counts
 
 
 class PoissonLNPRegressor(LNPBaseEstimator):
@@ -33,6 +35,19 @@ class PoissonLNPRegressor(LNPBaseEstimator):
 
     To reproduce the textbook model ``r_t = exp(w . s_t) dt R`` pass
     ``exposure=dt * R`` and ``fit_intercept=False``.
+
+    Several neurons recorded with the same stimulus are fitted at once with
+    ``y`` of shape (n_samples, n_neurons): each neuron gets its own
+    optimum of the objective above (the same as a fit of its column alone),
+    computed with L-BFGS on all neurons in lockstep, so that ``X`` is read
+    by matrix-matrix products once per iteration for all neurons (see
+    :mod:`sklearn_lnp._solvers._population`); neurons it leaves short of
+    ``tol`` are finished by the single-neuron solver.  ``solver=
+    "newton-cholesky"`` (and ``"auto"`` where it picks Newton for one
+    neuron) fits the neurons one by one.  A neuron without spikes gets the
+    intercept-only model of rate 0 with a warning naming it (a 1-d ``y``
+    without spikes raises instead); NaN in a column raises a ValueError
+    naming the column.
 
     Parameters
     ----------
@@ -61,18 +76,22 @@ class PoissonLNPRegressor(LNPBaseEstimator):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_features,)
-        Receptive field ``w`` (log-rate change per unit of each feature).
-    intercept_ : float
-        Log baseline rate ``b`` per unit of exposure (0 when not fitted).
-    n_iter_ : int
+    coef_ : ndarray of shape (n_features,) or (n_neurons, n_features)
+        Receptive field ``w`` (log-rate change per unit of each feature);
+        one row per neuron when ``y`` is 2-d.
+    intercept_ : float or ndarray of shape (n_neurons,)
+        Log baseline rate ``b`` per unit of exposure (0 when not fitted;
+        ``-inf`` for a neuron without spikes).
+    n_iter_ : int or ndarray of shape (n_neurons,)
         Iterations the solver(s) used.
-    objective_ : float
+    objective_ : float or ndarray of shape (n_neurons,)
         Objective value at the solution.
-    optimality_ : float
+    optimality_ : float or ndarray of shape (n_neurons,)
         Largest absolute gradient entry at the solution.
-    solver_ : str
-        Solver(s) actually used.
+    solver_ : str or ndarray of shape (n_neurons,) of str
+        Solver(s) actually used (``"population-lbfgs"``: the lockstep phase
+        alone; ``"population-lbfgs+..."``: finished by the single-neuron
+        solver; ``"intercept-only"``: a neuron without spikes).
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined when ``X`` has string column names.
@@ -86,6 +105,17 @@ class PoissonLNPRegressor(LNPBaseEstimator):
     ...     neuron.stimulus, neuron.counts, exposure=neuron.exposure)
     >>> import numpy as np
     >>> bool(np.corrcoef(model.coef_, neuron.rf.ravel())[0, 1] > 0.9)
+    True
+
+    Two neurons sharing the stimulus (here the same cell and a copy of it
+    with every count doubled), fitted together: one row of ``coef_`` each,
+    each the neuron's own optimum.
+
+    >>> counts = np.column_stack([neuron.counts, 2 * neuron.counts])
+    >>> population = PoissonLNPRegressor().fit(neuron.stimulus, counts, exposure=neuron.exposure)
+    >>> population.coef_.shape == (2, neuron.stimulus.shape[1])
+    True
+    >>> bool(np.allclose(population.coef_[0], model.coef_, atol=1e-6))
     True
     """
 
@@ -125,8 +155,9 @@ class PoissonLNPRegressor(LNPBaseEstimator):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Stimulus design, float64 or float32 (used without a copy).
-        y : array-like of shape (n_samples,)
-            Spike counts per bin (non-negative, finite).
+        y : array-like of shape (n_samples,) or (n_samples, n_neurons)
+            Spike counts per bin (non-negative, finite), one column per
+            neuron for a population fit.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights.
         exposure : array-like of shape (n_samples,) or float, optional
@@ -140,7 +171,11 @@ class PoissonLNPRegressor(LNPBaseEstimator):
         self
         """
         self._validate_params()
-        X, y, sample_weight, exposure = self._validate_fit_data(X, y, sample_weight, exposure)
+        X, y, sample_weight, exposure = self._validate_fit_data(
+            X, y, sample_weight, exposure, multi_output=True
+        )
+        if y.ndim == 2:
+            return self._fit_population(X, y, sample_weight, exposure)
         objective = PoissonObjective(
             X, y, exposure, sample_weight, alpha=self.alpha, fit_intercept=self.fit_intercept
         )
@@ -179,3 +214,87 @@ class PoissonLNPRegressor(LNPBaseEstimator):
         self.optimality_ = result.optimality
         self.solver_ = result.solver
         return self
+
+    def _fit_population(self, X, Y, sample_weight, exposure):
+        """Fit every column of ``Y`` (a neuron) on the shared design, in lockstep."""
+        n_neurons = Y.shape[1]
+        silent = check_population_counts(Y, sample_weight, self.fit_intercept)
+        fitted = np.setdiff1d(np.arange(n_neurons), silent)
+        objective = PopulationObjective(
+            X,
+            Y[:, fitted],
+            exposure,
+            sample_weight,
+            alpha=self.alpha,
+            fit_intercept=self.fit_intercept,
+        )
+        n_features = X.shape[1]
+        coef = np.zeros((n_neurons, n_features))
+        intercept = np.full(n_neurons, -np.inf if self.fit_intercept else 0.0)
+        if self.warm_start and getattr(self, "coef_", np.empty(0)).shape == coef.shape:
+            params = self.coef_[fitted].T.copy()
+            if self.fit_intercept:
+                params = np.vstack([params, self.intercept_[fitted]])
+        else:
+            params = objective.initial_params()
+        results = solve_population(
+            objective,
+            params,
+            solver=self.solver,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            verbose=self.verbose,
+        )
+        n_iter = np.zeros(n_neurons, dtype=int)
+        values = np.zeros(n_neurons)
+        optimality = np.zeros(n_neurons)
+        solvers = np.full(n_neurons, "intercept-only", dtype=object)
+        failed = []
+        for j, result in zip(fitted, results, strict=True):
+            if not (np.all(np.isfinite(result.params)) and np.isfinite(result.objective)):
+                raise FloatingPointError(
+                    f"Solver {result.solver!r} produced non-finite parameters for neuron "
+                    f"(y column) {j}; the fit failed. Check the scale of X or add "
+                    "regularisation (alpha > 0)."
+                )
+            if not result.converged:
+                failed.append((int(j), result))
+            coef[j] = result.params[:n_features]
+            if self.fit_intercept:
+                intercept[j] = result.params[-1]
+            n_iter[j] = result.n_iter
+            values[j] = result.objective
+            optimality[j] = result.optimality
+            solvers[j] = result.solver
+        if failed:
+            worst = max(failed, key=lambda item: item[1].optimality)[1]
+            warnings.warn(
+                f"{len(failed)} of {n_neurons} neurons (y columns "
+                f"{[j for j, _ in failed]}) stopped short of tol={self.tol:.3g}: "
+                f"largest optimality {worst.optimality:.3g} after {worst.n_iter} iterations "
+                f"(max_iter={self.max_iter}). Increase max_iter, loosen tol, or add "
+                "regularisation (alpha > 0).",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        if self.alpha == 0 and objective.n_params > X.shape[0] and np.any(Y == 0):
+            warnings.warn(
+                f"alpha=0 with {objective.n_params} parameters per neuron for {X.shape[0]} "
+                "samples, some with zero counts: the maximum-likelihood estimate does not "
+                "exist, so coef_ is only a point where the gradient is below tol. Use "
+                "alpha > 0.",
+                UserWarning,
+                stacklevel=3,
+            )
+        self.coef_ = coef
+        self.intercept_ = intercept
+        self.n_iter_ = n_iter
+        self.objective_ = values
+        self.optimality_ = optimality
+        self.solver_ = solvers
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
