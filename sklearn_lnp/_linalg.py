@@ -14,7 +14,8 @@ product (measured 1.4-2x faster than two separate products on a
 100,000 x 1500 design).
 
 Dense float64 designs go straight to BLAS; scipy sparse designs use their
-own sparse products.
+own sparse products; chunked ``dask.array`` designs are passed on to
+:mod:`sklearn_lnp._dask` (blockwise reductions over row chunks).
 """
 
 from __future__ import annotations
@@ -39,6 +40,18 @@ _FAST_BLOCK_BYTES = 1 << 23
 # A float64 design up to this size is swept as one block (two plain BLAS
 # calls): it stays in the last-level cache anyway, so fusing saves nothing.
 _SWEEP_WHOLE_BYTES = 1 << 25
+
+
+def _is_dask(X) -> bool:
+    """Whether ``X`` is a chunked ``dask.array`` (its passes go to :mod:`sklearn_lnp._dask`)."""
+    kind = type(X)
+    return kind.__name__ == "Array" and kind.__module__.split(".")[0] == "dask"
+
+
+def _dask():
+    from . import _dask
+
+    return _dask
 
 
 def _row_blocks(n_rows: int, n_cols: int, block_bytes: int):
@@ -87,6 +100,8 @@ def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
     -------
     ndarray of shape (n_features,), float64
     """
+    if _is_dask(X):
+        return _dask().sweep(X, v, func)
     n_samples, n_features = X.shape
     if _fast(X, fast):
         out = np.zeros(n_features)
@@ -134,6 +149,8 @@ def matvec(X, w: np.ndarray, *, fast: bool = False) -> np.ndarray:
     -------
     ndarray of shape (n_samples,) or (n_samples, k), float64
     """
+    if _is_dask(X):
+        return _dask().matvec(X, w)
     if _fast(X, fast):
         return (X @ w.astype(np.float32)).astype(np.float64)
     if sp.issparse(X):
@@ -161,6 +178,8 @@ def rmatvec(X, r: np.ndarray, *, fast: bool = False) -> np.ndarray:
     -------
     ndarray of shape (n_features,) or (n_features, k), float64
     """
+    if _is_dask(X):
+        return _dask().rmatvec(X, r)
     if _fast(X, fast):
         out = np.zeros((X.shape[1],) + r.shape[1:], dtype=np.float64)
         for rows in _row_blocks(X.shape[0], X.shape[1], _FAST_BLOCK_BYTES):
@@ -202,6 +221,8 @@ def weighted_gram(X, d: np.ndarray, *, border: bool = False, symmetric: bool = T
     border : ndarray of shape (n_features,), float64
         Only when ``border=True``.
     """
+    if _is_dask(X):
+        return _dask().weighted_gram(X, d, border=border, symmetric=symmetric)
     n_features = X.shape[1]
     if sp.issparse(X):
         weighted = sp.csr_matrix(X.multiply(d[:, None]))
@@ -253,6 +274,8 @@ def row_gram(X) -> np.ndarray:
     -------
     ndarray of shape (n_samples, n_samples), symmetric, float64
     """
+    if _is_dask(X):
+        return _dask().row_gram(X)
     n_samples, n_features = X.shape
     if sp.issparse(X):
         return np.asarray((X @ X.T).toarray(), dtype=np.float64)

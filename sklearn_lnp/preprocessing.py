@@ -57,6 +57,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._linalg import _is_dask
+
 __all__ = ["LagTransformer", "SlowDriftFeatures", "check_lags"]
 
 _DTYPES = {"float64": np.float64, "float32": np.float32}
@@ -223,6 +225,11 @@ class LagTransformer(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         self.lags_ = check_lags(self.lags)
+        if _is_dask(X):  # lazy: nothing of X is computed
+            if X.ndim != 2:
+                raise ValueError(f"X must be 2-d (frames x pixels); got {X.ndim}-d.")
+            self.n_features_in_ = X.shape[1]
+            return self
         validate_data(self, X, dtype=(np.float64, np.float32), reset=True)
         return self
 
@@ -250,9 +257,26 @@ class LagTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples, n_lags * n_pixels)
-            Lag-major design.
+            Lag-major design; a lazy ``dask.array`` (rows chunked like ``X``,
+            one column chunk) when ``X`` is a dask array, built chunk by chunk
+            only when it is used (see :func:`sklearn_lnp._dask.lag_design`).
         """
         check_is_fitted(self)
+        if _is_dask(X):
+            if frame_index is not None:
+                raise ValueError(
+                    "frame_index is not supported with a dask stimulus: the lazy design "
+                    "takes consecutive rows as consecutive frames."
+                )
+            if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X must be 2-d with {self.n_features_in_} pixels (columns) as in fit; "
+                    f"got shape {X.shape}."
+                )
+            from ._dask import lag_design
+
+            dtype = self._output_dtype(X) if X.dtype.kind == "f" else np.dtype(np.float64)
+            return lag_design(X.astype(dtype), self.lags_, self.fill_value, dtype)
         X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
         n_samples, n_pixels = X.shape
         frame_index = _check_frame_index(frame_index, n_samples)

@@ -14,6 +14,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._linalg import _is_dask
 from .._loss import safe_exp
 from .._validation import check_counts, check_exposure
 from ..metrics import d2_poisson_score
@@ -103,6 +104,8 @@ class LNPRegressorMixin(RegressorMixin):
         _check_same_n_samples(X, y)
         if multi_output:
             check_population_finite(y)
+        if _is_dask(X):
+            return self._validate_dask_fit_data(X, y, sample_weight, exposure, multi_output)
         X, y = validate_data(
             self,
             X,
@@ -128,9 +131,54 @@ class LNPRegressorMixin(RegressorMixin):
             )
         return X, y, sample_weight, exposure
 
+    def _validate_dask_fit_data(self, X, y, sample_weight, exposure, multi_output):
+        """:meth:`_validate_fit_data` for a chunked dask design (never loaded whole).
+
+        ``X`` is checked by :func:`sklearn_lnp._dask.check_dask_design` (rows in
+        chunks, finite: one blockwise pass); ``y``, ``sample_weight`` and
+        ``exposure`` are in-memory vectors as usual.
+        """
+        from .._dask import check_dask_design
+
+        X = check_dask_design(X)
+        self.n_features_in_ = X.shape[1]
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        y = check_counts(y, "y")
+        if y.ndim == 2 and (not multi_output or y.shape[1] == 0):
+            raise ValueError(
+                f"y must be 1-d (one count per bin); got shape {y.shape}."
+                if not multi_output
+                else f"y must have at least one column (neuron); got shape {y.shape}."
+            )
+        if y.ndim not in (1, 2):
+            raise ValueError(f"y must be 1-d or 2-d (bins x neurons); got shape {y.shape}.")
+        exposure = check_exposure(exposure, X.shape[0])
+        sample_weight = _check_sample_weight(
+            sample_weight, y, dtype=np.float64, ensure_non_negative=True
+        )
+        if y.ndim == 1 and np.sum(sample_weight * y) <= 0:
+            raise ValueError(
+                "y (spike counts) has no spikes where sample_weight > 0: the maximum-"
+                "likelihood rate is 0 and its log (the intercept) is -inf. Fit a neuron "
+                "with at least one spike."
+            )
+        return X, y, sample_weight, exposure
+
     def _decision(self, X):
         """Linear predictor ``X @ coef_ + intercept_`` (without exposure)."""
         check_is_fitted(self)
+        if _is_dask(X):  # blockwise, the result (n_samples values) in memory
+            from .._dask import check_dask_design, matvec
+
+            X = check_dask_design(X, check_finite=False)
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input."
+                )
+            coef = self.coef_.T if np.ndim(self.coef_) == 2 else self.coef_
+            return X, matvec(X, coef) + self.intercept_
         X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, reset=False)
         coef = self.coef_.T if np.ndim(self.coef_) == 2 else self.coef_
         return X, np.asarray(X @ coef, dtype=np.float64) + self.intercept_
