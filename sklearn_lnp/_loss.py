@@ -308,24 +308,36 @@ class PoissonObjective:
         eta0, mu0, dmu0, _ = self._evaluate(params)
         coef, _ = self.split(params)
         dcoef, dintercept = self.split(direction)
-        n_samples = self.y.shape[0]
-        z = np.empty(n_samples)
-        eta = np.empty(n_samples)
+        z = np.empty(self.y.shape[0])
+        weighted_y = self.weighted_y
+        # Without the exp continuation at eta0, mu(eta0 + t u) = mu0 exp(t u):
+        # four operations per row block (overflow is detected afterwards).
+        plain = mu0 is dmu0
+        weighted_mu = self.weights * mu0 if plain else None
 
         def residual_of(rows, u):
             if dintercept:
                 u += dintercept
             z[rows] = u
-            block = eta[rows]
-            np.multiply(u, step, out=block)
-            block += eta0[rows]
-            return self._residual(rows, block)
+            if not plain:
+                return self._residual(rows, eta0[rows] + step * u)
+            r = np.multiply(u, step)
+            np.exp(r, out=r)
+            r *= weighted_mu[rows]
+            r -= weighted_y[rows]
+            return r
 
-        grad_coef = sweep(self.X, dcoef, residual_of, fast=self.fast_products)
+        with np.errstate(over="ignore", invalid="ignore"):
+            grad_coef = sweep(self.X, dcoef, residual_of, fast=self.fast_products)
         self.n_passes += self._sweep_passes
         line = LineRestriction(self, eta0, mu0, z, coef, dcoef, dmu0)
         new_params = params + step * direction
+        eta = line.eta_at(step)
         self._evaluate(new_params, eta)
+        if plain and not (eta.max() <= ETA_MAX and np.all(np.isfinite(grad_coef))):
+            # exp overflowed or entered the continuation: recompute safely.
+            self._grad_key = None
+            return (line, new_params, *self.loss_gradient(new_params))
         value, grad = self._finish_gradient(new_params, grad_coef)
         return line, new_params, value, grad
 
