@@ -20,6 +20,8 @@ Facts asserted:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -197,3 +199,22 @@ def test_auto_chooses_by_conditioning():
     objective = PoissonObjective(X, y, exposure, None, 0.1)
     result = solve(objective, objective.initial_params(), solver="auto", tol=1e-8)
     assert result.converged and result.solver == "newton-cholesky"
+
+
+@pytest.mark.parametrize("jump", [3.0, 800.0])
+def test_gradient_along_past_the_exp_threshold_is_exact_and_silent(jump):
+    """A trial step into the continuation of exp (or beyond float overflow)."""
+    X, y, exposure, weights, alpha = _problem(300, 5, seed=16)
+    objective = PoissonObjective(X, y, exposure, weights, alpha)
+    params = np.zeros(6)
+    params[-1] = 98.0
+    objective.loss_gradient(params)
+    direction = np.zeros(6)
+    direction[0], direction[-1] = 0.1, jump
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, new_params, value, grad = objective.gradient_along(params, direction, 1.0)
+    fresh = PoissonObjective(X, y, exposure, weights, alpha)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+    assert value == pytest.approx(fresh.loss(new_params), rel=1e-12)
+    np.testing.assert_allclose(grad, fresh.gradient(new_params), rtol=1e-12)
