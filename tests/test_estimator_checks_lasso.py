@@ -18,7 +18,16 @@ ESTIMATORS = [
     LassoLNPCV(alphas=4, cv=BlockedTimeSeriesSplit(3, gap=0)),
 ]
 
-EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {}
+EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
+    "LassoLNPRegressor": {
+        "check_regressor_multioutput": (
+            "the check fits make_regression targets, which are negative, without applying "
+            "the positive_only target tag: spike counts must be >= 0, so fit raises a "
+            "ValueError. The same check on non-negative counts is "
+            "tests/test_population.py::test_lasso_population_is_each_neurons_optimum."
+        )
+    }
+}
 
 
 def expected_failed_checks(estimator) -> dict[str, str]:

@@ -164,3 +164,27 @@ def test_warm_start_from_the_optimum_takes_no_iteration():
     model.fit(X, Y)
     assert np.all(model.n_iter_ == 0)
     np.testing.assert_array_equal(model.coef_, coef)
+
+
+# -- lasso ----------------------------------------------------------------------
+
+
+def test_lasso_population_is_each_neurons_optimum():
+    from sklearn_lnp import LassoLNPRegressor
+
+    X, Y, exposure, _ = _population(n_samples=800, n_features=30, n_neurons=3, exposure=True)
+    Y[:, 1] = 0.0
+    alpha = 0.01
+    with pytest.warns(UserWarning, match=r"columns \[1\]"):
+        model = LassoLNPRegressor(alpha=alpha).fit(X, Y, exposure=exposure)
+    assert model.coef_.shape == (3, 30) and model.predict(X).shape == Y.shape
+    assert model.intercept_[1] == -np.inf and model.n_nonzero_[1] == 0
+    for j in (0, 2):
+        # KKT of the L1 problem, from a numpy gradient of the smooth part
+        grad = _gradient(X, Y[:, j], model.coef_[j], model.intercept_[j], 0.0, exposure)
+        active = model.coef_[j] != 0
+        assert np.abs(grad[-1]) <= TOL
+        assert np.all(np.abs(grad[:-1][active] + alpha * np.sign(model.coef_[j][active])) <= TOL)
+        assert np.all(np.abs(grad[:-1][~active]) <= alpha + TOL)
+        single = LassoLNPRegressor(alpha=alpha).fit(X, Y[:, j], exposure=exposure)
+        assert model.objective_[j] == pytest.approx(single.objective_, rel=1e-12)

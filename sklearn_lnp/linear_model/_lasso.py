@@ -7,6 +7,7 @@ import time
 import warnings
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -20,7 +21,7 @@ from .._solvers._prox_newton import (
     prox_newton_lasso,
 )
 from .._validation import check_counts, check_exposure
-from ._base import LNPBaseEstimator
+from ._base import LNPBaseEstimator, check_population_counts
 
 LASSO_SOLVERS = ("prox-newton", "pyglmnet")
 _PROX_NEWTON_OPTIONS = {"inner", "ws_min_size"}
@@ -139,19 +140,22 @@ class LassoLNPRegressor(LNPBaseEstimator):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_features,)
-        Receptive field ``w`` (log-rate change per unit of each feature).
-    intercept_ : float
+    coef_ : ndarray of shape (n_features,) or (n_neurons, n_features)
+        Receptive field ``w`` (log-rate change per unit of each feature);
+        one row per neuron when ``y`` is 2-d (each neuron fitted with the
+        single-neuron solver on the shared design; a neuron without spikes
+        gets the intercept-only model, ``intercept_ = -inf``, with a warning).
+    intercept_ : float or ndarray of shape (n_neurons,)
         Log baseline rate ``b`` per unit of exposure (0 when not fitted).
-    n_nonzero_ : int
+    n_nonzero_ : int or ndarray of shape (n_neurons,)
         Number of non-zero coefficients.
-    n_iter_ : int
+    n_iter_ : int or ndarray of shape (n_neurons,)
         Proximal Newton steps (pyglmnet iterations for ``"pyglmnet"``).
-    objective_ : float
+    objective_ : float or ndarray of shape (n_neurons,)
         ``F(w, b)`` at the solution.
-    optimality_ : float
+    optimality_ : float or ndarray of shape (n_neurons,)
         Largest KKT violation at the solution.
-    solver_ : str
+    solver_ : str or ndarray of shape (n_neurons,)
         Solver used.
     backend_report_ : dict
         Only for ``solver="pyglmnet"``: its objective, the optimum, the gap,
@@ -220,8 +224,9 @@ class LassoLNPRegressor(LNPBaseEstimator):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Stimulus design (e.g. lagged frames), float64 or float32 (used
             without a copy).
-        y : array-like of shape (n_samples,)
-            Spike counts per bin (non-negative, finite).
+        y : array-like of shape (n_samples,) or (n_samples, n_neurons)
+            Spike counts per bin (non-negative, finite), one column per
+            neuron for a population fit.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights.
         exposure : array-like of shape (n_samples,) or float, optional
@@ -234,7 +239,11 @@ class LassoLNPRegressor(LNPBaseEstimator):
         self
         """
         self._validate_params()
-        X, y, sample_weight, exposure = self._validate_fit_data(X, y, sample_weight, exposure)
+        X, y, sample_weight, exposure = self._validate_fit_data(
+            X, y, sample_weight, exposure, multi_output=True
+        )
+        if y.ndim == 2:
+            return self._fit_population(X, y, sample_weight, exposure)
         objective = PoissonObjective(
             X, y, exposure, sample_weight, alpha=0.0, fit_intercept=self.fit_intercept
         )
@@ -261,6 +270,70 @@ class LassoLNPRegressor(LNPBaseEstimator):
         warn_if_not_converged(result, self.tol, self.max_iter)
         self._set_solution(objective, result)
         return self
+
+    def _fit_population(self, X, Y, sample_weight, exposure):
+        """Fit each column of ``Y`` (a neuron) with the single-neuron solver.
+
+        The working-set proximal Newton solver is per neuron (each neuron has
+        its own active set and face Hessian), so the neurons are fitted one
+        after the other on the shared design; neurons without spikes get the
+        intercept-only model with a warning naming them.
+        """
+        n_neurons, n_features = Y.shape[1], X.shape[1]
+        silent = set(check_population_counts(Y, sample_weight, self.fit_intercept).tolist())
+        attributes = {
+            "coef_": np.zeros((n_neurons, n_features)),
+            "intercept_": np.full(n_neurons, -np.inf if self.fit_intercept else 0.0),
+            "n_nonzero_": np.zeros(n_neurons, dtype=int),
+            "n_iter_": np.zeros(n_neurons, dtype=int),
+            "objective_": np.zeros(n_neurons),
+            "optimality_": np.zeros(n_neurons),
+            "solver_": np.full(n_neurons, "intercept-only", dtype=object),
+        }
+        warm = (
+            self.warm_start
+            and hasattr(self, "coef_")
+            and np.shape(self.coef_) == (n_neurons, n_features)
+        )
+        single = clone(self).set_params(warm_start=True)
+        failed = []
+        for j in range(n_neurons):
+            if j in silent:
+                continue
+            if warm:
+                single.coef_, single.intercept_ = self.coef_[j], float(self.intercept_[j])
+            elif hasattr(single, "coef_"):
+                del single.coef_
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ConvergenceWarning)
+                single.fit(X, Y[:, j], sample_weight=sample_weight, exposure=exposure)
+            for warning in caught:
+                if issubclass(warning.category, ConvergenceWarning):
+                    failed.append(j)
+                else:
+                    warnings.warn_explicit(
+                        warning.message, warning.category, warning.filename, warning.lineno
+                    )
+            for name, values in attributes.items():
+                values[j] = getattr(single, name)
+        if failed:
+            worst = int(np.argmax(attributes["optimality_"]))
+            warnings.warn(
+                f"{len(failed)} of {n_neurons} neurons (y columns {failed}) stopped short of "
+                f"tol={self.tol:.3g}: largest KKT violation {attributes['optimality_'][worst]:.3g} "
+                f"(neuron {worst}). Increase max_iter or loosen tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        for name, values in attributes.items():
+            setattr(self, name, values)
+        self.n_features_in_ = n_features
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
     def _set_solution(self, objective, result):
         coef, intercept = objective.split(result.params)
