@@ -415,7 +415,7 @@ def run_problem(problem: Problem, args, slow_keys: dict, log) -> tuple[list[Run]
 
 
 def summary_lines(problem_name: str, runs: list[Run]) -> list[str]:
-    """Target check: auto vs the fastest peer (any accuracy, and within 1e-12)."""
+    """Target check: auto vs the fastest peer (any accuracy, within 1e-9 and 1e-12)."""
     auto = next((r for r in runs if r.method == "sklearn-lnp auto" and r.times), None)
     peers = [r for r in runs if not r.method.startswith("sklearn-lnp")]
     if auto is None:
@@ -428,7 +428,8 @@ def summary_lines(problem_name: str, runs: list[Run]) -> list[str]:
     )
     for label, limit in (
         ("fastest peer (any accuracy)", None),
-        ("fastest peer within 1e-12", 1e-12),
+        ("fastest peer within 1e-9", 1e-9),
+        ("fastest peer within 1e-12", TARGET_REL_GAP),
     ):
         peer = fastest(peers, max_rel_gap=limit)
         if peer is None:
@@ -554,7 +555,11 @@ def main(argv=None) -> int:
         "sweep) where known, plus weighted Gram matrices (Newton). matched = tolerances "
         "equivalent to max|grad| <= 1e-8 in our units; default = the library's defaults. "
         f"Methods slower than {args.slow_seconds:g} s are timed once and skipped on the "
-        "float32 copy.",
+        "float32 copy. Iteration caps of the matched runs: "
+        f"{FIRST_ORDER_MAX_ITER} (L-BFGS-type), {NEWTON_MAX_ITER} (Newton/IRLS-type); "
+        "statsmodels' ridge path (`fit_regularized(L1_wt=0)`) exposes no tolerance, so it "
+        "runs at its defaults only. Peers compute in the precision of X (float32 X: float32 "
+        "arithmetic); sklearn-lnp accumulates in float64.",
         "",
         "## Targets",
         "",
