@@ -435,26 +435,45 @@ class LineRestriction:
     """
 
     def __init__(self, objective, eta, mu, z, coef, dcoef, dmu=None):
-        self._weights = objective.weights
+        # Only references here: the O(n) set-up runs on first use, so a
+        # solver that accepts a step from the gradient alone pays nothing.
+        self._objective = objective
         self._eta = eta
+        self._mu = mu
+        self._dmu = dmu
         self._z = z
+        self._coef = coef
+        self._dcoef = dcoef
+        self._ready = False
         self._z2 = None  # z * z, computed when a second derivative is needed
         self._second0 = None
+
+    def _prepare(self) -> None:
+        if self._ready:
+            return
+        objective, eta, z, mu = self._objective, self._eta, self._z, self._mu
+        self._weights = objective.weights
         self._wmu = objective.weights * mu
         self._eta_max = float(eta.max()) if eta.size else 0.0
         self._z_max = float(z.max()) if z.size else 0.0
         self._z_min = float(z.min()) if z.size else 0.0
         alpha = objective.alpha
-        self._c1 = alpha * float(coef @ dcoef) if alpha else 0.0
-        self._c2 = alpha * float(dcoef @ dcoef) if alpha else 0.0
+        self._c1 = alpha * float(self._coef @ self._dcoef) if alpha else 0.0
+        self._c2 = alpha * float(self._dcoef @ self._dcoef) if alpha else 0.0
         self._slope_y = float(objective.weighted_y @ z)
         self._first0 = float(self._wmu @ z)
-        if dmu is None:
-            dmu = safe_exp(eta)[1]
+        dmu = safe_exp(eta)[1] if self._dmu is None else self._dmu
         if dmu is mu:
-            self.slope = self._first0 - self._slope_y + self._c1
+            self._slope = self._first0 - self._slope_y + self._c1
         else:
-            self.slope = float((objective.weights * dmu) @ z) - self._slope_y + self._c1
+            self._slope = float((objective.weights * dmu) @ z) - self._slope_y + self._c1
+        self._ready = True
+
+    @property
+    def slope(self) -> float:
+        """``phi'(0)``, the directional derivative at ``t = 0``."""
+        self._prepare()
+        return self._slope
 
     def eta_at(self, t: float) -> np.ndarray:
         """Linear predictor ``eta + t z`` at step ``t`` (no pass over ``X``)."""
@@ -475,6 +494,7 @@ class LineRestriction:
         return self._evaluate(float(t), True)
 
     def _evaluate(self, t: float, with_second: bool):
+        self._prepare()
         penalty = t * self._c1 + 0.5 * t * t * self._c2
         top = t * (self._z_max if t >= 0 else self._z_min)
         if self._eta_max <= ETA_MAX and self._eta_max + top <= ETA_MAX and top <= 700.0:

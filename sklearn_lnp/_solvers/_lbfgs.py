@@ -191,7 +191,9 @@ def lbfgs(objective, params, *, tol, max_iter, verbose=0, should_stop=None, memo
             # Unscaled steepest descent (z needed before the search: two passes).
             step, new_params, new_value, new_grad = search_unscaled(objective, params, direction)
         else:
-            step, new_params, new_value, new_grad, _ = take_step(objective, params, direction)
+            step, new_params, new_value, new_grad, _ = take_step(
+                objective, params, direction, grad=grad, value=value
+            )
         if step == 0.0:
             if pairs.size:  # retry along the steepest descent direction
                 pairs.clear()

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 _ARMIJO = 1e-4
+_EPS = float(np.finfo(float).eps)
 _MAX_EVALUATIONS = 40
 
 
@@ -80,19 +83,22 @@ def line_search(line, t0: float = 1.0, *, curvature: float = 0.1):
     return best_t, best_value
 
 
-def _accept_unit_step(line, step: float, curvature: float):
-    """Whether ``step`` satisfies the Armijo and strong Wolfe conditions."""
-    value, first = line.value_slope(step)
-    return value <= _ARMIJO * step * line.slope and abs(first) <= curvature * abs(line.slope)
-
-
-def take_step(objective, params, direction, *, t0=1.0, curvature=0.9):
+def take_step(objective, params, direction, *, grad, value, t0=1.0, curvature=0.9):
     """Line search along ``direction`` that costs one read of ``X`` when ``t0`` is accepted.
 
     The gradient at ``params + t0 * direction`` is computed in the same sweep
-    as ``z = X d`` (:meth:`PoissonObjective.gradient_along`); only if ``t0``
-    fails the Wolfe conditions is another step searched on the line (no
-    pass) and its gradient computed (one more pass).
+    as ``z = X d`` (:meth:`PoissonObjective.gradient_along`).  ``t0`` is
+    accepted on the Armijo and strong Wolfe conditions, checked from the
+    gradients and objective values at both ends (``O(n_params)``); only when
+    the decrease is too small for the values to resolve it is the accurate
+    one-dimensional restriction evaluated (``O(n_samples)``).  If ``t0``
+    fails, another step is searched on the line (no pass) and its gradient
+    computed (one more pass).
+
+    Parameters
+    ----------
+    grad, value : ndarray, float
+        Gradient and objective at ``params``.
 
     Returns
     -------
@@ -103,17 +109,23 @@ def take_step(objective, params, direction, *, t0=1.0, curvature=0.9):
     slope : float
         Directional derivative at ``params`` along ``direction``.
     """
-    line, new_params, value, grad = objective.gradient_along(params, direction, t0)
-    if not line.slope < 0.0:
-        return 0.0, None, None, None, line.slope
-    if _accept_unit_step(line, t0, curvature):
-        return t0, new_params, value, grad, line.slope
+    slope = float(grad @ direction)
+    if not slope < 0.0:
+        return 0.0, None, None, None, slope
+    line, new_params, new_value, new_grad = objective.gradient_along(params, direction, t0)
+    decrease = new_value - value
+    if abs(decrease) <= 64 * _EPS * abs(value):  # below the resolution of F
+        decrease = line.value_slope(t0)[0]
+    if decrease <= _ARMIJO * t0 * slope and abs(float(new_grad @ direction)) <= curvature * abs(
+        slope
+    ):
+        return t0, new_params, new_value, new_grad, slope
     step, _ = line_search(line, t0, curvature=min(curvature, 0.1))
     if step == 0.0:
-        return 0.0, None, None, None, line.slope
+        return 0.0, None, None, None, slope
     new_params = params + step * direction
-    value, grad = objective.loss_gradient_at(new_params, line.eta_at(step))
-    return step, new_params, value, grad, line.slope
+    new_value, new_grad = objective.loss_gradient_at(new_params, line.eta_at(step))
+    return step, new_params, new_value, new_grad, slope
 
 
 def search_unscaled(objective, params, direction):

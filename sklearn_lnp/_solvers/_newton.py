@@ -170,7 +170,9 @@ def newton_cholesky(
                 new_value, new_grad = objective.loss_gradient_at(new_params, line.eta_at(step))
         else:
             direction = _newton_direction(objective.hessian(params, symmetric=False), grad)
-            step, new_params, new_value, new_grad, _ = take_step(objective, params, direction)
+            step, new_params, new_value, new_grad, _ = take_step(
+                objective, params, direction, grad=grad, value=value
+            )
         if step == 0.0:
             # Not a descent direction (singular Hessian) or round-off floor:
             # one try along the gradient, then give up.
