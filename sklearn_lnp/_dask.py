@@ -10,9 +10,9 @@ that runs where the chunks are (threads, processes or a
 * ``X @ w`` (``matvec``): each chunk returns its rows' products; the client
   receives the ``n_samples`` vector (or ``n_samples x k`` matrix);
 * ``X.T @ r`` (``rmatvec``): ``r`` is split along the chunks, each chunk
-  returns ``X_b.T @ r_b`` (``n_features``), summed by a pairwise tree;
+  returns ``X_b.T @ r_b`` (``n_features``), summed by dask's tree reduction;
 * ``X.T diag(d) X`` (``weighted_gram``, Newton): each chunk returns its
-  ``n_features^2`` Gram matrix (``dsyrk``), summed by a pairwise tree;
+  ``n_features^2`` Gram matrix (``dsyrk``), summed by dask's tree reduction;
 * the fused sweep of the in-memory path becomes ``matvec`` then ``rmatvec``
   (two reads of ``X`` instead of one).
 
@@ -109,38 +109,22 @@ def _offsets(X) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(X.chunks[0])]).astype(int)
 
 
-def _tree_sum(parts):
-    """Pairwise (tree) sum of delayed arrays: no task holds more than two parts."""
-    from dask import delayed
-
-    add = delayed(np.add, pure=True)
-    while len(parts) > 1:
-        parts = [
-            add(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
-            for i in range(0, len(parts), 2)
-        ]
-    return parts[0]
-
-
-def _chunks(X):
-    """Delayed row chunks of ``X`` (rows chunked, one column chunk)."""
-    return list(X.to_delayed()[:, 0])
-
-
 def _block_matvec(block, w):
     return np.asarray(block, dtype=np.float64) @ w
 
 
 def _block_rmatvec(block, r):
-    return np.asarray(block, dtype=np.float64).T @ r
+    # one (1, n_features[, k]) slab per row chunk, summed by dask's tree reduction
+    return (np.asarray(block, dtype=np.float64).T @ r)[None]
 
 
 def _block_gram(block, d, border):
-    block = np.multiply(block, np.sqrt(d)[:, None], dtype=np.float64)
-    gram = dsyrk(1.0, block.T, trans=0, lower=0)
+    sqrt_d = np.sqrt(d[:, 0])
+    block = np.multiply(block, sqrt_d[:, None], dtype=np.float64)
+    gram = dsyrk(1.0, block.T, trans=0, lower=0)  # upper triangle
     if border:
-        return gram, block.T @ np.sqrt(d)
-    return gram
+        gram = np.column_stack([gram, block.T @ sqrt_d])
+    return gram[None]
 
 
 def matvec(X, w: np.ndarray, *, fast: bool = False) -> np.ndarray:
@@ -149,24 +133,41 @@ def matvec(X, w: np.ndarray, *, fast: bool = False) -> np.ndarray:
     ``fast`` is accepted for the interface of :func:`sklearn_lnp._linalg.matvec`
     and ignored (products are always float64).
     """
-    import dask
-    from dask import delayed
-
     w = np.asarray(w, dtype=np.float64)
-    parts = [delayed(_block_matvec, pure=True)(b, w) for b in _chunks(X)]
-    return np.concatenate(dask.compute(*parts), axis=0)
+    if w.ndim == 1:
+        out = X.map_blocks(_block_matvec, w, dtype=np.float64, drop_axis=1)
+    else:
+        out = X.map_blocks(_block_matvec, w, dtype=np.float64, chunks=(X.chunks[0], w.shape[1:]))
+    return np.asarray(out.compute())
+
+
+def _split_rows(X, r):
+    """``r`` (n_samples[, k]) as a dask array chunked like the rows of ``X``."""
+    import dask.array as da
+
+    r = np.asarray(r, dtype=np.float64)
+    if r.ndim == 1:
+        r = r[:, None]
+    return da.from_array(r, chunks=(X.chunks[0], r.shape[1:]))
 
 
 def rmatvec(X, r: np.ndarray, *, fast: bool = False) -> np.ndarray:
-    """``X.T @ r`` in float64, one task per row chunk and a tree sum."""
-    from dask import delayed
+    """``X.T @ r`` in float64: one partial product per row chunk, tree-summed."""
+    import dask.array as da
 
-    r = np.asarray(r, dtype=np.float64)
-    o = _offsets(X)
-    parts = [
-        delayed(_block_rmatvec, pure=True)(b, r[o[i] : o[i + 1]]) for i, b in enumerate(_chunks(X))
-    ]
-    return np.asarray(_tree_sum(parts).compute())
+    vector = np.ndim(r) == 1
+    rd = _split_rows(X, r)
+    k = rd.shape[1]
+    parts = da.map_blocks(
+        _block_rmatvec,
+        X,
+        rd,
+        dtype=np.float64,
+        new_axis=2,
+        chunks=((1,) * X.numblocks[0], (X.shape[1],), (k,)),
+    )
+    out = np.asarray(parts.sum(axis=0).compute())
+    return out[:, 0] if vector else out
 
 
 def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
@@ -176,30 +177,27 @@ def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
 
 
 def weighted_gram(X, d: np.ndarray, *, border: bool = False, symmetric: bool = True):
-    """``X.T diag(d) X`` (and ``X.T d`` with ``border``), chunk Grams summed by a tree."""
-    from dask import delayed
+    """``X.T diag(d) X`` (and ``X.T d`` with ``border``): chunk Grams, tree-summed."""
+    import dask.array as da
 
     from ._linalg import _mirror_upper
 
-    d = np.asarray(d, dtype=np.float64)
-    o = _offsets(X)
-    chunks = _chunks(X)
-    grams = [
-        delayed(_block_gram, pure=True, nout=2 if border else None)(b, d[o[i] : o[i + 1]], border)
-        for i, b in enumerate(chunks)
-    ]
-    if border:
-        import dask
-
-        gram, side = dask.compute(
-            _tree_sum([g[0] for g in grams]), _tree_sum([g[1] for g in grams])
-        )
-    else:
-        gram, side = _tree_sum(grams).compute(), None
-    gram = np.asfortranarray(gram)
+    p = X.shape[1]
+    width = p + 1 if border else p
+    parts = da.map_blocks(
+        _block_gram,
+        X,
+        _split_rows(X, d),
+        border,
+        dtype=np.float64,
+        new_axis=2,
+        chunks=((1,) * X.numblocks[0], (p,), (width,)),
+    )
+    total = np.asarray(parts.sum(axis=0).compute())
+    gram = np.asfortranarray(total[:, :p])
     if symmetric:
         _mirror_upper(gram)
-    return (gram, side) if border else gram
+    return (gram, total[:, p].copy()) if border else gram
 
 
 def row_gram(X) -> np.ndarray:
