@@ -1,14 +1,20 @@
-"""L-BFGS for the smooth (L2) objective, with an exact line search.
+"""L-BFGS for the smooth (L2) objective, at about one read of ``X`` per iteration.
 
-Each iteration costs exactly two passes over ``X``: ``z = X d`` for the new
-direction ``d`` and ``X.T @ r`` for the gradient at the new point.  The
-linear predictor is updated as ``eta + t z`` (no pass), and the step ``t``
-is found on the one-dimensional restriction of the objective, which costs
-``O(n_samples)`` per trial (:mod:`._line_search`).  The decrease along the
-line is computed relative to the current point (``expm1``), so the search
-keeps making progress where objective values no longer differ in floating
-point: L-BFGS reaches tight gradient tolerances (1e-8 and below) instead of
-stalling at the round-off floor of ``F``.
+An iteration needs ``z = X d`` for the new direction ``d`` and ``X.T @ r``
+at the new point.  Both come from one fused sweep over ``X``
+(:meth:`PoissonObjective.gradient_along`), evaluated at the unit step; the
+linear predictor is updated as ``eta + t z`` (no pass).  The unit step is
+accepted on the Armijo and strong Wolfe conditions (almost always after the
+first iteration); otherwise the step is searched on the one-dimensional
+restriction of the objective, ``O(n_samples)`` per trial
+(:mod:`._line_search`), and its gradient costs one more pass.  That
+restriction computes decreases relative to the current point (``expm1``), so
+the search keeps making progress where objective values no longer differ in
+floating point: L-BFGS reaches tight gradient tolerances (1e-8 and below)
+instead of stalling at the round-off floor of ``F``.  The inverse-Hessian
+product uses the compact representation (a few BLAS calls).  On float32
+designs the sweeps run in single precision while far from the optimum, with
+accurate refreshes (:class:`_Products`).
 """
 
 from __future__ import annotations
