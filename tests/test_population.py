@@ -14,6 +14,8 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_lnp import PoissonLNPRegressor
@@ -149,6 +151,22 @@ def test_nan_in_one_neuron_names_the_column():
     frame = pd.DataFrame(Y, columns=["a", "b", "c", "cell_d"])
     with pytest.raises(ValueError, match="cell_d"):
         PoissonLNPRegressor().fit(X, frame)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n_neurons=st.integers(2, 6),
+    data=st.data(),
+    value=st.sampled_from([np.nan, np.inf, -np.inf]),
+)
+def test_any_non_finite_column_is_named(n_neurons, data, value):
+    bad = sorted(data.draw(st.sets(st.integers(0, n_neurons - 1), min_size=1)))
+    rng = np.random.default_rng(n_neurons)
+    X = rng.standard_normal((30, 3))
+    Y = rng.poisson(1.0, size=(30, n_neurons)).astype(float)
+    Y[data.draw(st.integers(0, 29)), bad] = value
+    with pytest.raises(ValueError, match=rf"neuron column\(s\) \{bad}"):
+        PoissonLNPRegressor().fit(X, Y)
 
 
 def test_convergence_warning_names_the_neurons():
