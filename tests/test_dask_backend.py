@@ -88,10 +88,10 @@ def test_design_whose_chunks_split_columns_is_refused():
         PoissonLNPRegressor().fit(da.from_array(X, chunks=(100, -1)), np.zeros(200))
 
 
-@pytest.mark.parametrize("rows_per_chunk", [3, 7, 250, 1000])
-@pytest.mark.parametrize("lags", [(0, 1, 2, 3, 4), (0,), (3, 1)])
+@pytest.mark.parametrize("rows_per_chunk", [3, 7, 300])
+@pytest.mark.parametrize("lags", [(0, 1, 2, 3, 4), (3, 1)])
 def test_lazy_lag_transformer_equals_the_eager_one(rows_per_chunk, lags):
-    stimulus = np.random.default_rng(1).choice([-1.0, 1.0], size=(1000, 12)).astype(np.float32)
+    stimulus = np.random.default_rng(1).choice([-1.0, 1.0], size=(300, 12)).astype(np.float32)
     lazy_stimulus = da.from_array(stimulus, chunks=(rows_per_chunk, 6))
     transformer = LagTransformer(lags, fill_value=0.5)
     eager = transformer.fit_transform(stimulus)
@@ -100,7 +100,7 @@ def test_lazy_lag_transformer_equals_the_eager_one(rows_per_chunk, lags):
     assert lazy.chunks[1] == (eager.shape[1],) and lazy.dtype == eager.dtype
     np.testing.assert_array_equal(lazy.compute(), eager)
     with pytest.raises(ValueError, match="frame_index"):
-        transformer.transform(lazy_stimulus, frame_index=np.arange(1000))
+        transformer.transform(lazy_stimulus, frame_index=np.arange(300))
 
 
 # -- on a cluster --------------------------------------------------------------
