@@ -36,7 +36,7 @@ def real_recording(real_data_path):
 
 @pytest.fixture(scope="session")
 def real_design(real_recording):
-    """Lag-0 design of the real neuron: X (1488 x 300), counts, exposure (interval k <-> frame k)."""
+    """Lag-0 design of the real neuron: X (1488 x 300), counts, exposure (bin k <-> frame k)."""
     from sklearn_lnp.datasets import recording_design
 
     with warnings.catch_warnings():
