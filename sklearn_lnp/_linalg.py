@@ -72,8 +72,22 @@ def _fast(X, fast: bool) -> bool:
     return fast and not sp.issparse(X) and X.dtype == np.float32
 
 
+def sweep_reads(X) -> int:
+    """Reads of ``X`` that one :func:`sweep` costs: 1 when fused in row blocks.
+
+    A sparse design, and a dense float64 one small enough to be swept whole
+    (it stays in cache, so the two products are done separately), are read
+    twice.
+    """
+    if sp.issparse(X):
+        return 2
+    if not _is_dask(X) and _blas_ready(X) and X.nbytes <= _SWEEP_WHOLE_BYTES:
+        return 2
+    return 1
+
+
 def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
-    """Return ``X.T @ func(X @ v)`` reading ``X`` once, in float64.
+    """Return ``X.T @ func(X @ v)`` in float64, reading ``X`` once (see :func:`sweep_reads`).
 
     ``X`` is read in row blocks; for each block ``rows``, ``u = X[rows] @ v``
     is computed, ``r = func(rows, u)`` is called (it may record ``u``), and

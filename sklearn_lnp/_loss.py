@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._linalg import _mirror_upper, matvec, rmatvec, sweep, weighted_gram
+from ._linalg import _mirror_upper, matvec, rmatvec, sweep, sweep_reads, weighted_gram
 
 ETA_MAX = 100.0
 ETA_CLIP = 1e100
@@ -132,8 +132,8 @@ class PoissonObjective:
         self._cache = None
         self._grad_key = None
         self._grad = None
-        # A fused sweep reads X once; a sparse X is read twice.
-        self._sweep_passes = 2 if sp.issparse(X) else 1
+        # A fused sweep reads X once; a sparse or cache-sized X is read twice.
+        self._sweep_passes = sweep_reads(X)
         # Set by solvers: single-precision products on a float32 design (see
         # ``_linalg.sweep``), for iterates far from the optimum.
         self.fast_products = False

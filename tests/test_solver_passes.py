@@ -126,7 +126,10 @@ def test_line_restriction_resolves_decreases_below_round_off_of_f():
     assert value < 0
 
 
-def test_gradient_along_costs_one_pass():
+def test_gradient_along_costs_one_pass(monkeypatch):
+    # a design too large to stay in cache is swept in fused row blocks
+    monkeypatch.setattr(linalg, "_SWEEP_WHOLE_BYTES", 0)
+    monkeypatch.setattr(linalg, "_SWEEP_BLOCK_BYTES", 8 * 9 * 64)
     X, y, exposure, weights, alpha = _problem(400, 9, seed=7)
     objective = PoissonObjective(X, y, exposure, weights, alpha)
     params = objective.initial_params()
@@ -180,13 +183,20 @@ def test_lbfgs_on_float32_meets_tol_in_float64(n, p, alpha, rate):
     assert result.n_iter <= 1.3 * reference.n_iter + 2
 
 
-def test_pass_counts_of_lbfgs_and_dual_newton():
+def test_pass_counts_of_lbfgs_and_dual_newton(monkeypatch):
     X, y, exposure, weights, alpha = _problem(20000, 60, seed=11, alpha=0.01)
     objective = PoissonObjective(X, y, exposure, weights, alpha)
     result = solve(objective, objective.initial_params(), solver="lbfgs", tol=1e-8)
     assert result.converged and result.n_grams == 0
-    # one fused sweep per iteration, plus the first gradient, the first
-    # (unscaled) step's X d and the occasional rejected unit step
+    # X (9.6 MB) fits in cache: swept whole, two reads per iteration
+    assert result.n_passes <= 2 * (1.25 * result.n_iter + 3)
+    # too large for the cache: one fused sweep per iteration, plus the first
+    # gradient, the first (unscaled) step's X d and the occasional rejected
+    # unit step
+    monkeypatch.setattr(linalg, "_SWEEP_WHOLE_BYTES", 0)
+    objective = PoissonObjective(X, y, exposure, weights, alpha)
+    result = solve(objective, objective.initial_params(), solver="lbfgs", tol=1e-8)
+    assert result.converged
     assert result.n_passes <= 1.25 * result.n_iter + 3
     X, y, exposure, weights, alpha = _problem(100, 300, seed=12, alpha=0.5)
     objective = PoissonObjective(X, y, exposure, weights, alpha)
