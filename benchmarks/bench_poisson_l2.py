@@ -561,7 +561,19 @@ def main(argv=None) -> int:
         "runs at its defaults only. Peers compute in the precision of X (float32 X: float32 "
         "arithmetic); sklearn-lnp accumulates in float64.",
         "",
+        "Problems: (a) the lab's neuron, lags 0..4 in one design (row t = frames t..t-4, "
+        "first 4 bins dropped), per-bin exposure = trigger intervals, alpha = 1 in "
+        "scikit-learn's scaling: the smallest penalty at which this joint fit predicts "
+        "held-out data (cross-validated bits/spike are negative below ~1 and best near 10, "
+        "see ../shared/data/README.md), i.e. the least regularised, worst conditioned fit of "
+        "the useful range; alpha = 0.01 is an ill-conditioned stress case. (b) simulated "
+        "+-1 noise with a smooth biphasic RF, 20 Hz in 10 ms bins, alpha = 0.015 (the same "
+        "total penalty alpha * n as (a)), X in float64 and float32.",
+        "",
         "## Targets",
+        "",
+        'Target: sklearn-lnp `solver="auto"` no slower than the fastest peer, at an '
+        "objective within 1e-12 (relative) of the optimum; moonshot: half its time.",
         "",
     ]
     for n_threads, problem, runs, _ in sections:
