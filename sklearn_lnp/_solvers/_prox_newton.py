@@ -50,11 +50,14 @@ Each outer iteration
 Along a path (:func:`~sklearn_lnp.lasso_lnp_path`, ``LassoLNPCV``) the first
 step of each alpha reuses the previous alpha's last working-set Hessian and
 computes only the rows of new columns; so does every other step while the
-working set grows.  BLAS runs single-threaded inside the
+working set grows, and a Hessian is kept for up to 3 steps while each step
+cuts the violation 10-fold (chord steps).  BLAS runs single-threaded inside the
 solver (:func:`single_threaded_blas`); parallelism is across folds.
 
 Near the optimum the support stops changing and step 4 is an exact Newton
-step on the support, so the outer iterations converge quadratically.
+step on the support, so the outer iterations converge quadratically (chord
+steps with a kept Hessian are used only while they cut the violation at least
+10-fold each).
 """
 
 from __future__ import annotations
@@ -72,6 +75,12 @@ _ARMIJO = 1e-4
 _MAX_HALVINGS = 40
 WS_MIN_SIZE = 10
 INNER_SOLVERS = ("cd", "fista")
+# Reuse a Hessian (chord steps) while each step cuts the KKT violation by at
+# least this factor, for at most this many steps (measured on the real
+# neuron's CV: Gram work 107 -> 67 GFlop, total linear-algebra work -16%,
+# 18% more steps; the stopping test always uses the exact gradient).
+_CHORD_RATIO = 10.0
+_CHORD_MAX_AGE = 3
 
 
 # --------------------------------------------------------------------------
@@ -604,8 +613,9 @@ def _prox_newton_lasso(
         solution, one small step away from where that Hessian was computed)
         reuses its rows and computes only those of new working-set columns
         (:func:`_extend_hessian`).  Within a call the same is done at every
-        other step while the working set grows.  Steps on a stable working
-        set use fresh Hessians, so the solution and its exactness do not
+        other step while the working set grows, and for up to 3 steps while
+        each step cuts the KKT violation 10-fold.  The stopping test always
+        uses the exact gradient, so the solution and its exactness do not
         depend on the cache.
 
     Returns
@@ -624,6 +634,7 @@ def _prox_newton_lasso(
     X_ws, ws_of_X_ws = None, None
     cache = {} if hessian_cache is None else hessian_cache
     cache.pop("fresh", None)
+    previous_violation = np.inf
     for n_iter in range(1, max_iter + 1):
         coef = params[:p]
         violation = kkt_violation(coef, grad[:p], alpha)
@@ -639,19 +650,26 @@ def _prox_newton_lasso(
         idx = np.append(ws, p) if objective.fit_intercept else ws
         hess = None
         # Reuse the last Hessian, extended by the rows of new columns, at the
-        # first step of a path's alpha and, while the working set grows,
-        # every other step (measured: 30% less Gram work for the same
-        # number of steps, on single fits and on the real neuron's CV).
+        # first step of a path's alpha, while the working set grows (every
+        # other step; measured: 30% less Gram work for the same number of
+        # steps, on single fits and on the real neuron's CV), and while the
+        # steps converge fast (chord steps, see _CHORD_RATIO).
         growing = cache.get("fresh") and not np.all(np.isin(ws, cache["columns"]))
-        if (n_iter == 1 and cache) or growing:
+        chord = (
+            cache.get("age", np.inf) < _CHORD_MAX_AGE
+            and violation_max <= previous_violation / _CHORD_RATIO
+        )
+        if (n_iter == 1 and cache) or growing or chord:
             hess = _extend_hessian(objective, ws, cache)
             cache["fresh"] = False
+            cache["age"] = cache.get("age", 0) + 1
         if hess is None:
             if X_ws is None or not np.array_equal(ws_of_X_ws, ws):
                 X_ws, ws_of_X_ws = _columns(objective, ws), ws
             d = _hessian_weights(objective, params)
             hess = _restricted_hessian(objective, ws, d, X_ws)
-            cache.update(columns=ws, hess=hess, d=d, fresh=True)
+            cache.update(columns=ws, hess=hess, d=d, fresh=True, age=0)
+        previous_violation = violation_max
         w0 = params[idx]
         lin = grad[idx] - hess @ w0
         penalty = np.full(idx.size, alpha)
