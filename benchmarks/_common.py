@@ -128,6 +128,12 @@ class Run:
         return statistics.median(self.times) if self.times else None
 
 
+def run_from_dict(fields: dict) -> Run:
+    """A :class:`Run` back from its JSON form (``median`` is recomputed)."""
+    names = {f for f in Run.__dataclass_fields__}
+    return Run(**{k: v for k, v in fields.items() if k in names})
+
+
 def time_repeats(fit, repeats: int, slow_seconds: float):
     """Call ``fit()`` ``repeats`` times (once if the first call exceeds ``slow_seconds``).
 
@@ -227,7 +233,7 @@ def markdown_table(
     order = sorted(runs, key=lambda r: (r.median is None, r.median or 0.0))
     for r in order:
         if r.skipped:
-            empty = "| " * (8 + unit)
+            empty = "| " * (6 + unit)
             rows.append(f"| {r.method} | {r.setting} | skipped {empty}| {r.skipped} |")
             continue
         ratio = f"{r.median / reference.median:.2f}" if reference and r.median else "-"

@@ -52,6 +52,7 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib.util
+import json
 import sys
 import time
 import warnings
@@ -72,6 +73,7 @@ from _common import (  # noqa: E402
     machine_info,
     machine_lines,
     markdown_table,
+    run_from_dict,
     time_one_pass,
     time_repeats,
     write_json,
@@ -445,6 +447,78 @@ def summary_lines(problem_name: str, runs: list[Run]) -> list[str]:
     return lines
 
 
+def render_markdown(payload: dict) -> str:
+    """The Markdown report of a benchmark payload (as written to, or read from, the JSON)."""
+    sections = [
+        (
+            problem["threads"],
+            problem,
+            [r if isinstance(r, Run) else run_from_dict(r) for r in problem["runs"]],
+            problem["reference"],
+        )
+        for problem in payload["problems"]
+    ]
+    md = [
+        "# L2 Poisson (LNP) benchmark",
+        "",
+        f"Produced by `{payload['command']}` in {payload['elapsed_seconds'] / 60:.1f} min.",
+        "",
+        "Machine:",
+        "",
+        *machine_lines(payload["machines"][0]),
+        "",
+        "Every result is evaluated with sklearn-lnp's objective (mean Poisson NLL + alpha/2 "
+        "||w||^2, exposure as offset). `F - F_best`: objective minus the best found "
+        "(including a Newton polish of the best result to max|grad| <= 1e-13); "
+        "`relative` divides by |F_best|. `x fastest`: median time over that of the fastest "
+        "run in the table. `time / (X @ w)`: median time in units of one product X @ w. "
+        "`passes`: reads of X (one X @ w, or one fused X @ d and X.T @ r sweep; a design "
+        "that fits in cache is swept whole, two reads) where known, plus weighted Gram "
+        "matrices (Newton). matched = tolerances equivalent to max|grad| <= 1e-8 in our "
+        "units; default = the library's defaults. "
+        f"Methods slower than {payload.get('slow_seconds', 20.0):g} s are timed once and "
+        "skipped on the float32 copy. Iteration caps of the matched runs: "
+        f"{FIRST_ORDER_MAX_ITER} (L-BFGS-type), {NEWTON_MAX_ITER} (Newton/IRLS-type); "
+        "statsmodels' ridge path (`fit_regularized(L1_wt=0)`) exposes no tolerance, so it "
+        "runs at its defaults only. Peers compute in the precision of X (float32 X: float32 "
+        "arithmetic); sklearn-lnp accumulates in float64.",
+        "",
+        "Problems: (a) the lab's neuron, lags 0..4 in one design (row t = frames t..t-4, "
+        "first 4 bins dropped), per-bin exposure = trigger intervals, alpha = 1 in "
+        "scikit-learn's scaling: the smallest penalty at which this joint fit predicts "
+        "held-out data (cross-validated bits/spike are negative below ~1 and best near 10, "
+        "see ../shared/data/README.md), i.e. the least regularised, worst conditioned fit of "
+        "the useful range; alpha = 0.01 is an ill-conditioned stress case. (b) simulated "
+        "+-1 noise with a smooth biphasic RF, 20 Hz in 10 ms bins, alpha = 0.015 (the same "
+        "total penalty alpha * n as (a)), X in float64 and float32.",
+        "",
+        "## Targets",
+        "",
+        'Target: sklearn-lnp `solver="auto"` no slower than the fastest peer, at an '
+        "objective within 1e-12 (relative) of the optimum; moonshot: half its time.",
+        "",
+    ]
+    for n_threads, problem, runs, _ in sections:
+        md.extend(summary_lines(f"{problem['name']} ({n_threads} thread)", runs))
+    for n_threads, problem, runs, reference in sections:
+        md += [
+            "",
+            f"## {problem['name']}, {n_threads} thread(s)",
+            "",
+            problem["description"] + ".",
+            f"F_best = {reference['best_objective']:.17g}; Newton-polished reference max|grad| "
+            f"{reference['its_max_abs_grad']:.1e}, g'H^-1 g / 2 = "
+            f"{reference['newton_decrement_half']:.1e}. One X @ w (the unit pass) took "
+            f"{reference['seconds_per_pass'] * 1e3:.2f} ms. Load average (1/5/15 min) after "
+            f"each round of repeats: {reference['load_after_each_round']}.",
+            "",
+            markdown_table(runs, pass_seconds=reference["seconds_per_pass"]),
+        ]
+    for line in payload["skipped_problems"]:
+        md.append(f"- skipped: {line}")
+    return "\n".join(md) + "\n"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -474,7 +548,19 @@ def main(argv=None) -> int:
         default=Path(__file__).resolve().parent / "results",
         help="directory for poisson_l2.md and poisson_l2.json",
     )
+    parser.add_argument(
+        "--render",
+        type=Path,
+        default=None,
+        metavar="JSON",
+        help="only re-render the Markdown table next to a results JSON (no fits)",
+    )
     args = parser.parse_args(argv)
+    if args.render is not None:
+        payload = json.loads(args.render.read_text())
+        args.render.with_suffix(".md").write_text(render_markdown(payload))
+        print(f"wrote {args.render.with_suffix('.md')}")
+        return 0
     if args.repeats is None:
         args.repeats = 1 if args.quick else 3
     if args.slow_seconds is None:
@@ -510,7 +596,7 @@ def main(argv=None) -> int:
     problems.append(as_float32(sim))
 
     packages = ("glum", "statsmodels", "threadpoolctl", "sklearn-lnp")
-    sections, payload = [], {"problems": [], "skipped_problems": skipped_problems}
+    payload = {"problems": [], "skipped_problems": skipped_problems}
     started = time.perf_counter()
     for n_threads in threads:
         with threadpool_limits(limits=n_threads):
@@ -520,7 +606,6 @@ def main(argv=None) -> int:
             slow_keys: dict = {}
             for problem in problems:
                 runs, reference = run_problem(problem, args, slow_keys, log)
-                sections.append((n_threads, problem, runs, reference))
                 payload["problems"].append(
                     {
                         "threads": n_threads,
@@ -538,65 +623,10 @@ def main(argv=None) -> int:
     command = "python benchmarks/bench_poisson_l2.py " + " ".join(
         sys.argv[1:] if argv is None else argv
     )
-    md = [
-        "# L2 Poisson (LNP) benchmark",
-        "",
-        f"Produced by `{command.strip()}` in {elapsed / 60:.1f} min.",
-        "",
-        "Machine:",
-        "",
-        *machine_lines(payload["machines"][0]),
-        "",
-        "Every result is evaluated with sklearn-lnp's objective (mean Poisson NLL + alpha/2 "
-        "||w||^2, exposure as offset). `F - F_best`: objective minus the best found "
-        "(including a Newton polish of the best result to max|grad| <= 1e-13); "
-        "`relative` divides by |F_best|. `x fastest`: median time over that of the fastest "
-        "run in the table. `passes`: reads of X (one X @ w, or one fused X @ d and X.T @ r "
-        "sweep) where known, plus weighted Gram matrices (Newton). matched = tolerances "
-        "equivalent to max|grad| <= 1e-8 in our units; default = the library's defaults. "
-        f"Methods slower than {args.slow_seconds:g} s are timed once and skipped on the "
-        "float32 copy. Iteration caps of the matched runs: "
-        f"{FIRST_ORDER_MAX_ITER} (L-BFGS-type), {NEWTON_MAX_ITER} (Newton/IRLS-type); "
-        "statsmodels' ridge path (`fit_regularized(L1_wt=0)`) exposes no tolerance, so it "
-        "runs at its defaults only. Peers compute in the precision of X (float32 X: float32 "
-        "arithmetic); sklearn-lnp accumulates in float64.",
-        "",
-        "Problems: (a) the lab's neuron, lags 0..4 in one design (row t = frames t..t-4, "
-        "first 4 bins dropped), per-bin exposure = trigger intervals, alpha = 1 in "
-        "scikit-learn's scaling: the smallest penalty at which this joint fit predicts "
-        "held-out data (cross-validated bits/spike are negative below ~1 and best near 10, "
-        "see ../shared/data/README.md), i.e. the least regularised, worst conditioned fit of "
-        "the useful range; alpha = 0.01 is an ill-conditioned stress case. (b) simulated "
-        "+-1 noise with a smooth biphasic RF, 20 Hz in 10 ms bins, alpha = 0.015 (the same "
-        "total penalty alpha * n as (a)), X in float64 and float32.",
-        "",
-        "## Targets",
-        "",
-        'Target: sklearn-lnp `solver="auto"` no slower than the fastest peer, at an '
-        "objective within 1e-12 (relative) of the optimum; moonshot: half its time.",
-        "",
-    ]
-    for n_threads, problem, runs, _ in sections:
-        md.extend(summary_lines(f"{problem.name} ({n_threads} thread)", runs))
-    for n_threads, problem, runs, reference in sections:
-        md += [
-            "",
-            f"## {problem.name}, {n_threads} thread(s)",
-            "",
-            problem.description + ".",
-            f"F_best = {reference['best_objective']:.17g}; Newton-polished reference max|grad| "
-            f"{reference['its_max_abs_grad']:.1e}, g'H^-1 g / 2 = "
-            f"{reference['newton_decrement_half']:.1e}. One X @ w (the unit pass) took "
-            f"{reference['seconds_per_pass'] * 1e3:.2f} ms. Load average (1/5/15 min) after "
-            f"each round of repeats: {reference['load_after_each_round']}.",
-            "",
-            markdown_table(runs, pass_seconds=reference["seconds_per_pass"]),
-        ]
-    for line in skipped_problems:
-        md.append(f"- skipped: {line}")
-    (args.output / f"{stem}.md").write_text("\n".join(md) + "\n")
     payload["command"] = command.strip()
     payload["elapsed_seconds"] = elapsed
+    payload["slow_seconds"] = args.slow_seconds
+    (args.output / f"{stem}.md").write_text(render_markdown(payload))
     write_json(args.output / f"{stem}.json", payload)
     log(f"\nwrote {args.output / (stem + '.md')} and .json ({elapsed:.0f} s)")
     return 0
