@@ -203,8 +203,11 @@ def main(argv=None) -> int:
         f"| {r['n_iter']} {r['solver']} | {r['load_average_after']} |"
         for r in results
     )
-    command = "python benchmarks/bench_out_of_core.py" + (
-        f" --rows {args.rows}" if args.rows != 200_000 else ""
+    command = "python benchmarks/bench_out_of_core.py" + "".join(
+        f" --{name.replace('_', '-')} {value if isinstance(value, int) else format(value, 'g')}"
+        for name, value in vars(args).items()
+        if name in ("rows", "chunk_rows", "alpha", "threads", "ram_gib")
+        and value != parser.get_default(name)
     )
     table = (
         f"# Out-of-core fit: {args.rows} x {WIDTH * HEIGHT} float32 design "
