@@ -574,18 +574,7 @@ def prox_newton_lasso(objective, params, alpha, **kwargs) -> SolverResult:
         return _prox_newton_lasso(objective, params, alpha, **kwargs)
 
 
-def _prox_newton_lasso(
-    objective,
-    params,
-    alpha: float,
-    *,
-    tol: float = 1e-8,
-    max_iter: int = 100,
-    verbose: int = 0,
-    inner: str = "cd",
-    ws_min_size: int = WS_MIN_SIZE,
-    hessian_cache: dict | None = None,
-) -> SolverResult:
+def _prox_newton_lasso(objective, params, alpha: float, **kwargs) -> SolverResult:
     """Minimise ``objective + alpha * ||coef||_1`` by proximal Newton.
 
     Parameters
@@ -623,9 +612,69 @@ def _prox_newton_lasso(
     SolverResult
         ``optimality`` is the largest KKT violation at ``params``.
     """
+    return run_steps(prox_newton_steps(objective, params, alpha, **kwargs), objective)
+
+
+# Requests of :func:`prox_newton_steps` for a pass over ``X``:
+# ``(GRADIENT, params, eta)`` wants ``(value, grad)`` at ``params`` (``eta``
+# its linear predictor, or None when unknown); ``(PREDICTOR, direction)``
+# wants ``X @ dw + db`` (:meth:`PoissonObjective.direction_predictor`).
+GRADIENT = "gradient"
+PREDICTOR = "predictor"
+
+
+def answer_request(objective, request):
+    """Answer one request of :func:`prox_newton_steps` with ``objective``'s own passes."""
+    if request[0] == PREDICTOR:
+        return objective.direction_predictor(request[1])
+    _, params, eta = request
+    if eta is None:
+        return objective.loss_gradient(params)
+    return objective.loss_gradient_at(params, eta)
+
+
+def run_steps(steps, objective) -> SolverResult:
+    """Drive the generator ``steps`` to its end, answering with :func:`answer_request`."""
+    request = next(steps)
+    while True:
+        try:
+            request = steps.send(answer_request(objective, request))
+        except StopIteration as stop:
+            return stop.value
+
+
+def prox_newton_steps(
+    objective,
+    params,
+    alpha: float,
+    *,
+    tol: float = 1e-8,
+    max_iter: int = 100,
+    verbose: int = 0,
+    inner: str = "cd",
+    ws_min_size: int = WS_MIN_SIZE,
+    hessian_cache: dict | None = None,
+):
+    """The proximal Newton iterations of :func:`_prox_newton_lasso`, as a generator.
+
+    Every pass over the full ``X`` the solver needs is a request yielded to
+    the caller (module constants ``GRADIENT`` and ``PREDICTOR``), whose
+    answer is sent back; everything else (working sets, Hessians on the
+    working-set columns, the subproblem, the line search) is done here.  The
+    single-neuron driver :func:`run_steps` answers with the objective's own
+    products; :func:`~sklearn_lnp._solvers._population_lasso.population_prox_newton`
+    answers many neurons' requests with one matrix-matrix product.  Before
+    answering a ``GRADIENT`` request with a known ``eta``, a driver must leave
+    ``objective``'s cache at that point (as
+    :meth:`~sklearn_lnp._loss.PoissonObjective.loss_gradient_at` does): the
+    Hessian weights and the line restriction are read from it.
+
+    Parameters are those of :func:`_prox_newton_lasso`; the generator's
+    return value (``StopIteration.value``) is its :class:`SolverResult`.
+    """
     params = np.array(params, dtype=np.float64)
     p = objective.n_features
-    value, grad = objective.loss_gradient(params)
+    value, grad = yield GRADIENT, params, None
     coef = params[:p]
     total = value + alpha * float(np.abs(coef).sum())
     converged = False
@@ -691,7 +740,7 @@ def _prox_newton_lasso(
             if objective.fit_intercept:
                 predictor = predictor + direction[-1]
         else:
-            predictor = objective.direction_predictor(full_direction)
+            predictor = yield PREDICTOR, full_direction
         # F(params + t d) - F(params), accurate to the size of the decrease
         # itself (no round-off of F), without further passes over X.
         line = objective.line_restriction(params, full_direction, predictor)
@@ -720,7 +769,7 @@ def _prox_newton_lasso(
         if not accepted:
             break
         params = trial
-        value, grad = objective.loss_gradient_at(params, line.eta_at(step))
+        value, grad = yield GRADIENT, params, line.eta_at(step)
         total = value + alpha * float(np.abs(params[:p]).sum())
     else:
         violation_max = max_kkt_violation(objective, params, alpha, grad)

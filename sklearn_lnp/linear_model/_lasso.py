@@ -15,6 +15,8 @@ from sklearn.utils.validation import _check_sample_weight, check_array
 
 from .._loss import PoissonObjective
 from .._solvers import warn_if_not_converged
+from .._solvers._population import PopulationObjective
+from .._solvers._population_lasso import population_prox_newton
 from .._solvers._prox_newton import (
     INNER_SOLVERS,
     alpha_max,
@@ -142,8 +144,9 @@ class LassoLNPRegressor(LNPBaseEstimator):
     ----------
     coef_ : ndarray of shape (n_features,) or (n_neurons, n_features)
         Receptive field ``w`` (log-rate change per unit of each feature);
-        one row per neuron when ``y`` is 2-d (each neuron fitted with the
-        single-neuron solver on the shared design; a neuron without spikes
+        one row per neuron when ``y`` is 2-d (all neurons fitted in lockstep
+        on the shared design, each to its own optimum, see
+        :mod:`sklearn_lnp._solvers._population_lasso`; a neuron without spikes
         gets the intercept-only model, ``intercept_ = -inf``, with a warning).
     intercept_ : float or ndarray of shape (n_neurons,)
         Log baseline rate ``b`` per unit of exposure (0 when not fitted).
@@ -272,15 +275,19 @@ class LassoLNPRegressor(LNPBaseEstimator):
         return self
 
     def _fit_population(self, X, Y, sample_weight, exposure):
-        """Fit each column of ``Y`` (a neuron) with the single-neuron solver.
+        """Fit every column of ``Y`` (a neuron) on the shared design.
 
-        The working-set proximal Newton solver is per neuron (each neuron has
-        its own active set and face Hessian), so the neurons are fitted one
-        after the other on the shared design; neurons without spikes get the
-        intercept-only model with a warning naming them.
+        ``solver="prox-newton"`` fits all neurons in lockstep
+        (:func:`~sklearn_lnp._solvers._population_lasso.population_prox_newton`:
+        each neuron's own proximal Newton steps, the passes over ``X`` shared
+        as matrix-matrix products); ``"pyglmnet"`` fits them one after the
+        other.  Neurons without spikes get the intercept-only model with a
+        warning naming them; one ``ConvergenceWarning`` names the neurons
+        that stopped short of ``tol``.
         """
         n_neurons, n_features = Y.shape[1], X.shape[1]
-        silent = set(check_population_counts(Y, sample_weight, self.fit_intercept).tolist())
+        silent = check_population_counts(Y, sample_weight, self.fit_intercept)
+        fitted = np.setdiff1d(np.arange(n_neurons), silent)
         attributes = {
             "coef_": np.zeros((n_neurons, n_features)),
             "intercept_": np.full(n_neurons, -np.inf if self.fit_intercept else 0.0),
@@ -295,11 +302,69 @@ class LassoLNPRegressor(LNPBaseEstimator):
             and hasattr(self, "coef_")
             and np.shape(self.coef_) == (n_neurons, n_features)
         )
+        if self.solver == "prox-newton":
+            failed = self._fit_population_lockstep(
+                X, Y, sample_weight, exposure, fitted, warm, attributes
+            )
+        else:
+            failed = self._fit_population_loop(
+                X, Y, sample_weight, exposure, fitted, warm, attributes
+            )
+        if failed:
+            worst = int(np.argmax(attributes["optimality_"]))
+            warnings.warn(
+                f"{len(failed)} of {n_neurons} neurons (y columns {failed}) stopped short of "
+                f"tol={self.tol:.3g}: largest KKT violation {attributes['optimality_'][worst]:.3g} "
+                f"(neuron {worst}). Increase max_iter or loosen tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        for name, values in attributes.items():
+            setattr(self, name, values)
+        self.n_features_in_ = n_features
+        return self
+
+    def _fit_population_lockstep(self, X, Y, sample_weight, exposure, fitted, warm, attributes):
+        """Fit the neurons ``fitted`` together; fill ``attributes``; return the unconverged."""
+        if not fitted.size:
+            return []
+        objective = PopulationObjective(
+            X, Y[:, fitted], exposure, sample_weight, alpha=0.0, fit_intercept=self.fit_intercept
+        )
+        P = objective.initial_params()
+        if warm:
+            P[: objective.n_features] = self.coef_[fitted].T
+            if self.fit_intercept:
+                P[-1] = self.intercept_[fitted]
+        fit = population_prox_newton(
+            objective,
+            P,
+            float(self.alpha),
+            tol=self.tol,
+            max_iter=self.max_iter,
+            verbose=self.verbose,
+            **_prox_newton_options(self.solver_options),
+        )
+        failed = []
+        for j, result in zip(fitted.tolist(), fit.results, strict=True):
+            _finite_or_raise(result, result.solver)
+            coef = result.params[: objective.n_features]
+            attributes["coef_"][j] = coef
+            attributes["intercept_"][j] = result.params[-1] if self.fit_intercept else 0.0
+            attributes["n_nonzero_"][j] = np.count_nonzero(coef)
+            attributes["n_iter_"][j] = result.n_iter
+            attributes["objective_"][j] = result.objective
+            attributes["optimality_"][j] = result.optimality
+            attributes["solver_"][j] = result.solver
+            if not result.converged:
+                failed.append(j)
+        return failed
+
+    def _fit_population_loop(self, X, Y, sample_weight, exposure, fitted, warm, attributes):
+        """Fit the neurons ``fitted`` one by one; fill ``attributes``; return the unconverged."""
         single = clone(self).set_params(warm_start=True)
         failed = []
-        for j in range(n_neurons):
-            if j in silent:
-                continue
+        for j in fitted.tolist():
             if warm:
                 single.coef_, single.intercept_ = self.coef_[j], float(self.intercept_[j])
             elif hasattr(single, "coef_"):
@@ -316,19 +381,7 @@ class LassoLNPRegressor(LNPBaseEstimator):
                     )
             for name, values in attributes.items():
                 values[j] = getattr(single, name)
-        if failed:
-            worst = int(np.argmax(attributes["optimality_"]))
-            warnings.warn(
-                f"{len(failed)} of {n_neurons} neurons (y columns {failed}) stopped short of "
-                f"tol={self.tol:.3g}: largest KKT violation {attributes['optimality_'][worst]:.3g} "
-                f"(neuron {worst}). Increase max_iter or loosen tol.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        for name, values in attributes.items():
-            setattr(self, name, values)
-        self.n_features_in_ = n_features
-        return self
+        return failed
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
