@@ -162,6 +162,25 @@ def test_user_grid_is_shared():
     assert set(model.alpha_) <= {0.1, 0.03, 0.01}
 
 
+def test_bits_per_spike_choice_is_each_neurons():
+    X, Y, exposure = _population(seed=5, n_samples=400, frame_shape=(3, 3))
+    cv = BlockedTimeSeriesSplit(3, gap=1)
+    model = LassoLNPCV(alphas=5, cv=cv, scoring="bits_per_spike").fit(X, Y, exposure=exposure)
+    for j in range(Y.shape[1]):
+        single = LassoLNPCV(alphas=5, cv=cv, scoring="bits_per_spike").fit(
+            X, Y[:, j], exposure=exposure
+        )
+        assert model.best_index_[j] == single.best_index_
+        best = int(np.argmax(model.bits_per_spike_path_[j].mean(axis=1)))
+        assert model.alpha_[j] == model.alphas_[j, best]
+    # a neuron whose spikes all fall outside the held-out rows: bits per spike undefined
+    Y[200:, WEAK] = 0.0
+    Y[0, WEAK] += 1
+    held_out_late = [(np.arange(0, 200), np.arange(200, 400))]
+    with pytest.raises(ValueError, match=r"columns \[3\].*no spikes in any held-out fold"):
+        LassoLNPCV(alphas=3, cv=held_out_late, scoring="bits_per_spike").fit(X, Y)
+
+
 def test_neuron_without_spikes(data):
     X, Y, exposure, _ = data
     Y = Y.copy()

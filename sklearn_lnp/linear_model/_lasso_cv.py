@@ -469,7 +469,7 @@ class LassoLNPCV(LNPBaseEstimator):
         """
         n_neurons, n_features, n_folds = Y.shape[1], X.shape[1], len(folds)
         silent = check_population_counts(Y, sample_weight, self.fit_intercept)
-        active = [j for j in range(n_neurons) if j not in set(silent.tolist())]
+        active = np.setdiff1d(np.arange(n_neurons), silent).tolist()
         columns = np.asfortranarray(Y)  # each neuron's counts a contiguous column
         verbose = int(self.verbose)
 
@@ -523,14 +523,15 @@ class LassoLNPCV(LNPBaseEstimator):
         self.cv_seconds_ = time.perf_counter() - start
 
         shape = (n_neurons, n_alphas, n_folds)
-        self.deviance_path_ = np.full(shape, np.nan)
-        self.bits_per_spike_path_ = np.full(shape, np.nan)
-        self.n_nonzero_path_ = np.zeros(shape, dtype=int)
+        deviance, bits = np.full(shape, np.nan), np.full(shape, np.nan)
+        n_nonzero = np.zeros(shape, dtype=int)
         short = []  # (neuron, fold, largest KKT violation) of unfinished paths
         for (k, j), r in zip(units, results, strict=True):
-            self.deviance_path_[j, :, k] = r["deviance"]
-            self.bits_per_spike_path_[j, :, k] = r["bits"]
-            self.n_nonzero_path_[j, :, k] = r["n_nonzero"]
+            deviance[j, :, k], bits[j, :, k], n_nonzero[j, :, k] = (
+                r["deviance"],
+                r["bits"],
+                r["n_nonzero"],
+            )
             if not np.all(r["converged"]):
                 short.append((j, k, float(np.max(r["optimality"]))))
         if verbose:
@@ -544,7 +545,7 @@ class LassoLNPCV(LNPBaseEstimator):
                 )
 
         if self.scoring == "bits_per_spike":
-            undefined = [j for j in active if np.all(np.isnan(self.bits_per_spike_path_[j]))]
+            undefined = [j for j in active if np.all(np.isnan(bits[j]))]
             if undefined:
                 raise ValueError(
                     f"LassoLNPCV: y columns {undefined} (neurons) have no spikes in any "
@@ -552,12 +553,12 @@ class LassoLNPCV(LNPBaseEstimator):
                     "scoring='deviance' or other folds."
                 )
         self.alphas_ = alphas
+        self.deviance_path_, self.bits_per_spike_path_ = deviance, bits
+        self.n_nonzero_path_ = n_nonzero
         self.best_index_ = np.full(n_neurons, -1)
         self.alpha_ = np.full(n_neurons, np.nan)
         for j in active:
-            self.best_index_[j] = _choose(
-                self.deviance_path_[j], self.bits_per_spike_path_[j], self.scoring
-            )
+            self.best_index_[j] = _choose(deviance[j], bits[j], self.scoring)
             self.alpha_[j] = alphas[j, self.best_index_[j]]
 
         start = time.perf_counter()
