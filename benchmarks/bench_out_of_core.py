@@ -11,7 +11,8 @@ that its peak resident memory (``VmHWM``) is its own:
   blockwise reduction over row chunks (threaded scheduler, ``--threads``
   BLAS threads and dask workers).
 
-Reported: wall time, passes over ``X``, time per pass, peak RSS, the
+Reported: wall time, passes over ``X``, time per pass (``X @ w``) and per
+gradient (one fused sweep ``X.T @ r(X @ w)``), peak RSS, the
 objective of both and their relative difference (target <= 1e-8).  The
 extrapolation to a design larger than RAM (24 GiB here) multiplies the
 measured time per dask pass by the size ratio: passes are linear in the
@@ -139,11 +140,17 @@ def child(path: str, directory: Path, chunk_rows: int, threads: int, alpha: floa
         for _ in range(3):
             objective.linear_predictor(np.append(w, 0.0))
         per_pass = (time.perf_counter() - start) / 3
+        start = time.perf_counter()
+        for k in range(3):  # value and gradient at a new point: one fused sweep
+            objective.clear_cache()
+            objective.loss_gradient(np.append(w * (1.0 + k), 0.0))
+        per_sweep = (time.perf_counter() - start) / 3
     return {
         "path": path,
         "load_seconds": load,
         "fit_seconds": fit,
         "seconds_per_pass": per_pass,
+        "seconds_per_gradient": per_sweep,
         "objective": model.objective_,
         "optimality": model.optimality_,
         "n_iter": model.n_iter_,
@@ -199,6 +206,7 @@ def main(argv=None) -> int:
     extrapolated = lazy["fit_seconds"] * factor
     rows = "\n".join(
         f"| {r['path']} | {r['fit_seconds']:.1f} s | {r['seconds_per_pass']:.3f} s "
+        f"| {r['seconds_per_gradient']:.3f} s "
         f"| {r['peak_rss_bytes'] / 2**20:.0f} MiB | {r['objective']:.15g} | {r['optimality']:.1e} "
         f"| {r['n_iter']} {r['solver']} | {r['load_average_after']} |"
         for r in results
@@ -214,9 +222,10 @@ def main(argv=None) -> int:
         f"({design_bytes / 2**30:.2f} GiB), dask chunks of {args.chunk_rows} rows, "
         f"alpha={args.alpha:g}, tol=1e-8\n\nCommand: `{command}`\n\n"
         + "\n".join(machine_lines(info))
-        + "\n\n| path | fit time | time per pass over X | peak RSS of the process | objective "
+        + "\n\n| path | fit time | time per pass over X (X @ w) "
+        "| time per gradient (X.T @ r(X @ w)) | peak RSS of the process | objective "
         "| max abs grad | iterations, solver | load average after |\n"
-        "|---|---:|---:|---:|---:|---:|---|---|\n"
+        "|---|---:|---:|---:|---:|---:|---:|---|---|\n"
         + rows
         + f"\n\nRelative objective difference dask vs memory: {rel:.1e} (target <= 1e-8).\n\n"
         f"The dask fit took the time of {passes:.0f} of its passes. Extrapolation to a design "

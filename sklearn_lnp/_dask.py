@@ -13,12 +13,18 @@ that runs where the chunks are (threads, processes or a
   returns ``X_b.T @ r_b`` (``n_features``), summed by dask's tree reduction;
 * ``X.T diag(d) X`` (``weighted_gram``, Newton): each chunk returns its
   ``n_features^2`` Gram matrix (``dsyrk``), summed by dask's tree reduction;
-* the fused sweep of the in-memory path becomes ``matvec`` then ``rmatvec``
-  (two reads of ``X`` instead of one).
+* ``X.T @ f(X @ v)`` (``sweep``, the gradient): with the threaded or
+  synchronous scheduler (tasks in this process), each chunk computes its
+  rows' ``u = X_b @ v``, calls the solver's ``f`` on them and returns
+  ``X_b.T @ f(u)``, one read of ``X`` as in memory; with processes or a
+  distributed cluster, ``matvec`` then ``rmatvec`` (two reads).
 
-Every chunk is converted to float64 on its own (float32 storage is read as
-it is), so sums are float64 as in memory and the fitted objective agrees
-with the in-memory fit to round-off.
+Each chunk goes through the in-memory pass of :mod:`sklearn_lnp._linalg`:
+float32 storage is read as it is and converted to float64 a few MiB at a
+time, so sums are float64 as in memory and the fitted objective agrees with
+the in-memory fit to round-off; the single-precision products that L-BFGS
+uses far from the optimum on float32 designs (``fast``) are those of the
+in-memory path too.
 
 Memory
 ------
@@ -26,9 +32,9 @@ The client (the process that calls ``fit``) holds the per-sample vectors
 of the solver (a dozen ``n_samples`` float64 vectors: ``eta``, ``mu``,
 ``y``, weights, ..., i.e. ~100 bytes per row; 0.8 GB for 10 million rows)
 and, for Newton, one or two ``n_params^2`` float64 matrices (18 MB each at
-1500 features); never ``X``.  Each task holds one chunk of ``X`` and its
-float64 copy (``2 * chunk_rows * n_features * 8`` bytes at most, plus the
-chunk's ``n_features^2`` Gram for Newton).  The in-memory path holds ``X``
+1500 features); never ``X``.  Each task holds one chunk of ``X`` plus a few MiB
+of float64 scratch (32 MiB for a Gram matrix, plus the chunk's
+``n_features^2`` Gram).  The in-memory path holds ``X``
 itself plus a few MiB of scratch (see :mod:`sklearn_lnp._linalg`).
 
 Only this module imports dask, and only when a dask array is passed
@@ -40,8 +46,8 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from scipy.linalg.blas import dsyrk
 
+from . import _linalg
 from ._linalg import _is_dask as is_dask_array
 
 __all__ = [
@@ -109,36 +115,61 @@ def _offsets(X) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(X.chunks[0])]).astype(int)
 
 
-def _block_matvec(block, w):
-    return np.asarray(block, dtype=np.float64) @ w
+# Every chunk is handed to the in-memory pass of :mod:`sklearn_lnp._linalg`
+# (one piece of code for the math): a float32 chunk is converted to float64
+# a few MiB at a time, never as a whole float64 copy of the chunk.  ``meta``
+# is given to every ``map_blocks`` so that dask never calls a kernel on an
+# empty block to infer its output (a sweep's ``func`` must only see rows).
+_META = {ndim: np.empty((0,) * ndim) for ndim in (1, 2, 3)}  # float64
 
 
-def _block_rmatvec(block, r):
+def _block_matvec(block, w, fast):
+    out = _linalg.matvec(block, w, fast=fast)
+    return out[:, None] if out.ndim == 1 else out
+
+
+def _block_rmatvec(block, r, fast):
     # one (1, n_features[, k]) slab per row chunk, summed by dask's tree reduction
-    return (np.asarray(block, dtype=np.float64).T @ r)[None]
+    return _linalg.rmatvec(block, r, fast=fast)[None]
+
+
+def _block_sweep(block, v, func, fast, block_info=None):
+    start = block_info[0]["array-location"][0][0]
+
+    def shifted(rows, u):
+        return func(slice(start + rows.start, start + rows.stop), u)
+
+    # (dask's threaded scheduler runs tasks in the caller's context: its
+    # ``np.errstate`` holds here)
+    return _linalg.sweep(block, v, shifted, fast=fast)[None]
 
 
 def _block_gram(block, d, border):
-    sqrt_d = np.sqrt(d[:, 0])
-    block = np.multiply(block, sqrt_d[:, None], dtype=np.float64)
-    gram = dsyrk(1.0, block.T, trans=0, lower=0)  # upper triangle
-    if border:
-        gram = np.column_stack([gram, block.T @ sqrt_d])
-    return gram[None]
+    part = _linalg.weighted_gram(block, d[:, 0], border=border, symmetric=False)
+    return (np.column_stack(part) if border else part)[None]
 
 
 def matvec(X, w: np.ndarray, *, fast: bool = False) -> np.ndarray:
-    """``X @ w`` in float64, computed blockwise; returns a numpy array.
+    """``X @ w``, computed blockwise; returns a float64 numpy array.
 
-    ``fast`` is accepted for the interface of :func:`sklearn_lnp._linalg.matvec`
-    and ignored (products are always float64).
+    Each chunk goes through :func:`sklearn_lnp._linalg.matvec` (``fast``:
+    single-precision products on float32 chunks, as in memory).
     """
     w = np.asarray(w, dtype=np.float64)
-    if w.ndim == 1:
-        out = X.map_blocks(_block_matvec, w, dtype=np.float64, drop_axis=1)
-    else:
-        out = X.map_blocks(_block_matvec, w, dtype=np.float64, chunks=(X.chunks[0], w.shape[1:]))
-    return np.asarray(out.compute())
+    # (n_samples, k) blocks, k = 1 for a vector: no axis is dropped, since
+    # ``drop_axis`` makes dask concatenate each chunk's blocks along the
+    # dropped axis first, a copy of every chunk (measured 0.44 s of a 1.2 s
+    # pass over a 1.2 GB float32 design).
+    out = X.map_blocks(
+        _block_matvec,
+        w,
+        fast,
+        dtype=np.float64,
+        meta=_META[2],
+        chunks=(X.chunks[0], w.shape[1:] or (1,)),
+    )
+    out = np.asarray(out.compute())
+    return out[:, 0] if w.ndim == 1 else out
 
 
 def _split_rows(X, r):
@@ -151,29 +182,74 @@ def _split_rows(X, r):
     return da.from_array(r, chunks=(X.chunks[0], r.shape[1:]))
 
 
+def _slabs(X, width: int) -> tuple:
+    """Chunks of a (n_row_chunks, n_features, width) stack of per-chunk partial sums."""
+    return ((1,) * X.numblocks[0], (X.shape[1],), (width,))
+
+
 def rmatvec(X, r: np.ndarray, *, fast: bool = False) -> np.ndarray:
     """``X.T @ r`` in float64: one partial product per row chunk, tree-summed."""
     import dask.array as da
 
     vector = np.ndim(r) == 1
     rd = _split_rows(X, r)
-    k = rd.shape[1]
     parts = da.map_blocks(
         _block_rmatvec,
         X,
         rd,
+        fast,
         dtype=np.float64,
+        meta=_META[3],
         new_axis=2,
-        chunks=((1,) * X.numblocks[0], (X.shape[1],), (k,)),
+        chunks=_slabs(X, rd.shape[1]),
     )
     out = np.asarray(parts.sum(axis=0).compute())
     return out[:, 0] if vector else out
 
 
+def runs_in_process(X) -> bool:
+    """Whether the scheduler that would compute ``X`` runs its tasks in this process.
+
+    True for dask's threaded and synchronous schedulers (the default for a
+    ``dask.array``), False for processes or a ``dask.distributed`` client.
+    Only then can a fused :func:`sweep` call the solver's ``func`` inside the
+    tasks (it records per-sample values in the caller's arrays).
+    """
+    import dask.local
+    import dask.threaded
+    from dask.base import get_scheduler
+
+    return get_scheduler(collections=[X]) in (dask.threaded.get, dask.local.get_sync)
+
+
 def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
-    """``X.T @ func(X @ v)`` as two blockwise passes (see the module docstring)."""
-    u = matvec(X, v)
-    return rmatvec(X, func(slice(0, X.shape[0]), u))
+    """``X.T @ func(X @ v)``: one read of ``X`` when the tasks run in this process.
+
+    With the threaded or synchronous scheduler, each row chunk computes
+    ``u = X_b @ v``, calls ``func(rows, u)`` (``rows`` in the numbering of
+    the whole design) and returns ``X_b.T @ r`` while the chunk is in memory
+    (:func:`sklearn_lnp._linalg.sweep` on the chunk); the partial sums are
+    tree-summed.  ``func`` is then called from the worker threads, on
+    disjoint slices, in any order.  With other schedulers (processes, a
+    distributed cluster) ``func`` cannot run in the tasks: ``matvec`` then
+    ``rmatvec``, two reads of ``X`` (see :func:`sklearn_lnp._linalg.sweep_reads`).
+    """
+    import dask.array as da
+
+    if not runs_in_process(X):
+        u = matvec(X, v, fast=fast)
+        return rmatvec(X, func(slice(0, X.shape[0]), u), fast=fast)
+    parts = da.map_blocks(
+        _block_sweep,
+        X,
+        np.asarray(v, dtype=np.float64),
+        func,
+        fast,
+        dtype=np.float64,
+        meta=_META[2],
+        chunks=((1,) * X.numblocks[0], (X.shape[1],)),
+    )
+    return np.asarray(parts.sum(axis=0).compute())
 
 
 def weighted_gram(X, d: np.ndarray, *, border: bool = False, symmetric: bool = True):
@@ -190,8 +266,9 @@ def weighted_gram(X, d: np.ndarray, *, border: bool = False, symmetric: bool = T
         _split_rows(X, d),
         border,
         dtype=np.float64,
+        meta=_META[3],
         new_axis=2,
-        chunks=((1,) * X.numblocks[0], (p,), (width,)),
+        chunks=_slabs(X, width),
     )
     total = np.asarray(parts.sum(axis=0).compute())
     gram = np.asfortranarray(total[:, :p])

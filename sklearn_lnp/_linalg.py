@@ -77,10 +77,13 @@ def sweep_reads(X) -> int:
 
     A sparse design, and a dense float64 one small enough to be swept whole
     (it stays in cache, so the two products are done separately), are read
-    twice.
+    twice; so is a dask design whose tasks run outside this process
+    (see :func:`sklearn_lnp._dask.sweep`).
     """
     if sp.issparse(X):
         return 2
+    if _is_dask(X):
+        return 1 if _dask().runs_in_process(X) else 2
     if not _is_dask(X) and _blas_ready(X) and X.nbytes <= _SWEEP_WHOLE_BYTES:
         return 2
     return 1
@@ -117,7 +120,7 @@ def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
     ndarray of shape (n_features,), float64
     """
     if _is_dask(X):
-        return _dask().sweep(X, v, func)
+        return _dask().sweep(X, v, func, fast=fast)
     n_samples, n_features = X.shape
     if _fast(X, fast):
         out = np.zeros(n_features)
@@ -166,7 +169,7 @@ def matvec(X, w: np.ndarray, *, fast: bool = False) -> np.ndarray:
     ndarray of shape (n_samples,) or (n_samples, k), float64
     """
     if _is_dask(X):
-        return _dask().matvec(X, w)
+        return _dask().matvec(X, w, fast=fast)
     if _fast(X, fast):
         return (X @ w.astype(np.float32)).astype(np.float64)
     if sp.issparse(X):
@@ -195,7 +198,7 @@ def rmatvec(X, r: np.ndarray, *, fast: bool = False) -> np.ndarray:
     ndarray of shape (n_features,) or (n_features, k), float64
     """
     if _is_dask(X):
-        return _dask().rmatvec(X, r)
+        return _dask().rmatvec(X, r, fast=fast)
     if _fast(X, fast):
         out = np.zeros((X.shape[1],) + r.shape[1:], dtype=np.float64)
         for rows in _row_blocks(X.shape[0], X.shape[1], _FAST_BLOCK_BYTES):

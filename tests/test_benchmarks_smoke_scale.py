@@ -128,7 +128,7 @@ def test_out_of_core_dask_fit_matches_in_memory(tmp_path):
         assert result["fit_seconds"] > 0 and result["seconds_per_pass"] > 0
         assert result["peak_rss_bytes"] > 0
         # the objective printed in the table is the one in the JSON
-        assert float(rows[path][4]) == pytest.approx(result["objective"], rel=1e-13)
+        assert float(rows[path][5]) == pytest.approx(result["objective"], rel=1e-13)
     memory, lazy = results["memory"]["objective"], results["dask"]["objective"]
     rel = abs(lazy - memory) / abs(memory)
     assert rel <= 1e-8, rel
