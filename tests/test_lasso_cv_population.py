@@ -12,14 +12,17 @@ Facts asserted:
   in every seed tried, all weights zero in most), and each neuron's default
   grid starts at its own ``alpha_max_``;
 * permuting the columns of ``Y`` permutes ``alpha_`` and ``coef_``;
-* bad input: a neuron without spikes gets the intercept-only model, NaN
-  choice and paths, and one warning naming it; NaN in one neuron raises a
+* bad input: neurons without spikes (any set of them) get the
+  intercept-only model, NaN choice and paths, and one warning naming them,
+  and leave the other neurons' results unchanged; NaN in one neuron raises a
   ValueError naming the column; 2-d exposure or sample weights raise as for
   one neuron; unfinished fits raise one ConvergenceWarning naming the
   (neuron, fold) paths and the largest KKT violation;
 * every work unit carries its fold and neuron as keyword arguments, each
   (fold, neuron) pair exactly once; ``n_jobs=2`` gives the ``n_jobs=1``
-  result; verbose mode prints one summary line per fold at level 1.
+  result; verbose mode prints one summary line per fold at level 1;
+* the choice by held-out bits per spike is each neuron's too; scikit-learn's
+  multi-output check holds on counts; ``cross_val_score`` runs around it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from joblib import parallel_backend
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import cross_val_score
 
@@ -207,6 +211,23 @@ def test_neuron_without_spikes(data):
         LassoLNPCV(alphas=3, cv=3, fit_intercept=False).fit(X, Y)
 
 
+@settings(max_examples=5, deadline=None)
+@given(silent=st.sets(st.integers(0, 3), min_size=1, max_size=3))
+def test_any_set_of_silent_neurons_is_named_and_left_out(silent):
+    X, Y, exposure = _population(seed=6, n_samples=300, frame_shape=(3, 3))
+    silent = sorted(silent)
+    Y[:, silent] = 0.0
+    cv = BlockedTimeSeriesSplit(3, gap=1)
+    with pytest.warns(UserWarning, match=rf"columns \{silent}"):
+        model = LassoLNPCV(alphas=3, cv=cv).fit(X, Y, exposure=exposure)
+    assert np.all(np.isnan(model.alpha_[silent])) and np.all(model.best_index_[silent] == -1)
+    assert np.all(model.intercept_[silent] == -np.inf)
+    others = [j for j in range(4) if j not in silent]
+    rest = LassoLNPCV(alphas=3, cv=cv).fit(X, Y[:, others], exposure=exposure)
+    np.testing.assert_allclose(model.alpha_[others], rest.alpha_, rtol=1e-12)
+    np.testing.assert_allclose(model.coef_[others], rest.coef_, atol=1e-10)
+
+
 def test_nan_in_one_neuron_names_the_column(data):
     X, Y, _, _ = data
     Y = Y.copy()
@@ -263,11 +284,16 @@ def test_units_carry_fold_and_neuron(data, monkeypatch):
 def test_parallel_units_and_verbose(data, capsys):
     X, Y, exposure, _ = data
     cv = BlockedTimeSeriesSplit(3, gap=2)
+    filters = list(warnings.filters)
     serial = LassoLNPCV(alphas=4, cv=cv, verbose=1).fit(X, Y, exposure=exposure)
     out = capsys.readouterr().out.splitlines()
     assert sum(line.startswith("[LassoLNPCV] fold ") for line in out) == 3
     assert len(out) == 3 + 2  # one line per fold, the header and the choice
-    parallel = LassoLNPCV(alphas=4, cv=cv, n_jobs=2).fit(X, Y, exposure=exposure)
+    # Threads: concurrent units without the start-up of worker processes (the loky
+    # path is that of one neuron, tests/test_lasso_cv.py; a dask cluster ran it too).
+    with parallel_backend("threading"):
+        parallel = LassoLNPCV(alphas=4, cv=cv, n_jobs=2).fit(X, Y, exposure=exposure)
+    assert warnings.filters == filters  # no unit's filter leaked out of the fit
     np.testing.assert_array_equal(parallel.best_index_, serial.best_index_)
     np.testing.assert_allclose(parallel.deviance_path_, serial.deviance_path_, rtol=1e-12)
     np.testing.assert_allclose(parallel.coef_, serial.coef_, atol=1e-12)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+import threading
 import time
 import warnings
 
@@ -53,8 +54,11 @@ def _fold_path(
     ``n_folds``) of neuron ``neuron`` (the column of a 2-d ``y``; None for a
     1-d ``y``).  Both are keyword arguments, so a joblib backend can name a
     failed unit from the call's arguments.  With ``settings["collect_warnings"]``
-    the per-alpha ``ConvergenceWarning`` of :func:`fit_path` is silenced: the
-    caller reads ``optimality`` and ``converged`` and warns once for all units.
+    the per-alpha ``ConvergenceWarning`` of :func:`fit_path` is silenced when
+    the unit runs in a main thread (sequentially, or in a loky worker process):
+    the caller reads ``optimality`` and ``converged`` and warns once for all
+    units.  (Under a thread-pool backend they are not silenced: swapping the
+    process-wide warning filters from concurrent threads is not safe.)
 
     Returns
     -------
@@ -93,9 +97,15 @@ def _fold_path(
 
     name = _unit_name(fold, n_folds, neuron)
     label = f"[LassoLNPCV] {name} " if settings["verbose"] else ""
-    quiet = warnings.catch_warnings() if settings["collect_warnings"] else contextlib.nullcontext()
-    with quiet:
-        if settings["collect_warnings"]:
+    # ``catch_warnings`` swaps the process-wide filters: safe in a main thread
+    # (the caller's, a loky worker's), not in a thread pool, where the filters
+    # of concurrent units could leak past the fit.  There the per-alpha
+    # warnings are left as they are.
+    silence = settings["collect_warnings"] and (
+        threading.current_thread() is threading.main_thread()
+    )
+    with warnings.catch_warnings() if silence else contextlib.nullcontext():
+        if silence:
             warnings.simplefilter("ignore", ConvergenceWarning)
         try:
             fits = fit_path(
