@@ -530,7 +530,8 @@ def _extend_hessian(objective, columns, cache, X_ws=None):
             cross = np.asarray((X_new.T @ X_ws.multiply(d[:, None])).toarray())
         else:
             weighted = np.multiply(X_ws, d[:, None], dtype=np.float64)
-            cross = np.asarray(X_new, dtype=np.float64).T @ weighted
+            # (lazy for a dask design until here: the product is small)
+            cross = np.asarray(np.asarray(X_new, dtype=np.float64).T @ weighted)
         cross[np.arange(new.size), new] += objective.alpha
         hess[new, :k] = cross
         hess[:k, new] = cross.T
