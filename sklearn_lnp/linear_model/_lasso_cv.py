@@ -198,9 +198,11 @@ class LassoLNPCV(LNPBaseEstimator):
     shared penalty would zero the RF of weak neurons while under-penalising
     strong ones.  For the same reason an integer ``alphas`` gives each neuron
     its own log grid below its own ``alpha_max``; a user grid is shared.  The
-    result for each neuron is that of ``LassoLNPCV`` on its column alone.
-    The work units are the (fold, neuron) paths, dispatched in one
-    ``joblib.Parallel(n_jobs)`` call (so they spread over a dask cluster under
+    result for each neuron is that of ``LassoLNPCV`` on its column alone,
+    and so is the work (measured: 20 neurons on the real neuron's 1488 x 300
+    design, 33-36 s of CPU time either way).  The work units are the
+    (fold, neuron) paths, dispatched in one ``joblib.Parallel(n_jobs)`` call
+    (so they spread over a dask cluster under
     ``joblib.parallel_backend("dask")``), then the per-neuron refits in a
     second call (they need every fold's scores).  Neurons without spikes
     (where ``sample_weight > 0``) are not cross-validated: they get the
