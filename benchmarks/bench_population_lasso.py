@@ -29,6 +29,14 @@ Run::
 
     python benchmarks/bench_population_lasso.py          # the issue's size
     python benchmarks/bench_population_lasso.py --quick  # 2000 x 150, 20 neurons (seconds)
+    python benchmarks/bench_population_lasso.py --per-neuron --alpha-fraction 0.5
+
+``--per-neuron`` gives every neuron its own ``alpha_j = fraction x
+alpha_max_j`` (as cross-validation per neuron would: ``alpha_max`` grows
+with the rate, and so does the noise level of the gradient), timed at the
+solver level (``population_prox_newton`` with a vector of penalties vs
+``prox_newton_lasso`` per neuron, what the estimator calls), since the
+estimator takes one ``alpha``.
 
 Writes ``benchmarks/results/population_lasso[_quick].md`` and ``.json``.
 """
@@ -50,7 +58,10 @@ from _common import load_average, machine_info, machine_lines, write_json  # noq
 from bench_population import simulate  # noqa: E402
 
 from sklearn_lnp import LassoLNPRegressor  # noqa: E402
+from sklearn_lnp._loss import PoissonObjective  # noqa: E402
 from sklearn_lnp._solvers._population import PopulationObjective  # noqa: E402
+from sklearn_lnp._solvers._population_lasso import population_prox_newton  # noqa: E402
+from sklearn_lnp._solvers._prox_newton import prox_newton_lasso  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TOL = 1e-8
@@ -69,11 +80,34 @@ def alpha_maxima(X, Y) -> np.ndarray:
     return np.abs(G[: X.shape[1]]).max(axis=0)
 
 
-def _fit_one(X, y, alpha, threads):
+def _fit_population(X, Y, alphas, per_neuron):
+    """All neurons at once: the estimator (one alpha) or the solver (one alpha per neuron)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a non-converged fit must not pass silently
+        if not per_neuron:
+            model = LassoLNPRegressor(alpha=float(alphas[0]), tol=TOL).fit(X, Y)
+            return model.objective_, model.optimality_, model.n_nonzero_
+        objective = PopulationObjective(X, Y)
+        fit = population_prox_newton(objective, objective.initial_params(), alphas, tol=TOL)
+    assert all(r.converged for r in fit.results)
+    return (
+        np.array([r.objective for r in fit.results]),
+        np.array([r.optimality for r in fit.results]),
+        np.array([np.count_nonzero(r.params[:-1]) for r in fit.results]),
+    )
+
+
+def _fit_one(X, y, alpha, threads, per_neuron):
+    """One neuron: the estimator, or (per-neuron alphas) the solver the estimator calls."""
     with threadpool_limits(threads), warnings.catch_warnings():
         warnings.simplefilter("error")  # a non-converged single fit must not pass silently
-        model = LassoLNPRegressor(alpha=alpha, tol=TOL).fit(X, y)
-    return model.objective_, model.optimality_, model.n_nonzero_
+        if not per_neuron:
+            model = LassoLNPRegressor(alpha=alpha, tol=TOL).fit(X, y)
+            return model.objective_, model.optimality_, model.n_nonzero_
+        objective = PoissonObjective(X, y)
+        result = prox_newton_lasso(objective, objective.initial_params(), alpha, tol=TOL)
+    assert result.converged
+    return result.objective, result.optimality, np.count_nonzero(result.params[:-1])
 
 
 def main(argv=None) -> int:
@@ -85,6 +119,11 @@ def main(argv=None) -> int:
         type=float,
         default=DEFAULT_FRACTION,
         help=f"alpha / median alpha_max (default {DEFAULT_FRACTION})",
+    )
+    parser.add_argument(
+        "--per-neuron",
+        action="store_true",
+        help="alpha_j = fraction x alpha_max_j (solver level: the estimator takes one alpha)",
     )
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
     parser.add_argument("--jobs", type=int, default=2, help="joblib workers (default 2)")
@@ -101,27 +140,30 @@ def main(argv=None) -> int:
     times, objectives, optimality, nonzero, loads = {}, {}, {}, {}, {}
     with threadpool_limits(args.threads):
         tops = alpha_maxima(X, Y)
-        alpha = args.alpha_fraction * float(np.median(tops))
+        if args.per_neuron:
+            alphas = args.alpha_fraction * tops
+        else:
+            alphas = np.full(n_neurons, args.alpha_fraction * float(np.median(tops)))
         # compile the numba kernel outside the timings (cached on disk)
-        LassoLNPRegressor(alpha=alpha).fit(X[:200], Y[:200, 0])
+        LassoLNPRegressor(alpha=float(alphas[0])).fit(X[:200], Y[:200, 0])
 
         start = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            model = LassoLNPRegressor(alpha=alpha, tol=TOL).fit(X, Y)
+        population = _fit_population(X, Y, alphas, args.per_neuron)
         times["population"] = time.perf_counter() - start
         loads["population"] = load_average()
-        objectives["population"] = model.objective_
-        optimality["population"] = model.optimality_
-        nonzero["population"] = model.n_nonzero_
+        objectives["population"], optimality["population"], nonzero["population"] = population
 
         start = time.perf_counter()
-        loop = [_fit_one(X, Y[:, j], alpha, args.threads) for j in range(n_neurons)]
+        loop = [
+            _fit_one(X, Y[:, j], float(alphas[j]), args.threads, args.per_neuron)
+            for j in range(n_neurons)
+        ]
         times["loop"] = time.perf_counter() - start
         loads["loop"] = load_average()
     start = time.perf_counter()
     parallel = Parallel(n_jobs=args.jobs)(
-        delayed(_fit_one)(X, Y[:, j], alpha, args.threads) for j in range(n_neurons)
+        delayed(_fit_one)(X, Y[:, j], float(alphas[j]), args.threads, args.per_neuron)
+        for j in range(n_neurons)
     )
     times["joblib"] = time.perf_counter() - start
     loads["joblib"] = load_average()
@@ -142,15 +184,28 @@ def main(argv=None) -> int:
     label = "population_lasso" + ("_quick" if args.quick else "")
     if args.alpha_fraction != DEFAULT_FRACTION:
         label += f"_alpha{args.alpha_fraction:g}"
+    if args.per_neuron:
+        label += "_per_neuron"
     command = "python benchmarks/bench_population_lasso.py" + (" --quick" if args.quick else "")
     if args.neurons is not None:
         command += f" --neurons {args.neurons}"
     if args.alpha_fraction != DEFAULT_FRACTION:
         command += f" --alpha-fraction {args.alpha_fraction:g}"
+    if args.per_neuron:
+        command += " --per-neuron"
+    if args.per_neuron:
+        penalty = (
+            f"alpha_j = {args.alpha_fraction:g} x alpha_max_j per neuron ({alphas.min():.3g}-"
+            f"{alphas.max():.3g}; solver level: population_prox_newton vs prox_newton_lasso)"
+        )
+    else:
+        penalty = (
+            f"alpha={alphas[0]:.4g} ({args.alpha_fraction:g} x median alpha_max; "
+            "estimators: LassoLNPRegressor with 2-d vs 1-d y)"
+        )
     table = (
         f"# L1 population fit: {n_neurons} neurons, {n_samples} x {width * height} design, "
-        f"alpha={alpha:.4g} ({args.alpha_fraction:g} x median alpha_max; alpha_max ranges "
-        f"{tops.min():.3g}-{tops.max():.3g}), tol={TOL:g}\n\n"
+        f"{penalty}; alpha_max ranges {tops.min():.3g}-{tops.max():.3g}; tol={TOL:g}\n\n"
         f"Command: `{command}` (BLAS threads {args.threads}, joblib n_jobs={args.jobs})\n\n"
         + "\n".join(machine_lines(info))
         + "\n\n| method | wall time | speed-up over loop | max relative objective difference"
@@ -166,7 +221,8 @@ def main(argv=None) -> int:
             "machine": info,
             "command": command,
             "shape": [n_samples, width * height, n_neurons],
-            "alpha": alpha,
+            "alpha": alphas.tolist() if args.per_neuron else float(alphas[0]),
+            "per_neuron": args.per_neuron,
             "alpha_fraction": args.alpha_fraction,
             "alpha_max": tops.tolist(),
             "tol": TOL,

@@ -203,9 +203,11 @@ def test_alpha_scalar_or_one_per_neuron(n_neurons, shape, bad):
         "long": np.full(n_neurons + 1, 0.1),
         "matrix": np.full((n_neurons, 1), 0.1),
     }[shape]
-    if bad is not None:
+    if bad is not None and np.size(values):
         values = np.array(values, dtype=float)
         values.flat[0] = bad
+    else:
+        bad = None
     valid_shape = shape in ("scalar", "vector")
     if valid_shape and bad is None:
         np.testing.assert_array_equal(check_population_alpha(values, n_neurons), 0.1)

@@ -26,7 +26,7 @@ answered with one matrix-matrix product per kind for all of them:
   columns reads most of ``X``'s cache lines, about a pass per neuron and
   step; from the copy it is a contiguous copy of those columns.  The copy
   costs the memory of ``X`` once more (none for a design already in
-  Fortran order or CSC, or a dask array).
+  Fortran order or CSC, a dask array, or a single neuron).
 
 All products go through :mod:`sklearn_lnp._linalg`, so float32, sparse and
 chunked dask designs work as for one neuron.  Each neuron stops on its own
@@ -203,7 +203,8 @@ def _population_prox_newton(objective, P, alpha, *, verbose, **options):
         while any(request[0] != GRADIENT for request in requests.values()):
             for j in [j for j, request in requests.items() if request[0] == COLUMNS]:
                 if by_columns is None:
-                    by_columns = column_major(objective.X)
+                    # the copy costs about as much as one neuron's gathers
+                    by_columns = column_major(objective.X) if k > 1 else objective.X
                 advance(j, gather_columns(by_columns, requests[j][1]))
             wanting = [j for j, request in requests.items() if request[0] == PREDICTOR]
             if wanting:
@@ -213,9 +214,10 @@ def _population_prox_newton(objective, P, alpha, *, verbose, **options):
                 for column, j in enumerate(wanting):
                     advance(j, np.ascontiguousarray(Z[:, column]))
         wanting = list(requests)
-        answers = _shared_gradients(objective, neurons, [requests[j] for j in wanting], wanting)
-        for j, answer in zip(wanting, answers, strict=True):
-            advance(j, answer)
+        if wanting:
+            answers = _shared_gradients(objective, neurons, [requests[j] for j in wanting], wanting)
+            for j, answer in zip(wanting, answers, strict=True):
+                advance(j, answer)
         if verbose:
             print(
                 f"[population-prox-newton] round {n_rounds:3d}: {len(requests)}/{k} neurons "

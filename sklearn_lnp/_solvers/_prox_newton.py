@@ -54,6 +54,13 @@ working set grows, and a Hessian is kept for up to 3 steps while each step
 cuts the violation 10-fold (chord steps).  BLAS runs single-threaded inside the
 solver (:func:`single_threaded_blas`); parallelism is across folds.
 
+The iterations are written as a generator (:func:`prox_newton_steps`) that
+yields every read of the full ``X`` it needs (the gradient's ``X.T @ r``,
+a direction's ``X @ d``, the working-set columns): one neuron's driver
+answers them with the objective's own products; the population driver
+(:mod:`._population_lasso`) answers many neurons' requests with one
+matrix-matrix product.
+
 Near the optimum the support stops changing and step 4 is an exact Newton
 step on the support, so the outer iterations converge quadratically (chord
 steps with a kept Hessian are used only while they cut the violation at least
@@ -669,9 +676,9 @@ def prox_newton_steps(
 ):
     """The proximal Newton iterations of :func:`_prox_newton_lasso`, as a generator.
 
-    Every pass over the full ``X`` the solver needs is a request yielded to
-    the caller (module constants ``GRADIENT`` and ``PREDICTOR``), whose
-    answer is sent back; everything else (working sets, Hessians on the
+    Every read of the full ``X`` the solver needs is a request yielded to
+    the caller (module constants ``GRADIENT``, ``PREDICTOR`` and
+    ``COLUMNS``), whose answer is sent back; everything else (working sets, Hessians on the
     working-set columns, the subproblem, the line search) is done here.  The
     single-neuron driver :func:`run_steps` answers with the objective's own
     products; :func:`~sklearn_lnp._solvers._population_lasso.population_prox_newton`
