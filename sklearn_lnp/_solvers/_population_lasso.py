@@ -178,8 +178,18 @@ def _population_prox_newton(objective, P, alpha, *, verbose, **options):
     k = P.shape[1]
     alphas = check_population_alpha(alpha, k)
     neurons = [objective.neuron(j) for j in range(k)]
+    # Many neurons at once: their working-set columns are released between
+    # steps (gathered again from the column-major copy where reused), so the
+    # memory is that of one neuron's columns, not of all.
     steps = [
-        prox_newton_steps(neurons[j], P[:, j], alphas[j], verbose=max(verbose - 1, 0), **options)
+        prox_newton_steps(
+            neurons[j],
+            P[:, j],
+            alphas[j],
+            verbose=max(verbose - 1, 0),
+            hold_columns=k == 1,
+            **options,
+        )
         for j in range(k)
     ]
     requests = {j: next(steps[j]) for j in range(k)}

@@ -673,6 +673,7 @@ def prox_newton_steps(
     inner: str = "cd",
     ws_min_size: int = WS_MIN_SIZE,
     hessian_cache: dict | None = None,
+    hold_columns: bool = True,
 ):
     """The proximal Newton iterations of :func:`_prox_newton_lasso`, as a generator.
 
@@ -688,7 +689,13 @@ def prox_newton_steps(
     :meth:`~sklearn_lnp._loss.PoissonObjective.loss_gradient_at` does): the
     Hessian weights and the line restriction are read from it.
 
-    Parameters are those of :func:`_prox_newton_lasso`; the generator's
+    Parameters are those of :func:`_prox_newton_lasso`, and
+    ``hold_columns``: whether the working-set columns are kept from one step
+    to the next (where the working set does not change).  When False they
+    are released before every gradient request and asked for again
+    (``COLUMNS``) where they would have been reused: the same steps and
+    passes, for a driver that gathers columns cheaply and runs many
+    generators at once (``n_samples x |ws|`` floats each).  The generator's
     return value (``StopIteration.value``) is its :class:`SolverResult`.
     """
     params = np.array(params, dtype=np.float64)
@@ -727,10 +734,12 @@ def prox_newton_steps(
             cache.get("age", np.inf) < _CHORD_MAX_AGE
             and violation_max <= previous_violation / _CHORD_RATIO
         )
-        held = X_ws is not None and np.array_equal(ws_of_X_ws, ws)
+        # ``held``: the columns of this working set were gathered (X_ws may
+        # have been released since, with hold_columns=False: asked for again)
+        held = ws_of_X_ws is not None and np.array_equal(ws_of_X_ws, ws)
         if (n_iter == 1 and cache) or growing or chord:
             common = _cached_columns(ws, cache)
-            if common is not None and not np.all(common) and not held:
+            if common is not None and not np.all(common) and (not held or X_ws is None):
                 # new columns: gathered once, for their rows of the Hessian
                 # and for the direction's linear predictor below
                 X_ws, ws_of_X_ws, held = (yield COLUMNS, ws), ws, True
@@ -738,7 +747,7 @@ def prox_newton_steps(
             cache["fresh"] = False
             cache["age"] = cache.get("age", 0) + 1
         if hess is None:
-            if not held:
+            if not held or X_ws is None:
                 X_ws, ws_of_X_ws, held = (yield COLUMNS, ws), ws, True
             d = _hessian_weights(objective, params)
             hess = _restricted_hessian(objective, ws, d, X_ws)
@@ -761,6 +770,8 @@ def prox_newton_steps(
         # Change of the linear predictor per unit step: from the working-set
         # columns when gathered, else one pass over X.
         if held:
+            if X_ws is None:
+                X_ws = yield COLUMNS, ws
             predictor = np.asarray(X_ws @ direction[: ws.size], dtype=np.float64).ravel()
             if objective.fit_intercept:
                 predictor = predictor + direction[-1]
@@ -794,6 +805,8 @@ def prox_newton_steps(
         if not accepted:
             break
         params = trial
+        if not hold_columns:
+            X_ws = None
         value, grad = yield GRADIENT, params, line.eta_at(step)
         total = value + alpha * float(np.abs(params[:p]).sum())
     else:
