@@ -223,48 +223,43 @@ def test_a_fit_that_kills_its_worker_raises_naming_that_fit(fresh_client):
         assert "KilledWorker" in str(error)
 
 
-def test_a_fit_that_kills_its_worker_once_is_rerun_when_inputs_are_broadcast(
-    fresh_client, tmp_path
-):
+def _search_where_one_fit_dies_once(client, tmp_path, **backend_kwargs):
+    """Run a search whose fatal fit kills its worker once; the outcome and the local reference."""
     X, y = _data()
     grid = {"alpha": [1.0, 2.0, 3.0]}
     reference = GridSearchCV(KillsItsWorker(fatal_alpha=-1.0), grid, cv=KFold(3)).fit(X, y)
     marker = str(tmp_path / "died-once")
+    if backend_kwargs.pop("broadcast", False):
+        backend_kwargs["scatter"] = [X, y]
 
     def fit():
         search = GridSearchCV(KillsItsWorker(marker=marker), grid, cv=KFold(3), n_jobs=-1)
-        with dask_backend(fresh_client, scatter=[X, y]):
+        with dask_backend(client, **backend_kwargs):
             return search.fit(X, y)
 
     outcome = _run_with_timeout(fit)
     assert os.path.exists(marker), "the fatal fit did not run"
+    return outcome, reference.cv_results_["mean_test_score"]
+
+
+def test_a_fit_that_kills_its_worker_once_is_rerun_when_inputs_are_broadcast(
+    fresh_client, tmp_path
+):
+    outcome, reference = _search_where_one_fit_dies_once(fresh_client, tmp_path, broadcast=True)
     assert "error" not in outcome, f"the rerun failed: {outcome.get('error')!r}"
     np.testing.assert_allclose(
-        outcome["result"].cv_results_["mean_test_score"],
-        reference.cv_results_["mean_test_score"],
-        rtol=1e-12,
+        outcome["result"].cv_results_["mean_test_score"], reference, rtol=1e-12
     )
 
 
 def test_without_broadcast_a_worker_death_gives_all_fits_or_a_named_error(fresh_client, tmp_path):
-    X, y = _data()
-    grid = {"alpha": [1.0, 2.0, 3.0]}
-    reference = GridSearchCV(KillsItsWorker(fatal_alpha=-1.0), grid, cv=KFold(3)).fit(X, y)
-    marker = str(tmp_path / "died-once")
-
-    def fit():
-        search = GridSearchCV(KillsItsWorker(marker=marker), grid, cv=KFold(3), n_jobs=-1)
-        with dask_backend(fresh_client):
-            return search.fit(X, y)
-
-    outcome = _run_with_timeout(fit)
-    assert os.path.exists(marker), "the fatal fit did not run"
+    outcome, reference = _search_where_one_fit_dies_once(fresh_client, tmp_path)
     if "error" in outcome:  # the dead worker held a scattered input of some task
         assert isinstance(outcome["error"], ClusterFitError)
         assert "parameters {'alpha'" in str(outcome["error"])
     else:  # distributed reran the task elsewhere: every fit is there
         scores = outcome["result"].cv_results_["mean_test_score"]
-        np.testing.assert_allclose(scores, reference.cv_results_["mean_test_score"], rtol=1e-12)
+        np.testing.assert_allclose(scores, reference, rtol=1e-12)
 
 
 def test_backend_is_registered_with_joblib(client):
