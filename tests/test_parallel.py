@@ -183,6 +183,7 @@ def _data(n_samples=600):
     return X, y
 
 
+@pytest.mark.slow
 def test_search_on_the_cluster_equals_the_local_search(client):
     _settle(client)
     X, y = _data()
@@ -200,6 +201,7 @@ def test_search_on_the_cluster_equals_the_local_search(client):
     )
 
 
+@pytest.mark.slow
 def test_a_fit_that_kills_its_worker_raises_naming_that_fit(fresh_client):
     X, y = _data()
     search = GridSearchCV(
@@ -242,6 +244,7 @@ def _search_where_one_fit_dies_once(client, tmp_path, **backend_kwargs):
     return outcome, reference.cv_results_["mean_test_score"]
 
 
+@pytest.mark.slow
 def test_a_fit_that_kills_its_worker_once_is_rerun_when_inputs_are_broadcast(
     fresh_client, tmp_path
 ):
@@ -252,6 +255,7 @@ def test_a_fit_that_kills_its_worker_once_is_rerun_when_inputs_are_broadcast(
     )
 
 
+@pytest.mark.slow
 def test_without_broadcast_a_worker_death_gives_all_fits_or_a_named_error(fresh_client, tmp_path):
     outcome, reference = _search_where_one_fit_dies_once(fresh_client, tmp_path)
     if "error" in outcome:  # the dead worker held a scattered input of some task
@@ -262,6 +266,7 @@ def test_without_broadcast_a_worker_death_gives_all_fits_or_a_named_error(fresh_
         np.testing.assert_allclose(scores, reference, rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_backend_is_registered_with_joblib(client):
     from joblib import Parallel, delayed, parallel_backend
 
