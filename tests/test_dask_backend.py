@@ -41,6 +41,7 @@ def _neuron(n_samples=3000, n_features=40, n_neurons=None, seed=0):
     return X, y, exposure
 
 
+@pytest.mark.slow  # a fresh interpreter in a subprocess
 def test_import_does_not_import_dask():
     code = "import sys, sklearn_lnp; print('dask' in sys.modules, 'distributed' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

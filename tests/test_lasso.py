@@ -75,7 +75,7 @@ def test_agrees_with_glum_offset():
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-5)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # skglm's numba solvers compile on first use (~20-30 s)
 def test_agrees_with_skglm_without_exposure():
     skglm = pytest.importorskip("skglm", reason="skglm is not installed (bench extra)")
     from skglm.datafits import Poisson

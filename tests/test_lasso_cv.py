@@ -138,6 +138,7 @@ def test_pipeline_with_lags_agrees(neuron, fitted):
     assert search.best_params_["lassolnpregressor__alpha"] == fitted.alphas_[best]
 
 
+@pytest.mark.slow  # n_jobs=2 starts a process pool
 def test_scoring_bits_per_spike_and_parallel_folds(neuron, design, fitted):
     par = LassoLNPCV(
         alphas=8, cv=BlockedTimeSeriesSplit(4, gap=3), n_jobs=2, scoring="bits_per_spike"
@@ -169,6 +170,7 @@ def test_user_grid_is_sorted_and_validated(neuron, design):
         LassoLNPCV(eps=1.5).fit(design, neuron.counts)
 
 
+@pytest.mark.slow  # CLI run: 5-fold L1 path and figures
 def test_cli_penalty_l1_on_a_toy_recording(tmp_path):
     """``sklearn-lnp fit --penalty l1`` on a recording in the lab's format, made here."""
     import json

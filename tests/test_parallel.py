@@ -62,6 +62,7 @@ def test_describe_other_calls_lists_scalar_keywords_only():
     assert text == "path(fold=0, n_folds=5, neuron=7)"
 
 
+@pytest.mark.slow  # a fresh interpreter in a subprocess
 def test_import_does_not_import_dask():
     code = (
         "import sys, sklearn_lnp.parallel; "

@@ -66,7 +66,7 @@ def test_float32_on_request_and_preserved():
     out64 = LagTransformer().fit_transform(X)
     out32 = LagTransformer(dtype="float32").fit_transform(X)
     assert out64.dtype == np.float64 and out32.dtype == np.float32
-    np.testing.assert_array_equal(out32, out64.astype(np.float32))
+    np.testing.assert_array_equal(out32, out64.astype(np.float32))  # copies of +-1: exact
     assert LagTransformer().fit_transform(X.astype(np.float32)).dtype == np.float32
     assert LagTransformer(dtype="float64").fit_transform(X.astype(np.float32)).dtype == np.float64
 

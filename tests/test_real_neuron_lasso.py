@@ -74,6 +74,7 @@ def test_kkt_along_the_path(lagged, top):
         assert numpy_kkt(X, y, e, path.coefs[:, k], path.intercepts[k], alpha) <= 1e-8
 
 
+@pytest.mark.slow  # glum's IRLS-CD on the 1500-column design
 def test_same_optimum_as_glum_with_offset(lagged, top):
     glum = pytest.importorskip("glum", reason="glum is not installed (test extra)")
     X, y, e, _ = lagged
@@ -91,6 +92,7 @@ def test_same_optimum_as_glum_with_offset(lagged, top):
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
 
 
+@pytest.mark.slow  # skglm's numba solvers compile on first use (~20-30 s)
 def test_same_optimum_as_skglm_without_exposure(lagged, top):
     skglm = pytest.importorskip("skglm", reason="skglm is not installed (bench extra)")
     from skglm.datafits import Poisson
@@ -179,6 +181,7 @@ def test_held_out_bits_beat_unpenalised_and_l2(lagged, cross_validated):
     assert lasso_bits > l2.best_score_
 
 
+@pytest.mark.slow  # CLI run on the recording: L1 path CV and figures
 def test_cli_penalty_l1(real_data_path, tmp_path, top):
     """``sklearn-lnp fit PATH --penalty l1`` writes the grid and CV figures and the JSON block."""
     import json
