@@ -42,3 +42,11 @@ def real_design(real_recording):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return recording_design(real_recording)
+
+
+@pytest.fixture(scope="session")
+def real_lagged_X(real_design):
+    """The real neuron's stimulus on lags 0-4: 1488 bins x 1500 columns (pixel-major per lag)."""
+    from sklearn_lnp import LagTransformer
+
+    return LagTransformer(lags=range(5)).fit_transform(real_design.X)

@@ -85,6 +85,7 @@ def test_choice_and_refit(neuron, design, fitted):
     assert fitted.optimality_ <= 1e-8
 
 
+@pytest.mark.slow  # held-out comparison over blocked folds
 def test_beats_the_unpenalised_fit_on_held_out_counts(neuron, design):
     n = len(neuron.counts)
     train, test = np.arange(0, 800), np.arange(804, n)

@@ -29,7 +29,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_validate
 
 from sklearn_lnp import (
-    LagTransformer,
     LassoLNPCV,
     LassoLNPRegressor,
     PoissonLNPRegressor,
@@ -45,9 +44,8 @@ RF_ROW, RF_COL = 12, 4
 
 
 @pytest.fixture(scope="module")
-def lagged(real_design):
-    X = LagTransformer(lags=range(5)).fit_transform(real_design.X)
-    return X, real_design.counts, real_design.exposure, real_design.frame_shape
+def lagged(real_design, real_lagged_X):
+    return real_lagged_X, real_design.counts, real_design.exposure, real_design.frame_shape
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +153,7 @@ def test_cv_choice_and_rf(lagged, cross_validated):
     assert near.min() == pytest.approx(maps[2].min())  # lag 2's strongest weight
 
 
+@pytest.mark.slow  # blocked CV of the L1, L2 and lag-0 fits
 def test_held_out_bits_beat_unpenalised_and_l2(lagged, cross_validated):
     X, y, e, _ = lagged
     folds = BlockedTimeSeriesSplit(5, gap=4)
