@@ -258,8 +258,9 @@ class LagTransformer(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_lags * n_pixels)
             Lag-major design; a lazy ``dask.array`` (rows chunked like ``X``,
-            one column chunk) when ``X`` is a dask array, built chunk by chunk
-            only when it is used (see :func:`sklearn_lnp._dask.lag_design`).
+            one column chunk) when ``X`` is a dask array: each chunk of rows
+            is built from the same rows of ``X`` and the ``max(lags)`` rows
+            before them, only when that chunk is computed.
         """
         check_is_fitted(self)
         if _is_dask(X):
