@@ -57,7 +57,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._linalg import _is_dask
+from ._passes import is_dask_array as _is_dask
 
 __all__ = ["LagTransformer", "SlowDriftFeatures", "check_lags"]
 
@@ -274,7 +274,7 @@ class LagTransformer(TransformerMixin, BaseEstimator):
                     f"X must be 2-d with {self.n_features_in_} pixels (columns) as in fit; "
                     f"got shape {X.shape}."
                 )
-            from ._dask import lag_design
+            from ._passes._dask import lag_design
 
             dtype = self._output_dtype(X) if X.dtype.kind == "f" else np.dtype(np.float64)
             return lag_design(X.astype(dtype), self.lags_, self.fill_value, dtype)
