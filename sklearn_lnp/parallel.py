@@ -203,10 +203,8 @@ def register_backend() -> str:
     Raises
     ------
     ImportError
-        When distributed is not installed, or when the installed joblib
-        lacks a private part of its Dask backend that this backend builds on
-        (the message names the installed versions and those it is tested
-        with).
+        As :func:`dask_backend`: distributed is missing, or joblib lacks
+        what the backend builds on.
 
     Examples
     --------

@@ -23,11 +23,11 @@ scikit-learn documents.  This module is the only place that touches them:
 
 Tested with joblib 1.6.0, distributed 2026.8.0 (dask 2026.8.0) and
 scikit-learn 1.9.1 (:data:`TESTED_VERSIONS`).  When joblib's backend lacks a
-method or attribute of item 1, :func:`backend_class` or the backend's first
-use raises :class:`PrivateAPIError`, whose message names the installed and
-the tested versions.  Items 2 to 4 only word the error message of a lost
-fit: without them a call is described by its function's name and scalar
-keyword arguments.
+method of item 1, :func:`backend_class` raises :class:`PrivateAPIError`;
+when it lacks an attribute, the backend raises it on creation or at the
+start of a call.  Its message names the installed and the tested versions.
+Items 2 to 4 only word the error message of a lost fit: without them a call
+is described by its function's name and scalar keyword arguments.
 
 Importing this module imports neither dask nor distributed.
 """

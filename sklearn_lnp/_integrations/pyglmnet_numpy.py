@@ -70,7 +70,7 @@ def numpy_aliases_for(module: types.ModuleType) -> Iterator[None]:
             f"solver='pyglmnet' lends numpy's removed np.float and np.int to {module.__name__}"
             f" through its global name 'np', which pyglmnet {_installed_version()} does not "
             f"have. It is tested with pyglmnet {TESTED_VERSION}: install that version "
-            '(pip install "pyglmnet==1.1") or use solver="prox-newton".'
+            f'(pip install "pyglmnet=={TESTED_VERSION}") or use solver="prox-newton".'
         )
     with _LOCK:
         original = module.np
