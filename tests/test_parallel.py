@@ -67,6 +67,14 @@ def test_describe_other_calls_lists_scalar_keywords_only():
     assert text == "path(fold=0, n_folds=5, neuron=7)"
 
 
+def test_describe_a_fit_and_score_without_its_split_keywords_by_name_and_scalars():
+    def _fit_and_score(estimator, X, y, *, verbose):
+        pass
+
+    text = describe_call(_fit_and_score, (PoissonLNPRegressor(),), {"verbose": 0})
+    assert text == "_fit_and_score(verbose=0)"
+
+
 def _in_a_fresh_interpreter(code: str) -> list[str]:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return out.stdout.split()
