@@ -117,7 +117,7 @@ def client():
     cluster.close()
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # Dask LocalCluster
 def test_dask_design_fit_on_a_distributed_client(client):
     X, y, exposure = _neuron(n_samples=2000, n_features=30)
     memory = PoissonLNPRegressor(alpha=1e-3).fit(X, y, exposure=exposure)
@@ -127,7 +127,7 @@ def test_dask_design_fit_on_a_distributed_client(client):
     assert lazy.objective_ == pytest.approx(memory.objective_, rel=REL)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # Dask LocalCluster
 def test_cross_validation_under_the_dask_joblib_backend(client):
     from joblib import parallel_backend
     from sklearn.model_selection import GridSearchCV, KFold, cross_validate
