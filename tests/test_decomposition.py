@@ -232,6 +232,7 @@ def test_sign_rule_on_and_off_cells(neuron):
     assert np.max(on.spatial_) == np.max(np.abs(on.spatial_))
 
 
+@pytest.mark.slow  # rank-2 SVD and bilinear fits on 4000 bins
 def test_rank_two_model():
     rng = np.random.default_rng(3)
     nr = make_separable_neuron(4000, frame_shape=SHAPE, random_state=3)
@@ -250,6 +251,7 @@ def test_rank_two_model():
         assert np.linalg.norm(one.rf_ - W) > np.linalg.norm(model.rf_ - W)
 
 
+@pytest.mark.slow  # SVD and bilinear fits with a covariate
 def test_covariates_stay_free(neuron):
     drift = np.linspace(-1, 1, neuron.X.shape[0])[:, None]
     X = np.hstack([neuron.X, drift])

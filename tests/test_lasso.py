@@ -57,6 +57,7 @@ def test_attributes_and_kkt():
     assert max_kkt_violation(obj, params, 0.05) <= 1e-8
 
 
+@pytest.mark.slow  # glum's IRLS-CD solver
 def test_agrees_with_glum_offset():
     glum = pytest.importorskip("glum", reason="glum is not installed (test extra)")
     X, y, e = make_problem(seed=1)

@@ -103,6 +103,7 @@ def test_beats_the_unpenalised_fit_on_held_out_counts(neuron, design):
     assert lasso_bits > mle_bits
 
 
+@pytest.mark.slow  # GridSearchCV refits every alpha and fold
 def test_grid_search_agrees_on_the_same_folds(neuron, design, fitted):
     cv = BlockedTimeSeriesSplit(4, gap=3)
     scorer = make_lnp_scorer(mean_deviance, greater_is_better=False)
@@ -118,6 +119,7 @@ def test_grid_search_agrees_on_the_same_folds(neuron, design, fitted):
     assert search.best_params_["alpha"] == fitted.alpha_
 
 
+@pytest.mark.slow  # two 5-fold L1 paths on a lagged design
 def test_pipeline_with_lags_agrees(neuron, fitted):
     cv = BlockedTimeSeriesSplit(4, gap=3)
     frame_index = np.arange(len(neuron.counts))

@@ -144,6 +144,7 @@ def test_without_the_drift_the_labs_centring_fails_and_over_lags_works(lagged):
     assert svd.temporal[0][0] > 0 > svd.temporal[0][2]
 
 
+@pytest.mark.slow  # alternating fits on the recording
 def test_bilinear_rank_one_fit_with_drift(lagged):
     X, y, e, drift = lagged
     model = SVDSeparator(

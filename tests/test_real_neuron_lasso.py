@@ -140,6 +140,7 @@ def cross_validated(lagged):
     return LassoLNPCV(alphas=8, eps=0.1, scoring="bits_per_spike").fit(X, y, exposure=e)
 
 
+@pytest.mark.slow  # LassoLNPCV on the recording's 1500 columns
 def test_cv_choice_and_rf(lagged, cross_validated):
     _, _, _, frame_shape = lagged
     cv = cross_validated
