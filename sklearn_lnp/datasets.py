@@ -3,7 +3,8 @@
 ``make_lnp_neuron`` simulates the textbook neuron of the course;
 ``load_recording`` reads a ``.mat`` recording of spike times, frame-flip
 (trigger) times and a stimulus movie; ``recording_design`` turns it into the
-design matrix, counts and exposure that the estimators take.
+design matrix, counts and exposure that the estimators take, and
+``lagged_recording_design`` into the space-time design of several lags.
 """
 
 from __future__ import annotations
@@ -285,6 +286,53 @@ def recording_design(recording: Bunch, *, frame_offset: int = 0) -> Bunch:
         n_spikes_before=binned.n_before,
         n_spikes_after=binned.n_after,
     )
+
+
+def lagged_recording_design(recording: Bunch, lags=(0,), *, frame_offset: int = 0) -> Bunch:
+    """The space-time design of a recording: each bin with the frames of its past bins.
+
+    Bin ``k`` is paired with frame ``f_k = k + frame_offset`` as in
+    :func:`recording_design`.  Its columns at lag ``L`` hold frame ``f_k - L``
+    of the whole movie, i.e. the frame paired with bin ``k - L``, and 0 where
+    that frame would come before the first one.  Because the movie is lagged
+    before bins are selected, the first bins see real frames whenever the
+    movie has them (``frame_offset > 0``), not the fill value.  Columns are
+    lag-major as :class:`~sklearn_lnp.LagTransformer` makes them.
+
+    Parameters
+    ----------
+    recording : Bunch
+        As returned by :func:`load_recording`.
+    lags : iterable of int, default=(0,)
+        Distinct non-negative lags in frames (bins); blocks in this order.
+    frame_offset : int, default=0
+
+    Returns
+    -------
+    Bunch
+        The fields of :func:`recording_design`, with ``X`` of shape
+        (n_bins, n_lags * n_pixels) the lagged frames, and ``lags``
+        (n_lags,) the validated lags.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.utils import Bunch
+    >>> from sklearn_lnp.datasets import lagged_recording_design
+    >>> recording = Bunch(                        # 5 frames of 1 pixel, 3 trigger intervals
+    ...     stimulus=np.arange(5.0).reshape(5, 1), frame_shape=(1, 1),
+    ...     spike_times=np.array([0.1, 0.3]), trigger_times=np.array([0.0, 0.2, 0.4, 0.6]))
+    >>> design = lagged_recording_design(recording, lags=[0, 1], frame_offset=1)
+    >>> design.frame_index.tolist(), design.X.tolist()   # bin 0 sees frame 1, then frame 0
+    ([1, 2, 3], [[1.0, 0.0], [2.0, 1.0], [3.0, 2.0]])
+    """
+    from .preprocessing import LagTransformer
+
+    design = recording_design(recording, frame_offset=frame_offset)
+    lagger = LagTransformer(lags=lags)
+    design.X = lagger.fit_transform(recording.stimulus)[design.frame_index]
+    design.lags = lagger.lags_
+    return design
 
 
 def dog_rf(
