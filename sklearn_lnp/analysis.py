@@ -534,10 +534,11 @@ def fit_l1_lags(
         ``alphas_`` decreasing, ``bits_per_spike_path_`` (n_alphas,
         n_splits), ``n_nonzero_path_``, ``coef_``, ``optimality_`` ...);
         ``alpha``; ``mean_cv_scores`` (n_alphas,) held-out bits per spike;
-        ``path_coefs`` (n_lags, n_alphas, n_pixels) the fits of every alpha on
-        all bins; ``maps`` (n_lags, rows, cols) and ``peaks`` of the refit at
-        ``alpha``; ``cv_seconds`` and ``path_seconds``; ``frame_duration``
-        (mean bin width, s); ``design``.
+        ``alphas`` (n_alphas,) the path's penalties, decreasing; ``path_coefs``
+        (n_lags, n_alphas, n_pixels) the fits of every alpha on all bins;
+        ``maps`` (n_lags, rows, cols) and ``peaks`` of the refit at ``alpha``;
+        ``cv_seconds`` and ``path_seconds``; ``frame_duration`` (mean bin
+        width, s); ``design``.
 
     Examples
     --------
@@ -576,6 +577,7 @@ def fit_l1_lags(
         cv=cv,
         alpha=float(cv.alpha_),
         mean_cv_scores=np.nanmean(cv.bits_per_spike_path_, axis=1),
+        alphas=path.alphas,
         path_coefs=path.coefs.T.reshape(-1, n_lags, n_pixels).transpose(1, 0, 2),
         maps=maps,
         peaks=peaks,
@@ -611,7 +613,7 @@ def spike_time_sta(recording: Bunch, *, window: float = 1.0, resolution: float =
         largest |z|; ``peak_zscore``; ``opposite_tau`` (index of the
         strongest opposite-sign z of the same pixel) and ``opposite_zscore``;
         ``separation`` (:func:`separate_space_time_rf` of the STA, centred over
-        delays); ``seconds``.
+        delays); ``window`` and ``resolution`` (s); ``seconds``.
 
     Examples
     --------
@@ -652,5 +654,7 @@ def spike_time_sta(recording: Bunch, *, window: float = 1.0, resolution: float =
         opposite_tau=opposite,
         opposite_zscore=float(trace[opposite]),
         separation=separate_space_time_rf(sta.sta, recording.frame_shape, center="over_lags"),
+        window=float(window),
+        resolution=float(resolution),
         seconds=seconds,
     )
