@@ -123,7 +123,8 @@ def fit_poisson_alpha_cv(
     -------
     Bunch
         ``model`` (fitted on all bins), ``alpha`` (float), ``alphas``
-        (n_alphas,) the grid in increasing order or None, ``cv_scores``
+        (n_alphas,) the grid in increasing order or None, ``best_index``
+        (the position of ``alpha`` in it) or None, ``cv_scores``
         (n_alphas, n_splits) held-out bits per spike or None,
         ``mean_cv_scores`` (n_alphas,) or None, ``search`` (the fitted
         ``GridSearchCV``, without refit, or None), ``cv_seconds`` and
@@ -146,6 +147,7 @@ def fit_poisson_alpha_cv(
             model=model,
             alpha=float(alpha),
             alphas=None,
+            best_index=None,
             cv_scores=None,
             mean_cv_scores=None,
             search=None,
@@ -174,6 +176,7 @@ def fit_poisson_alpha_cv(
         model=model,
         alpha=best,
         alphas=alphas,
+        best_index=int(search.best_index_),
         cv_scores=cv_scores,
         mean_cv_scores=cv_scores.mean(axis=1),
         search=search,
