@@ -272,16 +272,12 @@ def fit_lags_separately(
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn.utils import Bunch
     >>> from sklearn_lnp.analysis import fit_lags_separately
+    >>> from sklearn_lnp.datasets import recording_from_counts
     >>> rng = np.random.default_rng(0)
     >>> stimulus = rng.choice([-1.0, 1.0], size=(600, 12))     # 600 frames of 3 x 4 pixels
-    >>> triggers = np.cumsum(np.r_[0.0, rng.uniform(0.18, 0.25, size=600)])   # s
     >>> counts = rng.poisson(np.exp(0.8 * stimulus[:, 6]))     # pixel (1, 2) at lag 0
-    >>> spikes = np.sort(np.concatenate(
-    ...     [rng.uniform(triggers[k], triggers[k + 1], n) for k, n in enumerate(counts)]))
-    >>> recording = Bunch(stimulus=stimulus, frame_shape=(3, 4), spike_times=spikes,
-    ...                   trigger_times=triggers)
+    >>> recording = recording_from_counts(stimulus, counts, frame_shape=(3, 4), random_state=0)
     >>> result = fit_lags_separately(recording, lags=[0, 1], alpha=[0.01, 1.0])
     >>> result.peaks[0], result.maps.shape, result.fits[0].cv_scores.shape
     ((1, 2), (2, 3, 4), (2, 5))
@@ -394,16 +390,12 @@ def fit_lags_jointly(
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn.utils import Bunch
     >>> from sklearn_lnp.analysis import fit_lags_jointly
+    >>> from sklearn_lnp.datasets import recording_from_counts
     >>> rng = np.random.default_rng(0)
     >>> stimulus = rng.choice([-1.0, 1.0], size=(600, 12))     # 600 frames of 3 x 4 pixels
-    >>> triggers = np.cumsum(np.r_[0.0, rng.uniform(0.18, 0.25, size=600)])   # s
     >>> counts = rng.poisson(np.exp(0.8 * stimulus[:, 6]))     # pixel (1, 2) at lag 0
-    >>> spikes = np.sort(np.concatenate(
-    ...     [rng.uniform(triggers[k], triggers[k + 1], n) for k, n in enumerate(counts)]))
-    >>> recording = Bunch(stimulus=stimulus, frame_shape=(3, 4), spike_times=spikes,
-    ...                   trigger_times=triggers)
+    >>> recording = recording_from_counts(stimulus, counts, frame_shape=(3, 4), random_state=0)
     >>> result = fit_lags_jointly(recording, lags=[0, 1, 2], alpha=1.0, n_drift=2)
     >>> result.coef.shape, result.peaks[0], result.fit.model.coef_.shape
     ((36,), (1, 2), (38,))
@@ -546,16 +538,12 @@ def fit_l1_lags(
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn.utils import Bunch
     >>> from sklearn_lnp.analysis import fit_l1_lags
+    >>> from sklearn_lnp.datasets import recording_from_counts
     >>> rng = np.random.default_rng(0)
     >>> stimulus = rng.choice([-1.0, 1.0], size=(600, 12))     # 600 frames of 3 x 4 pixels
-    >>> triggers = np.cumsum(np.r_[0.0, rng.uniform(0.18, 0.25, size=600)])   # s
     >>> counts = rng.poisson(np.exp(0.8 * stimulus[:, 6]))     # pixel (1, 2) at lag 0
-    >>> spikes = np.sort(np.concatenate(
-    ...     [rng.uniform(triggers[k], triggers[k + 1], n) for k, n in enumerate(counts)]))
-    >>> recording = Bunch(stimulus=stimulus, frame_shape=(3, 4), spike_times=spikes,
-    ...                   trigger_times=triggers)
+    >>> recording = recording_from_counts(stimulus, counts, frame_shape=(3, 4), random_state=0)
     >>> result = fit_l1_lags(recording, lags=[0, 1], alphas=[0.3, 0.1, 0.03, 0.01])
     >>> result.peaks[0], result.path_coefs.shape, bool(result.cv.optimality_ <= 1e-8)
     ((1, 2), (2, 4, 12), True)
@@ -621,16 +609,12 @@ def spike_time_sta(recording: Bunch, *, window: float = 1.0, resolution: float =
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn.utils import Bunch
     >>> from sklearn_lnp.analysis import spike_time_sta
+    >>> from sklearn_lnp.datasets import recording_from_counts
     >>> rng = np.random.default_rng(0)
     >>> stimulus = rng.choice([-1.0, 1.0], size=(601, 12))     # 3 x 4 pixels
-    >>> triggers = np.cumsum(np.r_[0.0, rng.uniform(0.18, 0.25, size=600)])   # s
     >>> counts = rng.poisson(np.exp(0.8 * stimulus[:600, 6]))  # pixel (1, 2), same frame
-    >>> spikes = np.sort(np.concatenate(
-    ...     [rng.uniform(triggers[k], triggers[k + 1], n) for k, n in enumerate(counts)]))
-    >>> recording = Bunch(stimulus=stimulus, frame_shape=(3, 4), spike_times=spikes,
-    ...                   trigger_times=triggers)
+    >>> recording = recording_from_counts(stimulus, counts, frame_shape=(3, 4), random_state=0)
     >>> result = spike_time_sta(recording, window=0.5)
     >>> result.peak, result.taus.size, result.separation.peak
     ((1, 2), 20, (1, 2))

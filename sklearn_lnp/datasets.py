@@ -335,6 +335,63 @@ def lagged_recording_design(recording: Bunch, lags=(0,), *, frame_offset: int = 
     return design
 
 
+def recording_from_counts(
+    stimulus: np.ndarray,
+    counts: np.ndarray,
+    *,
+    frame_shape: tuple[int, int],
+    frame_duration: tuple[float, float] = (0.18, 0.25),
+    random_state=None,
+) -> Bunch:
+    """A recording in the format of :func:`load_recording` with given counts per frame.
+
+    Frame ``k`` is on screen for a duration drawn uniformly from
+    ``frame_duration`` (unequal, as the lab's monitor flips frames), and its
+    interval holds ``counts[k]`` spikes at uniform random times: the
+    recording a simulated neuron would leave, for examples and tests.
+
+    Parameters
+    ----------
+    stimulus : ndarray of shape (n_frames, n_pixels)
+        Frames; ``n_frames >= n_bins`` (later frames get no trigger interval).
+    counts : array-like of int of shape (n_bins,)
+        Spikes in each frame's interval.
+    frame_shape : tuple of int (rows, cols)
+    frame_duration : tuple of float (low, high), default=(0.18, 0.25)
+        Range of the frame durations (s).
+    random_state : int, RandomState instance or None
+
+    Returns
+    -------
+    Bunch
+        ``stimulus``, ``frame_shape``, ``spike_times`` (n_spikes,) sorted, in
+        s, and ``trigger_times`` (n_bins + 1,) from 0 s.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.datasets import recording_from_counts, recording_design
+    >>> stimulus = np.eye(4)                      # 4 frames of 2 x 2 pixels
+    >>> recording = recording_from_counts(stimulus, [0, 3, 1, 2], frame_shape=(2, 2),
+    ...                                   random_state=0)
+    >>> recording.trigger_times.size, recording_design(recording).counts.tolist()
+    (5, [0.0, 3.0, 1.0, 2.0])
+    """
+    rng = check_random_state(random_state)
+    counts = np.asarray(counts, dtype=np.int64)
+    low, high = frame_duration
+    triggers = np.cumsum(np.r_[0.0, rng.uniform(low, high, size=counts.size)])
+    starts = np.repeat(triggers[:-1], counts)
+    widths = np.repeat(np.diff(triggers), counts)
+    spikes = np.sort(starts + widths * rng.uniform(size=starts.size))
+    return Bunch(
+        stimulus=np.asarray(stimulus, dtype=np.float64),
+        frame_shape=tuple(frame_shape),
+        spike_times=spikes,
+        trigger_times=triggers,
+    )
+
+
 def dog_rf(
     frame_shape=(15, 15),
     center=None,

@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 import sklearn
 from sklearn.model_selection import GridSearchCV
-from sklearn.utils import Bunch
 
 from sklearn_lnp import BlockedTimeSeriesSplit, LagTransformer, PoissonLNPRegressor
 from sklearn_lnp.analysis import (
@@ -30,7 +29,12 @@ from sklearn_lnp.analysis import (
     fit_simulated_neuron,
     spike_time_sta,
 )
-from sklearn_lnp.datasets import lagged_recording_design, make_separable_neuron, recording_design
+from sklearn_lnp.datasets import (
+    lagged_recording_design,
+    make_separable_neuron,
+    recording_design,
+    recording_from_counts,
+)
 from sklearn_lnp.metrics import get_scorer
 
 RF = (12, 4)  # the real neuron's RF centre (row, col), ../shared/data/README.md
@@ -43,19 +47,11 @@ def _quiet(function, *args, **kwargs):
         return function(*args, **kwargs)
 
 
-def _recording(stimulus, counts, frame_shape, rng, *, n_extra_frames=0):
-    """A recording Bunch whose bin k (a trigger interval of 0.18-0.25 s) holds counts[k]."""
-    triggers = np.cumsum(np.r_[0.0, rng.uniform(0.18, 0.25, size=counts.size)])
-    spikes = np.sort(
-        np.concatenate(
-            [rng.uniform(triggers[k], triggers[k + 1], int(n)) for k, n in enumerate(counts)]
-        )  # fmt: skip
-    )
+def _recording(stimulus, counts, frame_shape, seed, *, n_extra_frames=0):
+    """A recording whose bin k (a frame interval of 0.18-0.25 s) holds counts[k] spikes."""
     if n_extra_frames:
         stimulus = np.vstack([stimulus, np.zeros((n_extra_frames, stimulus.shape[1]))])
-    return Bunch(
-        stimulus=stimulus, frame_shape=frame_shape, spike_times=spikes, trigger_times=triggers
-    )
+    return recording_from_counts(stimulus, counts, frame_shape=frame_shape, random_state=seed)
 
 
 def _correlation(a, b) -> float:
@@ -69,8 +65,7 @@ def _correlation(a, b) -> float:
 def numbered_recording():
     """30 frames of 2 pixels that name the frame (frame i = [i + 1, 100 + i]), 24 bins."""
     frames = np.arange(30.0)
-    rng = np.random.default_rng(0)
-    recording = _recording(np.column_stack([frames + 1, 100 + frames]), np.ones(24), (1, 2), rng)
+    recording = _recording(np.column_stack([frames + 1, 100 + frames]), np.ones(24), (1, 2), 0)
     return recording
 
 
@@ -122,7 +117,7 @@ def separable():
     neuron = make_separable_neuron(
         3000, frame_shape=(8, 10), rf_center=(3, 5), rf_norm=1.5, random_state=1
     )
-    recording = _recording(neuron.stimulus, neuron.counts, (8, 10), np.random.default_rng(1))
+    recording = _recording(neuron.stimulus, neuron.counts, (8, 10), 1)
     return neuron, recording
 
 
@@ -201,7 +196,7 @@ def test_spike_time_sta_of_a_simulation_peaks_within_the_first_frame():
     rng = np.random.default_rng(0)
     stimulus = rng.choice([-1.0, 1.0], size=(1500, 12))
     counts = rng.poisson(np.exp(0.8 * stimulus[:, 6]))  # pixel (1, 2) of 3 x 4, same frame
-    recording = _recording(stimulus, counts, (3, 4), rng, n_extra_frames=1)
+    recording = _recording(stimulus, counts, (3, 4), 0, n_extra_frames=1)
     result = spike_time_sta(recording, window=0.5, resolution=0.025)
     assert result.peak == (1, 2) and result.peak_zscore > 8
     assert result.taus[result.peak_tau] < 0.25  # frames last 0.18-0.25 s
