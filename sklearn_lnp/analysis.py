@@ -271,16 +271,20 @@ def fit_lags_separately(
 
     Examples
     --------
-    >>> import numpy as np
+    A simulated neuron with a Gaussian RF at (row 1, col 2) of 4 x 5 pixels
+    and a biphasic temporal kernel, each lag's penalty chosen from two:
+
     >>> from sklearn_lnp.analysis import fit_lags_separately
-    >>> from sklearn_lnp.datasets import recording_from_counts
-    >>> rng = np.random.default_rng(0)
-    >>> stimulus = rng.choice([-1.0, 1.0], size=(600, 12))     # 600 frames of 3 x 4 pixels
-    >>> counts = rng.poisson(np.exp(0.8 * stimulus[:, 6]))     # pixel (1, 2) at lag 0
-    >>> recording = recording_from_counts(stimulus, counts, frame_shape=(3, 4), random_state=0)
-    >>> result = fit_lags_separately(recording, lags=[0, 1], alpha=[0.01, 1.0])
-    >>> result.peaks[0], result.maps.shape, result.fits[0].cv_scores.shape
-    ((1, 2), (2, 3, 4), (2, 5))
+    >>> from sklearn_lnp.datasets import make_separable_neuron, recording_from_counts
+    >>> neuron = make_separable_neuron(1500, frame_shape=(4, 5), rf_center=(1, 2),
+    ...                                random_state=0)
+    >>> recording = recording_from_counts(neuron.stimulus, neuron.counts, frame_shape=(4, 5),
+    ...                                   random_state=0)
+    >>> result = fit_lags_separately(recording, lags=[0, 2], alpha=[0.01, 1.0])
+    >>> result.peaks, result.maps.shape, result.fits[0].cv_scores.shape
+    ([(1, 2), (1, 2)], (2, 4, 5), (2, 5))
+    >>> bool(result.maps[0][1, 2] > 0 > result.maps[1][1, 2])   # ON at lag 0, OFF at lag 2
+    True
     """
     design = lagged_recording_design(recording, lags, frame_offset=frame_offset)
     n_pixels = int(np.prod(design.frame_shape))
@@ -389,18 +393,21 @@ def fit_lags_jointly(
 
     Examples
     --------
-    >>> import numpy as np
+    A simulated neuron with a Gaussian RF at (row 1, col 2) of 4 x 5 pixels
+    and a biphasic temporal kernel (positive at lag 0, negative at lag 2):
+
     >>> from sklearn_lnp.analysis import fit_lags_jointly
-    >>> from sklearn_lnp.datasets import recording_from_counts
-    >>> rng = np.random.default_rng(0)
-    >>> stimulus = rng.choice([-1.0, 1.0], size=(600, 12))     # 600 frames of 3 x 4 pixels
-    >>> counts = rng.poisson(np.exp(0.8 * stimulus[:, 6]))     # pixel (1, 2) at lag 0
-    >>> recording = recording_from_counts(stimulus, counts, frame_shape=(3, 4), random_state=0)
-    >>> result = fit_lags_jointly(recording, lags=[0, 1, 2], alpha=1.0, n_drift=2)
-    >>> result.coef.shape, result.peaks[0], result.fit.model.coef_.shape
-    ((36,), (1, 2), (38,))
-    >>> result.separation.peak, result.separation.temporal_peak     # pixel (1, 2), lag 0
-    ((1, 2), 0)
+    >>> from sklearn_lnp.datasets import make_separable_neuron, recording_from_counts
+    >>> neuron = make_separable_neuron(1500, frame_shape=(4, 5), rf_center=(1, 2),
+    ...                                random_state=0)
+    >>> recording = recording_from_counts(neuron.stimulus, neuron.counts, frame_shape=(4, 5),
+    ...                                   random_state=0)
+    >>> result = fit_lags_jointly(recording, alpha=[0.01, 1.0], n_drift=2)
+    >>> result.coef.shape, result.fit.model.coef_.shape, result.fit.cv_scores.shape
+    ((100,), (102,), (2, 5))
+    >>> kernel = result.separation.temporal
+    >>> result.separation.peak, bool(kernel[0] > 0 > kernel[2])
+    ((1, 2), True)
     """
     design = lagged_recording_design(recording, lags, frame_offset=frame_offset)
     X = design.X
