@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._linalg import _mirror_upper, matvec, rmatvec, sweep, sweep_reads, weighted_gram
+from ._passes import matvec, mirror_upper, rmatvec, sweep, sweep_reads, weighted_gram
 
 ETA_MAX = 100.0
 ETA_CLIP = 1e100
@@ -135,7 +135,7 @@ class PoissonObjective:
         # A fused sweep reads X once; a sparse or cache-sized X is read twice.
         self._sweep_passes = sweep_reads(X)
         # Set by solvers: single-precision products on a float32 design (see
-        # ``_linalg.sweep``), for iterates far from the optimum.
+        # ``_passes.sweep``), for iterates far from the optimum.
         self.fast_products = False
 
     # -- helpers -----------------------------------------------------------
@@ -398,7 +398,7 @@ class PoissonObjective:
         self.n_grams += 1
         hess[np.diag_indices(p)] += self.alpha
         if symmetric:
-            _mirror_upper(hess)
+            mirror_upper(hess)
         return hess
 
     def initial_params(self) -> np.ndarray:

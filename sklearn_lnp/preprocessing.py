@@ -57,7 +57,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._linalg import _is_dask
+from ._passes import is_dask_array as _is_dask
 
 __all__ = ["LagTransformer", "SlowDriftFeatures", "check_lags"]
 
@@ -258,8 +258,9 @@ class LagTransformer(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_lags * n_pixels)
             Lag-major design; a lazy ``dask.array`` (rows chunked like ``X``,
-            one column chunk) when ``X`` is a dask array, built chunk by chunk
-            only when it is used (see :func:`sklearn_lnp._dask.lag_design`).
+            one column chunk) when ``X`` is a dask array: each chunk of rows
+            is built from the same rows of ``X`` and the ``max(lags)`` rows
+            before them, only when that chunk is computed.
         """
         check_is_fitted(self)
         if _is_dask(X):
@@ -273,7 +274,7 @@ class LagTransformer(TransformerMixin, BaseEstimator):
                     f"X must be 2-d with {self.n_features_in_} pixels (columns) as in fit; "
                     f"got shape {X.shape}."
                 )
-            from ._dask import lag_design
+            from ._passes._dask import lag_design
 
             dtype = self._output_dtype(X) if X.dtype.kind == "f" else np.dtype(np.float64)
             return lag_design(X.astype(dtype), self.lags_, self.fill_value, dtype)

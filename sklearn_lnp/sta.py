@@ -35,8 +35,9 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._linalg import _MATVEC_BLOCK_BYTES, _row_blocks, matvec, rmatvec, weighted_gram
 from ._loss import PoissonObjective
+from ._passes import matvec, rmatvec, row_blocks, weighted_gram
+from ._passes._memory import _MATVEC_BLOCK_BYTES
 from ._solvers import solve, warn_if_not_converged
 from ._validation import check_exposure
 from .linear_model._base import _ACCEPT_SPARSE, _DTYPES, LNPRegressorMixin
@@ -66,7 +67,7 @@ def _weighted_square_sums(X, weights: np.ndarray) -> np.ndarray:
     if sp.issparse(X):
         return np.asarray(X.multiply(X).T @ weights, dtype=np.float64).ravel()
     sums = np.zeros(X.shape[1])
-    for rows in _row_blocks(X.shape[0], X.shape[1], _MATVEC_BLOCK_BYTES):
+    for rows in row_blocks(X.shape[0], X.shape[1], _MATVEC_BLOCK_BYTES):
         block = X[rows].astype(np.float64)
         sums += (block * block).T @ weights[rows]
     return sums

@@ -26,7 +26,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-import sklearn_lnp._linalg as linalg
+import sklearn_lnp._passes as linalg
+import sklearn_lnp._passes._memory as memory
 from sklearn_lnp._loss import PoissonObjective
 from sklearn_lnp._solvers import solve
 from sklearn_lnp._solvers._newton import _DualSystem, _newton_direction
@@ -49,8 +50,8 @@ def test_sweep_equals_two_products(kind, monkeypatch):
     rng = np.random.default_rng(1)
     X = rng.standard_normal((5003, 17))
     if kind == "float64-big":  # force several row blocks on a float64 design
-        monkeypatch.setattr(linalg, "_SWEEP_WHOLE_BYTES", 0)
-        monkeypatch.setattr(linalg, "_SWEEP_BLOCK_BYTES", 8 * 17 * 1000)
+        monkeypatch.setattr(memory, "_SWEEP_WHOLE_BYTES", 0)
+        monkeypatch.setattr(memory, "_SWEEP_BLOCK_BYTES", 8 * 17 * 1000)
     if kind == "float64-F":
         X = np.asfortranarray(X)
     if kind.startswith("float32"):
@@ -128,8 +129,8 @@ def test_line_restriction_resolves_decreases_below_round_off_of_f():
 
 def test_gradient_along_costs_one_pass(monkeypatch):
     # a design too large to stay in cache is swept in fused row blocks
-    monkeypatch.setattr(linalg, "_SWEEP_WHOLE_BYTES", 0)
-    monkeypatch.setattr(linalg, "_SWEEP_BLOCK_BYTES", 8 * 9 * 64)
+    monkeypatch.setattr(memory, "_SWEEP_WHOLE_BYTES", 0)
+    monkeypatch.setattr(memory, "_SWEEP_BLOCK_BYTES", 8 * 9 * 64)
     X, y, exposure, weights, alpha = _problem(400, 9, seed=7)
     objective = PoissonObjective(X, y, exposure, weights, alpha)
     params = objective.initial_params()
@@ -193,7 +194,7 @@ def test_pass_counts_of_lbfgs_and_dual_newton(monkeypatch):
     # too large for the cache: one fused sweep per iteration, plus the first
     # gradient, the first (unscaled) step's X d and the occasional rejected
     # unit step
-    monkeypatch.setattr(linalg, "_SWEEP_WHOLE_BYTES", 0)
+    monkeypatch.setattr(memory, "_SWEEP_WHOLE_BYTES", 0)
     objective = PoissonObjective(X, y, exposure, weights, alpha)
     result = solve(objective, objective.initial_params(), solver="lbfgs", tol=1e-8)
     assert result.converged

@@ -1,7 +1,7 @@
 """Solvers behind the estimators: one interface, ``solve(objective, params, ...)``.
 
 Costs are counted in *passes* over ``X`` (one read of the design; see
-:mod:`sklearn_lnp._linalg`).  An L-BFGS iteration costs about one pass (the
+:mod:`sklearn_lnp._passes`).  An L-BFGS iteration costs about one pass (the
 direction's ``X d`` and the new gradient are fused in one read).  A Newton
 step costs a weighted Gram matrix and a Cholesky factorisation (primal form)
 or a Cholesky factorisation of an ``n_samples`` matrix after a kernel

@@ -124,7 +124,7 @@ class _Products:
     """Single-precision products on a float32 design, refreshed accurately.
 
     On a dense float32 ``X`` the sweeps run in single precision
-    (``_linalg.sweep(fast=True)``, about twice as fast) while the iterate is
+    (``_passes.sweep(fast=True)``, about twice as fast) while the iterate is
     far from the optimum: their errors (~1e-6 relative in ``X d``, which
     accumulate in ``eta``) only slow the progress a little there.  The value
     and gradient are recomputed with float64 accumulation ("refresh": one

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-from .._linalg import row_gram
+from .._passes import row_gram
 from ._line_search import line_search, search_unscaled, take_step
 from ._result import SolverResult
 

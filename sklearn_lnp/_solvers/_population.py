@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._linalg import matvec, rmatvec
 from .._loss import ETA_CLIP, ETA_MAX, PoissonObjective, safe_exp
+from .._passes import matvec, rmatvec
 from ._result import SolverResult
 
 __all__ = ["PopulationObjective", "population_lbfgs", "solve_population"]

@@ -21,14 +21,14 @@ answered with one matrix-matrix product per kind for all of them:
 * ``X @ D`` for the direction predictors, and ``X @ W`` for the initial
   linear predictors of warm-started neurons;
 * the working-set columns ``X[:, ws_j]`` (for the Hessians) are gathered
-  from one column-major copy of ``X`` (:func:`~sklearn_lnp._linalg.column_major`,
+  from one column-major copy of ``X`` (:func:`~sklearn_lnp._passes.column_major`,
   made once per fit): on a row-major design a gather of a few tens of
   columns reads most of ``X``'s cache lines, about a pass per neuron and
   step; from the copy it is a contiguous copy of those columns.  The copy
   costs the memory of ``X`` once more (none for a design already in
   Fortran order or CSC, a dask array, or a single neuron).
 
-All products go through :mod:`sklearn_lnp._linalg`, so float32, sparse and
+All products go through :mod:`sklearn_lnp._passes`, so float32, sparse and
 chunked dask designs work as for one neuron.  Each neuron stops on its own
 criterion (largest KKT violation ``<= tol``) and leaves the lockstep; the
 result of every neuron is the single-neuron solver's, up to the round-off of
@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._linalg import column_major, gather_columns, rmatvec
+from .._passes import column_major, gather_columns, rmatvec
 from ._population import PopulationObjective
 from ._prox_newton import (
     COLUMNS,

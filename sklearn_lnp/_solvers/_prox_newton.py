@@ -36,7 +36,7 @@ Each outer iteration
    doubles while the support grows, so the first steps from ``w = 0`` are
    cheap);
 3. forms the Hessian of ``f`` restricted to the working set (and intercept)
-   with :func:`~sklearn_lnp._linalg.weighted_gram` on the working-set columns
+   with :func:`~sklearn_lnp._passes.weighted_gram` on the working-set columns
    only (``X`` itself is never copied whole);
 4. minimises the quadratic model plus the L1 term on the working set
    (:func:`solve_quadratic_lasso`): coordinate descent on the Gram matrix,
@@ -75,7 +75,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-from .._linalg import gather_columns, rmatvec, weighted_gram
+from .._passes import gather_columns, rmatvec, weighted_gram
 from ._result import SolverResult
 
 _ARMIJO = 1e-4

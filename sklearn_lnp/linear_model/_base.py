@@ -14,8 +14,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._linalg import _is_dask
 from .._loss import safe_exp
+from .._passes import is_dask_array as _is_dask
 from .._validation import check_counts, check_exposure
 from ..metrics import d2_poisson_score
 
@@ -134,11 +134,11 @@ class LNPRegressorMixin(RegressorMixin):
     def _validate_dask_fit_data(self, X, y, sample_weight, exposure, multi_output):
         """:meth:`_validate_fit_data` for a chunked dask design (never loaded whole).
 
-        ``X`` is checked by :func:`sklearn_lnp._dask.check_dask_design` (rows in
+        ``X`` is checked by :func:`sklearn_lnp._passes._dask.check_dask_design` (rows in
         chunks, finite: one blockwise pass); ``y``, ``sample_weight`` and
         ``exposure`` are in-memory vectors as usual.
         """
-        from .._dask import check_dask_design
+        from .._passes._dask import check_dask_design
 
         X = check_dask_design(X)
         self.n_features_in_ = X.shape[1]
@@ -169,7 +169,7 @@ class LNPRegressorMixin(RegressorMixin):
         """Linear predictor ``X @ coef_ + intercept_`` (without exposure)."""
         check_is_fitted(self)
         if _is_dask(X):  # blockwise, the result (n_samples values) in memory
-            from .._dask import check_dask_design, matvec
+            from .._passes._dask import check_dask_design, matvec
 
             X = check_dask_design(X, check_finite=False)
             if X.shape[1] != self.n_features_in_:

@@ -1,6 +1,8 @@
-"""Passes over the design matrix, accumulated in float64 without copying ``X``.
+"""Passes over an in-memory design (numpy array or scipy sparse matrix).
 
-Every solver touches the data only through these functions, so that the
+The in-memory implementation of :mod:`sklearn_lnp._passes`; each chunk of a
+dask design goes through these same functions (:mod:`._dask`).  Solvers
+reach both through the dispatching functions of the package, so that the
 cost of a fit can be counted in *passes* (one pass = one read of ``X``, e.g.
 one ``X @ w``) and so that float32 designs are used as they are: they are
 read in row blocks that are converted to float64 one block at a time (a few
@@ -16,8 +18,7 @@ when other processes compete for memory bandwidth.  Designs that fit in
 cache (up to ``_SWEEP_WHOLE_BYTES``) gain nothing and are swept whole.
 
 Dense float64 designs go straight to BLAS; scipy sparse designs use their
-own sparse products; chunked ``dask.array`` designs are passed on to
-:mod:`sklearn_lnp._dask` (blockwise reductions over row chunks).
+own sparse products.
 """
 
 from __future__ import annotations
@@ -44,19 +45,7 @@ _FAST_BLOCK_BYTES = 1 << 23
 _SWEEP_WHOLE_BYTES = 1 << 25
 
 
-def _is_dask(X) -> bool:
-    """Whether ``X`` is a chunked ``dask.array`` (its passes go to :mod:`sklearn_lnp._dask`)."""
-    kind = type(X)
-    return kind.__name__ == "Array" and kind.__module__.split(".")[0] == "dask"
-
-
-def _dask():
-    from . import _dask
-
-    return _dask
-
-
-def _row_blocks(n_rows: int, n_cols: int, block_bytes: int):
+def row_blocks(n_rows: int, n_cols: int, block_bytes: int):
     rows = max(1, block_bytes // (8 * max(n_cols, 1)))
     for start in range(0, n_rows, rows):
         yield slice(start, min(start + rows, n_rows))
@@ -77,14 +66,11 @@ def sweep_reads(X) -> int:
 
     A sparse design, and a dense float64 one small enough to be swept whole
     (it stays in cache, so the two products are done separately), are read
-    twice; so is a dask design whose tasks run outside this process
-    (see :func:`sklearn_lnp._dask.sweep`).
+    twice.
     """
     if sp.issparse(X):
         return 2
-    if _is_dask(X):
-        return 1 if _dask().runs_in_process(X) else 2
-    if not _is_dask(X) and _blas_ready(X) and X.nbytes <= _SWEEP_WHOLE_BYTES:
+    if _blas_ready(X) and X.nbytes <= _SWEEP_WHOLE_BYTES:
         return 2
     return 1
 
@@ -119,13 +105,11 @@ def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
     -------
     ndarray of shape (n_features,), float64
     """
-    if _is_dask(X):
-        return _dask().sweep(X, v, func, fast=fast)
     n_samples, n_features = X.shape
     if _fast(X, fast):
         out = np.zeros(n_features)
         v32 = v.astype(np.float32)
-        for rows in _row_blocks(n_samples, n_features, _FAST_BLOCK_BYTES):
+        for rows in row_blocks(n_samples, n_features, _FAST_BLOCK_BYTES):
             block = X[rows]
             r = func(rows, (block @ v32).astype(np.float64))
             out += r.astype(np.float32) @ block
@@ -140,7 +124,7 @@ def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
     out = np.zeros(n_features)
     part = np.empty(n_features)
     buffer = None
-    for rows in _row_blocks(n_samples, n_features, _SWEEP_BLOCK_BYTES):
+    for rows in row_blocks(n_samples, n_features, _SWEEP_BLOCK_BYTES):
         if direct:
             block = X[rows]
         else:
@@ -168,8 +152,6 @@ def matvec(X, w: np.ndarray, *, fast: bool = False) -> np.ndarray:
     -------
     ndarray of shape (n_samples,) or (n_samples, k), float64
     """
-    if _is_dask(X):
-        return _dask().matvec(X, w, fast=fast)
     if _fast(X, fast):
         return (X @ w.astype(np.float32)).astype(np.float64)
     if sp.issparse(X):
@@ -177,7 +159,7 @@ def matvec(X, w: np.ndarray, *, fast: bool = False) -> np.ndarray:
     if X.dtype == np.float64:
         return X @ w
     out = np.empty((X.shape[0],) + w.shape[1:], dtype=np.float64)
-    for rows in _row_blocks(X.shape[0], X.shape[1], _MATVEC_BLOCK_BYTES):
+    for rows in row_blocks(X.shape[0], X.shape[1], _MATVEC_BLOCK_BYTES):
         out[rows] = X[rows].astype(np.float64) @ w
     return out
 
@@ -197,11 +179,9 @@ def rmatvec(X, r: np.ndarray, *, fast: bool = False) -> np.ndarray:
     -------
     ndarray of shape (n_features,) or (n_features, k), float64
     """
-    if _is_dask(X):
-        return _dask().rmatvec(X, r, fast=fast)
     if _fast(X, fast):
         out = np.zeros((X.shape[1],) + r.shape[1:], dtype=np.float64)
-        for rows in _row_blocks(X.shape[0], X.shape[1], _FAST_BLOCK_BYTES):
+        for rows in row_blocks(X.shape[0], X.shape[1], _FAST_BLOCK_BYTES):
             out += X[rows].T @ r[rows].astype(np.float32)
         return out
     if sp.issparse(X):
@@ -209,7 +189,7 @@ def rmatvec(X, r: np.ndarray, *, fast: bool = False) -> np.ndarray:
     if X.dtype == np.float64:
         return X.T @ r
     out = np.zeros((X.shape[1],) + r.shape[1:], dtype=np.float64)
-    for rows in _row_blocks(X.shape[0], X.shape[1], _MATVEC_BLOCK_BYTES):
+    for rows in row_blocks(X.shape[0], X.shape[1], _MATVEC_BLOCK_BYTES):
         out += X[rows].astype(np.float64).T @ r[rows]
     return out
 
@@ -240,8 +220,6 @@ def weighted_gram(X, d: np.ndarray, *, border: bool = False, symmetric: bool = T
     border : ndarray of shape (n_features,), float64
         Only when ``border=True``.
     """
-    if _is_dask(X):
-        return _dask().weighted_gram(X, d, border=border, symmetric=symmetric)
     n_features = X.shape[1]
     if sp.issparse(X):
         weighted = sp.csr_matrix(X.multiply(d[:, None]))
@@ -250,7 +228,7 @@ def weighted_gram(X, d: np.ndarray, *, border: bool = False, symmetric: bool = T
     gram = np.zeros((n_features, n_features), dtype=np.float64, order="F")
     side = np.zeros(n_features) if border else None
     sqrt_d = np.sqrt(d)
-    for rows in _row_blocks(X.shape[0], n_features, _GRAM_BLOCK_BYTES):
+    for rows in row_blocks(X.shape[0], n_features, _GRAM_BLOCK_BYTES):
         block = np.multiply(X[rows], sqrt_d[rows, None], dtype=np.float64)
         # ``block.T`` is Fortran ordered: BLAS reads it without a copy and
         # adds block.T @ block into the upper triangle of ``gram``.
@@ -258,11 +236,11 @@ def weighted_gram(X, d: np.ndarray, *, border: bool = False, symmetric: bool = T
         if border:
             side += block.T @ sqrt_d[rows]
     if symmetric:
-        _mirror_upper(gram)
+        mirror_upper(gram)
     return (gram, side) if border else gram
 
 
-def _mirror_upper(a: np.ndarray) -> None:
+def mirror_upper(a: np.ndarray) -> None:
     """Copy the upper triangle of the square ``a`` onto its lower one, in place."""
     n = a.shape[0]
     # Column strips: one vectorised copy per strip of a transposed block,
@@ -289,15 +267,13 @@ def column_major(X):
 
     Parameters
     ----------
-    X : ndarray, sparse matrix or dask array of shape (n_samples, n_features)
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
 
     Returns
     -------
     Same shape and dtype: a Fortran-ordered ndarray, a CSC matrix, or ``X``
-    itself when it is already so (and for a dask array, never copied).
+    itself when it is already so.
     """
-    if _is_dask(X):
-        return X
     if sp.issparse(X):
         return X.tocsc()
     return np.asfortranarray(X)
@@ -308,12 +284,12 @@ def gather_columns(X, columns: np.ndarray):
 
     Parameters
     ----------
-    X : ndarray, sparse matrix or dask array of shape (n_samples, n_features)
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
     columns : ndarray of int
 
     Returns
     -------
-    array of shape (n_samples, len(columns)), ``X``'s dtype (lazy for dask)
+    array of shape (n_samples, len(columns)), ``X``'s dtype
     """
     X_columns = X[:, columns]
     return X_columns.tocsc() if sp.issparse(X_columns) else X_columns
@@ -334,8 +310,6 @@ def row_gram(X) -> np.ndarray:
     -------
     ndarray of shape (n_samples, n_samples), symmetric, float64
     """
-    if _is_dask(X):
-        return _dask().row_gram(X)
     n_samples, n_features = X.shape
     if sp.issparse(X):
         return np.asarray((X @ X.T).toarray(), dtype=np.float64)
@@ -349,5 +323,5 @@ def row_gram(X) -> np.ndarray:
             kernel = dsyrk(1.0, block, beta=1.0, c=kernel, trans=0, lower=0, overwrite_c=1)
         else:  # C ordered: its transpose is Fortran ordered
             kernel = dsyrk(1.0, block.T, beta=1.0, c=kernel, trans=1, lower=0, overwrite_c=1)
-    _mirror_upper(kernel)
+    mirror_upper(kernel)
     return kernel

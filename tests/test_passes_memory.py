@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sklearn_lnp._linalg import matvec, rmatvec, weighted_gram
+from sklearn_lnp._passes import matvec, rmatvec, weighted_gram
 
 
 def _designs(n, p, seed=0):

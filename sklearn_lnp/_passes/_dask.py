@@ -2,9 +2,9 @@
 
 A design ``X`` that does not fit in memory is kept as a ``dask.array`` whose
 chunks hold **rows** (every chunk spans all columns).  The solvers touch
-``X`` only through the passes of :mod:`sklearn_lnp._linalg`; for a dask
-design those dispatch here, and each pass is a reduction over row chunks
-that runs where the chunks are (threads, processes or a
+``X`` only through the passes of :mod:`sklearn_lnp._passes`; for a dask
+design those dispatch here (a peer of the in-memory :mod:`._memory`), and
+each pass is a reduction over row chunks that runs where the chunks are (threads, processes or a
 ``dask.distributed`` cluster, whichever scheduler is active):
 
 * ``X @ w`` (``matvec``): each chunk returns its rows' products; the client
@@ -19,7 +19,7 @@ that runs where the chunks are (threads, processes or a
   ``X_b.T @ f(u)``, one read of ``X`` as in memory; with processes or a
   distributed cluster, ``matvec`` then ``rmatvec`` (two reads).
 
-Each chunk goes through the in-memory pass of :mod:`sklearn_lnp._linalg`:
+Each chunk goes through the in-memory pass of :mod:`._memory`:
 float32 storage is read as it is and converted to float64 a few MiB at a
 time, so sums are float64 as in memory and the fitted objective agrees with
 the in-memory fit to round-off; the single-precision products that L-BFGS
@@ -35,7 +35,7 @@ and, for Newton, one or two ``n_params^2`` float64 matrices (18 MB each at
 1500 features); never ``X``.  Each task holds one chunk of ``X`` plus a few MiB
 of float64 scratch (32 MiB for a Gram matrix, plus the chunk's
 ``n_features^2`` Gram).  The in-memory path holds ``X``
-itself plus a few MiB of scratch (see :mod:`sklearn_lnp._linalg`).
+itself plus a few MiB of scratch (see :mod:`._memory`).
 
 Only this module imports dask, and only when a dask array is passed
 (``pip install sklearn-lnp[dask]``).
@@ -47,11 +47,9 @@ import numbers
 
 import numpy as np
 
-from . import _linalg
-from ._linalg import _is_dask as is_dask_array
+from . import _memory
 
 __all__ = [
-    "is_dask_array",
     "check_dask_design",
     "matvec",
     "rmatvec",
@@ -115,7 +113,7 @@ def _offsets(X) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(X.chunks[0])]).astype(int)
 
 
-# Every chunk is handed to the in-memory pass of :mod:`sklearn_lnp._linalg`
+# Every chunk is handed to the in-memory pass of :mod:`._memory`
 # (one piece of code for the math): a float32 chunk is converted to float64
 # a few MiB at a time, never as a whole float64 copy of the chunk.  ``meta``
 # is given to every ``map_blocks`` so that dask never calls a kernel on an
@@ -124,13 +122,13 @@ _META = {ndim: np.empty((0,) * ndim) for ndim in (1, 2, 3)}  # float64
 
 
 def _block_matvec(block, w, fast):
-    out = _linalg.matvec(block, w, fast=fast)
+    out = _memory.matvec(block, w, fast=fast)
     return out[:, None] if out.ndim == 1 else out
 
 
 def _block_rmatvec(block, r, fast):
     # one (1, n_features[, k]) slab per row chunk, summed by dask's tree reduction
-    return _linalg.rmatvec(block, r, fast=fast)[None]
+    return _memory.rmatvec(block, r, fast=fast)[None]
 
 
 def _block_sweep(block, v, func, fast, block_info=None):
@@ -141,18 +139,18 @@ def _block_sweep(block, v, func, fast, block_info=None):
 
     # (dask's threaded scheduler runs tasks in the caller's context: its
     # ``np.errstate`` holds here)
-    return _linalg.sweep(block, v, shifted, fast=fast)[None]
+    return _memory.sweep(block, v, shifted, fast=fast)[None]
 
 
 def _block_gram(block, d, border):
-    part = _linalg.weighted_gram(block, d[:, 0], border=border, symmetric=False)
+    part = _memory.weighted_gram(block, d[:, 0], border=border, symmetric=False)
     return (np.column_stack(part) if border else part)[None]
 
 
 def matvec(X, w: np.ndarray, *, fast: bool = False) -> np.ndarray:
     """``X @ w``, computed blockwise; returns a float64 numpy array.
 
-    Each chunk goes through :func:`sklearn_lnp._linalg.matvec` (``fast``:
+    Each chunk goes through :func:`sklearn_lnp._memory.matvec` (``fast``:
     single-precision products on float32 chunks, as in memory).
     """
     w = np.asarray(w, dtype=np.float64)
@@ -228,11 +226,11 @@ def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
     With the threaded or synchronous scheduler, each row chunk computes
     ``u = X_b @ v``, calls ``func(rows, u)`` (``rows`` in the numbering of
     the whole design) and returns ``X_b.T @ r`` while the chunk is in memory
-    (:func:`sklearn_lnp._linalg.sweep` on the chunk); the partial sums are
+    (:func:`sklearn_lnp._memory.sweep` on the chunk); the partial sums are
     tree-summed.  ``func`` is then called from the worker threads, on
     disjoint slices, in any order.  With other schedulers (processes, a
     distributed cluster) ``func`` cannot run in the tasks: ``matvec`` then
-    ``rmatvec``, two reads of ``X`` (see :func:`sklearn_lnp._linalg.sweep_reads`).
+    ``rmatvec``, two reads of ``X`` (see :func:`sklearn_lnp._memory.sweep_reads`).
     """
     import dask.array as da
 
@@ -256,8 +254,6 @@ def weighted_gram(X, d: np.ndarray, *, border: bool = False, symmetric: bool = T
     """``X.T diag(d) X`` (and ``X.T d`` with ``border``): chunk Grams, tree-summed."""
     import dask.array as da
 
-    from ._linalg import _mirror_upper
-
     p = X.shape[1]
     width = p + 1 if border else p
     parts = da.map_blocks(
@@ -273,7 +269,7 @@ def weighted_gram(X, d: np.ndarray, *, border: bool = False, symmetric: bool = T
     total = np.asarray(parts.sum(axis=0).compute())
     gram = np.asfortranarray(total[:, :p])
     if symmetric:
-        _mirror_upper(gram)
+        _memory.mirror_upper(gram)
     return (gram, total[:, p].copy()) if border else gram
 
 
