@@ -27,6 +27,8 @@ from .plotting import (
 )
 
 DPI = 110
+# (JSON block, {file name: Figure}, printed line) of one analysis.
+Report = tuple[dict, dict, str]
 # Columns of the L1 grid figure over a default (long) path: this many spread over it.
 N_GRID_COLUMNS = 6
 
@@ -50,7 +52,7 @@ def save_figures(figures: dict, out: Path) -> list[str]:
     return list(figures)
 
 
-def demo_report(demo: Bunch, n_frames: int, seed: int) -> tuple[dict, dict, str]:
+def demo_report(demo: Bunch, n_frames: int, seed: int) -> Report:
     model = demo.model
     message = (
         f"Fitted PoissonLNPRegressor in {demo.fit_seconds:.3f} s ({model.n_iter_} iterations, "
@@ -94,7 +96,7 @@ def _demo_figures(demo: Bunch) -> dict:
     return {"rf_true_vs_fitted.png": fig, "response.png": response}
 
 
-def lag0_report(path: Path, lag0: Bunch, frame_offset: int, alpha: float) -> tuple:
+def lag0_report(path: Path, lag0: Bunch, frame_offset: int, alpha: float) -> Report:
     """The binning of the recording and its lag-0 fit (``"lag0"``)."""
     summary = _recording_summary(path, lag0, frame_offset, alpha)
     fit = summary["lag0"]
@@ -153,7 +155,7 @@ def _lag_peaks(result: Bunch) -> list[tuple[int, int, int, float]]:
     ]
 
 
-def lags_report(joint: Bunch) -> tuple[dict, dict, str]:
+def lags_report(joint: Bunch) -> Report:
     summary = _lags_summary(joint)
     peaks = ", ".join(f"lag {p['lag']}: ({p['row']}, {p['col']}) {p['weight']:+.3f}"
                       for p in summary["peaks"])  # fmt: skip
@@ -224,7 +226,7 @@ def _lags_figures(joint: Bunch) -> dict:
     return figures
 
 
-def sta_report(sta: Bunch, frame_shape) -> tuple[dict, dict, str]:
+def sta_report(sta: Bunch, frame_shape) -> Report:
     summary = _sta_summary(sta)
     peak, opposite, svd = summary["peak"], summary["opposite_lobe"], summary["svd"]
     message = (
@@ -279,7 +281,7 @@ def _sta_figures(sta: Bunch, frame_shape) -> dict:
     return {"sta_fine.png": fig, "sta_fine_svd.png": kernel}
 
 
-def l1_report(l1: Bunch, *, thin_grid: bool) -> tuple[dict, dict, str]:
+def l1_report(l1: Bunch, *, thin_grid: bool) -> Report:
     """The L1 block; ``thin_grid``: the grid figure shows a few alphas of a long path."""
     columns = _l1_grid_columns(l1, thin=thin_grid)
     summary = _l1_summary(l1, columns)

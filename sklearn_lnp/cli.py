@@ -123,7 +123,7 @@ def _fit_options(args) -> dict:
     return {"frame_offset": args.frame_offset, "verbose": args.verbose}
 
 
-def _run_lags(args, recording) -> tuple[dict, dict, str]:
+def _run_lags(args, recording) -> _reports.Report:
     """The joint fit of ``--lags``: alpha ``--lags-alpha`` or by CV over ``--alpha-grid``."""
     alpha = args.alpha_grid if args.lags_alpha is None else args.lags_alpha
     _log(f"Joint fit of lags {list(args.lags)}, {args.drift} drift regressors, alpha {alpha} ...")
@@ -133,14 +133,14 @@ def _run_lags(args, recording) -> tuple[dict, dict, str]:
     return _reports.lags_report(joint)
 
 
-def _run_sta(args, recording) -> tuple[dict, dict, str]:
+def _run_sta(args, recording) -> _reports.Report:
     """The spike-time STA at ``--sta-resolution`` steps up to ``--sta-window`` and its SVD."""
     _log(f"Spike-time STA: delays 0-{args.sta_window} s in {args.sta_resolution} s steps ...")
     sta = spike_time_sta(recording, window=args.sta_window, resolution=args.sta_resolution)
     return _reports.sta_report(sta, recording.frame_shape)
 
 
-def _run_l1(args, recording) -> tuple[dict, dict, str]:
+def _run_l1(args, recording) -> _reports.Report:
     """L1 fits of ``--lags`` over ``--l1-alphas`` (or the default path), alpha by blocked CV."""
     alphas = 20 if args.l1_alphas is None else list(args.l1_alphas)
     _log(f"L1: LassoLNPCV of lags {list(args.lags)} over alphas {alphas}, 5 blocked folds ...")
