@@ -121,6 +121,7 @@ def separable():
     return neuron, recording
 
 
+@pytest.mark.slow  # the demo's simulation and fit
 def test_simulated_demo_recovers_the_rf():
     result = fit_simulated_neuron(2000, random_state=0)
     # 0.97-0.98 at 800 frames over seeds 0..19 (tests/test_cli.py); more frames, closer.
@@ -128,6 +129,7 @@ def test_simulated_demo_recovers_the_rf():
     assert result.fit_seconds > 0 and result.model.coef_.shape == (225,)
 
 
+@pytest.mark.slow  # blocked CV over alpha of a joint 5-lag fit
 def test_joint_fit_recovers_the_separable_rf(separable):
     neuron, recording = separable
     joint = _quiet(fit_lags_jointly, recording, range(5), alpha=0.01, n_drift=2)
@@ -153,6 +155,7 @@ def test_lagwise_fits_find_the_rf_at_each_lag_where_the_kernel_is_strong(separab
     assert result.alphas.tolist() == [0.01, 0.01] and result.fit_seconds.shape == (2,)
 
 
+@pytest.mark.slow  # LassoLNPCV path over blocked folds
 def test_l1_fit_of_the_simulation_is_sparse_and_finds_the_centre(separable):
     _, recording = separable
     l1 = _quiet(fit_l1_lags, recording, [0, 1], alphas=[0.05, 0.02, 0.01, 0.005])
@@ -231,6 +234,7 @@ def test_real_cv_alpha_equals_gridsearchcv_and_is_interior(real_recording, real_
     assert result.peaks == [RF]
 
 
+@pytest.mark.slow  # blocked CV of the joint fit on the recording
 def test_real_joint_fit_is_biphasic_at_the_rf(real_recording):
     joint = _quiet(fit_lags_jointly, real_recording, range(5), alpha=10.0)
     lag0, lag2 = joint.peaks[0], joint.peaks[2]

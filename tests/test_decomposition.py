@@ -204,6 +204,7 @@ def test_bilinear_fit_is_stationary(neuron, alpha):
     np.testing.assert_allclose(model.explained_variance_ratio_[0], 1.0)
 
 
+@pytest.mark.slow  # a bilinear and three SVD fits
 def test_bilinear_beats_every_other_rank_one_model(neuron):
     # The bilinear fit minimises the penalised likelihood over rank-1 RFs: its
     # objective is below that of the SVD of the unconstrained fit (any centring).
@@ -390,6 +391,7 @@ def test_exposure_routed_to_the_inner_estimator(neuron):
     assert abs(plain.intercept_ - routed.intercept_) > 1.0  # log(1 / 0.2) = 1.6
 
 
+@pytest.mark.slow  # GridSearchCV of bilinear fits
 def test_grid_search_over_inner_alpha(neuron):
     with sklearn.config_context(enable_metadata_routing=True):
         model = SVDSeparator(
