@@ -86,11 +86,11 @@ def _log_factorial_gap(y):
     out[small] = xlogy(ys, ys) - ys - gammaln(ys + 1.0)
     yl = y[~small]
     # Stirling's series: log(y!) = y log y - y + log(2 pi y) / 2 + 1 / (12 y) - ...
-    out[~small] = -0.5 * np.log(2.0 * np.pi * yl) - 1.0 / (12.0 * yl)
+    out[~small] = -0.5 * (np.log(2.0 * np.pi) + np.log(yl)) - (1.0 / 12.0) / yl
     return out
 
 
-def _total(weights, terms, what: str, y_true, y_pred, sample_weight) -> float:
+def _total(weights, terms, what: str, y_true, y_pred, sample_weight, limit=_MAX) -> float:
     """``sum(weights * terms)`` over the samples of positive weight.
 
     An infinite term where ``y_pred = 0 < y_true`` is a true infinity (the
@@ -101,7 +101,7 @@ def _total(weights, terms, what: str, y_true, y_pred, sample_weight) -> float:
     used = weights > 0
     with np.errstate(over="ignore", invalid="ignore"):
         total = np.sum(weights[used] * terms[used])
-    if np.isfinite(total):
+    if np.isfinite(total) and abs(total) <= limit:
         return float(total)
     impossible = (y_pred == 0) & (y_true > 0) & used
     if np.any(impossible):
@@ -109,7 +109,7 @@ def _total(weights, terms, what: str, y_true, y_pred, sample_weight) -> float:
         # >= 0, log-likelihood terms <= 0), so the total is that infinity.
         return float(np.sign(terms[impossible][0]) * np.inf)
     raise ValueError(
-        f"the {what} cannot be represented in float64 (it exceeds {_MAX:.3g}): "
+        f"the {what} cannot be represented in float64 (it exceeds {limit:.3g}): "
         f"y_true (largest {y_true.max():g}), y_pred (largest {y_pred.max():g}) or "
         f"sample_weight (largest {sample_weight.max():g}) is too large."
     )
@@ -136,7 +136,10 @@ def _null_prediction(y_true, exposure, sample_weight):
 
 def _deviance(y_true, y_pred, sample_weight) -> float:
     terms = _unit_deviance(y_true, y_pred)
-    return 2.0 * _total(sample_weight, terms, "Poisson deviance", y_true, y_pred, sample_weight)
+    # Half of the deviance must stay below half the float64 maximum.
+    return 2.0 * _total(
+        sample_weight, terms, "Poisson deviance", y_true, y_pred, sample_weight, limit=_MAX / 2
+    )
 
 
 def _log_likelihood(y_true, y_pred, sample_weight) -> float:
@@ -223,7 +226,8 @@ def d2_poisson_score(y_true, y_pred, *, exposure=None, sample_weight=None) -> fl
     float
         At most 1 (for any valid input: both deviances are computed
         non-negative); 0 for the constant-rate model; negative when worse
-        (``-inf`` when a count falls where ``mu = 0``).  NaN when D^2 is
+        (``-inf`` when a count falls where ``mu = 0``, or when the
+        deviance ratio exceeds the float64 range).  NaN when D^2 is
         undefined: the constant-rate model already fits exactly, i.e. ``y``
         is proportional to the exposure (to float64 precision: null
         deviance below ``1e-24`` times the spike count).  This includes
@@ -251,7 +255,9 @@ def d2_poisson_score(y_true, y_pred, *, exposure=None, sample_weight=None) -> fl
     sample_weight = sample_weight / sample_weight.max()
     null = _null_prediction(y_true, exposure, sample_weight)
     dev_null = _deviance(y_true, null, sample_weight)
-    if dev_null <= 1e-24 * float(sample_weight @ y_true):
+    with np.errstate(over="ignore"):
+        n_spikes = float(sample_weight @ y_true)  # finite: the null prediction is
+    if dev_null <= 1e-24 * n_spikes:
         # Zero up to rounding: y is (to float64 precision) proportional to the
         # exposure, so no model can explain any deviance.
         return float("nan")
@@ -297,7 +303,13 @@ def bits_per_spike(y_true, y_pred, *, exposure=None, sample_weight=None) -> floa
     y_true, y_pred, sample_weight = _prepare(y_true, y_pred, sample_weight)
     # Bits per spike do not change when every weight is multiplied by the same number.
     sample_weight = sample_weight / sample_weight.max()
-    n_spikes = float(sample_weight @ y_true)
+    with np.errstate(over="ignore"):
+        n_spikes = float(sample_weight @ y_true)
+    if not np.isfinite(n_spikes):
+        raise ValueError(
+            f"the spike total of y_true (largest count {y_true.max():g}) cannot be represented "
+            "in float64 (it exceeds 1.8e308)."
+        )
     if n_spikes == 0:
         raise ValueError(
             "bits_per_spike needs at least one spike in y_true (where sample_weight > 0): "
