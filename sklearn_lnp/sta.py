@@ -267,7 +267,12 @@ class STAEstimator(LNPRegressorMixin, BaseEstimator):
         mean = rmatvec(X, share)
         variance = np.clip(_weighted_square_sums(X, share) - mean * mean, 0.0, None)
         positive = sample_weight > 0
-        null_sd = np.sqrt(variance * np.sum(residual[positive] ** 2 / sample_weight[positive]))
+        # sqrt(sum r^2 / s), scaled by max |r| so that counts near 1e300 do not overflow.
+        r_max = float(np.max(np.abs(residual[positive]), initial=0.0)) or 1.0
+        r_scaled = residual[positive] / r_max
+        null_sd = np.sqrt(variance) * (
+            r_max * np.sqrt(np.sum(r_scaled * r_scaled / sample_weight[positive]))
+        )
         self.zscore_ = np.divide(
             projection, null_sd, out=np.zeros_like(projection), where=null_sd > 0
         )

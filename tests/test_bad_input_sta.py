@@ -43,3 +43,15 @@ def test_a_correlated_but_well_conditioned_stimulus_is_whitened_without_ridge(da
     model = STAEstimator(whiten=True, ridge=0.0).fit(correlated, y)
     covariance = np.cov(correlated.T, bias=True)
     np.testing.assert_allclose(covariance @ model.filter_, model.sta_, atol=1e-10)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_one_count_of_1e300_gives_the_zscore_without_a_runtime_warning(data):
+    X, y, _ = data
+    huge = np.r_[y[:-1], 1e300]
+    model = STAEstimator(nonlinearity="binned").fit(X, huge)
+    assert np.all(np.isfinite(model.sta_)) and np.all(np.isfinite(model.zscore_))
+    # The z-score does not depend on the unit of the counts.
+    scaled = STAEstimator(nonlinearity="binned").fit(X, 1e290 * y)
+    unit = STAEstimator(nonlinearity="binned").fit(X, y)
+    np.testing.assert_allclose(scaled.zscore_, unit.zscore_, rtol=1e-10, atol=1e-12)
