@@ -11,6 +11,22 @@ For cross-validation use the exposure-aware scorers, :func:`get_scorer`
 ``"neg_poisson_deviance"``) or :func:`make_lnp_scorer`, with metadata routing
 enabled: they multiply the model's rate by the routed ``exposure``, which
 scikit-learn's ``make_scorer`` cannot do.
+
+Input checks and edge cases
+---------------------------
+Every metric (and so every ``score`` and scorer) validates its input once,
+raising a ``ValueError`` that names the argument: ``y_true`` must hold
+finite non-negative real counts, ``y_pred`` finite non-negative expected
+counts, ``sample_weight`` finite non-negative weights, one per sample, not
+all zero (a negative weight would turn a loss into a gain); complex values
+and strings are refused, not converted.  Terms are computed without
+cancellation, so the deviance is never negative and D^2 never exceeds 1,
+also for counts near 1e300; a total beyond the float64 range (about
+1.8e308) is refused naming the inputs, except the true infinities of a
+count where the prediction is 0.  For ``y`` without spikes (all zero,
+e.g. a silent neuron or test fold), D^2 is NaN (undefined: the
+constant-rate model is exact) and :func:`bits_per_spike` raises a
+``ValueError``; the log-likelihood and the deviance stay defined.
 """
 
 from __future__ import annotations

@@ -15,6 +15,11 @@ peaks at lag 0.  ``frame_offset=1`` reproduces the course template
 with the frame on screen ``tau`` seconds earlier, on a grid of delays finer
 than a frame, with the same convention (frame ``k`` on screen during
 interval ``k``).
+
+Times may be floats (seconds) or integers (e.g. clock ticks):
+:func:`bin_spikes` compares integer times exactly, also beyond 2**53
+where float64 rounds them.  Complex or non-numeric times are refused
+naming the argument.
 """
 
 from __future__ import annotations
