@@ -59,7 +59,7 @@ from sklearn.utils.validation import (
 )
 
 from ._passes import is_dask_array as _is_dask
-from ._validation import as_real_array
+from ._validation import as_real_array, check_memory
 
 __all__ = ["LagTransformer", "SlowDriftFeatures", "check_lags"]
 
@@ -317,6 +317,13 @@ class LagTransformer(TransformerMixin, BaseEstimator):
         X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
         n_samples, n_pixels = X.shape
         frame_index = _check_frame_index(frame_index, n_samples)
+        dtype = np.dtype(self._output_dtype(X))
+        check_memory(
+            float(n_samples) * self.lags_.size * n_pixels * dtype.itemsize,
+            f"LagTransformer with {self.lags_.size} lags: the lagged design of "
+            f"{n_samples} x {n_pixels} frames ({n_samples} x {self.lags_.size * n_pixels}, "
+            f"{dtype.name})",
+        )
         out = np.empty((n_samples, self.lags_.size * n_pixels), dtype=self._output_dtype(X))
         if frame_index is not None:
             order = np.argsort(frame_index)
@@ -522,6 +529,11 @@ class SlowDriftFeatures(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
+        # legvander builds n_basis + 1 float64 columns per time column.
+        check_memory(
+            8.0 * X.size * (self.n_basis + 1) * 2,
+            f"SlowDriftFeatures with n_basis={self.n_basis} on {X.size} times",
+        )
         start, stop = self.time_range_[:, 0], self.time_range_[:, 1]
         outside = (X < start) | (X > stop)
         if np.any(outside):

@@ -133,3 +133,10 @@ def test_split_names_X_without_rows(X_bad):
 def test_split_with_too_many_folds_names_n_splits():
     with pytest.raises(ValueError, match="n_splits=30.*rows of X"):
         list(BlockedTimeSeriesSplit(30, gap=0).split(np.zeros((5, 1))))
+
+
+def test_outputs_larger_than_the_machine_are_refused_before_allocating():
+    with pytest.raises(ValueError, match=r"LagTransformer with 1000000 lags.*TiB of memory"):
+        LagTransformer(lags=range(0, 10**12, 10**6)).fit_transform(np.zeros((10**6, 10)))
+    with pytest.raises(ValueError, match=r"n_basis=1000000000000 .*TiB of memory"):
+        SlowDriftFeatures(n_basis=10**12).fit_transform(np.arange(5.0)[:, None])
