@@ -56,8 +56,16 @@ TARGETS = {
     ],
     "numpy": [
         ("numpy.ndarray", "py:class", None),
-        ("numpy.random.RandomState", "py:class", "reference/random/legacy.html#numpy.random.RandomState"),
-        ("numpy.random.default_rng", "py:function", "reference/random/generator.html#numpy.random.default_rng"),
+        (
+            "numpy.random.RandomState",
+            "py:class",
+            "reference/random/legacy.html#numpy.random.RandomState",
+        ),
+        (
+            "numpy.random.default_rng",
+            "py:function",
+            "reference/random/generator.html#numpy.random.default_rng",
+        ),
         ("numpy.linalg.svd", "py:function", None),
         ("numpy.float32", "py:class", "reference/arrays.scalars.html#numpy.float32"),
         ("numpy", "py:module", "reference/index.html#module-numpy"),
@@ -90,8 +98,16 @@ TARGETS = {
         ("metadata_routing", "std:label", "metadata_routing.html#metadata-routing"),
     ],
     "matplotlib": [
-        ("matplotlib.axes.Axes", "py:class", "api/_as_gen/matplotlib.axes.Axes.html#matplotlib.axes.Axes"),
-        ("matplotlib.figure.Figure", "py:class", "api/_as_gen/matplotlib.figure.Figure.html#matplotlib.figure.Figure"),
+        (
+            "matplotlib.axes.Axes",
+            "py:class",
+            "api/_as_gen/matplotlib.axes.Axes.html#matplotlib.axes.Axes",
+        ),
+        (
+            "matplotlib.figure.Figure",
+            "py:class",
+            "api/_as_gen/matplotlib.figure.Figure.html#matplotlib.figure.Figure",
+        ),
         ("matplotlib.pyplot.subplots", "py:function", None),
     ],
 }
