@@ -96,6 +96,16 @@ TARGETS = {
         ("sklearn.metrics.get_scorer", "py:function", None),
         ("sklearn.metrics.make_scorer", "py:function", None),
         ("metadata_routing", "std:label", "metadata_routing.html#metadata-routing"),
+        # named by the docstrings of scikit-learn's methods that the estimators inherit
+        # (set_fit_request, get_metadata_routing, set_output)
+        ("sklearn.utils.metadata_routing.MetadataRequest", "py:class", None),
+        ("meta-estimator", "std:term", "glossary.html#term-meta-estimator"),
+        ("df_output_transform", "std:label", "auto_examples/miscellaneous/plot_set_output.html"),
+        (
+            "sphx_glr_auto_examples_miscellaneous_plot_set_output.py",
+            "std:label",
+            "auto_examples/miscellaneous/plot_set_output.html",
+        ),
     ],
     "matplotlib": [
         (
