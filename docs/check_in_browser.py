@@ -12,7 +12,7 @@ For the front page, an API page and a gallery page it
    links resolve; removed afterwards), lets Chromium load it, and reads back from the
    DOM how many images the article has and how many of them Chromium failed to decode
    (``naturalWidth == 0``);
-2. takes a 1280 x 1600 screenshot of the page itself.
+2. takes a screenshot of the page itself, 1280 pixels wide.
 
 It exits with status 1, naming the page, when a page is missing, its article shows no
 image, an image does not load, or no screenshot is written; 2 when Chromium is absent.
@@ -30,11 +30,15 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 
-#: page (relative to the HTML root) -> screenshot name
+#: page (relative to the HTML root) -> (screenshot name, window height in pixels)
 PAGES = {
-    "index.html": "front_page.png",
-    "generated/sklearn_lnp.linear_model.PoissonLNPRegressor.html": "api_PoissonLNPRegressor.png",
-    "auto_examples/plot_fit_rf_exposure.html": "gallery_fit_rf_exposure.png",
+    "index.html": ("front_page.png", 1600),
+    "generated/sklearn_lnp.linear_model.PoissonLNPRegressor.html": (
+        "api_PoissonLNPRegressor.png",
+        1600,
+    ),
+    # tall enough to show the example's figure below its code and output
+    "auto_examples/plot_fit_rf_exposure.html": ("gallery_fit_rf_exposure.png", 2600),
 }
 
 PROBE = """
@@ -91,10 +95,10 @@ def probe_images(browser: list[str], page: Path) -> tuple[int, int, str]:
     return int(match.group(1)), int(match.group(2)), match.group(3)
 
 
-def screenshot(browser: list[str], page: Path, out: Path) -> None:
+def screenshot(browser: list[str], page: Path, out: Path, height: int) -> None:
     out.unlink(missing_ok=True)
     subprocess.run(
-        [*browser, f"--screenshot={out}", "--window-size=1280,1600", page.as_uri()],
+        [*browser, f"--screenshot={out}", f"--window-size=1280,{height}", page.as_uri()],
         capture_output=True,
         timeout=120,
     )
@@ -112,14 +116,14 @@ def main(argv=None) -> int:
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     failures = []
-    for relative, name in PAGES.items():
+    for relative, (name, height) in PAGES.items():
         page = (args.html / relative).resolve()
         if not page.is_file():
             failures.append(f"{relative}: page missing (build the site first)")
             continue
         n_images, n_broken, broken = probe_images(browser, page)
         shot = args.out / name
-        screenshot(browser, page, shot)
+        screenshot(browser, page, shot, height)
         ok_shot = shot.is_file() and shot.stat().st_size > 10_000
         print(
             f"{relative}: {n_images} images in the article, {n_broken} not loaded; "
