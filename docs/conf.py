@@ -144,7 +144,8 @@ html_theme_options = {
     "navbar_end": ["navbar-icon-links"],
     "show_prev_next": False,
     "navigation_with_keys": False,
-    "secondary_sidebar_items": ["page-toc"],
+    # no "on this page" column on gallery pages: their code gets the width
+    "secondary_sidebar_items": {"**": ["page-toc"], "auto_examples/*": []},
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }

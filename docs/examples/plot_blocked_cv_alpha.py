@@ -13,7 +13,7 @@ routed to ``fit`` and to the scorer with scikit-learn's metadata routing.
 """
 
 # %%
-# A neuron whose RF spans 5 frames, and its lagged design
+# A neuron whose RF spans 4 frames, and its lagged design
 # -------------------------------------------------------
 import matplotlib.pyplot as plt
 import numpy as np
@@ -25,8 +25,8 @@ from sklearn_lnp.datasets import make_separable_neuron
 from sklearn_lnp.metrics import bits_per_spike, get_scorer
 from sklearn_lnp.plotting import plot_cv_curve, plot_rf_lags
 
-lags = range(5)
-neuron = make_separable_neuron(2000, frame_shape=(8, 8), n_lags=5, random_state=0)
+lags = range(4)
+neuron = make_separable_neuron(1600, frame_shape=(8, 8), n_lags=4, random_state=0)
 X = LagTransformer(lags=lags).fit_transform(neuron.stimulus)  # lag-major columns
 y, exposure = neuron.counts, neuron.exposure
 print(f"design: {X.shape[0]} bins x {X.shape[1]} weights, {y.sum():.0f} spikes")
@@ -37,7 +37,7 @@ print(f"design: {X.shape[0]} bins x {X.shape[1]} weights, {y.sum():.0f} spikes")
 # The held-out block is separated from the training part by ``max(lags)`` bins too.
 n_test = len(y) // 5
 train, test = slice(0, len(y) - n_test - max(lags)), slice(len(y) - n_test, None)
-alphas = np.logspace(-3, 1, 5)
+alphas = np.logspace(-2, 1, 4)
 with sklearn.config_context(enable_metadata_routing=True):
     search = GridSearchCV(
         PoissonLNPRegressor().set_fit_request(exposure=True),
