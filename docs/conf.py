@@ -145,7 +145,13 @@ html_theme_options = {
     "show_prev_next": False,
     "navigation_with_keys": False,
     # no "on this page" column on gallery pages: their code gets the width
-    "secondary_sidebar_items": {"**": ["page-toc"], "auto_examples/*": []},
+    "secondary_sidebar_items": {
+        "[!a]*": ["page-toc"],  # every page outside auto_examples/ and api
+        "user_guide/**": ["page-toc"],
+        "api": ["page-toc"],
+        "generated/*": ["page-toc"],
+        "auto_examples/*": [],
+    },
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
