@@ -135,10 +135,12 @@ def _cli_help_blocks() -> list[tuple[str, str]]:
     from sklearn_lnp.cli import build_parser
 
     previous = os.environ.get("COLUMNS")
-    os.environ["COLUMNS"] = "88"
+    os.environ["COLUMNS"] = "76"
     try:
         parser = build_parser()
         blocks = [("sklearn-lnp", parser.format_help())]
+        if "usage: sklearn-lnp " in blocks[0][1].split("usage:", 2)[-1]:
+            return blocks  # the main help already includes each command's help
         for action in parser._actions:
             if isinstance(action, argparse._SubParsersAction):
                 for name, sub in action.choices.items():
