@@ -127,6 +127,7 @@ sphinx_gallery_conf = {
     "show_memory": False,
     "write_computation_times": False,
     "within_subsection_order": "FileNameSortKey",
+    "capture_repr": (),  # print() what matters; no repr of a cell's last expression
 }
 warnings.filterwarnings("ignore", category=UserWarning, message="Matplotlib is currently using agg")
 

@@ -47,7 +47,13 @@ for name, model in [("joint", joint), ("SVD of joint", svd), ("bilinear", biline
 r_space = abs(np.corrcoef(bilinear.spatial_.ravel(), neuron.spatial)[0, 1])
 r_time = abs(np.corrcoef(bilinear.temporal_, neuron.temporal)[0, 1])
 print(f"|r| with the true map: {r_space:.3f}, with the true kernel: {r_time:.3f}")
+fig, axes = plt.subplots(1, 2, figsize=(8, 3.6), layout="constrained")
 plot_space_time_separation(
-    bilinear.spatial_, bilinear.temporal_, lags, frame_shape=(12, 12), title="bilinear fit"
+    bilinear.spatial_,
+    bilinear.temporal_,
+    lags,
+    frame_shape=(12, 12),
+    axes=axes,
+    title="bilinear fit",
 )
 plt.show()

@@ -25,7 +25,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sklearn_lnp.datasets import make_separable_neuron
+from sklearn_lnp.datasets import load_recording, make_separable_neuron
 from sklearn_lnp.decomposition import separate_space_time
 from sklearn_lnp.plotting import plot_sta_kernel, plot_sta_over_tau
 from sklearn_lnp.spikes import spike_triggered_average
@@ -55,16 +55,21 @@ peak_tau = sta.taus[np.argmax(np.abs(parts.temporal[0]))]
 print(f"kernel peaks {1000 * peak_tau:.0f} ms before the spike")
 r_map = abs(np.corrcoef(parts.spatial[0], neuron.spatial)[0, 1])
 print(f"|r| of the map with the true one: {r_map:.3f}")
+
+# %%
+# The STA at a few of the delays, on one colour scale
 plot_sta_over_tau(sta.sta, sta.taus, neuron.frame_shape, n_panels=8)
-plot_sta_kernel(parts.spatial_maps[0], parts.temporal[0], sta.taus)
+
+# %%
+# Its rank-1 separation: the map and the kernel over the delay
+fig, axes = plt.subplots(1, 2, figsize=(8, 3.4), layout="constrained")
+plot_sta_kernel(parts.spatial_maps[0], parts.temporal[0], sta.taus, axes=axes)
 
 # %%
 # The same on the lab's recording, if present
 # -------------------------------------------
 # The documentation does not depend on the recording: without it, this section only
-# prints where it looked.
-from sklearn_lnp.datasets import load_recording  # noqa: E402
-
+# prints that it was skipped.
 candidates = [Path(os.environ.get("SKLEARN_LNP_DATA", "_none_"))]
 candidates += [
     Path(p).resolve().parent / "shared" / "data" / "nds_cl_5_data.mat"
@@ -85,7 +90,12 @@ else:
     )
     real_parts = separate_space_time(real.sta, frame_shape=recording.frame_shape)
     print(f"real neuron: {recording.spike_times.size} spikes")
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.4), layout="constrained")
     plot_sta_kernel(
-        real_parts.spatial_maps[0], real_parts.temporal[0], real.taus, title="the lab's neuron"
+        real_parts.spatial_maps[0],
+        real_parts.temporal[0],
+        real.taus,
+        axes=axes,
+        title="the lab's neuron",
     )
 plt.show()
