@@ -32,6 +32,7 @@ PUBLIC_MODULES = (
     "sklearn_lnp.datasets",
     "sklearn_lnp.plotting",
     "sklearn_lnp.parallel",
+    "sklearn_lnp.analysis",
     "sklearn_lnp.cli",
 )
 
@@ -212,16 +213,23 @@ def _setup_names(app, config):
 
 
 _FIELD = re.compile(r"^(\s*[\w, *]+ : )(.+)$")
+_ABS = re.compile(r"(?<![\w`|])\|(\w+)\|(?![\w`|])")
 _TRAILING_UNDERSCORE = re.compile(r"(\w)_(?=[\s,)\]]|$)")
 
 
 def _escape_attribute_shapes(app, what, name, obj, options, lines):
-    """Escape a trailing ``_`` in the type of a numpydoc field; join ``a .. b`` in the summary.
+    """Escape a trailing ``_`` in the type of a numpydoc field, ``|x|`` (an absolute
+    value) in prose, and join ``a .. b`` in the summary.
 
     ``coef_ : ndarray of shape (n_features_in_,)`` would otherwise make docutils read
     ``n_features_in_`` as a hyperlink reference. Runs before numpydoc; the source
     docstrings are not changed.
     """
+    for i, line in enumerate(lines):
+        # "largest |weight|" means an absolute value, not a docutils substitution
+        parts = re.split(r"(``[^`]*``)", line)
+        parts[::2] = [_ABS.sub(r"\\|\1\\|", part) for part in parts[::2]]
+        lines[i] = "".join(parts)
     if lines:
         # autosummary cuts the summary at ". ", which splits ``0 .. n - 1``
         lines[0] = re.sub(r"``[^`]*``", lambda m: m.group(0).replace(" .. ", ".."), lines[0])
