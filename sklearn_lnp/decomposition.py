@@ -78,6 +78,7 @@ from .metrics import d2_poisson_score
 
 __all__ = ["CENTERINGS", "SVDSeparator", "separate_space_time", "space_time_matrix"]
 
+#: The values of ``center`` (see the module docstring for which to use).
 CENTERINGS = ("none", "over_pixels", "over_lags", "both")
 # A centred RF smaller than this fraction of the RF is rounding residue: "all zero".
 _ZERO_RTOL = 1e-12
@@ -201,6 +202,7 @@ def separate_space_time(W, *, center="over_lags", rank=1, frame_shape=None) -> B
         ``temporal`` : ndarray of shape (rank, n_lags)
             Unit-norm temporal kernels (same sign convention).
         ``spatial_maps`` : ndarray of shape (rank, rows, cols) or None
+            The spatial components as images (None without ``frame_shape``).
         ``singular_values`` : ndarray of shape (min(n_pixels, n_lags),)
             All singular values of the centred matrix, decreasing.
         ``explained_variance_ratio`` : ndarray of shape (min(n_pixels, n_lags),)
