@@ -43,6 +43,15 @@ def pyplot():
     return plt
 
 
+# How each centring of the SVD is named in messages and figure titles.
+CENTER_PHRASES = {
+    "none": "not centred",
+    "over_pixels": "each lag's mean over pixels removed",
+    "over_lags": "centred over lags: kernel forced to sum to 0",
+    "both": "double centred: kernel forced to sum to 0",
+}
+
+
 def save_figures(figures: dict, out: Path) -> list[str]:
     """Save ``{file name: Figure}`` as PNG in ``out``, close them; return the names."""
     plt = pyplot()
@@ -165,7 +174,7 @@ def lags_report(joint: Bunch) -> Report:
     if joint.separation is not None:
         svd = summary["svd"]
         message += (
-            f"\nSVD (centred over lags): spatial peak row {svd['spatial_peak_row']}, col "
+            f"\nSVD ({CENTER_PHRASES[svd['center']]}): spatial peak row {svd['spatial_peak_row']}, col "
             f"{svd['spatial_peak_col']}; temporal kernel {np.round(svd['temporal'], 2).tolist()} "
             f"({100 * svd['explained_variance_ratio'][0]:.0f} %)."
         )
@@ -219,7 +228,7 @@ def _lags_figures(joint: Bunch) -> dict:
             lags,
             frame_duration=joint.frame_duration,
             explained=float(separation.explained_variance_ratio[0]),
-            title="Rank-1 SVD of the joint RF (centred over lags)",
+            title=f"Rank-1 SVD of the joint RF ({CENTER_PHRASES[separation.center]})",
         )
         fig.tight_layout()
         figures["rf_svd.png"] = fig
@@ -233,7 +242,7 @@ def sta_report(sta: Bunch, frame_shape) -> Report:
         f"Done in {sta.seconds:.3f} s ({summary['n_spikes_per_tau'][0]} spikes at tau = 0). "
         f"Peak |z| = {abs(peak['zscore']):.1f} at row {peak['row']}, col {peak['col']}, "
         f"tau = {1000 * peak['tau_s']:.0f} ms; opposite lobe z = {opposite['zscore']:.1f} at "
-        f"{1000 * opposite['tau_s']:.0f} ms. SVD (centred over taus): spatial peak row "
+        f"{1000 * opposite['tau_s']:.0f} ms. SVD ({CENTER_PHRASES[svd['center']]}): spatial peak row "
         f"{svd['spatial_peak_row']}, col {svd['spatial_peak_col']}, kernel peak at "
         f"{1000 * svd['temporal_peak_tau_s']:.0f} ms."
     )
@@ -275,7 +284,7 @@ def _sta_figures(sta: Bunch, frame_shape) -> dict:
         sta.separation.spatial_map,
         sta.separation.temporal,
         sta.taus,
-        title="Rank-1 SVD of the fine STA (centred over taus)",
+        title=f"Rank-1 SVD of the fine STA ({CENTER_PHRASES[sta.separation.center]})",
     )
     kernel.tight_layout()
     return {"sta_fine.png": fig, "sta_fine_svd.png": kernel}

@@ -351,6 +351,7 @@ def fit_lags_jointly(
     *,
     alpha: float | Sequence[float] = (1.0, 10.0, 100.0),
     n_drift: int = 6,
+    center: str = "none",
     frame_offset: int = 0,
     n_splits: int = 5,
     gap: int | None = None,
@@ -372,6 +373,10 @@ def fit_lags_jointly(
         L2 penalty, or the grid to choose it from.
     n_drift : int, default=6
         Slow-drift regressors (0: none).
+    center : {"none", "over_pixels", "over_lags", "both"}, default="none"
+        Centring of the RF before its rank-1 SVD (see
+        :mod:`sklearn_lnp.decomposition`); ``"none"`` keeps the kernel's
+        shape, ``"over_lags"`` forces it to sum to zero.
     frame_offset : int, default=0
     n_splits : int, default=5
     gap : int, optional
@@ -387,7 +392,7 @@ def fit_lags_jointly(
         n_pixels,) the lag-major RF weights (log rate per unit contrast),
         without the drift's; ``maps`` (n_lags, rows, cols); ``peaks`` (row,
         col) per lag; ``separation``, the :func:`separate_space_time_rf` of the
-        RF centred over lags (None for one lag); ``n_drift``;
+        RF centred by ``center`` (None for one lag); ``n_drift``;
         ``frame_duration`` (mean bin width, s); ``seconds`` (CV and final
         fit, s); ``design``.
 
@@ -430,7 +435,7 @@ def fit_lags_jointly(
     separation = None
     if n_lags > 1:
         W = space_time_matrix(coef, n_lags)
-        separation = separate_space_time_rf(W, design.frame_shape, center="over_lags")
+        separation = separate_space_time_rf(W, design.frame_shape, center=center)
     return Bunch(
         lags=design.lags,
         fit=fit,
@@ -447,7 +452,7 @@ def fit_lags_jointly(
 
 
 def separate_space_time_rf(
-    W: np.ndarray, frame_shape: tuple[int, int], *, center: str = "over_lags"
+    W: np.ndarray, frame_shape: tuple[int, int], *, center: str = "none"
 ) -> Bunch:
     """Rank-1 separation of a space-time RF into a spatial map and a temporal kernel.
 
@@ -460,7 +465,9 @@ def separate_space_time_rf(
         Pixels x lags (or x delays) RF; for lag-major weights use
         :func:`~sklearn_lnp.decomposition.space_time_matrix`.
     frame_shape : tuple of int (rows, cols)
-    center : {"over_lags", "over_pixels", "both", "none"}, default="over_lags"
+    center : {"none", "over_pixels", "over_lags", "both"}, default="none"
+        Mean removed before the SVD; ``"over_lags"`` and ``"both"`` make the
+        kernel sum to zero (see :mod:`sklearn_lnp.decomposition`).
 
     Returns
     -------
@@ -479,7 +486,7 @@ def separate_space_time_rf(
     >>> spatial = np.zeros((3, 4))
     >>> spatial[1, 2] = 1.0
     >>> W = np.outer(spatial.ravel(), [1.0, 0.2, -0.5])           # pixels x lags
-    >>> result = separate_space_time_rf(W, (3, 4), center="none")
+    >>> result = separate_space_time_rf(W, (3, 4))
     >>> result.peak, result.temporal_peak, result.temporal.round(2).tolist()
     ((1, 2), 0, [0.88, 0.18, -0.44])
     """
@@ -586,7 +593,9 @@ def fit_l1_lags(
     )
 
 
-def spike_time_sta(recording: Bunch, *, window: float = 1.0, resolution: float = 0.025) -> Bunch:
+def spike_time_sta(
+    recording: Bunch, *, window: float = 1.0, resolution: float = 0.025, center: str = "none"
+) -> Bunch:
     """Spike-triggered average from spike times at sub-frame delays, and its rank-1 SVD.
 
     Frame ``k`` is on screen from trigger ``k`` to trigger ``k + 1`` (the
@@ -601,6 +610,9 @@ def spike_time_sta(recording: Bunch, *, window: float = 1.0, resolution: float =
         Largest delay before the spike (s).
     resolution : float, default=0.025
         Delay step (s).
+    center : {"none", "over_pixels", "over_lags", "both"}, default="none"
+        Centring of the STA before its rank-1 SVD; ``"over_lags"`` forces the
+        kernel over delays to sum to zero.
 
     Returns
     -------
@@ -610,8 +622,8 @@ def spike_time_sta(recording: Bunch, *, window: float = 1.0, resolution: float =
         ``peak`` (row, col) and ``peak_tau`` (index into ``taus``) of the
         largest |z|; ``peak_zscore``; ``opposite_tau`` (index of the
         strongest opposite-sign z of the same pixel) and ``opposite_zscore``;
-        ``separation`` (:func:`separate_space_time_rf` of the STA, centred over
-        delays); ``window`` and ``resolution`` (s); ``seconds``.
+        ``separation`` (:func:`separate_space_time_rf` of the STA, centred by
+        ``center``); ``window`` and ``resolution`` (s); ``seconds``.
 
     Examples
     --------
@@ -647,7 +659,7 @@ def spike_time_sta(recording: Bunch, *, window: float = 1.0, resolution: float =
         peak_zscore=float(trace[peak_tau]),
         opposite_tau=opposite,
         opposite_zscore=float(trace[opposite]),
-        separation=separate_space_time_rf(sta.sta, recording.frame_shape, center="over_lags"),
+        separation=separate_space_time_rf(sta.sta, recording.frame_shape, center=center),
         window=float(window),
         resolution=float(resolution),
         seconds=seconds,
