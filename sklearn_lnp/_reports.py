@@ -174,8 +174,9 @@ def lags_report(joint: Bunch) -> Report:
     if joint.separation is not None:
         svd = summary["svd"]
         message += (
-            f"\nSVD ({CENTER_PHRASES[svd['center']]}): spatial peak row {svd['spatial_peak_row']}, col "
-            f"{svd['spatial_peak_col']}; temporal kernel {np.round(svd['temporal'], 2).tolist()} "
+            f"\nSVD ({CENTER_PHRASES[svd['center']]}): spatial peak row "
+            f"{svd['spatial_peak_row']}, col {svd['spatial_peak_col']}; temporal kernel "
+            f"{np.round(svd['temporal'], 2).tolist()} "
             f"({100 * svd['explained_variance_ratio'][0]:.0f} %)."
         )
     return summary, _lags_figures(joint), message
@@ -242,8 +243,8 @@ def sta_report(sta: Bunch, frame_shape) -> Report:
         f"Done in {sta.seconds:.3f} s ({summary['n_spikes_per_tau'][0]} spikes at tau = 0). "
         f"Peak |z| = {abs(peak['zscore']):.1f} at row {peak['row']}, col {peak['col']}, "
         f"tau = {1000 * peak['tau_s']:.0f} ms; opposite lobe z = {opposite['zscore']:.1f} at "
-        f"{1000 * opposite['tau_s']:.0f} ms. SVD ({CENTER_PHRASES[svd['center']]}): spatial peak row "
-        f"{svd['spatial_peak_row']}, col {svd['spatial_peak_col']}, kernel peak at "
+        f"{1000 * opposite['tau_s']:.0f} ms. SVD ({CENTER_PHRASES[svd['center']]}): spatial "
+        f"peak row {svd['spatial_peak_row']}, col {svd['spatial_peak_col']}, kernel peak at "
         f"{1000 * svd['temporal_peak_tau_s']:.0f} ms."
     )
     return summary, _sta_figures(sta, frame_shape), message
