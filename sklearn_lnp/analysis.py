@@ -34,12 +34,13 @@ from sklearn.utils import Bunch
 from .datasets import lagged_recording_design, make_lnp_neuron
 from .decomposition import separate_space_time, space_time_matrix
 from .linear_model import LassoLNPCV, PoissonLNPRegressor, lasso_lnp_path
-from .metrics import get_scorer
+from .metrics import bits_per_spike, get_scorer
 from .model_selection import BlockedTimeSeriesSplit
 from .preprocessing import SlowDriftFeatures
 from .spikes import spike_triggered_average
 
 __all__ = [
+    "constant_rate_cv_scores",
     "fit_l1_lags",
     "fit_lags_jointly",
     "fit_lags_separately",
@@ -73,6 +74,47 @@ def rf_peak(image: np.ndarray) -> tuple[int, int]:
     """
     row, col = np.unravel_index(int(np.argmax(np.abs(image))), np.shape(image))
     return int(row), int(col)
+
+
+def constant_rate_cv_scores(
+    counts: np.ndarray, exposure: np.ndarray, *, n_splits: int = 5, gap: int = 0
+) -> np.ndarray:
+    """Held-out bits per spike of a model without stimulus, on the blocked CV folds.
+
+    The baseline of a cross-validation curve: on each fold of
+    ``BlockedTimeSeriesSplit(n_splits, gap=gap)``, the constant rate of the
+    training blocks (spikes per second) predicts the test block, scored like
+    the models (bits per spike against the test block's own mean rate, so it
+    is at most 0, and below 0 when the rate drifts).  A model helps only where
+    its score is above this one.
+
+    Parameters
+    ----------
+    counts : ndarray of shape (n_bins,)
+    exposure : ndarray of shape (n_bins,)
+        Bin widths (s).
+    n_splits : int, default=5
+    gap : int, default=0
+
+    Returns
+    -------
+    ndarray of shape (n_splits,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.analysis import constant_rate_cv_scores
+    >>> counts = np.r_[np.full(50, 4.0), np.full(50, 2.0)]     # the rate halves
+    >>> constant_rate_cv_scores(counts, np.ones(100), n_splits=2).round(3).tolist()
+    [-0.279, -0.443]
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    exposure = np.asarray(exposure, dtype=np.float64)
+    scores = []
+    for train, test in BlockedTimeSeriesSplit(n_splits, gap=gap).split(counts.reshape(-1, 1)):
+        rate = counts[train].sum() / exposure[train].sum()
+        scores.append(bits_per_spike(counts[test], rate * exposure[test], exposure=exposure[test]))
+    return np.array(scores, dtype=np.float64)
 
 
 def _timed_fit(model, X, y, exposure):
@@ -126,9 +168,10 @@ def fit_poisson_alpha_cv(
         (n_alphas,) the grid in increasing order or None, ``best_index``
         (the position of ``alpha`` in it) or None, ``cv_scores``
         (n_alphas, n_splits) held-out bits per spike or None,
-        ``mean_cv_scores`` (n_alphas,) or None, ``search`` (the fitted
-        ``GridSearchCV``, without refit, or None), ``cv_seconds`` and
-        ``fit_seconds`` (wall time in s).
+        ``mean_cv_scores`` (n_alphas,) or None, ``baseline_cv_scores``
+        (n_splits,) the :func:`constant_rate_cv_scores` on the same folds or
+        None, ``search`` (the fitted ``GridSearchCV``, without refit, or
+        None), ``cv_seconds`` and ``fit_seconds`` (wall time in s).
 
     Examples
     --------
@@ -150,6 +193,7 @@ def fit_poisson_alpha_cv(
             best_index=None,
             cv_scores=None,
             mean_cv_scores=None,
+            baseline_cv_scores=None,
             search=None,
             cv_seconds=0.0,
             fit_seconds=fit_seconds,
@@ -179,6 +223,7 @@ def fit_poisson_alpha_cv(
         best_index=int(search.best_index_),
         cv_scores=cv_scores,
         mean_cv_scores=cv_scores.mean(axis=1),
+        baseline_cv_scores=constant_rate_cv_scores(counts, exposure, n_splits=n_splits, gap=gap),
         search=search,
         cv_seconds=cv_seconds,
         fit_seconds=fit_seconds,
@@ -543,6 +588,8 @@ def fit_l1_lags(
         ``alphas_`` decreasing, ``bits_per_spike_path_`` (n_alphas,
         n_splits), ``n_nonzero_path_``, ``coef_``, ``optimality_`` ...);
         ``alpha``; ``mean_cv_scores`` (n_alphas,) held-out bits per spike;
+        ``baseline_cv_scores`` (n_splits,) those of the constant rate of the
+        training blocks (:func:`constant_rate_cv_scores`);
         ``alphas`` (n_alphas,) the path's penalties, decreasing; ``path_coefs``
         (n_lags, n_alphas, n_pixels) the fits of every alpha on all bins;
         ``maps`` (n_lags, rows, cols) and ``peaks`` of the refit at ``alpha``;
@@ -582,6 +629,7 @@ def fit_l1_lags(
         cv=cv,
         alpha=float(cv.alpha_),
         mean_cv_scores=np.nanmean(cv.bits_per_spike_path_, axis=1),
+        baseline_cv_scores=constant_rate_cv_scores(y, exposure, n_splits=n_splits, gap=gap),
         alphas=path.alphas,
         path_coefs=path.coefs.T.reshape(-1, n_lags, n_pixels).transpose(1, 0, 2),
         maps=maps,

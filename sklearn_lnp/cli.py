@@ -235,9 +235,10 @@ def _fit_options(args) -> dict:
 def _run_lags(args, recording) -> _reports.Report:
     """The joint fit of ``--lags``: alpha ``--lags-alpha`` or by CV over ``--alpha-grid``."""
     alpha = args.alpha_grid if args.lags_alpha is None else args.lags_alpha
-    what = f"alpha {alpha}" if np.ndim(alpha) == 0 else (
-        f"alpha by 5-fold blocked CV over {list(alpha)} ({5 * len(alpha) + 1} fits, about 20-50 s)"
-    )  # fmt: skip
+    what = f"alpha {alpha}"
+    if np.ndim(alpha) > 0:
+        n_fits = 5 * len(alpha) + 1
+        what = f"alpha by 5-fold blocked CV over {list(alpha)} ({n_fits} fits, 20-60 s on 2 cores)"
     _progress(f"Joint fit of lags {list(args.lags)} with {args.drift} drift regressors, {what} ...")
     joint = fit_lags_jointly(
         recording,
