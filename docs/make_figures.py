@@ -78,7 +78,7 @@ def draw_figures(recording_path: Path) -> dict:
     from sklearn_lnp.datasets import load_recording
 
     recording = load_recording(recording_path)
-    figures = _reports.demo_report(fit_simulated_neuron(), 2000, 0)[1]
+    figures = _reports.demo_report(fit_simulated_neuron(), 5000, 0)[1]
     figures.update(_reports.lags_report(fit_lags_jointly(recording))[1])
     figures.update(_reports.sta_report(spike_time_sta(recording), recording.frame_shape)[1])
     figures.update(_reports.l1_report(fit_l1_lags(recording), thin_grid=True)[1])

@@ -392,7 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     demo = sub.add_parser("demo", help="simulate the textbook LNP neuron, fit it, draw figures")
     demo.add_argument(
-        "--n-frames", type=_number(int, 10), default=2000, help="frames to simulate (2000)"
+        "--n-frames", type=_number(int, 10), default=5000, help="frames to simulate (5000)"
     )
     demo.add_argument("--seed", type=_number(int, 0), default=0, help="random seed (0)")
     fit = sub.add_parser("fit", help="fit a recording (.mat or .npz: movie, spikes, triggers)")
@@ -469,7 +469,7 @@ def main(argv=None) -> int:
     >>> import tempfile
     >>> from sklearn_lnp.cli import main
     >>> folder = tempfile.TemporaryDirectory()
-    >>> main(["--n-frames", "500", "--out", folder.name, "--quiet"])  # doctest: +ELLIPSIS
+    >>> main(["--n-frames", "2000", "--out", folder.name, "--quiet"])  # doctest: +ELLIPSIS
     Fitted PoissonLNPRegressor in ... s (...); correlation of true and fitted RF: 0.9...
     Wrote figures and summary.json to .../demo/
     0

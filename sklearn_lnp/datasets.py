@@ -56,19 +56,30 @@ def make_lnp_neuron(
     frame_shape=(15, 15),
     rf_center=None,
     rf_sigma: float = 2.0,
-    rf_norm: float = 0.5,
+    rf_norm: float = 0.3,
     contrast: float = 5.0,
     dt: float = 0.1,
-    R: float = 50.0,
+    R: float = 20.0,
     random_state=None,
 ) -> Bunch:
-    r"""Simulate the textbook LNP neuron.
+    r"""Simulate the textbook LNP neuron, with firing rates of a real neuron.
 
     Binary checkerboard noise ``s_t`` with pixels ``+-contrast/2`` (5 peak to
     peak by default), a Gaussian receptive field ``w`` scaled to
     ``||w|| = rf_norm``, expected counts ``r_t = exp(w . s_t) dt R`` and
     counts ``y_t ~ Poisson(r_t)``.  Fit it with ``exposure=dt * R`` (and
     ``fit_intercept=False`` to reproduce the textbook model exactly).
+
+    The defaults give rates in the range of real visual neurons: a mean of
+    about 27 spikes/s (2.7 spikes per 0.1 s bin) and a peak of about
+    190 spikes/s (99.9th percentile of the rate over 20,000 frames; the
+    largest of 2000 frames is about 260 spikes/s).  The lab's retinal neuron
+    fires 17 spikes/s on average.  The course's values ``rf_norm=0.5,
+    R=50`` make a neuron that fires up to about 3700 spikes/s, far above any
+    neuron's; pass them to reproduce the course's exercise.  A realistic
+    neuron carries less information per bin, so its RF takes more bins to
+    estimate: the correlation of the maximum-likelihood RF with the true one
+    is 0.94-0.95 at 2000 frames and 0.975-0.984 at 5000 (seeds 0-19).
 
     Parameters
     ----------
@@ -79,14 +90,14 @@ def make_lnp_neuron(
         RF centre (row, col) in pixels; the middle by default.
     rf_sigma : float, default=2.0
         RF width in pixels.
-    rf_norm : float, default=0.5
-        Euclidean norm of the RF.
+    rf_norm : float, default=0.3
+        Euclidean norm of the RF (log rate per unit contrast).
     contrast : float, default=5.0
         Peak-to-peak stimulus contrast.
     dt : float, default=0.1
         Bin width (s).
-    R : float, default=50.0
-        Rate scale (Hz).
+    R : float, default=20.0
+        Rate scale (Hz): the rate for a stimulus orthogonal to the RF.
     random_state : int, RandomState instance or None
 
     Returns

@@ -1,8 +1,8 @@
 """The ``sklearn-lnp`` command: demo, fit of a real recording, help.
 
-Facts asserted: the demo recovers the simulated RF (correlation > 0.95 at
-800 frames; measured 0.973 to 0.980 over seeds 0..19) and writes its figures
-and a JSON summary that says so; ``fit`` on the lab's recording writes the RF
+Facts asserted: the demo recovers the simulated RF (correlation > 0.9 at 2000
+frames of the realistic neuron; measured 0.935 to 0.953 over seeds 0..19) and
+writes its figures and a JSON summary that says so; ``fit`` on the lab's recording writes the RF
 figure and a summary whose lag-0 peak is at row 12, col 4; ``--help`` exits 0
 and documents every option of every command; a recording with other variable
 names, or as ``.npz``, is fitted end to end and its RF found; every user error
@@ -32,11 +32,11 @@ def _assert_drawn_png(path):
 
 
 def test_demo_writes_figures_and_summary(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path), "--n-frames", "800"]) == 0
+    assert main(["demo", "--out", str(tmp_path), "--n-frames", "2000"]) == 0
     out = tmp_path / "demo"
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["n_frames"] == 800
-    assert summary["rf_correlation"] > 0.95
+    assert summary["n_frames"] == 2000
+    assert summary["rf_correlation"] > 0.9
     for name in summary["figures"]:
         _assert_drawn_png(out / name)
     assert {"rf_true_vs_fitted.png", "response.png"} <= set(summary["figures"])
@@ -52,7 +52,7 @@ def test_options_without_a_command_run_the_demo(monkeypatch):
     assert (seen["n_frames"], seen["seed"], seen["out"]) == (300, 3, "somewhere")
     seen.clear()
     assert main([]) == 0
-    assert seen["n_frames"] == 2000  # the documented default
+    assert seen["n_frames"] == 5000  # the documented default
 
 
 def test_fit_real_recording(real_data_path, tmp_path, capsys):
