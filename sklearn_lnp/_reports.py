@@ -94,9 +94,12 @@ def _demo_figures(demo: Bunch) -> dict:
         label="contrast",
     )
     plot_rf(neuron.rf, ax=axes[1], title="true RF (simulation)")
-    title = f"fitted RF (r = {demo.rf_correlation:.2f} with the true one)"
+    title = f"fitted RF (r = {demo.rf_correlation:.2f})"
     plot_rf(model.coef_, neuron.frame_shape, ax=axes[2], title=title)
-    fig.suptitle(f"Simulated LNP neuron: {neuron.counts.size} frames of {neuron.dt:g} s")
+    fig.suptitle(
+        f"Simulated LNP neuron, {neuron.counts.size} frames of {neuron.dt:g} s "
+        "(r: correlation of the fitted and the true RF)"
+    )
     fig.tight_layout()
     response, axes = plt.subplots(1, 2, figsize=(11, 3.4), gridspec_kw={"width_ratios": [3, 1]})
     times = np.arange(neuron.counts.size) * neuron.dt

@@ -152,6 +152,7 @@ def plot_rf_lags(
         images.append(image)
     for ax in axes[1:]:
         ax.set_ylabel("")
+        ax.tick_params(labelleft=False)  # the first panel's rows hold for all
     fig.colorbar(images[0], ax=axes, label=label, shrink=0.8)
     if title is not None:
         fig.suptitle(title)
