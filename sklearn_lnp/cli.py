@@ -1,7 +1,7 @@
 """The ``sklearn-lnp`` command.
 
 ``sklearn-lnp`` (or ``sklearn-lnp demo``) simulates the textbook LNP neuron,
-fits it and writes figures; ``sklearn-lnp fit PATH.mat`` fits a real
+fits it and writes figures; ``sklearn-lnp fit PATH`` (.mat or .npz) fits a
 recording and writes the RF figure and a JSON summary; ``--lags`` adds the
 joint space-time fit, ``--sta`` the spike-time STA at sub-frame resolution,
 ``--penalty l1`` the L1 fits over a path of penalties.  The analyses are the
