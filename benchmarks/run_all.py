@@ -313,6 +313,16 @@ def parent(args) -> int:
                 "title": PROBLEMS[name]["title"],
                 "kind": PROBLEMS[name]["kind"],
             }
+        pools = [
+            *(result.get("threadpools_before") or []),
+            *(result.get("threadpools_after") or []),
+        ]
+        if code == 0 and (
+            any((p["num_threads"] or 0) > args.threads for p in pools)
+            or (result.get("numba_threads") or 0) > args.threads
+        ):  # checked in the child already; the parent checks the record it publishes
+            code, result["status"] = THREAD_VIOLATION, "failed"
+            result["reason"] = "a library ran on more threads than stated"
         result.setdefault("status", "ok" if code == 0 else "failed")
         if code != 0:
             result.setdefault("reason", "the problem's process failed (its output is above)")
