@@ -233,6 +233,18 @@ def versions() -> dict:
     return out
 
 
+def pin_thread_environment(threads: int) -> None:
+    """Set :data:`THREAD_VARIABLES` in this process: every runtime loaded from now on reads them.
+
+    For a script that imported numpy already (its OpenBLAS is loaded), this
+    covers the runtimes loaded later (scipy's OpenBLAS, OpenMP loaded by
+    scikit-learn or by glum's tabmat during a fit, numba), which a
+    ``threadpool_limits`` entered earlier does not.
+    """
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(threads)
+
+
 def child_environment(threads: int) -> dict:
     env = dict(os.environ)
     for name in THREAD_VARIABLES:
