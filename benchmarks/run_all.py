@@ -8,6 +8,13 @@ Run from the repository root::
     python benchmarks/run_all.py --only l2-real-lag0 l1-sim-offset0
     python benchmarks/run_all.py --render benchmarks/results/run_all.json   # tables only
 
+Expected time on the 2-core development machine when it is quiet (load < 1):
+about 25-35 minutes for the full run, most of it in the methods timed once
+(glum's IRLS solvers and Newton on 20,000 and 100,000 rows, 20-120 s each);
+``--skip irls`` saves about 8 minutes.  ``--quick``: 1-3 minutes (each problem's
+process imports every peer and compiles skglm's kernels).  Run it on a quiet
+machine: the load average at start and end is in the tables.
+
 Writes ``run_all.json`` (raw numbers) and ``run_all.md`` (the tables the
 README quotes) into ``--out`` (default ``benchmarks/results``; ``--quick``
 writes ``run_all_quick.*``).
