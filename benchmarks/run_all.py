@@ -11,8 +11,9 @@ Run from the repository root::
 Expected time on the 2-core development machine when it is quiet (load < 1):
 about 25-35 minutes for the full run, most of it in the methods timed once
 (glum's IRLS solvers and Newton on 20,000 and 100,000 rows, 20-120 s each);
-``--skip irls`` saves about 8 minutes.  ``--quick``: 1-3 minutes (each problem's
-process imports every peer and compiles skglm's kernels).  Run it on a quiet
+``--skip irls-ls`` (glum's L2 Newton) saves about 5 minutes.  ``--quick``:
+1-3 minutes (each problem's process imports every peer and compiles skglm's
+kernels).  Run it on a quiet
 machine: the load average at start and end is in the tables.
 
 Writes ``run_all.json`` (raw numbers) and ``run_all.md`` (the tables the
@@ -723,7 +724,7 @@ def build_cases(name: str, spec: dict, quick: bool, data: Path):
         elif quick:
             p = simulated_problem(size["n_samples"], sim["frame_shape"], sim["n_lags"], 0.0)
             label, X, y, exposure = (
-                f"simulated {p.X.shape[0]} x {p.X.shape[1]}",
+                "simulated",
                 p.X,
                 p.y,
                 p.exposure,
