@@ -582,8 +582,15 @@ def main(argv=None) -> int:
     def log(message):
         print(message, flush=True)
 
+    from run_all import check_threads, pin_thread_environment
+
+    # Runtimes loaded from here on (scipy's OpenBLAS that skglm's numba code calls, OpenMP of
+    # scikit-learn and of glum's tabmat, loaded during its first fit) read these variables;
+    # the published skglm times ran on 2-thread scipy OpenBLAS loaded after the limit.
+    pin_thread_environment(args.threads)
     warm_up()  # imports first: the limit below then covers every loaded runtime
     with threadpool_limits(args.threads):
+        check_threads(args.threads, "after the warm-up")  # exits with status 3 if not
         info = machine_info(
             args.threads, packages=["glum", "skglm", "pyglmnet", "statsmodels", "numba"]
         )
@@ -625,6 +632,7 @@ def main(argv=None) -> int:
             if "bits" in args.sections:
                 log(f"\n== held-out bits per spike, 5 blocked folds, {name}")
                 bits_rows, bits_table = held_out_bits(X, y, exposure, log)
+        info["threadpools_after"] = check_threads(args.threads, "after the fits")[0]
     info["load_average_at_end"] = [round(float(x), 2) for x in os.getloadavg()]
     header = [
         "# L1-penalised Poisson (LNP) fits: sklearn-lnp vs glum, skglm, pyglmnet, statsmodels",
