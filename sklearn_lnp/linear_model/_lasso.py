@@ -72,6 +72,48 @@ def silent_neurons(y, sample_weight, fit_intercept: bool) -> np.ndarray:
     return check_population_counts(y, sample_weight, fit_intercept)
 
 
+def set_solution(estimator, fit, fitted, n_neurons, n_features, *, population) -> None:
+    """Set an L1 estimator's fitted attributes from the lockstep fit of the neurons ``fitted``.
+
+    The other neurons (without spikes) get the intercept-only model (zero
+    weights, intercept -inf, ``solver_ = "intercept-only"``).  For a 1-d
+    ``y`` (``population`` False, one neuron) the attributes are scalars and
+    ``coef_`` has shape (n_features,); else one entry (row) per neuron.
+
+    Parameters
+    ----------
+    estimator : LassoLNPRegressor or LassoLNPCV
+    fit : ProxNewtonFit or None
+        None when no neuron has spikes.
+    fitted : ndarray of shape (k,)
+        Columns of ``y`` the fit's neurons are.
+    n_neurons, n_features : int
+    population : bool
+    """
+    coef = np.zeros((n_neurons, n_features))
+    intercept = np.full(n_neurons, -np.inf if estimator.fit_intercept else 0.0)
+    n_iter = np.zeros(n_neurons, dtype=int)
+    value, optimality = np.zeros(n_neurons), np.zeros(n_neurons)
+    solver = np.full(n_neurons, "intercept-only", dtype=object)
+    if fit is not None:
+        coef[fitted] = fit.params[:n_features].T
+        if estimator.fit_intercept:
+            intercept[fitted] = fit.params[-1]
+        n_iter[fitted], value[fitted] = fit.n_iter, fit.objective
+        optimality[fitted], solver[fitted] = fit.optimality, fit.solver
+    estimator.n_features_in_ = n_features
+    if population:
+        estimator.coef_, estimator.intercept_ = coef, intercept
+        estimator.n_nonzero_ = np.count_nonzero(coef, axis=1)
+        estimator.n_iter_, estimator.objective_ = n_iter, value
+        estimator.optimality_, estimator.solver_ = optimality, solver
+        return
+    estimator.coef_, estimator.intercept_ = coef[0], float(intercept[0])
+    estimator.n_nonzero_ = int(np.count_nonzero(coef[0]))
+    estimator.n_iter_, estimator.objective_ = int(n_iter[0]), float(value[0])
+    estimator.optimality_, estimator.solver_ = float(optimality[0]), solver[0]
+
+
 def _finite_or_raise(fit, solver: str, where: str = "") -> None:
     """FloatingPointError when a fit's parameters or objectives are not finite."""
     if not (np.all(np.isfinite(fit.params)) and np.all(np.isfinite(fit.objective))):
@@ -262,19 +304,13 @@ class LassoLNPRegressor(LNPBaseEstimator):
         n_neurons, n_features = Y.shape[1], X.shape[1]
         silent = silent_neurons(y, sample_weight, self.fit_intercept)
         fitted = np.setdiff1d(np.arange(n_neurons), silent)
-        coef = np.zeros((n_neurons, n_features))
-        intercept = np.full(n_neurons, -np.inf if self.fit_intercept else 0.0)
-        n_iter = np.zeros(n_neurons, dtype=int)
-        objective_value = np.zeros(n_neurons)
-        optimality = np.zeros(n_neurons)
-        solver = np.full(n_neurons, "intercept-only", dtype=object)
+        fit = None
         if fitted.size:
             objective = PoissonObjective(
                 X, Y[:, fitted], exposure, sample_weight, fit_intercept=self.fit_intercept
             )
             P = objective.initial_params()
-            warm = np.reshape(getattr(self, "coef_", None), (-1,)).size == n_neurons * n_features
-            if self.warm_start and warm:
+            if self.warm_start and np.size(getattr(self, "coef_", ())) == n_neurons * n_features:
                 P[:n_features] = np.reshape(self.coef_, (n_neurons, n_features))[fitted].T
                 if self.fit_intercept:
                     P[-1] = np.reshape(self.intercept_, (n_neurons,))[fitted]
@@ -288,36 +324,21 @@ class LassoLNPRegressor(LNPBaseEstimator):
                 **_prox_newton_options(self.solver_options),
             )
             _finite_or_raise(fit, fit.solver)
-            coef[fitted] = fit.params[:n_features].T
-            if self.fit_intercept:
-                intercept[fitted] = fit.params[-1]
-            n_iter[fitted] = fit.n_iter
-            objective_value[fitted] = fit.objective
-            optimality[fitted] = fit.optimality
-            solver[fitted] = fit.solver
-            failed = fitted[~fit.converged].tolist()
-            if y.ndim == 1:
-                warn_if_not_converged(fit.result(0), self.tol, self.max_iter)
-            elif failed:
-                worst = int(np.argmax(optimality))
-                warnings.warn(
-                    f"{len(failed)} of {n_neurons} neurons (y columns {failed}) stopped short "
-                    f"of tol={self.tol:.3g}: largest KKT violation {optimality[worst]:.3g} "
-                    f"(neuron {worst}). Increase max_iter or loosen tol.",
-                    ConvergenceWarning,
-                    stacklevel=2,
-                )
-        self.n_features_in_ = n_features
+        set_solution(self, fit, fitted, n_neurons, n_features, population=y.ndim == 2)
+        if fit is None:
+            return self
+        failed = fitted[~fit.converged].tolist()
         if y.ndim == 1:
-            self.coef_, self.intercept_ = coef[0], float(intercept[0])
-            self.n_nonzero_ = int(np.count_nonzero(self.coef_))
-            self.n_iter_, self.objective_ = int(n_iter[0]), float(objective_value[0])
-            self.optimality_, self.solver_ = float(optimality[0]), solver[0]
-        else:
-            self.coef_, self.intercept_ = coef, intercept
-            self.n_nonzero_ = np.count_nonzero(coef, axis=1)
-            self.n_iter_, self.objective_ = n_iter, objective_value
-            self.optimality_, self.solver_ = optimality, solver
+            warn_if_not_converged(fit.result(0), self.tol, self.max_iter)
+        elif failed:
+            worst = int(np.argmax(self.optimality_))
+            warnings.warn(
+                f"{len(failed)} of {n_neurons} neurons (y columns {failed}) stopped short "
+                f"of tol={self.tol:.3g}: largest KKT violation {self.optimality_[worst]:.3g} "
+                f"(neuron {worst}). Increase max_iter or loosen tol.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         return self
 
     def _fit_pyglmnet(self, X, y, sample_weight, exposure):

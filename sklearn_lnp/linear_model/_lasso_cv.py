@@ -33,6 +33,7 @@ from ._lasso import (
     check_alpha_grid,
     default_eps,
     fit_path,
+    set_solution,
     silent_neurons,
 )
 
@@ -512,25 +513,11 @@ class LassoLNPCV(LNPBaseEstimator):
             alpha_[j] = alphas[j, best_index[j]]
 
         start = time.perf_counter()
-        coef = np.zeros((n_neurons, n_features))
-        intercept = np.full(n_neurons, -np.inf if self.fit_intercept else 0.0)
-        n_iter = np.zeros(n_neurons, dtype=int)
-        objective_value = np.zeros(n_neurons)
-        optimality = np.zeros(n_neurons)
-        solver = np.full(n_neurons, "intercept-only", dtype=object)
-        short_refits = []
+        fit = None
         if active.size:
             fit = _refit(X, Y_active, exposure, sample_weight, alpha_[active], settings)
-            coef[active] = fit.params[:n_features].T
-            if self.fit_intercept:
-                intercept[active] = fit.params[-1]
-            n_iter[active] = fit.n_iter
-            objective_value[active] = fit.objective
-            optimality[active] = fit.optimality
-            solver[active] = fit.solver
-            short_refits = active[~fit.converged].tolist()
         refit_seconds = time.perf_counter() - start
-        self.n_features_in_ = n_features
+        set_solution(self, fit, active, n_neurons, n_features, population=population)
         if not population:
             self.alpha_max_ = float(alpha_max_[0])
             self.alphas_ = alphas[0]
@@ -539,10 +526,6 @@ class LassoLNPCV(LNPBaseEstimator):
             self.n_nonzero_path_ = n_nonzero[0]
             self.best_index_ = int(best_index[0])
             self.alpha_ = float(alpha_[0])
-            self.coef_, self.intercept_ = coef[0], float(intercept[0])
-            self.n_nonzero_ = int(np.count_nonzero(self.coef_))
-            self.n_iter_, self.objective_ = int(n_iter[0]), float(objective_value[0])
-            self.optimality_, self.solver_ = float(optimality[0]), solver[0]
             warn_if_not_converged(fit.result(0), self.tol, self.max_iter)
             if verbose:
                 print(
@@ -556,16 +539,13 @@ class LassoLNPCV(LNPBaseEstimator):
         self.deviance_path_, self.bits_per_spike_path_ = deviance, bits
         self.n_nonzero_path_ = n_nonzero
         self.best_index_, self.alpha_ = best_index, alpha_
-        self.coef_, self.intercept_ = coef, intercept
-        self.n_iter_, self.objective_ = n_iter, objective_value
-        self.optimality_, self.solver_ = optimality, solver
-        self.n_nonzero_ = np.count_nonzero(coef, axis=1)
+        short_refits = [] if fit is None else active[~fit.converged].tolist()
         if verbose >= 2:
             for j in active:
                 print(
                     f"[LassoLNPCV] neuron {j}: alpha_ = {alpha_[j]:.4g} "
                     f"({best_index[j] + 1}/{n_alphas}); refit: "
-                    f"{self.n_nonzero_[j]} non-zero, KKT {optimality[j]:.1e}",
+                    f"{self.n_nonzero_[j]} non-zero, KKT {self.optimality_[j]:.1e}",
                     flush=True,
                 )
         self._warn_short(short, short_refits, active.size * n_folds)
@@ -576,7 +556,7 @@ class LassoLNPCV(LNPBaseEstimator):
                 f"{chosen.min():.4g} to {chosen.max():.4g} (median {np.median(chosen):.4g}); "
                 f"refit {refit_seconds:.2f} s: median "
                 f"{np.median(self.n_nonzero_[active]):g} non-zero, max KKT "
-                f"{optimality.max():.1e}",
+                f"{self.optimality_.max():.1e}",
                 flush=True,
             )
         return self
