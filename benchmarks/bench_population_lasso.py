@@ -90,7 +90,7 @@ def _fit_population(X, Y, alphas, per_neuron):
         if not per_neuron:
             model = LassoLNPRegressor(alpha=float(alphas[0]), tol=TOL).fit(X, Y)
             return model.objective_, model.optimality_, model.n_nonzero_
-        objective = PoissonObjective(X, Y)
+        objective = PoissonObjective(X, np.asfortranarray(Y))  # as the estimator does
         fit = prox_newton(objective, L1(alphas), objective.initial_params(), tol=TOL)
     assert np.all(fit.converged)
     return fit.objective, fit.optimality, np.count_nonzero(fit.params[:-1], axis=0)

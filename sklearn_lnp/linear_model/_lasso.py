@@ -306,8 +306,10 @@ class LassoLNPRegressor(LNPBaseEstimator):
         fitted = np.setdiff1d(np.arange(n_neurons), silent)
         fit = None
         if fitted.size:
+            # each neuron's counts a contiguous column, as its linear predictor in the solver
+            counts = np.asfortranarray(Y[:, fitted])
             objective = PoissonObjective(
-                X, Y[:, fitted], exposure, sample_weight, fit_intercept=self.fit_intercept
+                X, counts, exposure, sample_weight, fit_intercept=self.fit_intercept
             )
             P = objective.initial_params()
             if self.warm_start and np.size(getattr(self, "coef_", ())) == n_neurons * n_features:
