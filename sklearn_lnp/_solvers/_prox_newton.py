@@ -14,11 +14,13 @@ the sample-weighted mean Poisson negative log-likelihood; the neurons share
 :class:`~sklearn_lnp._penalties.L1` object, one ``alpha_j`` per neuron; the
 intercept is not penalised.  ``k = 1`` is an ordinary single fit.
 
-The solver uses of the penalty only: ``strengths(k)`` (the L1 thresholds),
-``value``, ``kkt_violation`` and ``change`` (per neuron).  A penalty with a
-smooth part (an elastic net) would add its gradient and Hessian to the data
-term's through ``smooth_part()``, which :class:`~sklearn_lnp._penalties.L1`
-returns as None.
+The solver uses of the penalty only its L1 part: ``strengths(k)`` (the
+thresholds of the subproblem), ``kkt_violation`` (the stopping test),
+``change`` (the line search) and ``value`` (the reported objective), all per
+neuron.  A penalty with a smooth part as well (an elastic net) enters at the
+three places where the data term does: its gradient added to ``G``, its
+Hessian to the working-set Hessian (as :meth:`~sklearn_lnp._penalties.L2.add_to_hessian`)
+and its ``line_terms`` to the line restriction (which takes them).
 
 Optimality and the stopping criterion
 -------------------------------------

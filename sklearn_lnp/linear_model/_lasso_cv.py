@@ -202,13 +202,14 @@ class LassoLNPCV(LNPBaseEstimator):
     shared penalty would zero the RF of weak neurons while under-penalising
     strong ones.  For the same reason an integer ``alphas`` gives each neuron
     its own log grid below its own ``alpha_max``; a user grid is shared.  The
-    result for each neuron is that of ``LassoLNPCV`` on its column alone,
-    and so is the work (measured: 20 neurons on the real neuron's 1488 x 300
-    design, 33-36 s of CPU time either way).  The work units are the
-    (fold, neuron) paths, dispatched in one ``joblib.Parallel(n_jobs)`` call
-    (so they spread over a dask cluster under
-    ``joblib.parallel_backend("dask")``), then the per-neuron refits in a
-    second call (they need every fold's scores).  Neurons without spikes
+    result for each neuron is that of ``LassoLNPCV`` on its column alone
+    (the same steps).  The work units are the folds, dispatched in one
+    ``joblib.Parallel(n_jobs)`` call (so they spread over a dask cluster
+    under ``joblib.parallel_backend("dask")``): each fits the paths of all
+    neurons in lockstep (:func:`~sklearn_lnp._solvers._prox_newton.prox_newton`,
+    every neuron down its own grid; the passes over the fold's rows shared as
+    matrix-matrix products), then the refits on all rows are one lockstep fit
+    at the chosen penalties (they need every fold's scores).  Neurons without spikes
     (where ``sample_weight > 0``) are not cross-validated: they get the
     intercept-only model (``coef_`` row 0, ``intercept_ = -inf``), ``alpha_``
     NaN, NaN score paths and a ``UserWarning`` naming their columns.  Fits
@@ -241,8 +242,8 @@ class LassoLNPCV(LNPBaseEstimator):
     max_iter : int, default=100
         Proximal Newton steps per fit.
     n_jobs : int or None, default=None
-        Work units run in parallel (joblib): the folds for a 1-d ``y``, the
-        (fold, neuron) paths and then the per-neuron refits for a 2-d ``y``.
+        Work units run in parallel (joblib): the folds, each with the paths
+        of all neurons.
     verbose : int, default=0
         1-d ``y`` -- 1: one line per fold and the choice; 2: one line per
         alpha; 3: solver lines.  2-d ``y`` (one line per unit would be
