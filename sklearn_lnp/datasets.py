@@ -3,7 +3,8 @@
 ``make_lnp_neuron`` simulates the textbook neuron of the course;
 ``load_recording`` reads a ``.mat`` recording of spike times, frame-flip
 (trigger) times and a stimulus movie; ``recording_design`` turns it into the
-design matrix, counts and exposure that the estimators take.
+design matrix, counts and exposure that the estimators take, and
+``lagged_recording_design`` into the space-time design of several lags.
 """
 
 from __future__ import annotations
@@ -284,6 +285,110 @@ def recording_design(recording: Bunch, *, frame_offset: int = 0) -> Bunch:
         n_unused_frames=n_unused,
         n_spikes_before=binned.n_before,
         n_spikes_after=binned.n_after,
+    )
+
+
+def lagged_recording_design(recording: Bunch, lags=(0,), *, frame_offset: int = 0) -> Bunch:
+    """The space-time design of a recording: each bin with the frames of its past bins.
+
+    Bin ``k`` is paired with frame ``f_k = k + frame_offset`` as in
+    :func:`recording_design`.  Its columns at lag ``L`` hold frame ``f_k - L``
+    of the whole movie, i.e. the frame paired with bin ``k - L``, and 0 where
+    that frame would come before the first one.  Because the movie is lagged
+    before bins are selected, the first bins see real frames whenever the
+    movie has them (``frame_offset > 0``), not the fill value.  Columns are
+    lag-major as :class:`~sklearn_lnp.LagTransformer` makes them.
+
+    Parameters
+    ----------
+    recording : Bunch
+        As returned by :func:`load_recording`.
+    lags : iterable of int, default=(0,)
+        Distinct non-negative lags in frames (bins); blocks in this order.
+    frame_offset : int, default=0
+
+    Returns
+    -------
+    Bunch
+        The fields of :func:`recording_design`, with ``X`` of shape
+        (n_bins, n_lags * n_pixels) the lagged frames, and ``lags``
+        (n_lags,) the validated lags.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.utils import Bunch
+    >>> from sklearn_lnp.datasets import lagged_recording_design
+    >>> recording = Bunch(                        # 5 frames of 1 pixel, 3 trigger intervals
+    ...     stimulus=np.arange(5.0).reshape(5, 1), frame_shape=(1, 1),
+    ...     spike_times=np.array([0.1, 0.3]), trigger_times=np.array([0.0, 0.2, 0.4, 0.6]))
+    >>> design = lagged_recording_design(recording, lags=[0, 1], frame_offset=1)
+    >>> design.frame_index.tolist(), design.X.tolist()   # bin 0 sees frame 1, then frame 0
+    ([1, 2, 3], [[1.0, 0.0], [2.0, 1.0], [3.0, 2.0]])
+    """
+    from .preprocessing import LagTransformer
+
+    design = recording_design(recording, frame_offset=frame_offset)
+    lagger = LagTransformer(lags=lags)
+    design.X = lagger.fit_transform(recording.stimulus)[design.frame_index]
+    design.lags = lagger.lags_
+    return design
+
+
+def recording_from_counts(
+    stimulus: np.ndarray,
+    counts: np.ndarray,
+    *,
+    frame_shape: tuple[int, int],
+    frame_duration: tuple[float, float] = (0.18, 0.25),
+    random_state=None,
+) -> Bunch:
+    """A recording in the format of :func:`load_recording` with given counts per frame.
+
+    Frame ``k`` is on screen for a duration drawn uniformly from
+    ``frame_duration`` (unequal, as the lab's monitor flips frames), and its
+    interval holds ``counts[k]`` spikes at uniform random times: the
+    recording a simulated neuron would leave, for examples and tests.
+
+    Parameters
+    ----------
+    stimulus : ndarray of shape (n_frames, n_pixels)
+        Frames; ``n_frames >= n_bins`` (later frames get no trigger interval).
+    counts : array-like of int of shape (n_bins,)
+        Spikes in each frame's interval.
+    frame_shape : tuple of int (rows, cols)
+    frame_duration : tuple of float (low, high), default=(0.18, 0.25)
+        Range of the frame durations (s).
+    random_state : int, RandomState instance or None
+
+    Returns
+    -------
+    Bunch
+        ``stimulus``, ``frame_shape``, ``spike_times`` (n_spikes,) sorted, in
+        s, and ``trigger_times`` (n_bins + 1,) from 0 s.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.datasets import recording_from_counts, recording_design
+    >>> stimulus = np.eye(4)                      # 4 frames of 2 x 2 pixels
+    >>> recording = recording_from_counts(stimulus, [0, 3, 1, 2], frame_shape=(2, 2),
+    ...                                   random_state=0)
+    >>> recording.trigger_times.size, recording_design(recording).counts.tolist()
+    (5, [0.0, 3.0, 1.0, 2.0])
+    """
+    rng = check_random_state(random_state)
+    counts = np.asarray(counts, dtype=np.int64)
+    low, high = frame_duration
+    triggers = np.cumsum(np.r_[0.0, rng.uniform(low, high, size=counts.size)])
+    starts = np.repeat(triggers[:-1], counts)
+    widths = np.repeat(np.diff(triggers), counts)
+    spikes = np.sort(starts + widths * rng.uniform(size=starts.size))
+    return Bunch(
+        stimulus=np.asarray(stimulus, dtype=np.float64),
+        frame_shape=tuple(frame_shape),
+        spike_times=spikes,
+        trigger_times=triggers,
     )
 
 

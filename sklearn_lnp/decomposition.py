@@ -309,11 +309,13 @@ class SVDSeparator(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
     ``fit_method="bilinear"``: fit the rank-``rank`` model
     ``mu = exposure * exp(sum_L v_L (X_L u) + b)`` itself, by alternating
     exact Poisson fits of the spatial and temporal parts with the same
-    objective and ``alpha`` as ``estimator`` (see :mod:`sklearn_lnp._bilinear`),
-    started from the SVD of the spike-triggered average.  It needs far fewer
-    bins than the unconstrained fit: ``n_pixels + n_lags`` parameters per
-    component instead of ``n_pixels * n_lags``.  ``center`` is not used
-    (the fitted RF is exactly of rank ``rank``).
+    objective and ``alpha`` as ``estimator``: with the temporal kernels
+    fixed, the spatial maps, covariate coefficients and intercept are one
+    Poisson regression, and likewise the other way round, so the objective
+    never increases.  It starts from the SVD of the spike-triggered average.
+    It needs far fewer bins than the unconstrained fit: ``n_pixels +
+    n_lags`` parameters per component instead of ``n_pixels * n_lags``.
+    ``center`` is not used (the fitted RF is exactly of rank ``rank``).
 
     Parameters
     ----------
@@ -479,7 +481,6 @@ class SVDSeparator(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         y = check_counts(y, "y")
         n_pixels = self._layout(X.shape[1])
         shape = _check_frame_shape(self.frame_shape, n_pixels)
-        n_rf = n_pixels * self.n_lags
         if self.fit_method == "svd":
             self._fit_svd(X, y, inner_params, n_pixels)
         else:
@@ -498,7 +499,7 @@ class SVDSeparator(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         self.coef_ = np.concatenate([self.rf_.T.ravel(), self._covariate_coef])
         del self._covariate_coef
         if self.fit_method == "svd":
-            self.intercept_ = self._refit_intercept(X, y, inner_params, n_rf)
+            self.intercept_ = self._refit_intercept(X, y, inner_params)
         return self
 
     def _fit_svd(self, X, y, inner_params, n_pixels):
@@ -578,7 +579,7 @@ class SVDSeparator(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         self.optimality_ = fit.optimality
         self.objective_ = fit.objective
 
-    def _refit_intercept(self, X, y, inner_params, n_rf):
+    def _refit_intercept(self, X, y, inner_params):
         fit_intercept = getattr(self.estimator_, "fit_intercept", True)
         if not fit_intercept:
             return 0.0

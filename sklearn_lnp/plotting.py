@@ -12,8 +12,8 @@ import numpy as np
 RF_CMAP = "RdBu_r"
 
 
-def _symmetric_limit(*arrays) -> float:
-    vmax = max(float(np.max(np.abs(a))) for a in arrays)
+def _symmetric_limit(values) -> float:
+    vmax = float(np.max(np.abs(values)))
     return vmax if vmax > 0 else 1.0
 
 

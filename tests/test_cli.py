@@ -28,6 +28,7 @@ def _assert_drawn_png(path):
     assert np.std(image[..., :3]) > 0.05
 
 
+@pytest.mark.slow  # CLI demo: simulation, fit and figures
 def test_demo_writes_figures_and_summary(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path), "--n-frames", "800"]) == 0
     out = tmp_path / "demo"

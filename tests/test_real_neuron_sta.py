@@ -140,6 +140,7 @@ def test_sta_predicts_held_out_counts_better_than_the_unpenalised_glm(real_desig
     assert sta_gain - glm_gain > 50 and binned_gain - glm_gain > 50
 
 
+@pytest.mark.slow  # CLI run on the recording with figures
 def test_cli_writes_the_fine_sta_figures_and_summary(real_data_path, tmp_path, capsys):
     main(["fit", str(real_data_path), "--sta", "--lags", "0", "--out", str(tmp_path)])
     folder = tmp_path / real_data_path.stem
