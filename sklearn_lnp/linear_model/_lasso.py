@@ -333,15 +333,19 @@ class LassoLNPRegressor(LNPBaseEstimator):
         if y.ndim == 1:
             warn_if_not_converged(fit.result(0), self.tol, self.max_iter)
         elif failed:
-            worst = int(np.argmax(self.optimality_))
-            warnings.warn(
-                f"{len(failed)} of {n_neurons} neurons (y columns {failed}) stopped short "
-                f"of tol={self.tol:.3g}: largest KKT violation {self.optimality_[worst]:.3g} "
-                f"(neuron {worst}). Increase max_iter or loosen tol.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+            self._warn_unconverged(failed, stacklevel=3)
         return self
+
+    def _warn_unconverged(self, failed, stacklevel: int) -> None:
+        """One ``ConvergenceWarning`` naming the neurons ``failed`` and the largest violation."""
+        worst = int(np.argmax(self.optimality_))
+        warnings.warn(
+            f"{len(failed)} of {len(self.optimality_)} neurons (y columns {failed}) stopped "
+            f"short of tol={self.tol:.3g}: largest KKT violation "
+            f"{self.optimality_[worst]:.3g} (neuron {worst}). Increase max_iter or loosen tol.",
+            ConvergenceWarning,
+            stacklevel=stacklevel,
+        )
 
     def _fit_pyglmnet(self, X, y, sample_weight, exposure):
         """pyglmnet's answer, neuron by neuron, with its distance to the optimum."""
@@ -379,14 +383,7 @@ class LassoLNPRegressor(LNPBaseEstimator):
         for name, values in attributes.items():
             setattr(self, name, np.array(values, dtype=object if name == "solver_" else None))
         if failed:
-            worst = int(np.argmax(self.optimality_))
-            warnings.warn(
-                f"{len(failed)} of {n_neurons} neurons (y columns {failed}) stopped short of "
-                f"tol={self.tol:.3g}: largest KKT violation {self.optimality_[worst]:.3g} "
-                f"(neuron {worst}). Increase max_iter or loosen tol.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+            self._warn_unconverged(failed, stacklevel=4)
         self.n_features_in_ = X.shape[1]
         return self
 
