@@ -12,10 +12,9 @@ def single_threaded_blas():
 
     The proximal Newton solver factorises and multiplies working-set
     matrices of a few tens to a few thousand rows, many times: there,
-    multi-threaded BLAS mostly spins threads that compete for busy cores
-    (a 1300 x 1300 Cholesky factorisation took 60x longer with OpenBLAS's
-    threads on a loaded 2-core machine).  Parallelism is taken across folds
-    instead (``LassoLNPCV(n_jobs=...)``).
+    multi-threaded BLAS mostly spins threads that compete for busy cores, and
+    a small factorisation can take many times longer than on one thread.
+    Parallelism is taken across folds instead (``LassoLNPCV(n_jobs=...)``).
 
     Returns
     -------

@@ -12,8 +12,7 @@ finds the support:
 * ``inner="fista"``: accelerated proximal gradient in numpy (vectorised, no
   compilation).  Kept as the reference the CD kernel is checked against
   (``tests/test_quadratic_lasso.py``) and timed against
-  (``benchmarks/bench_lasso.py``: the real neuron's CV is 1.7x slower with
-  it).
+  (``benchmarks/bench_lasso.py``, ``solver_options={"inner": "fista"}``).
 
 The face steps make the solution exact once the support and signs are
 right: the subproblem is solved to any ``tol`` in a few factorisations.
@@ -277,12 +276,12 @@ def solve_quadratic_lasso(hess, lin, penalty, z0, *, tol, inner="cd", max_sweeps
     chunk = 10
     exact = False
     # A face step first only if no zero coordinate wants to enter: otherwise
-    # it cannot be exact, and sweeps come first (measured on the real
-    # neuron's CV path: 37% fewer factorisations, the same number of sweeps).
+    # it cannot be exact, and sweeps come first (fewer factorisations for the
+    # same sweeps).
     face_first = not np.any((z == 0) & (np.abs(grad) > penalty))
     # Predicted faces (semismooth Newton) until one fails to decrease q; then
-    # only the monotone face step.  Measured on the real neuron's CV path:
-    # 18% fewer sweeps and 7% less factorisation work than face steps alone.
+    # only the monotone face step: a predicted face can add and drop many
+    # coordinates at once, saving sweeps.
     predict = True
     while violation > tol:
         z_face, full = None, False

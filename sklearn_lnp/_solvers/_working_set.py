@@ -21,8 +21,8 @@ one and reuses it
 * for up to ``CHORD_MAX_AGE`` steps while each step cuts the largest KKT
   violation ``CHORD_RATIO``-fold (chord steps).
 
-Both save 30-40% of the Gram work of a path; the stopping test always uses
-the exact gradient, so the solution does not depend on the reuse.
+Both save a large part of the Gram work of a path; the stopping test always
+uses the exact gradient, so the solution does not depend on the reuse.
 """
 
 from __future__ import annotations
