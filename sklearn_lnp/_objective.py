@@ -65,7 +65,8 @@ far from the optimum) and adds to the counters ``n_passes`` / ``n_grams``.
   ``Z = X D`` and the gradient at ``eta + step Z`` in one fused read;
 * ``line_restriction(eta, Z, terms=None) -> LineRestriction``: the objective
   along ``P + t D`` for all columns, no pass;
-* ``hessian_weights(eta) -> (n_samples, k)``; ``hessian(eta, neuron)`` one
+* ``gradient_weights(eta)``, ``hessian_weights(eta)``: per-sample weights
+  (n_samples, k) of ``X.T`` in the gradient and Hessian; ``hessian(eta, neuron)`` one
   neuron's data Hessian (n_params, n_params) from one weighted Gram with its
   intercept border.
 
@@ -233,11 +234,15 @@ class PoissonObjective:
         return view
 
     def split(self, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return ``W`` of shape (n_features, k) and ``b`` of shape (k,) (views or zeros)."""
+        """Return ``W`` of shape (n_features, k) and ``b`` of shape (k,) (views or zeros).
+
+        A vector ``P`` of shape (n_params,) (one neuron) gives ``W`` of shape
+        (n_features,) and a 0-d ``b``.
+        """
         p = self.n_features
         if self.fit_intercept:
             return P[:p], P[p]
-        return P[:p], np.zeros(P.shape[1])
+        return P[:p], np.zeros(P.shape[1:])
 
     def join(self, W: np.ndarray, b=None) -> np.ndarray:
         """``P`` of shape (n_params, k) from ``W`` (n_features, k) and ``b`` (k,)."""
@@ -458,6 +463,11 @@ class PoissonObjective:
         """The objective along ``P + t D`` from ``eta`` with ``Z = X D`` known (no pass)."""
         return LineRestriction(self, eta, Z, terms)
 
+    def gradient_weights(self, eta: np.ndarray) -> np.ndarray:
+        """Per-sample gradient weights ``s dmu - s y`` (n_samples, k): ``G[:p] = X.T @ them``."""
+        eta = np.array(eta, dtype=np.float64)
+        return self._residual_rows(slice(None), eta, np.empty(eta.shape), [])
+
     # -- second order ------------------------------------------------------
     def hessian_weights(self, eta: np.ndarray) -> np.ndarray:
         """Per-sample Hessian weights ``s d2mu``, shape (n_samples, k)."""
@@ -562,9 +572,14 @@ class LineRestriction:
         """``phi_j''(0)`` per neuron, shape (k,)."""
         return self(np.zeros(self.Z.shape[1]))[2]
 
-    def eta_at(self, t) -> np.ndarray:
-        """Linear predictor ``eta + t Z`` (``t`` scalar or of shape (k,)); no pass."""
-        return self.eta + self.Z * t
+    def eta_at(self, t, cols=None) -> np.ndarray:
+        """Linear predictor ``eta + t Z`` of the columns ``cols`` (all when None); no pass.
+
+        ``t`` is a scalar or has one step per column.
+        """
+        if cols is None:
+            return self.eta + self.Z * t
+        return self.eta[:, cols] + self.Z[:, cols] * t
 
     def _squares(self) -> np.ndarray:
         if self._z2 is None:

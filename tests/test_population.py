@@ -19,7 +19,10 @@ from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_lnp import PoissonLNPRegressor
-from sklearn_lnp._solvers._population import PopulationObjective, population_lbfgs
+from sklearn_lnp._objective import PoissonObjective
+from sklearn_lnp._penalties import L2
+from sklearn_lnp._solvers import SmoothProblem, solve
+from sklearn_lnp._solvers._lbfgs import lbfgs
 
 TOL = 1e-8
 
@@ -53,7 +56,7 @@ def test_population_fit_is_each_neurons_optimum(solver):
     assert model.coef_.shape == (Y.shape[1], X.shape[1])
     assert model.intercept_.shape == (Y.shape[1],)
     # auto hands this size (L-BFGS territory for one neuron) to the lockstep solver
-    assert all(name.startswith("population-lbfgs") for name in model.solver_)
+    assert all(name.startswith("lbfgs") for name in model.solver_)
     for j in range(Y.shape[1]):
         grad = _gradient(X, Y[:, j], model.coef_[j], model.intercept_[j], alpha, exposure)
         assert np.abs(grad).max() <= TOL
@@ -64,15 +67,32 @@ def test_population_fit_is_each_neurons_optimum(solver):
 
 def test_lockstep_reads_x_once_per_iteration_for_all_neurons():
     X, Y, _, _ = _population(n_samples=2000, n_features=100, n_neurons=8)
-    objective = PopulationObjective(X, Y, alpha=1e-3)
-    P, _, optimality, n_iter = population_lbfgs(
-        objective, objective.initial_params(), tol=TOL, max_iter=500
+    objective = PoissonObjective(X, Y)
+    results = lbfgs(
+        SmoothProblem(objective, L2(1e-3)), objective.initial_params(), tol=TOL, max_iter=500
     )
-    assert np.all(optimality <= TOL)
-    # one X @ D and one X.T @ R per lockstep iteration (plus start and final refresh),
+    n_iter = np.array([result.n_iter for result in results])
+    assert all(result.optimality <= TOL for result in results)
+    # one fused sweep (X @ D and X.T @ R, one read or two when X is swept
+    # whole) per lockstep iteration, plus a few for rejected unit steps,
     # whatever the number of neurons
-    assert objective.n_passes <= 2 * n_iter.max() + 4
+    assert objective.n_passes <= 2 * n_iter.max() + 6
     assert objective.n_passes < n_iter.sum()
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cholesky", "auto"])
+def test_k_neuron_solve_equals_k_single_solves(solver):
+    """Same optimum per neuron, to 1e-12 relative (different summation orders), per-neuron alpha."""
+    X, Y, exposure, _ = _population(n_samples=1500, n_features=60, n_neurons=4, exposure=True)
+    alpha = np.array([1e-3, 1e-2, 0.0, 3e-3])
+    together = PoissonObjective(X, Y, exposure)
+    results = solve(together, L2(alpha), together.initial_params(), solver=solver, tol=TOL)
+    for j, result in enumerate(results):
+        alone = PoissonObjective(X, Y[:, j], exposure)
+        (single,) = solve(alone, L2(alpha[j]), alone.initial_params(), solver=solver, tol=TOL)
+        assert result.converged and single.converged
+        assert result.objective == pytest.approx(single.objective, rel=1e-12)
+        np.testing.assert_allclose(result.params, single.params, atol=1e-6)
 
 
 def test_same_result_with_exposure_weights_float32_and_sparse():
