@@ -169,6 +169,33 @@ class _Products:
         self.enabled = False
 
 
+def _mixed_steps(problem, here, D, values, G, paired, products):
+    """Steps of neurons with pairs (``take_step``) and without (``search_unscaled``)."""
+    P, eta = here
+    k = D.shape[1]
+    out = [np.zeros(k), np.empty_like(P), np.empty(k), np.empty_like(P), np.empty_like(eta)]
+    for group in (np.flatnonzero(paired), np.flatnonzero(~paired)):
+        sub = problem.subset(group)
+        if paired[group[0]]:
+            found = take_step(
+                sub,
+                P[:, group],
+                eta[:, group],
+                D[:, group],
+                values[group],
+                G[:, group],
+                fast=products.enabled,
+            )
+        else:
+            found = search_unscaled(
+                sub, P[:, group], eta[:, group], D[:, group], fast=products.enabled
+            )
+        out[0][group], out[2][group] = found[0], found[2]
+        for index in (1, 3, 4):
+            out[index][:, group] = found[index]
+    return tuple(out)
+
+
 def _take(array: np.ndarray, cols: np.ndarray, k: int) -> np.ndarray:
     """Columns ``cols`` of ``array``: the array itself when they are all ``k``."""
     return array if cols.size == k else array[:, cols]
@@ -239,8 +266,8 @@ def lbfgs(
         products.approximate[cols] = False
 
     while True:
-        approximate = np.flatnonzero(products.approximate & ~stopped)
-        if approximate.size:
+        if products.approximate.any():
+            approximate = np.flatnonzero(products.approximate & ~stopped)
             stalled = products.stalled(approximate)
             at_tol = grad_max[approximate] <= tol
             due = stalled | at_tol | (grad_max[approximate] <= _FAST_DROP * reference[approximate])
@@ -252,69 +279,73 @@ def lbfgs(
         active = np.flatnonzero(~stopped & (grad_max > tol) & (n_iter < max_iter))
         if not active.size:
             break
+        whole = active.size == k
         D = np.empty((n_params, active.size))
         paired = np.empty(active.size, dtype=bool)
         for i, j in enumerate(active):
             D[:, i] = pairs[j].direction(G[:, j])
             paired[i] = pairs[j].size > 0
-        steps = np.zeros(active.size)
-        new_P = np.empty((n_params, active.size))
-        new_values = np.empty(active.size)
-        new_G = np.empty((n_params, active.size))
-        new_eta = np.empty((eta.shape[0], active.size))
-        for group in (np.flatnonzero(paired), np.flatnonzero(~paired)):
-            if not group.size:
+        here = (_take(P, active, k), _take(eta, active, k))
+        sub = problem if whole else problem.subset(active)
+        if paired.all():
+            found = take_step(
+                sub, *here, D, values[active], _take(G, active, k), fast=products.enabled
+            )
+        elif not paired.any():
+            # unscaled steepest descent: Z = X d before the search, two passes
+            found = search_unscaled(sub, *here, D, fast=products.enabled)
+        else:
+            found = _mixed_steps(
+                sub, here, D, values[active], _take(G, active, k), paired, products
+            )
+        steps, new_P, new_values, new_G, new_eta = found
+        if not steps.all():
+            for i in np.flatnonzero(steps == 0.0):
+                j = active[i]
+                if pairs[j].size:  # retry along the steepest descent direction
+                    pairs[j].clear()
+                elif products.approximate[j]:  # maybe single-precision noise: retry accurately
+                    refresh(np.array([j]))
+                    products.disable()
+                else:
+                    stopped[j] = True
+            moved_at = np.flatnonzero(steps > 0.0)
+            if not moved_at.size:
                 continue
-            cols = active[group]
-            sub = problem if cols.size == k else problem.subset(cols)
-            here = (_take(P, cols, k), _take(eta, cols, k))
-            direction = D if group.size == active.size else D[:, group]
-            if paired[group[0]]:
-                found = take_step(
-                    sub, *here, direction, values[cols], _take(G, cols, k), fast=products.enabled
-                )
-            else:
-                # unscaled steepest descent: Z = X d before the search, two passes
-                found = search_unscaled(sub, *here, direction, fast=products.enabled)
-            steps[group] = found[0]
-            new_P[:, group], new_values[group], new_G[:, group], new_eta[:, group] = found[1:]
-        for i in np.flatnonzero(steps == 0.0):
-            j = active[i]
-            if pairs[j].size:  # retry along the steepest descent direction
-                pairs[j].clear()
-            elif products.approximate[j]:  # maybe single-precision noise: retry accurately
-                refresh(np.array([j]))
-                products.disable()
-            else:
-                stopped[j] = True
-        moved_at = np.flatnonzero(steps > 0.0)
-        if not moved_at.size:
-            continue
-        cols = active[moved_at]
+            cols = active[moved_at]
+            new_P, new_values = new_P[:, moved_at], new_values[moved_at]
+            new_G, new_eta = new_G[:, moved_at], new_eta[:, moved_at]
+        else:
+            cols = active
         n_iter[cols] += 1
-        keep = slice(None) if moved_at.size == active.size else moved_at
-        old_P, old_G = P[:, cols], G[:, cols]
-        P[:, cols] = new_P[:, keep]
-        values[cols] = new_values[keep]
-        G[:, cols] = new_G[:, keep]
-        eta[:, cols] = new_eta[:, keep]
-        grad_max[cols] = np.abs(G[:, cols]).max(axis=0, initial=0.0)
+        if cols.size == k:  # every neuron moved: the new arrays replace the old ones
+            S, Y = new_P - P, new_G - G
+            P, values, G, eta = new_P, new_values, new_G, new_eta
+            grad_max = np.abs(G).max(axis=0, initial=0.0)
+        else:
+            S, Y = new_P - P[:, cols], new_G - G[:, cols]
+            P[:, cols], values[cols] = new_P, new_values
+            G[:, cols], eta[:, cols] = new_G, new_eta
+            grad_max[cols] = np.abs(new_G).max(axis=0, initial=0.0)
         products.moved(cols, grad_max[cols])
         # eta = X w afresh every _REFRESH_EVERY iterations: the updates eta + t z
         # accumulate round-off
         due = cols[n_iter[cols] % _REFRESH_EVERY == 0]
         if due.size:
+            before = G[:, due].copy()
             refresh(due)
-        for j, s, y in zip(cols, (P[:, cols] - old_P).T, (G[:, cols] - old_G).T, strict=True):
-            pairs[j].push(s, y)
-            histories[j].append(float(grad_max[j]))
-            if rules[j] is not None and rules[j](histories[j]):
-                stopped[j] = True
+            Y[:, np.searchsorted(cols, due)] += G[:, due] - before
+        for i, j in enumerate(cols):
+            pairs[j].push(S[:, i], Y[:, i])
+            if rules[j] is not None:
+                histories[j].append(float(grad_max[j]))
+                if rules[j](histories[j]):
+                    stopped[j] = True
         if verbose:
-            shown = cols[0] if k == 1 else cols[np.argmax(grad_max[cols])]
+            shown = cols[np.argmax(grad_max[cols])]
             print(
                 f"[lbfgs] iter {int(n_iter[shown]):4d}  objective {values[shown]:.15g}  "
-                f"max|grad| {grad_max[shown]:.3e}  step {steps[moved_at][0]:.3g}"
+                f"max|grad| {grad_max[shown]:.3e}  step {steps.max():.3g}"
                 + (f"  ({np.sum(grad_max > tol)}/{k} neurons above tol)" if k > 1 else "")
             )
     approximate = np.flatnonzero(products.approximate)
