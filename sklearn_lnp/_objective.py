@@ -439,7 +439,7 @@ class PoissonObjective:
         eta_new : ndarray of shape (n_samples, k)
         """
         dW, db = self.split(D)
-        step = np.broadcast_to(np.asarray(step, dtype=np.float64), (self.n_neurons,))
+        step = np.asarray(step, dtype=np.float64)  # () or (k,): broadcasts over the rows
         Z = np.empty(self.Y.shape)
         new_eta = np.empty(self.Y.shape)
         mu = np.empty(self.Y.shape)
@@ -605,7 +605,9 @@ class LineRestriction:
         self._prepare()
         cols = slice(None) if cols is None else cols
         Z = self.Z[:, cols]
-        t = np.broadcast_to(np.asarray(t, dtype=np.float64), Z.shape[1:])
+        t = np.asarray(t, dtype=np.float64)
+        if t.ndim == 0:
+            t = np.full(Z.shape[1], float(t))
         c1, c2 = self.c1[cols], self.c2[cols]
         penalty = t * c1 + 0.5 * t * t * c2
         top = t * np.where(t >= 0, self._z_max[cols], self._z_min[cols])

@@ -281,22 +281,22 @@ def lbfgs(
             break
         whole = active.size == k
         D = np.empty((n_params, active.size))
-        paired = np.empty(active.size, dtype=bool)
-        for i, j in enumerate(active):
+        paired = [pairs[j].size > 0 for j in active.tolist()]
+        for i, j in enumerate(active.tolist()):
             D[:, i] = pairs[j].direction(G[:, j])
-            paired[i] = pairs[j].size > 0
         here = (_take(P, active, k), _take(eta, active, k))
         sub = problem if whole else problem.subset(active)
-        if paired.all():
+        here_values = values if whole else values[active]
+        if all(paired):
             found = take_step(
-                sub, *here, D, values[active], _take(G, active, k), fast=products.enabled
+                sub, *here, D, here_values, _take(G, active, k), fast=products.enabled
             )
-        elif not paired.any():
+        elif not any(paired):
             # unscaled steepest descent: Z = X d before the search, two passes
             found = search_unscaled(sub, *here, D, fast=products.enabled)
         else:
             found = _mixed_steps(
-                sub, here, D, values[active], _take(G, active, k), paired, products
+                sub, here, D, here_values, _take(G, active, k), np.array(paired), products
             )
         steps, new_P, new_values, new_G, new_eta = found
         if not steps.all():
@@ -317,25 +317,27 @@ def lbfgs(
             new_G, new_eta = new_G[:, moved_at], new_eta[:, moved_at]
         else:
             cols = active
-        n_iter[cols] += 1
         if cols.size == k:  # every neuron moved: the new arrays replace the old ones
+            n_iter += 1
             S, Y = new_P - P, new_G - G
             P, values, G, eta = new_P, new_values, new_G, new_eta
             grad_max = np.abs(G).max(axis=0, initial=0.0)
         else:
+            n_iter[cols] += 1
             S, Y = new_P - P[:, cols], new_G - G[:, cols]
             P[:, cols], values[cols] = new_P, new_values
             G[:, cols], eta[:, cols] = new_G, new_eta
             grad_max[cols] = np.abs(new_G).max(axis=0, initial=0.0)
-        products.moved(cols, grad_max[cols])
+        if products.enabled or products.approximate.any():
+            products.moved(cols, grad_max[cols])
         # eta = X w afresh every _REFRESH_EVERY iterations: the updates eta + t z
         # accumulate round-off
-        due = cols[n_iter[cols] % _REFRESH_EVERY == 0]
-        if due.size:
+        due = cols[n_iter[cols] % _REFRESH_EVERY == 0] if n_iter.max() >= _REFRESH_EVERY else ()
+        if len(due):
             before = G[:, due].copy()
             refresh(due)
             Y[:, np.searchsorted(cols, due)] += G[:, due] - before
-        for i, j in enumerate(cols):
+        for i, j in enumerate(cols.tolist()):
             pairs[j].push(S[:, i], Y[:, i])
             if rules[j] is not None:
                 histories[j].append(float(grad_max[j]))

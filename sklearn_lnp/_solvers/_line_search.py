@@ -133,14 +133,14 @@ def take_step(problem, P, eta, D, values, G, *, t0=1.0, curvature=0.9, fast=Fals
     slope = np.einsum("ij,ij->j", G, D)
     line, new_values, new_G, new_eta, new_P = problem.along(P, eta, D, t0, fast=fast)
     decrease = new_values - values
-    small = np.flatnonzero(np.abs(decrease) <= 64 * _EPS * np.abs(values))
-    if small.size:  # below the resolution of F
+    small = np.abs(decrease) <= 64 * _EPS * np.abs(values)
+    if small.any():  # below the resolution of F
+        small = np.flatnonzero(small)
         decrease[small] = line(t0, small, second=False)[0]
-    accepted = (
-        (slope < 0.0)
-        & (decrease <= _ARMIJO * t0 * slope)
-        & (np.abs(np.einsum("ij,ij->j", new_G, D)) <= curvature * np.abs(slope))
-    )
+    accepted = (decrease <= _ARMIJO * t0 * slope) & (slope < 0.0)
+    accepted &= np.abs(np.einsum("ij,ij->j", new_G, D)) <= curvature * np.abs(slope)
+    if accepted.all():
+        return np.full(accepted.size, float(t0)), new_P, new_values, new_G, new_eta
     steps = np.where(accepted, float(t0), 0.0)
     rest = np.flatnonzero(~accepted)
     if rest.size:
