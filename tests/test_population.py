@@ -1,10 +1,11 @@
 """Population fits: ``PoissonLNPRegressor`` with ``y`` of shape (n_samples, n_neurons).
 
 Facts asserted: every neuron's fit is its single-neuron optimum (gradient
-computed here with numpy <= tol, same objective as the single fit), the
-lockstep solver reads ``X`` once per iteration for all neurons, and the bad
-inputs of the issue (NaN in one neuron, neurons without spikes) behave as
-documented.
+computed here with numpy <= tol, same objective as the single fit, for every
+solver, any order of the neurons, per-neuron alpha), the lockstep solver
+reads ``X`` once per iteration for all neurons, the dual Newton form with
+exposure reaches the primal optimum, and the bad inputs of the issue (NaN in
+one neuron, neurons without spikes) behave as documented.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sklearn_lnp._objective import PoissonObjective
 from sklearn_lnp._penalties import L2
 from sklearn_lnp._solvers import SmoothProblem, solve
 from sklearn_lnp._solvers._lbfgs import lbfgs
+from sklearn_lnp._solvers._newton import newton_cholesky
 
 TOL = 1e-8
 
@@ -226,3 +228,53 @@ def test_lasso_population_is_each_neurons_optimum():
         assert np.all(np.abs(grad[:-1][~active]) <= alpha + TOL)
         single = LassoLNPRegressor(alpha=alpha).fit(X, Y[:, j], exposure=exposure)
         assert model.objective_[j] == pytest.approx(single.objective_, rel=1e-12)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    k=st.integers(2, 4),
+    solver=st.sampled_from(["lbfgs", "newton-cholesky", "auto"]),
+    fit_intercept=st.booleans(),
+)
+def test_k_neurons_are_k_independent_fits_in_any_order(seed, k, solver, fit_intercept):
+    """Each neuron's optimum is that of its single fit, and permuting neurons permutes results.
+
+    Objectives agree to 1e-12 relative (the products sum in different orders
+    and each fit stops anywhere with max|grad| <= tol); coefficients to 1e-6.
+    """
+    rng = np.random.default_rng(seed)
+    X, Y, exposure, _ = _population(
+        n_samples=300, n_features=8, n_neurons=k, seed=seed, exposure=True
+    )
+    Y[0] += 1.0  # every neuron spikes
+    alpha = rng.uniform(1e-3, 1e-1, k)
+    together = PoissonObjective(X, Y, exposure, fit_intercept=fit_intercept)
+    results = solve(together, L2(alpha), together.initial_params(), solver=solver, tol=TOL)
+    order = rng.permutation(k)
+    permuted = PoissonObjective(X, Y[:, order], exposure, fit_intercept=fit_intercept)
+    shuffled = solve(permuted, L2(alpha[order]), permuted.initial_params(), solver=solver, tol=TOL)
+    for j, result in enumerate(results):
+        alone = PoissonObjective(X, Y[:, j], exposure, fit_intercept=fit_intercept)
+        (single,) = solve(alone, L2(alpha[j]), alone.initial_params(), solver=solver, tol=TOL)
+        assert result.converged and single.converged
+        assert result.objective == pytest.approx(single.objective, rel=1e-12)
+        np.testing.assert_allclose(result.params, single.params, atol=1e-6)
+    for i, j in enumerate(order):
+        assert shuffled[i].objective == pytest.approx(results[j].objective, rel=1e-12)
+        np.testing.assert_allclose(shuffled[i].params, results[j].params, atol=1e-6)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_dual_newton_with_exposure_reaches_the_primal_optimum(fit_intercept):
+    """The dual form keeps X w itself: exposure enters the linear predictor only."""
+    X, Y, exposure, _ = _population(n_samples=120, n_features=200, n_neurons=2, exposure=True)
+    objective = PoissonObjective(X, Y, exposure, fit_intercept=fit_intercept)
+    problem = SmoothProblem(objective, L2([0.05, 0.2]))
+    P = objective.initial_params()
+    dual = newton_cholesky(problem, P, tol=1e-10, max_iter=50, dual=True)
+    primal = newton_cholesky(problem, P, tol=1e-10, max_iter=50, dual=False)
+    for a, b in zip(dual, primal, strict=True):
+        assert a.converged and b.converged
+        assert a.objective == pytest.approx(b.objective, rel=1e-13)
+        np.testing.assert_allclose(a.params, b.params, atol=1e-8)
