@@ -43,7 +43,7 @@ column ``j`` holds neuron ``j``'s coefficients, then its intercept when
 ``fit_intercept``.  Everything the objective computes is a function of the
 linear predictor ``eta`` of shape (n_samples, k); solvers keep ``eta`` (and
 ``Z = X D`` of a direction) and pass it back explicitly, so the objective
-holds no cache and no mode switches.  Every method that reads ``X`` takes
+holds no cache and no mode switches.  The products with ``X`` take
 ``fast`` (single-precision products on a dense float32 design, see
 :func:`sklearn_lnp._passes.sweep`; accurate to ~1e-6 relative, for iterates
 far from the optimum) and adds to the counters ``n_passes`` / ``n_grams``.
@@ -70,8 +70,16 @@ far from the optimum) and adds to the counters ``n_passes`` / ``n_grams``.
   neuron's data Hessian (n_params, n_params) from one weighted Gram with its
   intercept border.
 
+:class:`LineRestriction` (from ``gradient_along`` or ``line_restriction``):
+``slope`` and ``curvature0`` (``phi_j'(0)``, ``phi_j''(0)``, shape (k,)),
+``line(t, cols=None, second=True) -> (phi, phi', phi'')`` per column (``t``
+scalar or one step per column), ``eta_at(t, cols=None)``.
+
 ``terms`` is a penalty's ``line_terms(W, dW)`` (``c1``, ``c2`` per neuron):
-the restriction of the penalised objective is then exact.
+the restriction of the penalised objective is then exact.  The penalised
+objective the smooth solvers minimise is
+:class:`sklearn_lnp._solvers.SmoothProblem` (this data term plus a penalty
+object).
 """
 
 from __future__ import annotations
