@@ -1,10 +1,95 @@
-"""Input checks shared by the estimators: counts, exposure, sample weights."""
+"""Input checks shared by the estimators: counts, exposure, sample weights.
+
+Every refusal is a ``ValueError`` that names the argument.  Arrays are read
+as real numbers: complex values (whose imaginary part numpy would drop with
+only a ``ComplexWarning``), strings and other non-numeric objects are
+refused rather than converted.
+"""
 
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
+
+
+def as_real_array(values, name: str, what: str = "real numbers") -> np.ndarray:
+    """Return ``values`` as a float64 ndarray, refusing what is not a real number.
+
+    Parameters
+    ----------
+    values : array-like
+    name : str
+        Argument name used in error messages.
+    what : str
+        What the values are, for the message (e.g. ``"spike counts"``).
+
+    Returns
+    -------
+    ndarray of float64
+        Any shape; NaN and infinities are left to the caller.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` for complex values, strings, bytes, ``None`` or
+        other objects that are not real numbers.
+
+    Examples
+    --------
+    >>> from sklearn_lnp._validation import as_real_array
+    >>> as_real_array([1, 2.5], "y")
+    array([1. , 2.5])
+    >>> as_real_array([0.2 + 1j], "y")
+    Traceback (most recent call last):
+    ...
+    ValueError: y must hold real numbers; got complex values (dtype complex128).
+    """
+    array = np.asarray(values)
+    kind = array.dtype.kind
+    if kind in "biuf":
+        return array.astype(np.float64, copy=False)
+    if kind == "c":
+        raise ValueError(f"{name} must hold {what}; got complex values (dtype {array.dtype}).")
+    if kind in "USV":
+        raise ValueError(f"{name} must hold {what}; got strings or bytes (dtype {array.dtype}).")
+    if kind == "O":
+        for value in array.flat:
+            if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+                raise ValueError(
+                    f"{name} must hold {what}; got {value!r} of type {type(value).__name__}."
+                )
+        return array.astype(np.float64)
+    raise ValueError(f"{name} must hold {what}; got an array of dtype {array.dtype}.")
+
+
+def physical_memory() -> int | None:
+    """Bytes of physical memory of this machine, or None when unknown."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return None
+
+
+def check_memory(n_bytes: float, request: str) -> None:
+    """Raise a ValueError when ``n_bytes`` exceed the physical memory of the machine.
+
+    ``request`` names the arguments that set the size, for the message.
+    """
+    total = physical_memory()
+    if total is not None and not n_bytes <= total:
+        raise ValueError(
+            f"{request} would need {_format_bytes(n_bytes)} of memory, more than this "
+            f"machine has ({_format_bytes(total)})."
+        )
+
+
+def _format_bytes(n_bytes: float) -> str:
+    for unit, size in (("EiB", 2**60), ("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30)):
+        if n_bytes >= size:
+            return f"{n_bytes / size:.3g} {unit}"
+    return f"{n_bytes / 2**20:.3g} MiB"
 
 
 def check_counts(y, name: str = "y") -> np.ndarray:
@@ -16,9 +101,10 @@ def check_counts(y, name: str = "y") -> np.ndarray:
     Raises
     ------
     ValueError
-        Naming ``name`` when values are NaN, infinite or negative.
+        Naming ``name`` when values are NaN, infinite, negative, complex or
+        not numbers (e.g. strings).
     """
-    y = np.asarray(y, dtype=np.float64)
+    y = as_real_array(y, name, "spike counts (real numbers)")
     if not np.all(np.isfinite(y)):
         raise ValueError(f"{name} (spike counts) must be finite; found NaN or infinite values.")
     n_negative = int(np.sum(y < 0))
@@ -45,7 +131,7 @@ def check_exposure(exposure, n_samples: int, name: str = "exposure") -> np.ndarr
         return None
     if isinstance(exposure, numbers.Real) and not isinstance(exposure, bool):
         exposure = np.full(n_samples, float(exposure))
-    exposure = np.asarray(exposure, dtype=np.float64)
+    exposure = as_real_array(exposure, name, "bin widths (real numbers)")
     if exposure.ndim != 1 or exposure.shape[0] != n_samples:
         raise ValueError(
             f"{name} must be a 1-d array with one bin width per sample, of length "
@@ -70,3 +156,66 @@ def check_non_negative_scalar(value, name: str) -> float:
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
     return value
+
+
+def check_sample_weight(sample_weight, n_samples: int, name: str = "sample_weight") -> np.ndarray:
+    """Return ``sample_weight`` as a float64 vector of length ``n_samples``.
+
+    ``None`` gives unit weights.  Weights must be real, finite and
+    non-negative, with a positive sum: a negative weight would turn a loss
+    into a gain (a negative deviance), NaN would make every total NaN, and
+    all-zero weights leave nothing to measure.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name``: wrong shape, complex or non-numeric, NaN or
+        infinite, negative, all zero, or a sum that overflows float64.
+
+    Examples
+    --------
+    >>> from sklearn_lnp._validation import check_sample_weight
+    >>> check_sample_weight(None, 2)
+    array([1., 1.])
+    >>> check_sample_weight([1.0, -0.5], 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: sample_weight must be non-negative; found 1 negative values (smallest -0.5).
+    """
+    if sample_weight is None:
+        return np.ones(n_samples)
+    weights = as_real_array(sample_weight, name, "weights (real numbers)")
+    if weights.ndim == 0:
+        raise ValueError(
+            f"{name} must be a 1-d array with one weight per sample, of length "
+            f"n_samples={n_samples}; got a scalar ({sample_weight!r})."
+        )
+    weights = weights.ravel() if weights.ndim == 2 and 1 in weights.shape else weights
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"{name} must be a 1-d array with one weight per sample, of length "
+            f"n_samples={n_samples}; got shape {weights.shape}."
+        )
+    if not np.all(np.isfinite(weights)):
+        n_bad = int(np.sum(~np.isfinite(weights)))
+        raise ValueError(f"{name} must be finite; found {n_bad} NaN or infinite values.")
+    n_negative = int(np.sum(weights < 0))
+    if n_negative:
+        raise ValueError(
+            f"{name} must be non-negative; found {n_negative} negative values "
+            f"(smallest {weights.min():g})."
+        )
+    if n_samples and not np.any(weights > 0):
+        raise ValueError(
+            f"{name} is zero everywhere: no sample counts, so there is nothing to score. "
+            "Give at least one sample a positive weight."
+        )
+    # The largest weight is at most the sum; the sum of n values below
+    # max / n cannot overflow.
+    if n_samples and weights.max() > np.finfo(np.float64).max / n_samples:
+        raise ValueError(
+            f"{name} is too large: its sum overflows float64 (largest weight "
+            f"{weights.max():g} for {n_samples} samples); rescale the weights (only their "
+            "ratios matter for D^2 and bits per spike)."
+        )
+    return weights

@@ -11,6 +11,22 @@ For cross-validation use the exposure-aware scorers, :func:`get_scorer`
 ``"neg_poisson_deviance"``) or :func:`make_lnp_scorer`, with metadata routing
 enabled: they multiply the model's rate by the routed ``exposure``, which
 scikit-learn's ``make_scorer`` cannot do.
+
+Input checks and edge cases
+---------------------------
+Every metric (and so every ``score`` and scorer) validates its input once,
+raising a ``ValueError`` that names the argument: ``y_true`` must hold
+finite non-negative real counts, ``y_pred`` finite non-negative expected
+counts, ``sample_weight`` finite non-negative weights, one per sample, not
+all zero (a negative weight would turn a loss into a gain); complex values
+and strings are refused, not converted.  Terms are computed without
+cancellation, so the deviance is never negative and D^2 never exceeds 1,
+also for counts near 1e300; a total beyond the float64 range (about
+1.8e308) is refused naming the inputs, except the true infinities of a
+count where the prediction is 0.  For ``y`` without spikes (all zero,
+e.g. a silent neuron or test fold), D^2 is NaN (undefined: the
+constant-rate model is exact) and :func:`bits_per_spike` raises a
+``ValueError``; the log-likelihood and the deviance stay defined.
 """
 
 from __future__ import annotations
@@ -22,36 +38,129 @@ import numpy as np
 from scipy.special import gammaln, xlogy
 from sklearn.utils.metadata_routing import UNCHANGED, MetadataRequest
 
-from ._validation import check_counts, check_exposure
+from ._validation import (
+    as_real_array,
+    check_counts,
+    check_exposure,
+    check_sample_weight,
+)
+
+_MAX = np.finfo(np.float64).max
 
 
 def _prepare(y_true, y_pred, sample_weight):
-    y_true = check_counts(np.ravel(y_true), "y_true")
-    y_pred = np.asarray(y_pred, dtype=np.float64).ravel()
+    y_true = check_counts(np.ravel(as_real_array(y_true, "y_true", "spike counts")), "y_true")
+    y_pred = as_real_array(y_pred, "y_pred", "expected counts (real numbers)").ravel()
     if y_pred.shape != y_true.shape:
         raise ValueError(
             f"y_pred must have the shape of y_true {y_true.shape}; got {y_pred.shape}."
         )
-    if not np.all(np.isfinite(y_pred)) or np.any(y_pred < 0):
-        raise ValueError("y_pred (expected counts) must be finite and non-negative.")
-    if sample_weight is None:
-        sample_weight = np.ones_like(y_true)
-    else:
-        sample_weight = np.asarray(sample_weight, dtype=np.float64).ravel()
-        if sample_weight.shape != y_true.shape:
-            raise ValueError(
-                f"sample_weight must have the shape of y_true {y_true.shape}; "
-                f"got {sample_weight.shape}."
-            )
+    if not np.all(np.isfinite(y_pred)):
+        raise ValueError("y_pred (expected counts) must be finite; found NaN or infinite values.")
+    n_negative = int(np.sum(y_pred < 0))
+    if n_negative:
+        raise ValueError(
+            f"y_pred (expected counts) must be non-negative; found {n_negative} negative "
+            f"values (smallest {y_pred.min():g})."
+        )
+    sample_weight = check_sample_weight(sample_weight, y_true.shape[0])
     return y_true, y_pred, sample_weight
+
+
+def _unit_deviance(y, mu):
+    """``y log(y / mu) - y + mu`` per sample: >= 0, accurate, never NaN.
+
+    Near ``mu = y`` the plain formula cancels (two large terms whose
+    difference is tiny, even negative after rounding); it is computed as
+    ``y (d - log1p(d))`` with ``d = mu / y - 1``.  Elsewhere the plain formula
+    is accurate.  Values are clipped at 0 (each is >= 0 exactly).  The result
+    is ``inf`` where ``mu = 0 < y`` (and where it exceeds the float64 range).
+    """
+    out = np.array(mu, dtype=np.float64)  # y = 0: mu
+    positive = y > 0
+    yp, mp = y[positive], mu[positive]
+    with np.errstate(divide="ignore", over="ignore"):
+        ratio = mp / yp
+        near = (ratio > 0.5) & (ratio < 2.0)
+        d = ratio[near] - 1.0
+        plain = yp * (np.log(yp) - np.log(mp)) - yp + mp
+        plain[near] = yp[near] * (d - np.log1p(d))
+    out[positive] = np.maximum(plain, 0.0)
+    return out
+
+
+def _log_factorial_gap(y):
+    """``y log y - y - log(y!)``, about ``-log(sqrt(2 pi y))``: finite for any finite y >= 0.
+
+    The log-likelihood is ``-unit_deviance + this``; both terms stay in the
+    float64 range for any finite counts, unlike ``y log mu`` and ``log(y!)``.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    out = np.empty_like(y)
+    small = y < 1e8
+    ys = y[small]
+    out[small] = xlogy(ys, ys) - ys - gammaln(ys + 1.0)
+    yl = y[~small]
+    # Stirling's series: log(y!) = y log y - y + log(2 pi y) / 2 + 1 / (12 y) - ...
+    out[~small] = -0.5 * (np.log(2.0 * np.pi) + np.log(yl)) - (1.0 / 12.0) / yl
+    return out
+
+
+def _total(weights, terms, what: str, y_true, y_pred, sample_weight, limit=_MAX) -> float:
+    """``sum(weights * terms)`` over the samples of positive weight.
+
+    An infinite term where ``y_pred = 0 < y_true`` is a true infinity (the
+    count is impossible under the prediction): the total is then infinite.
+    Any other total beyond the float64 range raises a ValueError naming the
+    inputs.
+    """
+    used = weights > 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.sum(weights[used] * terms[used])
+    if np.isfinite(total) and abs(total) <= limit:
+        return float(total)
+    impossible = (y_pred == 0) & (y_true > 0) & used
+    if np.any(impossible):
+        # Every term has the sign of the impossible one (deviance terms are
+        # >= 0, log-likelihood terms <= 0), so the total is that infinity.
+        return float(np.sign(terms[impossible][0]) * np.inf)
+    raise ValueError(
+        f"the {what} cannot be represented in float64 (it exceeds {limit:.3g}): "
+        f"y_true (largest {y_true.max():g}), y_pred (largest {y_pred.max():g}) or "
+        f"sample_weight (largest {sample_weight.max():g}) is too large."
+    )
 
 
 def _null_prediction(y_true, exposure, sample_weight):
     exposure = check_exposure(exposure, y_true.shape[0])
     if exposure is None:
         exposure = np.ones_like(y_true)
-    rate = np.sum(sample_weight * y_true) / np.sum(sample_weight * exposure)
-    return exposure * rate
+    # Only the ratios of the weights matter here: scaled to at most 1.
+    weights = sample_weight / sample_weight.max()
+    with np.errstate(over="ignore", invalid="ignore"):
+        spikes = np.sum(weights * y_true)
+        time = np.sum(weights * exposure)
+        null = exposure * (spikes / time)
+    if not (np.isfinite(spikes) and np.isfinite(time) and np.all(np.isfinite(null))):
+        raise ValueError(
+            "the constant-rate prediction sum(y_true) / sum(exposure) * exposure cannot be "
+            f"represented in float64: y_true (largest {y_true.max():g}) or exposure (largest "
+            f"{exposure.max():g}) is too large."
+        )
+    return null
+
+
+def _deviance(y_true, y_pred, sample_weight) -> float:
+    terms = _unit_deviance(y_true, y_pred)
+    # Half of the deviance must stay below half the float64 maximum.
+    return 2.0 * _total(
+        sample_weight, terms, "Poisson deviance", y_true, y_pred, sample_weight, limit=_MAX / 2
+    )
+
+
+def _log_likelihood(y_true, y_pred, sample_weight) -> float:
+    terms = _log_factorial_gap(y_true) - _unit_deviance(y_true, y_pred)
+    return _total(sample_weight, terms, "log-likelihood", y_true, y_pred, sample_weight)
 
 
 def poisson_log_likelihood(y_true, y_pred, *, sample_weight=None) -> float:
@@ -64,11 +173,20 @@ def poisson_log_likelihood(y_true, y_pred, *, sample_weight=None) -> float:
     y_pred : array-like of shape (n_samples,)
         Expected counts ``mu_t``.
     sample_weight : array-like of shape (n_samples,), optional
+        Finite, non-negative weights, not all zero.
 
     Returns
     -------
     float
         Log-likelihood in nats (``-inf`` if a count falls where ``mu = 0``).
+
+    Raises
+    ------
+    ValueError
+        Naming the argument: counts that are negative, NaN, infinite,
+        complex or not numbers; ``y_pred`` negative or not finite;
+        ``sample_weight`` of the wrong shape, negative, not finite or all
+        zero; or a total beyond the float64 range (about 1.8e308).
 
     Examples
     --------
@@ -78,9 +196,7 @@ def poisson_log_likelihood(y_true, y_pred, *, sample_weight=None) -> float:
     -2.306853
     """
     y_true, y_pred, sample_weight = _prepare(y_true, y_pred, sample_weight)
-    with np.errstate(divide="ignore"):
-        terms = xlogy(y_true, y_pred) - y_pred - gammaln(y_true + 1.0)
-    return float(np.sum(sample_weight * terms))
+    return _log_likelihood(y_true, y_pred, sample_weight)
 
 
 def poisson_deviance(y_true, y_pred, *, sample_weight=None) -> float:
@@ -91,11 +207,19 @@ def poisson_deviance(y_true, y_pred, *, sample_weight=None) -> float:
     y_true, y_pred : array-like of shape (n_samples,)
         Observed and expected counts.
     sample_weight : array-like of shape (n_samples,), optional
+        Finite, non-negative weights, not all zero.
 
     Returns
     -------
     float
-        Non-negative deviance (nats, times two).
+        Non-negative deviance (nats, times two); ``inf`` if a count falls
+        where ``mu = 0``.  Each term is computed without cancellation, so
+        the deviance is never negative, also for counts near 1e300.
+
+    Raises
+    ------
+    ValueError
+        As :func:`poisson_log_likelihood`.
 
     Examples
     --------
@@ -104,9 +228,7 @@ def poisson_deviance(y_true, y_pred, *, sample_weight=None) -> float:
     2.0
     """
     y_true, y_pred, sample_weight = _prepare(y_true, y_pred, sample_weight)
-    with np.errstate(divide="ignore"):
-        terms = xlogy(y_true, y_true) - xlogy(y_true, y_pred) - y_true + y_pred
-    return float(2.0 * np.sum(sample_weight * terms))
+    return _deviance(y_true, y_pred, sample_weight)
 
 
 def d2_poisson_score(y_true, y_pred, *, exposure=None, sample_weight=None) -> float:
@@ -118,7 +240,20 @@ def d2_poisson_score(y_true, y_pred, *, exposure=None, sample_weight=None) -> fl
     Returns
     -------
     float
-        At most 1; 0 for the constant-rate model; negative when worse.
+        At most 1 (for any valid input: both deviances are computed
+        non-negative); 0 for the constant-rate model; negative when worse
+        (``-inf`` when a count falls where ``mu = 0``, or when the
+        deviance ratio exceeds the float64 range).  NaN when D^2 is
+        undefined: the constant-rate model already fits exactly, i.e. ``y``
+        is proportional to the exposure (to float64 precision: null
+        deviance below ``1e-24`` times the spike count).  This includes
+        ``y`` all zero (no spikes), which is what the estimators' ``score``
+        returns for a neuron without spikes.
+
+    Raises
+    ------
+    ValueError
+        As :func:`poisson_log_likelihood`.
 
     Examples
     --------
@@ -128,13 +263,24 @@ def d2_poisson_score(y_true, y_pred, *, exposure=None, sample_weight=None) -> fl
     (1.0, 0.0)
     >>> round(d2_poisson_score(counts, [0.5, 1.0, 3.0, 3.5]), 3)
     0.838
+    >>> d2_poisson_score([0, 0, 0], [0.1, 0.2, 0.3])    # no spikes: undefined
+    nan
     """
     y_true, y_pred, sample_weight = _prepare(y_true, y_pred, sample_weight)
+    # D^2 does not change when every weight is multiplied by the same number.
+    sample_weight = sample_weight / sample_weight.max()
     null = _null_prediction(y_true, exposure, sample_weight)
-    dev_null = poisson_deviance(y_true, null, sample_weight=sample_weight)
-    if dev_null == 0:
+    dev_null = _deviance(y_true, null, sample_weight)
+    with np.errstate(over="ignore"):
+        n_spikes = float(sample_weight @ y_true)  # finite: the null prediction is
+    if dev_null <= 1e-24 * n_spikes:
+        # Zero up to rounding: y is (to float64 precision) proportional to the
+        # exposure, so no model can explain any deviance.
         return float("nan")
-    return 1.0 - poisson_deviance(y_true, y_pred, sample_weight=sample_weight) / dev_null
+    dev = _deviance(y_true, y_pred, sample_weight)
+    with np.errstate(over="ignore"):
+        ratio = dev / dev_null
+    return float(1.0 - ratio)
 
 
 def bits_per_spike(y_true, y_pred, *, exposure=None, sample_weight=None) -> float:
@@ -147,7 +293,14 @@ def bits_per_spike(y_true, y_pred, *, exposure=None, sample_weight=None) -> floa
     -------
     float
         Bits per spike; positive when the model predicts better than a
-        constant rate.
+        constant rate (``-inf`` when a count falls where ``mu = 0``).
+
+    Raises
+    ------
+    ValueError
+        When ``y_true`` has no spike (where ``sample_weight > 0``): the gain
+        per spike of zero spikes is undefined.  Otherwise as
+        :func:`poisson_log_likelihood`.
 
     Examples
     --------
@@ -164,13 +317,36 @@ def bits_per_spike(y_true, y_pred, *, exposure=None, sample_weight=None) -> floa
     -0.136
     """
     y_true, y_pred, sample_weight = _prepare(y_true, y_pred, sample_weight)
-    null = _null_prediction(y_true, exposure, sample_weight)
-    n_spikes = float(np.sum(sample_weight * y_true))
+    # Bits per spike do not change when every weight is multiplied by the same number.
+    sample_weight = sample_weight / sample_weight.max()
+    with np.errstate(over="ignore"):
+        n_spikes = float(sample_weight @ y_true)
+    if not np.isfinite(n_spikes):
+        raise ValueError(
+            f"the spike total of y_true (largest count {y_true.max():g}) cannot be represented "
+            "in float64 (it exceeds 1.8e308)."
+        )
     if n_spikes == 0:
-        raise ValueError("bits_per_spike needs at least one spike in y_true.")
-    gain = poisson_log_likelihood(y_true, y_pred, sample_weight=sample_weight)
-    gain -= poisson_log_likelihood(y_true, null, sample_weight=sample_weight)
-    return gain / (n_spikes * np.log(2.0))
+        raise ValueError(
+            "bits_per_spike needs at least one spike in y_true (where sample_weight > 0): "
+            "bits per spike of zero spikes are undefined. Use d2_poisson_score or "
+            "poisson_log_likelihood instead."
+        )
+    null = _null_prediction(y_true, exposure, sample_weight)
+    # LL(mu) - LL(mu_0) = (D(mu_0) - D(mu)) / 2: the log-factorial terms cancel.
+    model = _total(
+        sample_weight,
+        _unit_deviance(y_true, y_pred),
+        "log-likelihood",
+        y_true,
+        y_pred,
+        sample_weight,
+    )
+    constant = _total(
+        sample_weight, _unit_deviance(y_true, null), "log-likelihood", y_true, null, sample_weight
+    )
+    with np.errstate(over="ignore"):
+        return float((constant - model) / (n_spikes * np.log(2.0)))
 
 
 # -- scorers -------------------------------------------------------------------
@@ -228,7 +404,8 @@ class LNPScorer:
     """
 
     def __init__(self, score_func, *, sign=1, name=None):
-        if sign not in (1, -1):
+        _check_score_func(score_func)
+        if isinstance(sign, bool) or sign not in (1, -1):
             raise ValueError(f"sign must be 1 or -1; got {sign!r}.")
         self.score_func = score_func
         self.sign = sign
@@ -244,9 +421,15 @@ class LNPScorer:
         if exposure is not None:
             y_pred = y_pred * exposure
         else:
-            mean_count = float(np.mean(y_true))
-            mean_pred = float(np.mean(y_pred))
-            if mean_count > 0 and not 1 / 3 <= mean_pred / mean_count <= 3:
+            try:
+                counts = as_real_array(y_true, "y_true")
+            except ValueError:  # score_func names the problem
+                counts = np.zeros(1)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                mean_count = float(np.mean(counts))
+                mean_pred = float(np.mean(y_pred))
+                ratio = mean_pred / mean_count if mean_count > 0 else 1.0
+            if np.isfinite(ratio) and not 1 / 3 <= ratio <= 3:
                 warnings.warn(
                     f"{self!r}: the mean prediction ({mean_pred:.3g}) is "
                     f"{mean_pred / mean_count:.2g} times the mean count ({mean_count:.3g}) and "
@@ -293,6 +476,27 @@ class LNPScorer:
         return request
 
 
+def _check_score_func(score_func) -> None:
+    """Raise a ValueError naming ``score_func`` unless it is a callable taking ``sample_weight``."""
+    if not callable(score_func):
+        hint = " (a scorer name: use get_scorer(name))" if isinstance(score_func, str) else ""
+        raise ValueError(
+            "score_func must be a callable score_func(y_true, y_pred, *, sample_weight=None"
+            f"[, exposure=None]); got {score_func!r} of type {type(score_func).__name__}{hint}."
+        )
+    try:
+        parameters = inspect.signature(score_func).parameters
+    except (TypeError, ValueError):  # builtins without a signature: taken as they are
+        return
+    takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    if "sample_weight" not in parameters and not takes_kwargs:
+        raise ValueError(
+            f"score_func {getattr(score_func, '__name__', score_func)!r} must take a "
+            "sample_weight keyword (the scorer passes sample_weight=None or the routed "
+            f"weights); its parameters are {list(parameters)}."
+        )
+
+
 def make_lnp_scorer(score_func, *, greater_is_better: bool = True) -> LNPScorer:
     """Make an exposure-aware scorer from a metric of expected counts.
 
@@ -306,6 +510,14 @@ def make_lnp_scorer(score_func, *, greater_is_better: bool = True) -> LNPScorer:
     Returns
     -------
     LNPScorer
+
+    Raises
+    ------
+    ValueError
+        Naming ``score_func`` when it is not callable (e.g. a scorer name,
+        for which :func:`get_scorer` is meant) or takes no ``sample_weight``
+        keyword, and ``greater_is_better`` when it is not a bool.  Raised
+        here, not at the first call inside a cross-validation.
 
     Examples
     --------
@@ -321,14 +533,17 @@ def make_lnp_scorer(score_func, *, greater_is_better: bool = True) -> LNPScorer:
     >>> bool(np.isclose(scorer(model, X, y, exposure=e), -deviance))   # negated: greater is better
     True
     """
+    if not isinstance(greater_is_better, bool | np.bool_):
+        raise ValueError(f"greater_is_better must be True or False; got {greater_is_better!r}.")
     return LNPScorer(score_func, sign=1 if greater_is_better else -1)
 
 
 def _mean_log_likelihood(y_true, y_pred, *, sample_weight=None) -> float:
     """Poisson log-likelihood per bin (nats), comparable across folds of any size."""
-    total = poisson_log_likelihood(y_true, y_pred, sample_weight=sample_weight)
-    weights = np.ones(np.size(y_true)) if sample_weight is None else np.asarray(sample_weight)
-    return total / float(np.sum(weights))
+    y_true, y_pred, sample_weight = _prepare(y_true, y_pred, sample_weight)
+    # The weighted mean does not change when the weights are scaled.
+    weights = sample_weight / sample_weight.max()
+    return _log_likelihood(y_true, y_pred, weights) / float(np.sum(weights))
 
 
 _SCORERS = {

@@ -13,10 +13,36 @@ import numbers
 
 import numpy as np
 from sklearn.model_selection import BaseCrossValidator
-from sklearn.utils import indexable
 from sklearn.utils.validation import _num_samples
 
 __all__ = ["BlockedTimeSeriesSplit"]
+
+
+def _n_samples(X, y=None, groups=None) -> int:
+    """Number of rows of ``X``, after checking that ``y`` and ``groups`` have as many.
+
+    Raises a ValueError naming the argument (scikit-learn's messages name
+    neither: "Found input variables with inconsistent numbers of samples").
+    """
+    sizes = {}
+    for name, value in (("X", X), ("y", y), ("groups", groups)):
+        if value is None and name != "X":
+            continue
+        try:
+            sizes[name] = _num_samples(value)
+        except TypeError:
+            raise ValueError(
+                f"BlockedTimeSeriesSplit: {name} must be an array-like with one row per time "
+                f"bin; got {type(value).__name__} {value!r:.80}."
+            ) from None
+    for name in ("y", "groups"):
+        if name in sizes and sizes[name] != sizes["X"]:
+            raise ValueError(
+                f"BlockedTimeSeriesSplit: {name} has {sizes[name]} rows but X has "
+                f"{sizes['X']}: the fold indices of X would be out of range for {name} (or "
+                f"leave rows of {name} out). Pass X and {name} of the same recording."
+            )
+    return sizes["X"]
 
 
 def _check_split_params(n_splits, gap) -> tuple[int, int]:
@@ -75,7 +101,8 @@ class BlockedTimeSeriesSplit(BaseCrossValidator):
         n_splits, gap = _check_split_params(self.n_splits, self.gap)
         if n_splits > n_samples:
             raise ValueError(
-                f"n_splits={n_splits} cannot be greater than the number of samples {n_samples}."
+                f"BlockedTimeSeriesSplit: n_splits={n_splits} cannot be greater than the number "
+                f"of samples {n_samples} (rows of X)."
             )
         edges = np.linspace(0, n_samples, n_splits + 1).round().astype(int)
         for k in range(n_splits):
@@ -89,7 +116,7 @@ class BlockedTimeSeriesSplit(BaseCrossValidator):
             yield start, stop, gap
 
     def _iter_test_indices(self, X=None, y=None, groups=None):
-        n_samples = _num_samples(X)
+        n_samples = _n_samples(X, y, groups)
         for start, stop, _ in self._blocks(n_samples):
             yield np.arange(start, stop)
 
@@ -101,9 +128,9 @@ class BlockedTimeSeriesSplit(BaseCrossValidator):
         X : array-like of shape (n_samples, n_features)
             Rows in temporal order.
         y : array-like of shape (n_samples,), optional
-            Ignored; for API compatibility.
-        groups : None
-            Ignored; for API compatibility.
+            Not used, but checked to have as many rows as ``X``.
+        groups : array-like of shape (n_samples,), optional
+            Not used, but checked to have as many rows as ``X``.
 
         Yields
         ------
@@ -112,9 +139,16 @@ class BlockedTimeSeriesSplit(BaseCrossValidator):
             without the gaps).
         test : ndarray
             Indices of the contiguous test block.
+
+        Raises
+        ------
+        ValueError
+            Naming the argument: ``X`` without rows (e.g. a scalar), ``y``
+            or ``groups`` of another length than ``X`` (their rows would
+            not match the fold indices), ``n_splits`` above the number of
+            rows, or a ``gap`` that leaves a fold without training rows.
         """
-        X, y = indexable(X, y)
-        n_samples = _num_samples(X)
+        n_samples = _n_samples(X, y, groups)
         indices = np.arange(n_samples)
         for start, stop, gap in self._blocks(n_samples):
             train = np.concatenate(

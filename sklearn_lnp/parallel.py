@@ -4,7 +4,7 @@ joblib's ``"dask"`` backend runs scikit-learn's cross-validation
 (``GridSearchCV``, ``cross_validate``, :class:`~sklearn_lnp.LassoLNPCV`) on
 the workers of a ``dask.distributed`` client.  When a worker process dies
 under it (out of memory, a crash in compiled code, a killed job on a batch
-system), that backend, as of joblib 1.6 and distributed 2026.8, measured:
+system), that backend:
 
 * raises ``distributed.FutureCancelledError`` with an empty message when
   the dead worker held data joblib had scattered to it, so the fits it was
@@ -14,30 +14,38 @@ system), that backend, as of joblib 1.6 and distributed 2026.8, measured:
   set to 0): the backend stores the error on a future nobody waits for and
   never tells ``joblib.Parallel``, which waits forever.
 
-:func:`dask_backend` (also registered as the joblib backend
-``"sklearn-lnp-dask"``) is joblib's Dask backend with one change: every
-task that does not finish, for whatever reason, stops the whole
-``Parallel`` call with a :class:`ClusterFitError` whose message names the
-fits of that task (estimator, parameters, cross-validation split, or the
-fold and neuron of a :class:`~sklearn_lnp.LassoLNPCV` path) and why it was
-lost.  A cross-validation therefore either returns every fit or raises; it
-never returns fewer fits.
+:func:`dask_backend` is joblib's Dask backend with one change: every task
+that does not finish, for whatever reason, stops the whole ``Parallel`` call
+with a :class:`ClusterFitError` whose message names the fits of that task
+(estimator, parameters, cross-validation split, or the fold and neuron of a
+:class:`~sklearn_lnp.LassoLNPCV` path) and why it was lost.  A
+cross-validation therefore either returns every fit or raises; it never
+returns fewer fits.
 
-Importing this module does not import dask; :func:`dask_backend` does.
+Importing this module registers nothing with joblib and does not import
+dask.  :func:`dask_backend` sets the backend for a ``with`` block;
+:func:`register_backend` registers it with joblib under the name
+``"sklearn-lnp-dask"`` (:data:`BACKEND_NAME`) for code that selects joblib
+backends by name.  The backend builds on private parts of joblib: with a
+joblib release that lacks them, both raise an ``ImportError`` naming the
+installed versions and those it is tested with.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 from joblib import parallel_config, register_parallel_backend
 
-__all__ = ["BACKEND_NAME", "ClusterFitError", "dask_backend", "describe_call"]
+from ._integrations import joblib_dask
 
+__all__ = ["BACKEND_NAME", "ClusterFitError", "dask_backend", "describe_call", "register_backend"]
+
+#: Name under which :func:`register_backend` registers the joblib backend of
+#: :func:`dask_backend`, for ``parallel_config(backend=BACKEND_NAME)``.
 BACKEND_NAME = "sklearn-lnp-dask"
 _MAX_REPR = 160
 
@@ -78,18 +86,6 @@ def _rows(indices: Any) -> str:
     return f"{rows.size} rows ({rows.min()}..{rows.max()})"
 
 
-def _unwrap(func: Any) -> Any:
-    """The user's function inside scikit-learn's and functools' wrappers."""
-    for _ in range(10):
-        if isinstance(func, functools.partial):
-            func = func.func
-        elif hasattr(func, "function") and callable(func.function):
-            func = func.function  # sklearn.utils.parallel._FuncWrapper
-        else:
-            return func
-    return func  # pragma: no cover
-
-
 def _is_scalar_like(value: Any) -> bool:
     if isinstance(value, (str, bool, int, float, np.integer, np.floating)) or value is None:
         return True
@@ -106,8 +102,9 @@ def describe_call(func: Any, args: tuple, kwargs: dict) -> str:
     Parameters
     ----------
     func : callable
-        The dispatched function (scikit-learn's ``_fit_and_score``, a
-        :class:`~sklearn_lnp.LassoLNPCV` fold path, or any other).
+        The dispatched function: the fit-and-score function of scikit-learn's
+        ``GridSearchCV`` and ``cross_validate``, a
+        :class:`~sklearn_lnp.LassoLNPCV` fold path, or any other.
     args : tuple
         Its positional arguments.
     kwargs : dict
@@ -116,8 +113,9 @@ def describe_call(func: Any, args: tuple, kwargs: dict) -> str:
     Returns
     -------
     str
-        For ``_fit_and_score``: the estimator, the candidate's parameters and
-        the split (index and rows); otherwise the function's name with its
+        For a fit of a scikit-learn search or cross-validation: the
+        estimator, the candidate's parameters and the split (index and
+        rows); otherwise the function's name with its
         scalar-like keyword arguments (e.g. ``fold=1, n_folds=5, neuron=3``).
 
     Examples
@@ -127,61 +125,27 @@ def describe_call(func: Any, args: tuple, kwargs: dict) -> str:
     >>> describe_call(fold_path, ([[0.0]], [1.0]), {"fold": 1, "n_folds": 5, "neuron": 3})
     'fold_path(fold=1, n_folds=5, neuron=3)'
     """
-    func = _unwrap(func)
-    name = getattr(func, "__name__", type(func).__name__)
-    if name == "_fit_and_score":
-        estimator = args[0] if args else kwargs.get("estimator")
-        parts = [f"fit of {_short(estimator)}"]
-        parameters = kwargs.get("parameters")
-        if parameters:
-            parts.append(f"parameters {_short(parameters)}")
-        candidate = kwargs.get("candidate_progress")
-        if candidate:
-            parts.append(f"candidate {candidate[0] + 1}/{candidate[1]}")
-        split = kwargs.get("split_progress")
-        if split:
-            parts.append(f"split {split[0] + 1}/{split[1]}")
-        parts.append(f"train {_rows(kwargs.get('train'))}, test {_rows(kwargs.get('test'))}")
+    fit = joblib_dask.fit_and_score_arguments(func, args, kwargs)
+    if fit is not None:
+        parts = [f"fit of {_short(fit['estimator'])}"]
+        if fit["parameters"]:
+            parts.append(f"parameters {_short(fit['parameters'])}")
+        if fit["candidate_progress"]:
+            candidate, n_candidates = fit["candidate_progress"]
+            parts.append(f"candidate {candidate + 1}/{n_candidates}")
+        if fit["split_progress"]:
+            split, n_splits = fit["split_progress"]
+            parts.append(f"split {split + 1}/{n_splits}")
+        parts.append(f"train {_rows(fit['train'])}, test {_rows(fit['test'])}")
         return ", ".join(parts)
+    func = joblib_dask.unwrap(func)
+    name = getattr(func, "__name__", type(func).__name__)
     shown = ", ".join(f"{k}={_short(v)}" for k, v in kwargs.items() if _is_scalar_like(v))
     return f"{name}({shown})"
 
 
-def _describe_batch(items) -> list[str]:
-    descriptions = []
-    for item in items:
-        try:
-            descriptions.append(describe_call(*item))
-        except Exception as exc:  # pragma: no cover - never hide the real failure
-            descriptions.append(f"<undescribable call: {exc!r}>")
-    return descriptions
-
-
-class _DescribedCallback:
-    """joblib's completion callback, carrying the descriptions of its task's fits."""
-
-    def __init__(self, callback, fits: list[str]):
-        self.callback = callback
-        self.fits = fits
-
-    def __call__(self, result):
-        return self.callback(result)
-
-
-class _LostTask:
-    """Stands for the result of a task that did not finish; re-raised on retrieval."""
-
-    def __init__(self, error: ClusterFitError):
-        self.error = error
-
-
-def _failure(future, result, fits: list[str]) -> ClusterFitError:
-    """The error naming the fits of a task that ended with ``future.status``."""
-    status = future.status
-    if status == "error":
-        cause = result[1] if isinstance(result, tuple) and len(result) == 3 else result
-    else:
-        cause = result if isinstance(result, BaseException) else None
+def _lost_task_error(fits: list[str], status: str, cause, key: str) -> ClusterFitError:
+    """The error naming the fits of a task that ended with ``status``."""
     if type(cause).__name__ == "KilledWorker":
         # KilledWorker(key, last_worker, allowed_failures): the scheduler's setting
         allowed = cause.args[2] if len(cause.args) > 2 else None
@@ -205,105 +169,56 @@ def _failure(future, result, fits: list[str]) -> ClusterFitError:
     else:
         named = f"a batch of {len(fits)} fits: " + "; ".join(fits)
     message = (
-        f"No result from the Dask cluster for {named}. Task {future.key!r} ended with status "
+        f"No result from the Dask cluster for {named}. Task {key!r} ended with status "
         f"{status!r}: {why}. The Parallel call was stopped rather than returning fewer fits. "
         f"Cause reported by distributed: {cause!r}."
     )
-    error = ClusterFitError(message, fits=fits, status=status, key=str(future.key))
+    error = ClusterFitError(message, fits=fits, status=status, key=key)
     if isinstance(cause, BaseException):
         error.__cause__ = cause
     return error
 
 
-@functools.cache
-def _backend_class():
-    """joblib's Dask backend, failing loudly and by name (built on first use)."""
-    import asyncio
-
-    from joblib._dask import DaskDistributedBackend
-
-    class NamingDaskBackend(DaskDistributedBackend):
-        """joblib's ``DaskDistributedBackend`` that raises :class:`ClusterFitError`."""
-
-        def __init__(self, scatter=None, **kwargs):
-            super().__init__(**kwargs)
-            if scatter is not None and not isinstance(scatter, (list, tuple)):
-                raise TypeError(f"scatter must be a list or tuple; got {type(scatter).__name__}.")
-            if scatter:
-                # As joblib's backend, but without content-hashed keys: the
-                # same arrays scattered again while an earlier backend's
-                # copies are being released were cancelled (measured;
-                # dask/distributed#3703).
-                self._scatter = list(scatter)
-                futures = self.client.scatter(self._scatter, broadcast=True, hash=False)
-                self.data_futures = {id(x): f for x, f in zip(self._scatter, futures, strict=True)}
-
-        def submit(self, func, callback=None):
-            fits = _describe_batch(getattr(func, "items", []))
-            return super().submit(func, _DescribedCallback(callback, fits))
-
-        async def _collect(self):
-            # joblib's loop, except that a task that did not finish is
-            # reported through the callback (joblib only stores its error on
-            # a future nobody waits for, and Parallel hangs).
-            while self._continue:
-                async for future, result in self.waiting_futures:
-                    cf_future = self._results.pop(future)
-                    callback = self._callbacks.pop(future)
-                    if future.status == "finished":
-                        cf_future.set_result(result)
-                        callback(result)
-                        continue
-                    error = _failure(future, result, getattr(callback, "fits", ["?"]))
-                    cf_future.set_exception(error)
-                    callback(_LostTask(error))
-                await asyncio.sleep(0.01)
-
-        def start_call(self):
-            super().start_call()
-            if self._scatter:
-                # The user broadcast the large inputs (``scatter=[X, y]``):
-                # send every other argument with its task instead of
-                # scattering it to one worker, so that no input of a task
-                # lives on a single worker and distributed can rerun a task
-                # whose worker died.
-                self.call_data_futures = None
-
-        def stop_call(self):
-            if self.call_data_futures is None:
-                self.call_data_futures = {}
-            super().stop_call()
-
-        def retrieve_result_callback(self, out):
-            if isinstance(out, _LostTask):
-                raise out.error
-            return super().retrieve_result_callback(out)
-
-        def abort_everything(self, ensure_ready=True):
-            # joblib forgets the pending tasks but keeps them referenced, so
-            # the cluster would go on running (and crashing on) fits whose
-            # results nobody will read: cancel them.
-            pending = list(self._results)
-            super().abort_everything(ensure_ready=ensure_ready)
-            self._results.clear()
-            self._callbacks.clear()
-            if pending:
-                self.client.cancel(pending)
-
-        def get_nested_backend(self):
-            return NamingDaskBackend(client=self.client), -1
-
-        def __reduce__(self):
-            return (_new_backend, ())
-
-    return NamingDaskBackend
+def _backend_class() -> type:
+    return joblib_dask.backend_class(describe_call, _lost_task_error)
 
 
 def _new_backend(**kwargs):
     return _backend_class()(**kwargs)
 
 
-register_parallel_backend(BACKEND_NAME, _new_backend)
+def register_backend() -> str:
+    """Register the backend of :func:`dask_backend` with joblib as ``"sklearn-lnp-dask"``.
+
+    Nothing registers it on import.  After this call,
+    ``joblib.parallel_config(backend="sklearn-lnp-dask")`` (or
+    ``joblib.parallel_backend``) runs ``joblib.Parallel`` calls on the
+    current Dask client (``distributed.get_client()``) with the failure
+    reporting of :func:`dask_backend`, whose options (``scatter``, ...) it
+    takes as keyword arguments.  Registering again changes nothing.
+
+    Returns
+    -------
+    str
+        The name registered, :data:`BACKEND_NAME`.
+
+    Raises
+    ------
+    ImportError
+        As :func:`dask_backend`: distributed is missing, or joblib lacks
+        what the backend builds on.
+
+    Examples
+    --------
+    >>> import joblib
+    >>> from sklearn_lnp.parallel import register_backend
+    >>> name = register_backend()  # doctest: +SKIP
+    >>> with joblib.parallel_config(backend=name, scatter=[X, y]):  # doctest: +SKIP
+    ...     search = GridSearchCV(PoissonLNPRegressor(), {"alpha": [1e-3, 1e-2]}).fit(X, y)
+    """
+    _backend_class()
+    register_parallel_backend(BACKEND_NAME, _new_backend)
+    return BACKEND_NAME
 
 
 @contextlib.contextmanager
@@ -331,6 +246,14 @@ def dask_backend(client=None, **backend_kwargs) -> Iterator[Any]:
     ------
     backend
         The joblib backend instance.
+
+    Raises
+    ------
+    ImportError
+        When distributed is not installed, or when the installed joblib
+        lacks a private part of its Dask backend that this backend builds on
+        (the message names the installed versions and those it is tested
+        with).
 
     Examples
     --------

@@ -47,6 +47,7 @@ per block, about 1 % of the bins.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -58,10 +59,12 @@ from sklearn.utils.validation import (
 )
 
 from ._passes import is_dask_array as _is_dask
+from ._validation import as_real_array, check_memory
 
 __all__ = ["LagTransformer", "SlowDriftFeatures", "check_lags"]
 
 _DTYPES = {"float64": np.float64, "float32": np.float32}
+_INT64_MAX = int(np.iinfo(np.int64).max)
 
 
 def check_lags(lags, name: str = "lags") -> np.ndarray:
@@ -83,7 +86,8 @@ def check_lags(lags, name: str = "lags") -> np.ndarray:
     Raises
     ------
     ValueError
-        When ``lags`` is empty, not integer, negative or has duplicates.
+        When ``lags`` is empty, not integer, negative, beyond the int64
+        range or has duplicates.
 
     Examples
     --------
@@ -107,7 +111,11 @@ def check_lags(lags, name: str = "lags") -> np.ndarray:
                 f"{name} must hold integers (lags in frames); got {value!r} of type "
                 f"{type(value).__name__} in {lags!r}."
             )
-    array = np.asarray(values, dtype=np.int64)
+        if int(value) > _INT64_MAX:
+            raise ValueError(
+                f"{name} must be at most 2**63 - 1 frames (int64); got {int(value)} in {lags!r}."
+            )
+    array = np.asarray([int(value) for value in values], dtype=np.int64)
     if np.any(array < 0):
         raise ValueError(
             f"{name} must be non-negative (row t uses past frames t - lag); got {array.tolist()}."
@@ -120,19 +128,43 @@ def check_lags(lags, name: str = "lags") -> np.ndarray:
 def _check_frame_index(frame_index, n_samples: int) -> np.ndarray | None:
     if frame_index is None:
         return None
-    frame_index = np.asarray(frame_index)
+    raw = np.asarray(frame_index)
+    if raw.dtype.kind in "iu" and raw.size and raw.max() > _INT64_MAX:
+        raise ValueError(
+            f"frame_index must hold frame numbers within the int64 range; got {raw.max()}."
+        )
+    if raw.dtype.kind not in "iu":
+        if raw.dtype.kind == "b":
+            raise ValueError("frame_index must hold integer frame numbers; got booleans.")
+        frame_index = as_real_array(raw, "frame_index", "integer frame numbers")
+    else:
+        frame_index = raw
     if frame_index.shape != (n_samples,):
         raise ValueError(
             f"frame_index must be a 1-d array with one frame number per row, of length "
             f"{n_samples}; got shape {frame_index.shape}."
         )
-    if not np.issubdtype(frame_index.dtype, np.integer):
+    if frame_index.dtype.kind == "f":
         if not np.all(np.isfinite(frame_index)) or np.any(frame_index != np.round(frame_index)):
             raise ValueError("frame_index must hold integer frame numbers.")
+        if np.any(np.abs(frame_index) >= 2.0**63):
+            raise ValueError(
+                "frame_index must hold frame numbers within the int64 range; got "
+                f"{frame_index[np.argmax(np.abs(frame_index))]:g}."
+            )
     frame_index = frame_index.astype(np.int64)
     if np.unique(frame_index).size != n_samples:
         raise ValueError("frame_index must not contain duplicates (one row per frame).")
     return frame_index
+
+
+def _check_fill_value(fill_value) -> None:
+    if not np.isfinite(fill_value):
+        raise ValueError(
+            f"fill_value must be finite; got {fill_value!r}: NaN or infinite entries in the "
+            "design would make every fit fail (or silently give NaN). Use 0 (the mean of a "
+            "contrast stimulus) or the stimulus mean."
+        )
 
 
 class LagTransformer(TransformerMixin, BaseEstimator):
@@ -164,7 +196,9 @@ class LagTransformer(TransformerMixin, BaseEstimator):
         Non-negative, distinct lags in frames; blocks appear in this order.
     fill_value : float, default=0.0
         Value of the entries that would come from before the first frame
-        (or from frames not among the rows, see ``frame_index``).
+        (or from frames not among the rows, see ``frame_index``).  Must be
+        finite (NaN or inf raise a ``ValueError`` in ``fit`` and
+        ``transform``).
     dtype : {"float64", "float32"} or None, default=None
         Output dtype; ``None`` keeps float32 input as float32 and makes
         everything else float64.
@@ -224,6 +258,7 @@ class LagTransformer(TransformerMixin, BaseEstimator):
         self
         """
         self._validate_params()
+        _check_fill_value(self.fill_value)
         self.lags_ = check_lags(self.lags)
         if _is_dask(X):  # lazy: nothing of X is computed
             if X.ndim != 2:
@@ -258,10 +293,12 @@ class LagTransformer(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_lags * n_pixels)
             Lag-major design; a lazy ``dask.array`` (rows chunked like ``X``,
-            one column chunk) when ``X`` is a dask array, built chunk by chunk
-            only when it is used (see :func:`sklearn_lnp._passes._dask.lag_design`).
+            one column chunk) when ``X`` is a dask array: each chunk of rows
+            is built from the same rows of ``X`` and the ``max(lags)`` rows
+            before them, only when that chunk is computed.
         """
         check_is_fitted(self)
+        _check_fill_value(self.fill_value)
         if _is_dask(X):
             if frame_index is not None:
                 raise ValueError(
@@ -280,6 +317,13 @@ class LagTransformer(TransformerMixin, BaseEstimator):
         X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
         n_samples, n_pixels = X.shape
         frame_index = _check_frame_index(frame_index, n_samples)
+        dtype = np.dtype(self._output_dtype(X))
+        check_memory(
+            float(n_samples) * self.lags_.size * n_pixels * dtype.itemsize,
+            f"LagTransformer with {self.lags_.size} lags: the lagged design of "
+            f"{n_samples} x {n_pixels} frames ({n_samples} x {self.lags_.size * n_pixels}, "
+            f"{dtype.name})",
+        )
         out = np.empty((n_samples, self.lags_.size * n_pixels), dtype=self._output_dtype(X))
         if frame_index is not None:
             order = np.argsort(frame_index)
@@ -290,12 +334,20 @@ class LagTransformer(TransformerMixin, BaseEstimator):
                 lag = min(int(lag), n_samples)
                 block[:lag] = self.fill_value
                 block[lag:] = X[: n_samples - lag]
-            else:
-                wanted = frame_index - lag
+            elif n_samples:
+                # Only rows with frame_index - lag >= the first frame can find
+                # their frame; computing the difference for those rows alone
+                # keeps it within int64 (no silent wrap-around).
+                first = int(sorted_frames[0])
+                if int(lag) > int(sorted_frames[-1]) - first:
+                    block[:] = self.fill_value
+                    continue
+                rows = np.flatnonzero(frame_index >= first + int(lag))
+                wanted = frame_index[rows] - lag
                 position = np.minimum(np.searchsorted(sorted_frames, wanted), n_samples - 1)
                 found = sorted_frames[position] == wanted
-                block[found] = X[order[position[found]]]
-                block[~found] = self.fill_value
+                block[:] = self.fill_value
+                block[rows[found]] = X[order[position[found]]]
         return out
 
     def fit_transform(self, X, y=None, frame_index=None):
@@ -378,6 +430,18 @@ class SlowDriftFeatures(TransformerMixin, BaseEstimator):
     scale : float, default=30.0
         Multiplier of every output column.
 
+    Notes
+    -----
+    Outside the fitted time range (``time_range_``), ``transform`` holds
+    the drift constant: a time before ``start`` gets the features of
+    ``start``, a time after ``stop`` those of ``stop`` (the polynomials are
+    not extrapolated: degree-6 polynomials grow like ``u**6`` and would
+    predict rates off by orders of magnitude a little past the ends).  A
+    ``UserWarning`` says how many times were outside; pass ``time_range``
+    spanning the whole recording (or fit on all its times) to avoid it.
+    Any finite times are accepted, also near the float64 limits (the
+    mapping to ``[-1, 1]`` never overflows).
+
     Attributes
     ----------
     time_range_ : ndarray of shape (n_features_in_, 2)
@@ -430,9 +494,17 @@ class SlowDriftFeatures(TransformerMixin, BaseEstimator):
         else:
             if len(self.time_range) != 2:
                 raise ValueError(f"time_range must be (start, stop); got {self.time_range!r}.")
+            for position, value in zip(("start", "stop"), self.time_range, strict=True):
+                if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+                    raise ValueError(
+                        f"time_range must be (start, stop) with real numbers; {position} is "
+                        f"{value!r} of type {type(value).__name__}."
+                    )
             start = np.full(X.shape[1], float(self.time_range[0]))
             stop = np.full(X.shape[1], float(self.time_range[1]))
-        if not (np.all(np.isfinite(start)) and np.all(np.isfinite(stop)) and np.all(stop > start)):
+        finite = np.all(np.isfinite(start)) and np.all(np.isfinite(stop))
+        # (Compared in quarters, as transform maps them.)
+        if not (finite and np.all(0.25 * stop > 0.25 * start)):
             raise ValueError(
                 "time_range must be finite with stop > start for every column; got "
                 f"start={start.tolist()}, stop={stop.tolist()}. With time_range=None, fit needs "
@@ -452,11 +524,31 @@ class SlowDriftFeatures(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_columns * n_basis)
             Column-major: the ``n_basis`` polynomials of the first column first.
+            Times outside ``time_range_`` get the features of its nearest
+            end (with a ``UserWarning``; see the class Notes).
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
+        # legvander builds n_basis + 1 float64 columns per time column.
+        check_memory(
+            8.0 * X.size * (self.n_basis + 1) * 2,
+            f"SlowDriftFeatures with n_basis={self.n_basis} on {X.size} times",
+        )
         start, stop = self.time_range_[:, 0], self.time_range_[:, 1]
-        u = 2.0 * (X - start) / (stop - start) - 1.0
+        outside = (X < start) | (X > stop)
+        if np.any(outside):
+            warnings.warn(
+                f"SlowDriftFeatures: {int(outside.sum())} of {X.size} times lie outside the "
+                f"fitted time_range_ {self.time_range_.tolist()}; they get the drift features "
+                "of the nearest end (held constant, not extrapolated). Pass time_range "
+                "spanning the whole recording to avoid this.",
+                UserWarning,
+                stacklevel=2,
+            )
+        # u = ((X - start) - (stop - X)) / (stop - start), computed on quarters
+        # (exact: a power of two) so that no difference overflows for finite times.
+        q, q_start, q_stop = 0.25 * np.clip(X, start, stop), 0.25 * start, 0.25 * stop
+        u = np.clip(((q - q_start) - (q_stop - q)) / (q_stop - q_start), -1.0, 1.0)
         basis = np.polynomial.legendre.legvander(u, self.n_basis)[:, :, 1:]
         return self.scale * basis.reshape(X.shape[0], -1)
 

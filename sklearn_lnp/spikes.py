@@ -15,6 +15,11 @@ peaks at lag 0.  ``frame_offset=1`` reproduces the course template
 with the frame on screen ``tau`` seconds earlier, on a grid of delays finer
 than a frame, with the same convention (frame ``k`` on screen during
 interval ``k``).
+
+Times may be floats (seconds) or integers (e.g. clock ticks):
+:func:`bin_spikes` compares integer times exactly, also beyond 2**53
+where float64 rounds them.  Complex or non-numeric times are refused
+naming the argument.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+
+from ._validation import as_real_array, check_memory
 
 
 @dataclass
@@ -57,7 +64,14 @@ class BinnedSpikes:
     n_after: int
 
 
-def check_times(times, name: str, *, min_length: int = 0, strictly: bool = False) -> np.ndarray:
+def check_times(
+    times,
+    name: str,
+    *,
+    min_length: int = 0,
+    strictly: bool = False,
+    exact_integers: bool = False,
+) -> np.ndarray:
     """Return ``times`` as a sorted, finite 1-d float64 array or raise ValueError.
 
     Parameters
@@ -71,15 +85,22 @@ def check_times(times, name: str, *, min_length: int = 0, strictly: bool = False
     strictly : bool
         Require strictly increasing times (frame edges) instead of
         non-decreasing (spikes).
+    exact_integers : bool
+        Return integer times (e.g. sample indices or nanosecond clocks) as
+        int64 instead of float64, which holds integers exactly only up to
+        2**53 (about 9e15).
 
     Returns
     -------
     ndarray of shape (n_times,)
+        float64 (int64 for integer times with ``exact_integers=True``).
 
     Raises
     ------
     ValueError
-        Naming ``name`` and the first offending element.
+        Naming ``name`` and the first offending element; also for complex
+        or non-numeric times (e.g. strings) and, with ``exact_integers``,
+        integers beyond the int64 range.
 
     Examples
     --------
@@ -91,7 +112,16 @@ def check_times(times, name: str, *, min_length: int = 0, strictly: bool = False
     ...
     ValueError: edges must be strictly increasing; element 2 (0.5) follows 0.5.
     """
-    times = np.asarray(times, dtype=np.float64)
+    raw = np.asarray(times)
+    if exact_integers and raw.dtype.kind in "iu":
+        if raw.dtype.kind == "u" and raw.size and raw.max() > np.iinfo(np.int64).max:
+            raise ValueError(
+                f"{name} holds integer times up to {raw.max()}, beyond the int64 range "
+                f"(2**63 - 1): they cannot be binned exactly."
+            )
+        times = raw.astype(np.int64)
+    else:
+        times = as_real_array(raw, name, "times (real numbers, s)")
     if times.ndim == 2 and 1 in times.shape:
         times = times.ravel()
     if times.ndim != 1:
@@ -100,8 +130,8 @@ def check_times(times, name: str, *, min_length: int = 0, strictly: bool = False
         raise ValueError(f"{name} needs at least {min_length} times; got {times.shape[0]}.")
     if not np.all(np.isfinite(times)):
         raise ValueError(f"{name} must be finite; found NaN or infinite values.")
-    steps = np.diff(times)
-    bad = steps <= 0 if strictly else steps < 0
+    # Compare neighbours (a difference of int64 times could overflow).
+    bad = times[1:] <= times[:-1] if strictly else times[1:] < times[:-1]
     if np.any(bad):
         first = int(np.argmax(bad))
         order = "strictly increasing" if strictly else "sorted (non-decreasing)"
@@ -112,15 +142,57 @@ def check_times(times, name: str, *, min_length: int = 0, strictly: bool = False
     return times
 
 
+_INT64 = np.iinfo(np.int64)
+
+
+def _to_int64(values: np.ndarray) -> np.ndarray:
+    """Integer-valued float64 ``values`` as int64, saturated at the int64 range."""
+    # float(2**63) is above int64 max: saturate before casting.
+    low, high = float(_INT64.min), float(_INT64.max)
+    out = np.empty(values.shape, dtype=np.int64)
+    inside = (values >= low) & (values < high)
+    out[inside] = values[inside].astype(np.int64)
+    out[values < low] = _INT64.min
+    out[values >= high] = _INT64.max
+    return out
+
+
+def _bin_index(spike_times: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Bin of each spike, ``#(edges <= t) - 1``, compared exactly.
+
+    Float64 and int64 times are compared without converting an integer to
+    float64 (which rounds integers above 2**53): for an integer ``e`` and a
+    float ``t``, ``e <= t`` exactly when ``e <= floor(t)``; for a float ``e``
+    and an integer ``t``, exactly when ``ceil(e) <= t``.
+    """
+    int_spikes, int_edges = spike_times.dtype.kind == "i", edges.dtype.kind == "i"
+    if int_edges and not int_spikes:
+        spike_times = _to_int64(np.floor(spike_times))
+    elif int_spikes and not int_edges:
+        edges = _to_int64(np.ceil(edges))
+    return np.searchsorted(edges, spike_times, side="right") - 1
+
+
+def _exact_widths(edges: np.ndarray) -> np.ndarray:
+    """``np.diff(edges)`` as float64, without int64 overflow or float rounding first."""
+    if edges.dtype.kind != "i":
+        return np.diff(edges)
+    if int(edges[-1]) - int(edges[0]) <= _INT64.max:
+        return np.diff(edges).astype(np.float64)
+    return np.array([float(int(b) - int(a)) for a, b in zip(edges[:-1], edges[1:], strict=True)])
+
+
 def bin_spikes(spike_times, edges, *, frame_offset: int = 0, warn: bool = True) -> BinnedSpikes:
     """Count spikes per stimulus frame, with the real (unequal) frame durations.
 
     Parameters
     ----------
     spike_times : array-like of shape (n_spikes,)
-        Sorted spike times (s).
+        Sorted spike times (s).  Integer times (e.g. clock ticks) are binned
+        exactly, also beyond 2**53 where float64 cannot hold every integer.
     edges : array-like of shape (n_bins + 1,)
-        Strictly increasing bin edges (s), e.g. the frame-flip trigger times.
+        Strictly increasing bin edges (s), e.g. the frame-flip trigger
+        times; integers are used exactly, as for ``spike_times``.
     frame_offset : int, default=0
         Bin ``k`` is paired with stimulus frame ``k + frame_offset`` (see the
         module docstring; 0 is what the real recording shows).
@@ -141,13 +213,18 @@ def bin_spikes(spike_times, edges, *, frame_offset: int = 0, warn: bool = True) 
     >>> binned.counts.tolist(), binned.exposure.round(2).tolist(), binned.n_after
     ([1.0, 2.0, 0.0], [0.1, 0.15, 0.05], 1)
     """
-    spike_times = check_times(spike_times, "spike_times")
-    edges = check_times(edges, "edges", min_length=2, strictly=True)
+    spike_times = check_times(spike_times, "spike_times", exact_integers=True)
+    edges = check_times(edges, "edges", min_length=2, strictly=True, exact_integers=True)
     if isinstance(frame_offset, bool) or not isinstance(frame_offset, (int, np.integer)):
         raise ValueError(f"frame_offset must be an integer; got {frame_offset!r}.")
-    # searchsorted(side="right") - 1 is the bin whose left edge is <= t.
-    index = np.searchsorted(edges, spike_times, side="right") - 1
     n_bins = edges.shape[0] - 1
+    if not _INT64.min <= int(frame_offset) <= _INT64.max - n_bins:
+        raise ValueError(
+            f"frame_offset={frame_offset} puts frame numbers beyond the int64 range "
+            f"(with {n_bins} bins)."
+        )
+    # The bin whose left edge is <= t, or -1 / n_bins outside the edges.
+    index = _bin_index(spike_times, edges)
     n_before = int(np.sum(index < 0))
     n_after = int(np.sum(index >= n_bins))
     inside = index[(index >= 0) & (index < n_bins)]
@@ -162,8 +239,8 @@ def bin_spikes(spike_times, edges, *, frame_offset: int = 0, warn: bool = True) 
         )
     return BinnedSpikes(
         counts=counts,
-        exposure=np.diff(edges),
-        frame_index=np.arange(n_bins) + int(frame_offset),
+        exposure=_exact_widths(edges),
+        frame_index=np.arange(n_bins, dtype=np.int64) + np.int64(frame_offset),
         n_before=n_before,
         n_after=n_after,
     )
@@ -269,6 +346,11 @@ def tau_grid(window=1.0, resolution=0.025) -> np.ndarray:
     else:
         start, stop = 0.0, _real_scalar(window, "window")
     length = stop - start
+    if not np.isfinite(length):
+        raise ValueError(
+            f"window spans {start:g} to {stop:g} s, a length beyond the float64 range; "
+            "give a finite (start, stop) no longer than 1.8e308 s."
+        )
     if not length > 0:
         raise ValueError(
             f"window must span a positive length of time; got start={start:g} s, stop={stop:g} s."
@@ -282,8 +364,26 @@ def tau_grid(window=1.0, resolution=0.025) -> np.ndarray:
             f"({length:g} s): the grid would hold no delay step."
         )
     # Steps strictly below stop, with a tolerance so that 1 / 0.025 gives 40.
-    n_taus = max(1, int(np.ceil(length / resolution - 1e-9)))
+    steps = length / resolution  # finite: resolution <= length (1 + 1e-12)
+    if not np.isfinite(steps) or steps > 2.0**62:
+        raise ValueError(
+            f"window ({length:g} s) at resolution={resolution:g} s would hold {steps:.3g} "
+            "delays, more than an array can index; widen resolution or shorten window."
+        )
+    n_taus = max(1, int(np.ceil(steps - 1e-9)))
+    check_memory(8.0 * n_taus, f"tau_grid: window={window!r} at resolution={resolution!r}")
     return start + resolution * np.arange(n_taus)
+
+
+def _pixel_units(stimulus: np.ndarray) -> np.ndarray | None:
+    """Per-pixel powers of two near each pixel's largest magnitude, or None if not needed."""
+    peak = np.max(np.abs(stimulus), axis=0) if stimulus.shape[0] else np.zeros(0)
+    extreme = (peak > 2.0**400) | ((peak > 0) & (peak < 2.0**-400))
+    if not np.any(extreme):
+        return None
+    # peak = m 2**e with 0.5 <= m < 1: dividing by 2**(e - 1) leaves |values| < 2.
+    exponent = np.frexp(peak)[1]
+    return np.where(extreme, np.ldexp(1.0, exponent - 1), 1.0)
 
 
 def spike_triggered_average(
@@ -346,7 +446,10 @@ def spike_triggered_average(
     ValueError
         Unsorted spike or frame times, a stimulus with fewer frames than
         frame times, a bad ``window`` or ``resolution``, no spike inside the
-        frame times, or a delay at which no spike has a frame.
+        frame times, or a delay at which no spike has a frame.  Also, before
+        any work, a grid of delays whose arrays would need more memory than
+        the machine has (the message says how much), and complex or
+        non-numeric times or stimulus values.
 
     Notes
     -----
@@ -407,10 +510,24 @@ def spike_triggered_average(
         )
     n_frames = n_frame_times - 1
     n_unused = int(stimulus.shape[0] - n_frames)
-    stimulus = np.asarray(stimulus[:n_frames], dtype=np.float64)
+    stimulus = as_real_array(stimulus[:n_frames], "stimulus", "stimulus values (real numbers)")
     if not np.all(np.isfinite(stimulus)):
         raise ValueError("stimulus must be finite; found NaN or infinite values.")
     taus = tau_grid(window, resolution)
+    # About eight frames x delays arrays (counts, overlaps, residuals and
+    # their temporaries) and eight pixels x delays arrays are alive at once.
+    n_pixels = stimulus.shape[1]
+    check_memory(
+        8.0 * taus.size * (8.0 * n_frame_times + 8.0 * n_pixels),
+        f"spike_triggered_average with {taus.size} delays (window={window!r}, "
+        f"resolution={resolution!r}), {n_frame_times} frame times and {n_pixels} pixels",
+    )
+    # Pixels with values near the float64 limits (whose squares would
+    # overflow or underflow) are scaled by a power of two, which is exact;
+    # the STA is scaled back at the end and the z-score does not depend on it.
+    unit = _pixel_units(stimulus)
+    if unit is not None:
+        stimulus = stimulus / unit
 
     first, last = np.searchsorted(spike_times, frame_times[[0, -1]], side="left")
     n_before, n_after = int(first), int(spike_times.shape[0] - last)
@@ -473,6 +590,14 @@ def spike_triggered_average(
     variance = np.clip(second / reachable - mean * mean, 0.0, None)
     projection = stimulus.T @ counts - mean * n_spikes
     sta = projection / n_spikes
+    if unit is not None:
+        with np.errstate(over="ignore"):
+            sta = sta * unit[:, None]
+        if not np.all(np.isfinite(sta)):
+            raise ValueError(
+                "the STA exceeds the float64 range (1.8e308): stimulus values (largest "
+                f"magnitude {float(np.max(unit)):g}) are too large; rescale the stimulus."
+            )
     residual = counts - overlap * (n_spikes / reachable)[None, :]
     denominator = np.sqrt(variance * np.sum(residual * residual, axis=0)[None, :])
     zscore = np.divide(

@@ -31,6 +31,7 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import lapack
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -41,6 +42,13 @@ from ._passes._memory import _MATVEC_BLOCK_BYTES
 from ._solvers import solve, warn_if_not_converged
 from ._validation import check_exposure
 from .linear_model._base import _ACCEPT_SPARSE, _DTYPES, LNPRegressorMixin
+
+# Largest condition number (1-norm, LAPACK's estimate) of the ridged stimulus
+# covariance that whitening accepts.  Beyond it the covariance is numerically
+# singular for this purpose: the whitened filter can carry relative errors of
+# cond * 2.2e-16 >= 2e-4 from rounding alone, and the sampling noise of the STA
+# is amplified by up to that factor along the weakest stimulus direction.
+_MAX_CONDITION = 1e12
 
 
 def _weighted_quantile_edges(
@@ -101,7 +109,12 @@ class STAEstimator(LNPRegressorMixin, BaseEstimator):
         Added to the diagonal of the covariance before whitening, as a
         fraction of the mean stimulus variance ``trace(Cov) / n_features``
         (so it does not depend on the stimulus units).  Only used with
-        ``whiten=True``.
+        ``whiten=True``.  ``fit`` raises a ``ValueError`` naming ``ridge``
+        when ``Cov + ridge * mean variance * I`` is singular or numerically
+        singular: its condition number (LAPACK's 1-norm estimate) above
+        ``1e12``, as for duplicated or nearly collinear stimulus columns or
+        ``n_features >= n_samples`` with ``ridge=0``.  A ``ridge`` > 0 bounds
+        the condition number by about ``1 + n_features / ridge``.
     n_bins : int, default=10
         Bins of the filter output for ``nonlinearity="binned"``: quantiles
         of the (sample- and exposure-weighted) training filter output, so
@@ -254,7 +267,12 @@ class STAEstimator(LNPRegressorMixin, BaseEstimator):
         mean = rmatvec(X, share)
         variance = np.clip(_weighted_square_sums(X, share) - mean * mean, 0.0, None)
         positive = sample_weight > 0
-        null_sd = np.sqrt(variance * np.sum(residual[positive] ** 2 / sample_weight[positive]))
+        # sqrt(sum r^2 / s), scaled by max |r| so that counts near 1e300 do not overflow.
+        r_max = float(np.max(np.abs(residual[positive]), initial=0.0)) or 1.0
+        r_scaled = residual[positive] / r_max
+        null_sd = np.sqrt(variance) * (
+            r_max * np.sqrt(np.sum(r_scaled * r_scaled / sample_weight[positive]))
+        )
         self.zscore_ = np.divide(
             projection, null_sd, out=np.zeros_like(projection), where=null_sd > 0
         )
@@ -307,6 +325,19 @@ class STAEstimator(LNPRegressorMixin, BaseEstimator):
                 "is not positive definite; increase ridge (it must be > 0 when features are "
                 "collinear or n_features >= n_samples)."
             ) from error
+        # Cholesky succeeds on a singular matrix that rounding made barely
+        # positive definite: check the condition number as well.
+        norm = float(np.max(np.sum(np.abs(covariance), axis=0)))
+        rcond, info = lapack.dpocon(factor, norm, uplo="L")
+        if info != 0 or not rcond * _MAX_CONDITION >= 1.0:
+            condition = f"{1.0 / rcond:.2g}" if rcond > 0 else "infinite"
+            raise ValueError(
+                f"The stimulus covariance plus ridge={self.ridge:g} times its mean variance "
+                f"is numerically singular (condition number ~{condition} > "
+                f"{_MAX_CONDITION:.0e}): stimulus columns are duplicated or nearly collinear. "
+                "Whitening would amplify rounding and noise by that factor; increase ridge "
+                "(ridge > 0, e.g. the default 0.1)."
+            )
         inner = np.linalg.solve(factor, self.sta_)
         return np.linalg.solve(factor.T, inner)
 

@@ -12,6 +12,12 @@ matplotlib.use("Agg")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA_PATH = REPO_ROOT.parent / "shared" / "data" / "nds_cl_5_data.mat"
+# Doctests that run the command line end to end (simulation or toy recording, fits,
+# figures): seconds each, so in the "slow" set with the tests that do the same.
+SLOW_DOCTESTS = (
+    "sklearn_lnp/cli.py::sklearn_lnp.cli.run_",
+    "sklearn_lnp/cli.py::sklearn_lnp.cli.main",
+)
 REAL_DATA_SKIP_REASON = (
     f"real recording not found at {REAL_DATA_PATH} (the lab's nds_cl_5_data.mat is expected "
     "in ../shared/data/ beside the repository; it is never copied into the repo)"
@@ -42,3 +48,18 @@ def real_design(real_recording):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return recording_design(real_recording)
+
+
+@pytest.fixture(scope="session")
+def real_lagged_X(real_design):
+    """The real neuron's stimulus on lags 0-4: 1488 bins x 1500 columns (pixel-major per lag)."""
+    from sklearn_lnp import LagTransformer
+
+    return LagTransformer(lags=range(5)).fit_transform(real_design.X)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the command-line doctests slow (``python -m pytest -m "not slow"`` skips them)."""
+    for item in items:
+        if item.nodeid.startswith(SLOW_DOCTESTS):
+            item.add_marker(pytest.mark.slow)

@@ -12,32 +12,22 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
+import pytest
+from _benchmarks import assert_machine_lines, run_benchmark
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = REPO_ROOT / "benchmarks" / "bench_population_lasso.py"
+pytestmark = pytest.mark.slow  # a subprocess run of the benchmark script, seconds
 TOL = 1e-8
 
 
 def test_quick_population_lasso_benchmark(tmp_path):
-    completed = subprocess.run(
-        # one joblib worker: the joblib path runs, without process start-up time
-        [sys.executable, str(SCRIPT), "--quick", "--jobs", "1", "--output", str(tmp_path)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
+    # one joblib worker: the joblib path runs, without process start-up time
+    run_benchmark("bench_population_lasso.py", "--quick", "--jobs", "1", "--output", str(tmp_path))
     table = (tmp_path / "population_lasso_quick.md").read_text()
     payload = json.loads((tmp_path / "population_lasso_quick.json").read_text())
 
-    assert re.search(r"^- CPU: .+, \d+ logical cores; BLAS/OpenMP threads pinned to 1", table, re.M)
-    assert re.search(r"^- load average at start \(1/5/15 min\): \[", table, re.M)
+    assert_machine_lines(table, [])
     methods = ["population", "loop", "joblib"]
     for method in methods:
         assert re.search(rf"^\| {method} \| [0-9.]+ s \|", table, re.M), method
@@ -52,6 +42,10 @@ def test_quick_population_lasso_benchmark(tmp_path):
         objectives = np.array(payload["objectives"][method])
         np.testing.assert_allclose(objectives, reference, rtol=1e-10, atol=0)
         assert np.max(payload["optimality"][method]) <= TOL
+        # Integer support sizes.  They agree across methods (whose gradients differ in
+        # round-off: GEMM vs GEMV) because no weight of this problem sits within the
+        # tolerance of the KKT boundary |g_j| = alpha; an exactly zero weight is a
+        # soft-threshold decision with a margin, not a float compared to 0.
         nonzero = np.array(payload["n_nonzero"][method])
         np.testing.assert_array_equal(nonzero, payload["n_nonzero"]["loop"])
         assert 0 < np.median(nonzero) < n_features

@@ -18,57 +18,23 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from _benchmarks import assert_machine_lines, run_benchmark, table_rows
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS = REPO_ROOT / "benchmarks"
+pytestmark = pytest.mark.slow  # subprocess runs of the benchmark scripts, seconds each
 TOL = 1e-8  # the estimators' default tol (max abs gradient at the optimum)
 
 
-def _run(script: str, *args: str) -> None:
-    completed = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), *args],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-
-
-def _table_rows(table: str) -> dict[str, list[str]]:
-    """First cell -> cells of every data row of the Markdown table(s)."""
-    rows = {}
-    for line in table.splitlines():
-        if line.startswith("| ") and not line.startswith("|---"):
-            cells = [cell.strip() for cell in line.strip("|").split("|")]
-            rows[cells[0]] = cells
-    return rows
-
-
-def _assert_machine_lines(table: str, packages: list[str]) -> None:
-    assert re.search(r"^- CPU: .+, \d+ logical cores; BLAS/OpenMP threads pinned to 1", table, re.M)
-    assert re.search(r"^- load average at start \(1/5/15 min\): \[", table, re.M)
-    assert re.search(r"^- BLAS: \w+", table, re.M)
-    versions = next(line for line in table.splitlines() if line.startswith("- numpy "))
-    for name in ["scipy", "scikit-learn", *packages]:
-        assert f" {name} " in versions, (name, versions)
-        assert f"{name} absent" not in versions
-
-
 def test_population_quick_methods_reach_the_same_optima(tmp_path):
-    _run("bench_population.py", "--quick", "--output", str(tmp_path))
+    run_benchmark("bench_population.py", "--quick", "--output", str(tmp_path))
     table = (tmp_path / "population_quick.md").read_text()
     payload = json.loads((tmp_path / "population_quick.json").read_text())
 
-    _assert_machine_lines(table, ["joblib"])
+    assert_machine_lines(table, ["joblib"])
     assert "Command: `python benchmarks/bench_population.py --quick`" in table
-    rows = _table_rows(table)
+    rows = table_rows(table)
     methods = ("population", "loop", "joblib")
     for method in methods:
         assert method in rows, method
@@ -99,7 +65,7 @@ def test_out_of_core_dask_fit_matches_in_memory(tmp_path):
     pytest.importorskip(
         "dask.array", reason="dask is not installed (pip install sklearn-lnp[dask])"
     )
-    _run(
+    run_benchmark(
         "bench_out_of_core.py",
         "--rows",
         "15000",
@@ -111,7 +77,7 @@ def test_out_of_core_dask_fit_matches_in_memory(tmp_path):
     table = (tmp_path / "out_of_core.md").read_text()
     payload = json.loads((tmp_path / "out_of_core.json").read_text())
 
-    _assert_machine_lines(table, ["dask"])
+    assert_machine_lines(table, ["dask"])
     assert (
         "Command: `python benchmarks/bench_out_of_core.py --rows 15000 --chunk-rows 5000`" in table
     )
@@ -119,7 +85,7 @@ def test_out_of_core_dask_fit_matches_in_memory(tmp_path):
     assert payload["rows"] == 15000 and payload["chunk_rows"] == 5000
     assert payload["design_bytes"] == 15000 * 1500 * 4
 
-    rows = _table_rows(table)
+    rows = table_rows(table)
     results = {r["path"]: r for r in payload["results"]}
     assert set(results) == {"memory", "dask"}
     for path, result in results.items():

@@ -41,6 +41,7 @@ def _neuron(n_samples=3000, n_features=40, n_neurons=None, seed=0):
     return X, y, exposure
 
 
+@pytest.mark.slow  # a fresh interpreter in a subprocess
 def test_import_does_not_import_dask():
     code = "import sys, sklearn_lnp; print('dask' in sys.modules, 'distributed' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -116,6 +117,7 @@ def client():
     cluster.close()
 
 
+@pytest.mark.slow  # Dask LocalCluster
 def test_dask_design_fit_on_a_distributed_client(client):
     X, y, exposure = _neuron(n_samples=2000, n_features=30)
     memory = PoissonLNPRegressor(alpha=1e-3).fit(X, y, exposure=exposure)
@@ -125,6 +127,7 @@ def test_dask_design_fit_on_a_distributed_client(client):
     assert lazy.objective_ == pytest.approx(memory.objective_, rel=REL)
 
 
+@pytest.mark.slow  # Dask LocalCluster
 def test_cross_validation_under_the_dask_joblib_backend(client):
     from joblib import parallel_backend
     from sklearn.model_selection import GridSearchCV, KFold, cross_validate

@@ -57,6 +57,7 @@ def test_attributes_and_kkt():
     assert max_kkt_violation(obj, params, 0.05) <= 1e-8
 
 
+@pytest.mark.slow  # glum's IRLS-CD solver
 def test_agrees_with_glum_offset():
     glum = pytest.importorskip("glum", reason="glum is not installed (test extra)")
     X, y, e = make_problem(seed=1)
@@ -75,6 +76,7 @@ def test_agrees_with_glum_offset():
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-5)
 
 
+@pytest.mark.slow  # skglm's numba solvers compile on first use (~20-30 s)
 def test_agrees_with_skglm_without_exposure():
     skglm = pytest.importorskip("skglm", reason="skglm is not installed (bench extra)")
     from skglm.datafits import Poisson

@@ -85,6 +85,7 @@ def test_choice_and_refit(neuron, design, fitted):
     assert fitted.optimality_ <= 1e-8
 
 
+@pytest.mark.slow  # held-out comparison over blocked folds
 def test_beats_the_unpenalised_fit_on_held_out_counts(neuron, design):
     n = len(neuron.counts)
     train, test = np.arange(0, 800), np.arange(804, n)
@@ -102,6 +103,7 @@ def test_beats_the_unpenalised_fit_on_held_out_counts(neuron, design):
     assert lasso_bits > mle_bits
 
 
+@pytest.mark.slow  # GridSearchCV refits every alpha and fold
 def test_grid_search_agrees_on_the_same_folds(neuron, design, fitted):
     cv = BlockedTimeSeriesSplit(4, gap=3)
     scorer = make_lnp_scorer(mean_deviance, greater_is_better=False)
@@ -117,6 +119,7 @@ def test_grid_search_agrees_on_the_same_folds(neuron, design, fitted):
     assert search.best_params_["alpha"] == fitted.alpha_
 
 
+@pytest.mark.slow  # two 5-fold L1 paths on a lagged design
 def test_pipeline_with_lags_agrees(neuron, fitted):
     cv = BlockedTimeSeriesSplit(4, gap=3)
     frame_index = np.arange(len(neuron.counts))
@@ -138,6 +141,7 @@ def test_pipeline_with_lags_agrees(neuron, fitted):
     assert search.best_params_["lassolnpregressor__alpha"] == fitted.alphas_[best]
 
 
+@pytest.mark.slow  # n_jobs=2 starts a process pool
 def test_scoring_bits_per_spike_and_parallel_folds(neuron, design, fitted):
     par = LassoLNPCV(
         alphas=8, cv=BlockedTimeSeriesSplit(4, gap=3), n_jobs=2, scoring="bits_per_spike"
@@ -169,6 +173,7 @@ def test_user_grid_is_sorted_and_validated(neuron, design):
         LassoLNPCV(eps=1.5).fit(design, neuron.counts)
 
 
+@pytest.mark.slow  # CLI run: 5-fold L1 path and figures
 def test_cli_penalty_l1_on_a_toy_recording(tmp_path):
     """``sklearn-lnp fit --penalty l1`` on a recording in the lab's format, made here."""
     import json

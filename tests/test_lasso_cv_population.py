@@ -128,6 +128,7 @@ def test_each_refit_satisfies_kkt_at_its_own_alpha(data, fitted):
     assert len(set(np.round(fitted.alpha_max_, 12))) == Y.shape[1]
 
 
+@pytest.mark.slow  # population CV over several seeds
 def test_neuron_without_receptive_field_gets_the_strongest_penalty():
     zeroed = 0
     seeds = range(5)
@@ -146,6 +147,7 @@ def test_neuron_without_receptive_field_gets_the_strongest_penalty():
 
 @settings(max_examples=6, deadline=None)
 @given(order=st.permutations(range(3)))
+@pytest.mark.slow  # population CV per permutation
 def test_permuting_neurons_permutes_the_choice(order):
     X, Y, exposure = _population(seed=3, n_samples=300, frame_shape=(3, 3))
     Y = Y[:, :3]

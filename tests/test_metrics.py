@@ -61,6 +61,7 @@ def test_deviance_matches_sklearn_and_saturated_gap(weighted):
     saturated = poisson_log_likelihood(y, y, sample_weight=w_arg)
     model = poisson_log_likelihood(y, mu, sample_weight=w_arg)
     assert deviance == pytest.approx(2 * (saturated - model), rel=1e-10)
+    # Exact: every term is xlogy(y, y) - xlogy(y, y) - y + y, which is 0.0 in floating point.
     assert poisson_deviance(y, y) == 0.0
 
 
@@ -92,6 +93,7 @@ def test_d2_null_model_is_zero_and_perfect_is_one():
         assert d2_poisson_score(y, null, exposure=exposure, sample_weight=weight) == pytest.approx(
             0.0, abs=1e-12
         )
+        # Exact: the deviance of mu = y is 0.0 term by term (above), so D^2 = 1 - 0 / D0.
         assert d2_poisson_score(y, y, exposure=exposure, sample_weight=weight) == 1.0
     # Any other constant-rate prediction does worse than the null model.
     assert d2_poisson_score(y, 1.3 * exposure * y.sum() / exposure.sum(), exposure=exposure) < 0

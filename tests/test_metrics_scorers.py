@@ -7,12 +7,12 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
+from _problems import lagged_separable_neuron
 from sklearn.metrics import make_scorer
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import make_pipeline
 
 from sklearn_lnp import BlockedTimeSeriesSplit, LagTransformer, PoissonLNPRegressor, SVDSeparator
-from sklearn_lnp.datasets import make_separable_neuron
 from sklearn_lnp.metrics import (
     LNPScorer,
     bits_per_spike,
@@ -27,13 +27,10 @@ from sklearn_lnp.metrics import (
 
 @pytest.fixture(scope="module")
 def data():
-    nr = make_separable_neuron(900, frame_shape=(4, 4), random_state=0)
-    rng = np.random.default_rng(0)
-    exposure = rng.uniform(0.1, 0.3, size=900)  # unequal bin widths, as in the lab's data
-    X = LagTransformer().fit_transform(nr.stimulus)
-    y = rng.poisson(exposure * np.exp(nr.intercept + X @ nr.coef)).astype(float)
-    model = PoissonLNPRegressor(alpha=0.01).fit(X, y, exposure=exposure)
-    return nr.stimulus, X, y, exposure, model
+    # unequal bin widths, as in the lab's data
+    nr = lagged_separable_neuron(900, (4, 4), seed=0, exposure=(0.1, 0.3), exposure_seed=0)
+    model = PoissonLNPRegressor(alpha=0.01).fit(nr.X, nr.counts, exposure=nr.exposure)
+    return nr.stimulus, nr.X, nr.counts, nr.exposure, model
 
 
 def test_each_scorer_equals_its_metric_on_expected_counts(data):

@@ -104,6 +104,7 @@ def test_notebook_has_the_seven_sections_in_order_and_uses_only_the_public_api()
 
 
 @pytest.mark.usefixtures("real_data_path")
+@pytest.mark.slow  # executes the notebook on the recording (~25 s)
 def test_notebook_runs_top_to_bottom_on_the_real_recording(monkeypatch):
     monkeypatch.delenv("SKLEARN_LNP_DATA", raising=False)  # the notebook finds the data itself
     notebook = read_notebook()
@@ -140,6 +141,7 @@ def test_notebook_runs_top_to_bottom_on_the_real_recording(monkeypatch):
     )
 
 
+@pytest.mark.slow  # executes the notebook up to its data cell
 def test_notebook_without_the_recording_runs_the_simulations_and_says_what_is_missing(
     monkeypatch, tmp_path
 ):

@@ -8,8 +8,12 @@ its worker every time makes ``GridSearchCV.fit`` raise ``ClusterFitError``
 naming that fit's parameters (even with ``error_score=np.nan``, which would
 otherwise turn a failed fit into a NaN score) instead of hanging; a fit that
 kills its worker once either is rerun (inputs broadcast with ``scatter``:
-the full, correct result) or raises by name; ``import sklearn_lnp.parallel``
-does not import dask.
+the full, correct result) or raises by name; importing ``sklearn_lnp`` and
+``sklearn_lnp.parallel`` registers no joblib backend and imports no dask,
+and :func:`register_backend` registers ``"sklearn-lnp-dask"`` when called; a
+joblib whose Dask backend lacks the module, a method or an attribute the
+backend builds on raises an ``ImportError`` naming it and the installed and
+tested versions.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 
 import numpy as np
 import pytest
@@ -62,13 +67,28 @@ def test_describe_other_calls_lists_scalar_keywords_only():
     assert text == "path(fold=0, n_folds=5, neuron=7)"
 
 
-def test_import_does_not_import_dask():
-    code = (
-        "import sys, sklearn_lnp.parallel; "
-        "print('dask' in sys.modules, 'distributed' in sys.modules)"
-    )
+def test_describe_a_fit_and_score_without_its_split_keywords_by_name_and_scalars():
+    def _fit_and_score(estimator, X, y, *, verbose):
+        pass
+
+    text = describe_call(_fit_and_score, (PoissonLNPRegressor(),), {"verbose": 0})
+    assert text == "_fit_and_score(verbose=0)"
+
+
+def _in_a_fresh_interpreter(code: str) -> list[str]:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False"]
+    return out.stdout.split()
+
+
+@pytest.mark.slow  # a fresh interpreter in a subprocess
+def test_import_registers_no_backend_and_imports_no_dask():
+    code = (
+        "import sys; from joblib.parallel import BACKENDS; before = set(BACKENDS); "
+        "import sklearn_lnp, sklearn_lnp.parallel; "
+        "print(sorted(set(BACKENDS) - before) == [], 'sklearn-lnp-dask' in BACKENDS, "
+        "'dask' in sys.modules, 'distributed' in sys.modules)"
+    )
+    assert _in_a_fresh_interpreter(code) == ["True", "False", "False", "False"]
 
 
 # -- on a cluster ----------------------------------------------------------------
@@ -80,7 +100,8 @@ cloudpickle = pytest.importorskip("cloudpickle", reason="cloudpickle comes with 
 # The workers are separate processes that may not import this test module.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
-from sklearn_lnp.parallel import dask_backend  # noqa: E402
+from sklearn_lnp._integrations import joblib_dask  # noqa: E402
+from sklearn_lnp.parallel import dask_backend, register_backend  # noqa: E402
 
 TIMEOUT = 90  # seconds; a hang (joblib's plain Dask backend on a KilledWorker) fails the test
 
@@ -183,6 +204,7 @@ def _data(n_samples=600):
     return X, y
 
 
+@pytest.mark.slow  # Dask LocalCluster
 def test_search_on_the_cluster_equals_the_local_search(client):
     _settle(client)
     X, y = _data()
@@ -200,6 +222,7 @@ def test_search_on_the_cluster_equals_the_local_search(client):
     )
 
 
+@pytest.mark.slow  # Dask LocalCluster
 def test_a_fit_that_kills_its_worker_raises_naming_that_fit(fresh_client):
     X, y = _data()
     search = GridSearchCV(
@@ -242,6 +265,7 @@ def _search_where_one_fit_dies_once(client, tmp_path, **backend_kwargs):
     return outcome, reference.cv_results_["mean_test_score"]
 
 
+@pytest.mark.slow  # Dask LocalCluster
 def test_a_fit_that_kills_its_worker_once_is_rerun_when_inputs_are_broadcast(
     fresh_client, tmp_path
 ):
@@ -252,6 +276,7 @@ def test_a_fit_that_kills_its_worker_once_is_rerun_when_inputs_are_broadcast(
     )
 
 
+@pytest.mark.slow  # Dask LocalCluster
 def test_without_broadcast_a_worker_death_gives_all_fits_or_a_named_error(fresh_client, tmp_path):
     outcome, reference = _search_where_one_fit_dies_once(fresh_client, tmp_path)
     if "error" in outcome:  # the dead worker held a scattered input of some task
@@ -262,9 +287,89 @@ def test_without_broadcast_a_worker_death_gives_all_fits_or_a_named_error(fresh_
         np.testing.assert_allclose(scores, reference, rtol=1e-12)
 
 
-def test_backend_is_registered_with_joblib(client):
-    from joblib import Parallel, delayed, parallel_backend
+@pytest.mark.slow  # a fresh interpreter in a subprocess
+def test_register_backend_registers_it_only_when_called():
+    code = (
+        "from joblib.parallel import BACKENDS; from sklearn_lnp import parallel; "
+        "print(parallel.BACKEND_NAME in BACKENDS, parallel.register_backend(), "
+        "parallel.BACKEND_NAME in BACKENDS)"
+    )
+    assert _in_a_fresh_interpreter(code) == ["False", BACKEND_NAME, "True"]
 
-    with parallel_backend(BACKEND_NAME):
+
+@pytest.mark.slow  # Dask LocalCluster
+def test_registered_backend_runs_on_the_current_client(client):
+    from joblib import Parallel, delayed, parallel_config
+
+    assert register_backend() == register_backend() == BACKEND_NAME
+    with parallel_config(backend=BACKEND_NAME):
         squares = Parallel()(delayed(pow)(k, 2) for k in range(5))
     assert squares == [0, 1, 4, 9, 16]
+
+
+# -- joblib's private API, checked with the versions named -----------------------
+
+
+def _fresh_hooks():
+    """Hooks the backend class cache has not seen: every call builds the class anew."""
+    return (lambda func, args, kwargs: "call"), (lambda fits, status, cause, key: None)
+
+
+def _assert_names_the_versions(error):
+    import joblib
+
+    message = str(error)
+    assert f"joblib {joblib.__version__}" in message
+    assert f"distributed {distributed.__version__}" in message
+    tested = joblib_dask.TESTED_VERSIONS
+    assert f"tested with joblib {tested['joblib']}" in message
+    assert f"scikit-learn {tested['scikit-learn']}" in message
+
+
+def test_a_joblib_without_its_dask_backend_module_is_named(monkeypatch):
+    monkeypatch.setitem(sys.modules, "joblib._dask", None)
+    with pytest.raises(joblib_dask.PrivateAPIError, match="joblib._dask") as caught:
+        joblib_dask.backend_class(*_fresh_hooks())
+    assert isinstance(caught.value, ImportError)
+    _assert_names_the_versions(caught.value)
+
+
+def _fake_joblib_dask(monkeypatch, backend):
+    module = types.ModuleType("joblib._dask")
+    module.DaskDistributedBackend = backend
+    monkeypatch.setitem(sys.modules, "joblib._dask", module)
+
+
+def test_a_dask_backend_without_a_method_it_overrides_is_named(monkeypatch):
+    class WithoutCollect:
+        def submit(self, func, callback=None):
+            pass
+
+        start_call = stop_call = retrieve_result_callback = submit
+        abort_everything = get_nested_backend = submit
+
+    _fake_joblib_dask(monkeypatch, WithoutCollect)
+    with pytest.raises(joblib_dask.PrivateAPIError, match="_collect") as caught:
+        joblib_dask.backend_class(*_fresh_hooks())
+    _assert_names_the_versions(caught.value)
+
+
+def test_a_dask_backend_without_an_attribute_it_reads_is_named(monkeypatch):
+    class WithoutState:
+        def __init__(self, **kwargs):
+            self.client = kwargs.get("client")
+
+        async def _collect(self):
+            pass
+
+        def submit(self, func, callback=None):
+            pass
+
+        start_call = stop_call = retrieve_result_callback = submit
+        abort_everything = get_nested_backend = submit
+
+    _fake_joblib_dask(monkeypatch, WithoutState)
+    backend = joblib_dask.backend_class(*_fresh_hooks())
+    with pytest.raises(joblib_dask.PrivateAPIError, match="waiting_futures") as caught:
+        backend(client=None)
+    _assert_names_the_versions(caught.value)

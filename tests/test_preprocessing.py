@@ -66,7 +66,7 @@ def test_float32_on_request_and_preserved():
     out64 = LagTransformer().fit_transform(X)
     out32 = LagTransformer(dtype="float32").fit_transform(X)
     assert out64.dtype == np.float64 and out32.dtype == np.float32
-    np.testing.assert_array_equal(out32, out64.astype(np.float32))
+    np.testing.assert_array_equal(out32, out64.astype(np.float32))  # copies of +-1: exact
     assert LagTransformer().fit_transform(X.astype(np.float32)).dtype == np.float32
     assert LagTransformer(dtype="float64").fit_transform(X.astype(np.float32)).dtype == np.float64
 
@@ -107,7 +107,8 @@ def test_frame_index_fills_missing_history():
     movie = rng.normal(size=(30, 3))
     full = LagTransformer(lags=[0, 1, 3]).fit_transform(movie)
     rows = np.r_[0:10, 15:30]  # a training set with a gap of 5 frames
-    sub = LagTransformer(lags=[0, 1, 3], fill_value=np.nan).fit(movie[rows])
+    missing = 1e6  # a finite marker (NaN is refused: fill_value must be finite)
+    sub = LagTransformer(lags=[0, 1, 3], fill_value=missing).fit(movie[rows])
     out = sub.transform(movie[rows], frame_index=rows)
     # Where the lagged frame is among the rows, the entry is the true history ...
     for k, lag in enumerate([0, 1, 3]):
@@ -115,8 +116,8 @@ def test_frame_index_fills_missing_history():
         present = np.isin(rows - lag, rows)
         np.testing.assert_array_equal(block[present], full[rows][present, 3 * k : 3 * k + 3])
         # ... and otherwise fill_value, never the frames before the gap.
-        assert np.all(np.isnan(block[~present]))
-    assert np.sum(np.isnan(out[:, 3:6]).any(axis=1)) == 2  # lag 1: frames 0 and 15
+        assert np.all(block[~present] == missing)
+    assert np.sum((out[:, 3:6] == missing).any(axis=1)) == 2  # lag 1: frames 0 and 15
 
 
 @pytest.mark.parametrize(

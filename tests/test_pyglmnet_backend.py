@@ -5,7 +5,9 @@ optional extra is not installed; ``.ci/run`` installs it):
 
 * pyglmnet runs on numpy 2 and numpy is left unpatched: ``np.float`` is
   still missing afterwards (also after pyglmnet raised inside the block),
-  and pyglmnet's module gets its original ``np`` back;
+  and pyglmnet's module gets its original ``np`` back; the aliases are lent
+  to one block at a time (a second thread waits), and a module without a
+  global ``np`` is refused with an ``ImportError`` naming the tested version;
 * the parameter mapping is right: pyglmnet's documented objective (its
   ``_loss`` with ``alpha=1``, ``reg_lambda=alpha``) equals ours at the same
   parameters, but its batch-gradient solver converges to the penalty
@@ -25,6 +27,8 @@ optional extra is not installed; ``.ci/run`` installs it):
 from __future__ import annotations
 
 import sys
+import threading
+import types
 import warnings
 
 import numpy as np
@@ -32,6 +36,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_lnp import LassoLNPRegressor
+from sklearn_lnp._integrations.pyglmnet_numpy import numpy_aliases_for
 from sklearn_lnp._loss import PoissonObjective
 from sklearn_lnp._solvers._prox_newton import alpha_max, l1_objective
 from sklearn_lnp.linear_model import _pyglmnet
@@ -63,11 +68,36 @@ def test_numpy_is_not_patched():
         LassoLNPRegressor(alpha=0.01, solver="pyglmnet").fit(X, y)
     assert not hasattr(np, "float") and not hasattr(np, "int")
     assert module.np is original
-    with pytest.raises(RuntimeError), _pyglmnet.numpy_aliases_for(module):
+    with pytest.raises(RuntimeError), numpy_aliases_for(module):
         assert module.np.float is float  # visible inside, to pyglmnet only
         assert not hasattr(np, "float")
         raise RuntimeError("boom")
     assert module.np is original and not hasattr(np, "float")
+
+
+def test_numpy_aliases_are_lent_to_one_block_at_a_time():
+    module = types.ModuleType("fake_pyglmnet")
+    module.np = np
+    entered = threading.Event()
+
+    def other_fit():
+        with numpy_aliases_for(module):
+            entered.set()
+
+    with numpy_aliases_for(module):
+        thread = threading.Thread(target=other_fit, daemon=True)
+        thread.start()
+        assert not entered.wait(0.2)  # the other thread waits for this block
+        assert module.np.int is int
+    thread.join(10)
+    assert entered.is_set() and module.np is np
+
+
+def test_a_pyglmnet_without_np_is_refused_naming_the_tested_version():
+    module = types.ModuleType("pyglmnet.pyglmnet")
+    with pytest.raises(ImportError, match=r"tested with pyglmnet 1\.1"):
+        with numpy_aliases_for(module):
+            pass  # pragma: no cover
 
 
 @needs_pyglmnet

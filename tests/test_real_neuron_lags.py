@@ -34,9 +34,9 @@ LAGS = range(5)
 
 
 @pytest.fixture(scope="module")
-def lagged(real_design):
+def lagged(real_design, real_lagged_X):
     """Lagged design (rows = bins = frames 0..1487), counts, bin widths, drift columns."""
-    X = LagTransformer(lags=LAGS).fit_transform(real_design.X)
+    X = real_lagged_X  # lags 0-4 = LAGS
     e = real_design.exposure
     t = (np.cumsum(e) - e / 2).reshape(-1, 1)
     drift = SlowDriftFeatures().fit_transform(t)
@@ -58,6 +58,7 @@ def _peak(image):
     return tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(image)), image.shape))
 
 
+@pytest.mark.slow  # blocked CV of joint and lag-wise fits
 def test_joint_fit_with_cv_alpha_predicts_better_than_lag_wise_fits(real_design):
     """GridSearchCV over alpha on the blocked splitter vs the lab's one-lag-at-a-time fits.
 
@@ -116,11 +117,13 @@ def test_joint_fit_maps_on_rf_and_opposite_lobe(joint_with_drift):
     assert np.abs(lag2).max() < maps[0][RF]
 
 
-@pytest.mark.parametrize("center", ["over_pixels", "over_lags", "none"])
+@pytest.mark.parametrize("center", ["over_pixels", "over_lags", "none", None])
 def test_svd_with_the_drift_modelled_finds_the_rf(joint_with_drift, center):
-    # Documented recipe: model the drift; then any centring recovers the RF.
+    # Documented recipe: model the drift; then any centring, and the default (None
+    # here), recovers the RF.
     W = space_time_matrix(joint_with_drift.coef_[: 5 * N_PIXELS], n_lags=5)
-    svd = separate_space_time(W, center=center, frame_shape=SHAPE)
+    options = {} if center is None else {"center": center}
+    svd = separate_space_time(W, frame_shape=SHAPE, **options)
     assert _peak(svd.spatial_maps[0]) == RF
     temporal = svd.temporal[0]
     assert temporal[0] > 0 > temporal[2]  # ON at lag 0, sign change by lag 2
@@ -143,6 +146,7 @@ def test_without_the_drift_the_labs_centring_fails_and_over_lags_works(lagged):
     assert svd.temporal[0][0] > 0 > svd.temporal[0][2]
 
 
+@pytest.mark.slow  # alternating fits on the recording
 def test_bilinear_rank_one_fit_with_drift(lagged):
     X, y, e, drift = lagged
     model = SVDSeparator(
@@ -167,6 +171,7 @@ def _assert_drawn_png(path):
     assert np.std(image[..., :3]) > 0.05  # not one flat colour
 
 
+@pytest.mark.slow  # CLI run on the recording with figures
 def test_cli_fit_writes_lag_row_and_svd_figures(real_data_path, tmp_path):
     import json
 
@@ -194,6 +199,7 @@ def test_cli_fit_writes_lag_row_and_svd_figures(real_data_path, tmp_path):
     assert 0.2 < lags["frame_duration_s"] < 0.23  # mean frame duration (README: 0.2155 s)
 
 
+@pytest.mark.slow  # CLI run on the recording: blocked CV over alpha
 def test_cli_chooses_alpha_by_blocked_cv(real_data_path, tmp_path):
     import json
 

@@ -29,7 +29,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_validate
 
 from sklearn_lnp import (
-    LagTransformer,
     LassoLNPCV,
     LassoLNPRegressor,
     PoissonLNPRegressor,
@@ -45,9 +44,8 @@ RF_ROW, RF_COL = 12, 4
 
 
 @pytest.fixture(scope="module")
-def lagged(real_design):
-    X = LagTransformer(lags=range(5)).fit_transform(real_design.X)
-    return X, real_design.counts, real_design.exposure, real_design.frame_shape
+def lagged(real_design, real_lagged_X):
+    return real_lagged_X, real_design.counts, real_design.exposure, real_design.frame_shape
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +72,7 @@ def test_kkt_along_the_path(lagged, top):
         assert numpy_kkt(X, y, e, path.coefs[:, k], path.intercepts[k], alpha) <= 1e-8
 
 
+@pytest.mark.slow  # glum's IRLS-CD on the 1500-column design
 def test_same_optimum_as_glum_with_offset(lagged, top):
     glum = pytest.importorskip("glum", reason="glum is not installed (test extra)")
     X, y, e, _ = lagged
@@ -91,6 +90,7 @@ def test_same_optimum_as_glum_with_offset(lagged, top):
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
 
 
+@pytest.mark.slow  # skglm's numba solvers compile on first use (~20-30 s)
 def test_same_optimum_as_skglm_without_exposure(lagged, top):
     skglm = pytest.importorskip("skglm", reason="skglm is not installed (bench extra)")
     from skglm.datafits import Poisson
@@ -140,6 +140,7 @@ def cross_validated(lagged):
     return LassoLNPCV(alphas=8, eps=0.1, scoring="bits_per_spike").fit(X, y, exposure=e)
 
 
+@pytest.mark.slow  # LassoLNPCV on the recording's 1500 columns
 def test_cv_choice_and_rf(lagged, cross_validated):
     _, _, _, frame_shape = lagged
     cv = cross_validated
@@ -153,6 +154,7 @@ def test_cv_choice_and_rf(lagged, cross_validated):
     assert near.min() == pytest.approx(maps[2].min())  # lag 2's strongest weight
 
 
+@pytest.mark.slow  # blocked CV of the L1, L2 and lag-0 fits
 def test_held_out_bits_beat_unpenalised_and_l2(lagged, cross_validated):
     X, y, e, _ = lagged
     folds = BlockedTimeSeriesSplit(5, gap=4)
@@ -179,6 +181,7 @@ def test_held_out_bits_beat_unpenalised_and_l2(lagged, cross_validated):
     assert lasso_bits > l2.best_score_
 
 
+@pytest.mark.slow  # CLI run on the recording: L1 path CV and figures
 def test_cli_penalty_l1(real_data_path, tmp_path, top):
     """``sklearn-lnp fit PATH --penalty l1`` writes the grid and CV figures and the JSON block."""
     import json

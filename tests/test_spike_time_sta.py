@@ -221,7 +221,8 @@ def test_bad_times_and_stimulus():
         spike_triggered_average(spikes, frame_times, stimulus[:, 0])
     with pytest.raises(ValueError, match="stimulus must be finite"):
         spike_triggered_average(spikes, frame_times, np.where(stimulus > 0, np.nan, 0.0))
-    # A 3-d movie (frames, rows, cols) is flattened in C order.
+    # A 3-d movie (frames, rows, cols) is flattened in C order (before any arithmetic, so
+    # both calls do the same operations on the same numbers: equal exactly).
     movie = rng.normal(size=(20, 2, 3))
     flat = spike_triggered_average(spikes, frame_times, movie.reshape(20, 6), window=0.3)
     cube = spike_triggered_average(spikes, frame_times, movie, window=0.3)

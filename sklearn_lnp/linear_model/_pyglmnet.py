@@ -5,12 +5,13 @@ runs it, for comparison, and never passes its answer off as the optimum:
 
 * **numpy 2.** pyglmnet 1.1 uses ``np.float`` (removed in numpy 1.24) and
   its random initialisation assigns a length-1 array to an array element
-  (``ValueError: setting an array element with a sequence``).  The backend
-  gives pyglmnet's module, and only it, a namespace in which ``np.float`` and
-  ``np.int`` exist, for the duration of the fit (numpy itself is never
-  modified; the module's ``np`` is restored afterwards), and starts pyglmnet
-  from our initial point (zero weights, the intercept-only optimum) through
-  its warm-start attributes instead of its random draw.
+  (``ValueError: setting an array element with a sequence``).  For the
+  duration of the fit, pyglmnet's module, and only it, sees a namespace in
+  which ``np.float`` and ``np.int`` exist (numpy itself is never modified;
+  :mod:`sklearn_lnp._integrations.pyglmnet_numpy` holds this patch and the
+  version it is tested with), and pyglmnet starts from our initial point
+  (zero weights, the intercept-only optimum) through its warm-start
+  attributes instead of its random draw.
 * **Parameters.** pyglmnet's documented objective with its ``alpha=1``
   (pure L1) and ``reg_lambda=alpha`` is ours (both divide the
   log-likelihood by ``n_samples``).  But its ``batch-gradient`` solver takes
@@ -45,22 +46,19 @@ runs it, for comparison, and never passes its answer off as the optimum:
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import time
-import types
 import warnings
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
+from .._integrations.pyglmnet_numpy import numpy_aliases_for
 from .._loss import ETA_MAX
 from .._solvers._prox_newton import l1_objective, max_kkt_violation, prox_newton_lasso
 
 INSTALL_HINT = 'pip install "sklearn-lnp[pyglmnet]"  (or: pip install "pyglmnet>=1.1")'
 _OPTIONS = {"solver", "learning_rate", "max_iter", "tol", "eta"}
-_LOCK = threading.Lock()
 
 
 def import_pyglmnet():
@@ -82,35 +80,6 @@ def pyglmnet_available() -> bool:
     except ImportError:
         return False
     return True
-
-
-class _NumpyWithAliases(types.ModuleType):
-    """numpy seen through a module that also has the removed ``np.float``/``np.int``."""
-
-    def __init__(self):
-        super().__init__("numpy")
-        self.float = float
-        self.int = int
-
-    def __getattr__(self, name):
-        return getattr(np, name)
-
-
-@contextlib.contextmanager
-def numpy_aliases_for(module):
-    """Within the block, ``module.np`` is numpy plus ``float``/``int`` aliases.
-
-    Only ``module``'s global name ``np`` is rebound, and it is restored on
-    exit (even on error); the numpy module is untouched, so ``np.float``
-    stays an ``AttributeError`` everywhere else.
-    """
-    with _LOCK:
-        original = module.np
-        module.np = _NumpyWithAliases()
-        try:
-            yield
-        finally:
-            module.np = original
 
 
 def _check_options(options) -> dict:

@@ -115,6 +115,7 @@ def test_float32_design_not_copied_by_matvec_and_rmatvec():
     assert _peak_bytes(rmatvec, X, r) < 0.5 * X.nbytes
 
 
+@pytest.mark.slow  # peak-memory measurement on large designs
 def test_weighted_gram_scratch_does_not_grow_with_rows():
     """Peak scratch of the float32 Gram matrix is bounded, not proportional to n.
 

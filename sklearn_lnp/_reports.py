@@ -1,0 +1,399 @@
+"""JSON summaries and figures of the analyses, as the ``sklearn-lnp`` command writes them.
+
+For each analysis of :mod:`sklearn_lnp.analysis`, ``*_report(result)``
+returns ``(summary, figures, message)``: the JSON block of ``summary.json``
+(plain numbers and lists), the figures drawn with :mod:`sklearn_lnp.plotting`
+as ``{file name: Figure}`` for :func:`save_figures`, and the line the command
+prints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from .plotting import (
+    plot_count_vs_rate,
+    plot_counts_over_time,
+    plot_cv_curve,
+    plot_lasso_grid,
+    plot_rf,
+    plot_rf_lags,
+    plot_space_time_separation,
+    plot_sta_kernel,
+    plot_sta_over_tau,
+)
+
+DPI = 110
+# (JSON block, {file name: Figure}, printed line) of one analysis.
+Report = tuple[dict, dict, str]
+# Columns of the L1 grid figure over a default (long) path: this many spread over it.
+N_GRID_COLUMNS = 6
+
+
+def pyplot():
+    """``matplotlib.pyplot`` on the file-only Agg backend (no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+# How each centring of the SVD is named in messages and figure titles.
+CENTER_PHRASES = {
+    "none": "not centred",
+    "over_pixels": "each lag's mean over pixels removed",
+    "over_lags": "centred over lags: kernel forced to sum to 0",
+    "both": "double centred: kernel forced to sum to 0",
+}
+
+
+def save_figures(figures: dict, out: Path) -> list[str]:
+    """Save ``{file name: Figure}`` as PNG in ``out``, close them; return the names."""
+    plt = pyplot()
+    for name, fig in figures.items():
+        fig.savefig(Path(out) / name, dpi=DPI, bbox_inches="tight")
+        plt.close(fig)
+    return list(figures)
+
+
+def demo_report(demo: Bunch, n_frames: int, seed: int) -> Report:
+    model = demo.model
+    message = (
+        f"Fitted PoissonLNPRegressor in {demo.fit_seconds:.3f} s ({model.n_iter_} iterations, "
+        f"solver {model.solver_}); correlation of true and fitted RF: {demo.rf_correlation:.3f}"
+    )
+    return _demo_summary(demo, n_frames, seed), _demo_figures(demo), message
+
+
+def _demo_summary(demo: Bunch, n_frames: int, seed: int) -> dict:
+    return {
+        "example": "simulated textbook LNP neuron",
+        "n_frames": n_frames,
+        "seed": seed,
+        "rf_correlation": demo.rf_correlation,
+        "fit_seconds": demo.fit_seconds,
+        "n_iter": int(demo.model.n_iter_),
+        "solver": demo.model.solver_,
+    }
+
+
+def _demo_figures(demo: Bunch) -> dict:
+    plt = pyplot()
+    neuron, model = demo.neuron, demo.model
+    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.6))
+    plot_rf(
+        neuron.stimulus[0],
+        neuron.frame_shape,
+        ax=axes[0],
+        title="stimulus frame 0",
+        label="contrast",
+    )
+    plot_rf(neuron.rf, ax=axes[1], title="true RF (simulation)")
+    title = f"fitted RF (r = {demo.rf_correlation:.2f})"
+    plot_rf(model.coef_, neuron.frame_shape, ax=axes[2], title=title)
+    fig.suptitle(
+        f"Simulated LNP neuron, {neuron.counts.size} frames of {neuron.dt:g} s "
+        "(r: correlation of the fitted and the true RF)"
+    )
+    fig.tight_layout()
+    response, axes = plt.subplots(1, 2, figsize=(11, 3.4), gridspec_kw={"width_ratios": [3, 1]})
+    times = np.arange(neuron.counts.size) * neuron.dt
+    fitted = model.predict(neuron.stimulus, exposure=neuron.exposure)
+    plot_counts_over_time(
+        neuron.counts,
+        neuron.rate,
+        times=times,
+        ax=axes[0],
+        rate_label="true rate (simulation)",
+        other_rates={"fitted model (in-sample)": fitted},
+    )
+    axes[0].set_title(f"Spike counts per {neuron.dt:g} s bin, {axes[0].get_title()}")
+    plot_count_vs_rate(
+        neuron.counts, fitted, ax=axes[1], xlabel="expected count per bin (fitted model)"
+    )
+    axes[1].set_title("all bins")
+    response.tight_layout()
+    return {"rf_true_vs_fitted.png": fig, "response.png": response}
+
+
+def lag0_report(path: Path, lag0: Bunch, frame_offset: int, alpha: float) -> Report:
+    """The binning of the recording and its lag-0 fit (``"lag0"``)."""
+    summary = _recording_summary(path, lag0, frame_offset, alpha)
+    fit = summary["lag0"]
+    sign = "ON" if fit["peak_weight"] > 0 else "OFF"
+    exposure = lag0.design.exposure
+    message = (
+        f"{summary['n_bins']} bins (frame durations {exposure.min():.4f}-{exposure.max():.4f} s), "
+        f"{summary['n_spikes']} spikes; {summary['n_spikes_outside_triggers']} spikes outside "
+        f"the triggers, {summary['n_unused_frames']} frames without a trigger interval.\n"
+        f"Done in {fit['fit_seconds']:.3f} s ({fit['n_iter']} iterations, {fit['solver']}); "
+        f"RF peak at row {fit['peak_row']}, col {fit['peak_col']} ({sign})."
+    )
+    return summary, _lag0_figures(lag0, Path(path).stem), message
+
+
+def _recording_summary(path: Path, lag0: Bunch, frame_offset: int, alpha: float) -> dict:
+    design, fit = lag0.design, lag0.fits[0]
+    model, rf = fit.model, lag0.maps[0]
+    row, col = lag0.peaks[0]
+    return {
+        "path": str(path),
+        "frame_shape": list(design.frame_shape),
+        "frame_offset": frame_offset,
+        "n_bins": int(design.X.shape[0]),
+        "n_spikes": int(design.counts.sum()),
+        "n_spikes_outside_triggers": design.n_spikes_before + design.n_spikes_after,
+        "n_unused_frames": design.n_unused_frames,
+        "alpha": alpha,
+        "lag0": {
+            "peak_row": row,
+            "peak_col": col,
+            "peak_weight": float(rf[row, col]),
+            "intercept": float(model.intercept_),
+            "objective": float(model.objective_),
+            "n_iter": int(model.n_iter_),
+            "solver": model.solver_,
+            "fit_seconds": fit.fit_seconds,
+            "coef": model.coef_.tolist(),
+        },
+    }
+
+
+def _lag0_figures(lag0: Bunch, name: str) -> dict:
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(4.2, 4.4))
+    alpha = lag0.fits[0].alpha
+    plot_rf(lag0.maps[0], ax=ax, title=f"{name}\nRF at lag 0 (L2 fit, α = {alpha:g})")
+    fig.tight_layout()
+    return {"rf_lag0.png": fig}
+
+
+def _lag_peaks(result: Bunch) -> list[tuple[int, int, int, float]]:
+    """(lag, row, col, weight) of each lag's map."""
+    return [
+        (int(lag), row, col, float(image[row, col]))
+        for lag, image, (row, col) in zip(result.lags, result.maps, result.peaks, strict=True)
+    ]
+
+
+def lags_report(joint: Bunch) -> Report:
+    summary = _lags_summary(joint)
+    peaks = ", ".join(f"lag {p['lag']}: ({p['row']}, {p['col']}) {p['weight']:+.3f}"
+                      for p in summary["peaks"])  # fmt: skip
+    fit = joint.fit
+    score = "" if fit.alphas is None else f"; CV bits/spike {fit.mean_cv_scores.max():+.4f}"
+    message = f"Done in {joint.seconds:.1f} s, alpha={joint.alpha}{score}. Peaks {peaks}."
+    if joint.separation is not None:
+        svd = summary["svd"]
+        message += (
+            f"\nSVD ({CENTER_PHRASES[svd['center']]}): spatial peak row "
+            f"{svd['spatial_peak_row']}, col {svd['spatial_peak_col']}; temporal kernel "
+            f"{np.round(svd['temporal'], 2).tolist()} "
+            f"({100 * svd['explained_variance_ratio'][0]:.0f} %)."
+        )
+    return summary, _lags_figures(joint), message
+
+
+def _lags_summary(joint: Bunch) -> dict:
+    fit = joint.fit
+    scores = {} if fit.alphas is None else dict(zip(fit.alphas, fit.mean_cv_scores, strict=True))
+    summary = {
+        "lags": joint.lags.tolist(),
+        "alpha": joint.alpha,
+        "alpha_grid": None if fit.alphas is None else fit.alphas.tolist(),
+        "cv_bits_per_spike": {str(float(a)): float(s) for a, s in scores.items()},
+        "cv_constant_rate_bits_per_spike": None
+        if fit.baseline_cv_scores is None
+        else float(fit.baseline_cv_scores.mean()),
+        "n_drift_regressors": joint.n_drift,
+        "frame_duration_s": joint.frame_duration,
+        "peaks": [
+            {"lag": lag, "row": row, "col": col, "weight": weight}
+            for lag, row, col, weight in _lag_peaks(joint)
+        ],
+        "intercept": float(fit.model.intercept_),
+        "fit_seconds": joint.seconds,
+        "coef": joint.coef.tolist(),
+    }
+    separation = joint.separation
+    if separation is not None:
+        summary["svd"] = {
+            "center": separation.center,
+            "spatial_peak_row": separation.peak[0],
+            "spatial_peak_col": separation.peak[1],
+            "spatial": separation.spatial.tolist(),
+            "temporal": separation.temporal.tolist(),
+            "singular_values": separation.singular_values.tolist(),
+            "explained_variance_ratio": separation.explained_variance_ratio.tolist(),
+        }
+    return summary
+
+
+def _lags_figures(joint: Bunch) -> dict:
+    frame_shape, lags = joint.design.frame_shape, joint.lags.tolist()
+    title = f"Joint space-time RF (alpha={joint.alpha:g}, drift modelled)"
+    fig, _, _ = plot_rf_lags(
+        joint.coef, frame_shape, lags, frame_duration=joint.frame_duration, title=title
+    )
+    figures = {"rf_lags.png": fig}
+    separation = joint.separation
+    if separation is not None:
+        fig, _, _ = plot_space_time_separation(
+            separation.spatial_map,
+            separation.temporal,
+            lags,
+            frame_duration=joint.frame_duration,
+            explained=float(separation.explained_variance_ratio[0]),
+            title=f"Rank-1 SVD of the joint RF ({CENTER_PHRASES[separation.center]})",
+        )
+        fig.tight_layout()
+        figures["rf_svd.png"] = fig
+    return figures
+
+
+def sta_report(sta: Bunch, frame_shape) -> Report:
+    summary = _sta_summary(sta)
+    peak, opposite, svd = summary["peak"], summary["opposite_lobe"], summary["svd"]
+    message = (
+        f"Done in {sta.seconds:.3f} s ({summary['n_spikes_per_tau'][0]} spikes at tau = 0). "
+        f"Peak |z| = {abs(peak['zscore']):.1f} at row {peak['row']}, col {peak['col']}, "
+        f"tau = {1000 * peak['tau_s']:.0f} ms; opposite lobe z = {opposite['zscore']:.1f} at "
+        f"{1000 * opposite['tau_s']:.0f} ms. SVD ({CENTER_PHRASES[svd['center']]}): spatial "
+        f"peak row {svd['spatial_peak_row']}, col {svd['spatial_peak_col']}, kernel peak at "
+        f"{1000 * svd['temporal_peak_tau_s']:.0f} ms."
+    )
+    return summary, _sta_figures(sta, frame_shape), message
+
+
+def _sta_summary(sta: Bunch) -> dict:
+    taus, separation = sta.taus, sta.separation
+    return {
+        "window_s": [float(taus[0]), float(sta.window)],
+        "resolution_s": float(sta.resolution),
+        "taus_s": taus.tolist(),
+        "n_spikes_per_tau": sta.sta.n_spikes.tolist(),
+        "n_spikes_outside_triggers": sta.sta.n_spikes_before + sta.sta.n_spikes_after,
+        "n_unused_frames": sta.sta.n_unused_frames,
+        "seconds": sta.seconds,
+        "peak": {
+            "row": sta.peak[0],
+            "col": sta.peak[1],
+            "tau_s": float(taus[sta.peak_tau]),
+            "zscore": sta.peak_zscore,
+        },
+        "opposite_lobe": {"tau_s": float(taus[sta.opposite_tau]), "zscore": sta.opposite_zscore},
+        "svd": {
+            "center": separation.center,
+            "spatial_peak_row": separation.peak[0],
+            "spatial_peak_col": separation.peak[1],
+            "temporal_peak_tau_s": float(taus[separation.temporal_peak]),
+            "temporal": separation.temporal.tolist(),
+            "explained_variance_ratio": separation.explained_variance_ratio[:3].tolist(),
+        },
+    }
+
+
+def _sta_figures(sta: Bunch, frame_shape) -> dict:
+    title = f"Spike-triggered average τ before the spike ({int(sta.sta.n_spikes[0])} spikes)"
+    fig, _, _ = plot_sta_over_tau(sta.sta.sta, sta.taus, frame_shape, title=title)
+    kernel, _, _ = plot_sta_kernel(
+        sta.separation.spatial_map,
+        sta.separation.temporal,
+        sta.taus,
+        title=f"Rank-1 SVD of the fine STA ({CENTER_PHRASES[sta.separation.center]})",
+    )
+    kernel.tight_layout()
+    return {"sta_fine.png": fig, "sta_fine_svd.png": kernel}
+
+
+def l1_report(l1: Bunch, *, thin_grid: bool) -> Report:
+    """The L1 block; ``thin_grid``: the grid figure shows a few alphas of a long path."""
+    columns = _l1_grid_columns(l1, thin=thin_grid)
+    summary = _l1_summary(l1, columns)
+    message = (
+        f"CV in {l1.cv_seconds:.1f} s: alpha = {l1.alpha:.4g} "
+        f"({l1.alpha / summary['alpha_max']:.3f} alpha_max), "
+        f"{summary['refit']['n_nonzero']} non-zero weights, held-out bits/spike "
+        f"{l1.mean_cv_scores[l1.cv.best_index_]:.4f}."
+    )
+    return summary, _l1_figures(l1, columns), message
+
+
+def _l1_grid_columns(l1: Bunch, *, thin: bool) -> list[int]:
+    """Alphas (indices into the path) shown in the grid figure.
+
+    ``thin``: a few spread over a long path (alpha_max itself, all zeros, is
+    left out) and the CV choice; otherwise every alpha.
+    """
+    n = l1.alphas.size
+    if not thin or n <= N_GRID_COLUMNS:
+        return list(range(n))
+    spread = np.linspace(1, n - 1, N_GRID_COLUMNS).round().astype(int)
+    return sorted(set(spread.tolist()) | {int(l1.cv.best_index_)})
+
+
+def _l1_summary(l1: Bunch, columns: list[int]) -> dict:
+    cv = l1.cv
+    peaks = [
+        {
+            "lag": lag,
+            "peak_row": row,
+            "peak_col": col,
+            "peak_weight": weight,
+            "n_nonzero": int(np.count_nonzero(image)),
+        }
+        for (lag, row, col, weight), image in zip(_lag_peaks(l1), l1.maps, strict=True)
+    ]
+    return {
+        "lags": l1.lags.tolist(),
+        "alphas": cv.alphas_.tolist(),
+        "alpha_max": float(cv.alpha_max_),
+        "alpha": l1.alpha,
+        "cv_scoring": "bits_per_spike",
+        "cv_mean_bits_per_spike": l1.mean_cv_scores.tolist(),
+        "cv_constant_rate_bits_per_spike": float(l1.baseline_cv_scores.mean()),
+        "cv_n_nonzero_mean": cv.n_nonzero_path_.mean(axis=1).tolist(),
+        "cv_seconds": l1.cv_seconds,
+        "refit": {
+            "n_nonzero": int(cv.n_nonzero_),
+            "kkt_violation": float(cv.optimality_),
+            "intercept": float(cv.intercept_),
+            "peaks": peaks,
+            "coef": cv.coef_.tolist(),
+        },
+        "grid_alphas": l1.alphas[columns].tolist(),
+    }
+
+
+def _l1_figures(l1: Bunch, columns: list[int]) -> dict:
+    plt = pyplot()
+    cv, lags = l1.cv, l1.lags.tolist()
+    grid, axes, _ = plot_lasso_grid(
+        l1.path_coefs[:, columns],
+        l1.design.frame_shape,
+        lags,
+        l1.alphas[columns],
+        frame_duration=l1.frame_duration,
+        title="L1 (lasso) fits of all lags at once on all bins; columns: penalty α, "
+        "each with its own colour scale",
+    )
+    chosen = axes[0, columns.index(int(cv.best_index_))]
+    chosen.set_title(chosen.get_title() + " (CV)", color="C3")
+    curve, ax = plt.subplots(figsize=(5.0, 3.4))
+    plot_cv_curve(
+        cv.alphas_,
+        cv.bits_per_spike_path_,
+        chosen=cv.alpha_,
+        ax=ax,
+        xlabel="L1 penalty α (mean negative log-likelihood scaling)",
+        baseline=l1.baseline_cv_scores,
+    )
+    n_folds = cv.bits_per_spike_path_.shape[1]
+    ax.set_title(f"L1 fits, lags {lags[0]}-{lags[-1]}: {n_folds}-fold blocked CV")
+    curve.tight_layout()
+    return {"l1_grid.png": grid, "l1_cv.png": curve}
