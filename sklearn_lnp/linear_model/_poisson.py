@@ -41,7 +41,7 @@ class PoissonLNPRegressor(LNPBaseEstimator):
     optimum of the objective above (the same as a fit of its column alone),
     by the same solvers as a single neuron: L-BFGS runs all neurons in
     lockstep, so that ``X`` is read by matrix-matrix products once per
-    iteration for all of them (see :mod:`sklearn_lnp._solvers._lbfgs`);
+    iteration for all of them (see ``sklearn_lnp._solvers._lbfgs``);
     Newton steps need one Gram matrix per neuron and fit them one by one;
     ``"auto"`` chooses, and hands over, per neuron.  A neuron without spikes gets the
     intercept-only model of rate 0 with a warning naming it (a 1-d ``y``
