@@ -17,18 +17,20 @@ under stable names in ``docs/``:
 ``docs/`` file            what it shows (command output)
 ========================  ==========================================================
 ``simulated_rf.png``      a stimulus frame, the true and the fitted RF of the
-                          textbook neuron (``demo/rf_true_vs_fitted.png``)
+                          simulated neuron, 5000 frames (``demo/rf_true_vs_fitted.png``)
 ``real_rf_lags.png``      the real neuron's joint RF at lags 0..4 on one centred
                           scale, alpha by blocked CV, drift modelled (``rf_lags.png``)
-``real_rf_svd.png``       its rank-1 SVD: spatial map and temporal kernel, centred
-                          over lags (``rf_svd.png``)
-``real_sta_fine.png``     the spike-time STA in 25 ms steps before the spike
-                          (``sta_fine.png``)
-``real_sta_fine_svd.png`` the rank-1 SVD of that STA (``sta_fine_svd.png``)
+``real_rf_svd.png``       its rank-1 SVD, not centred: spatial map and temporal
+                          kernel (``rf_svd.png``)
+``real_sta_fine.png``     the spike-time STA in 25 ms steps before the spike, 10 of
+                          its 40 delays (``sta_fine.png``)
+``real_sta_fine_svd.png`` the rank-1 SVD of that STA, not centred (``sta_fine_svd.png``)
 ``real_l1_grid.png``      L1 fits of lags 0..4 over the penalty path, rows lags,
-                          columns alphas, the CV choice marked (``l1_grid.png``)
+                          columns alphas (a colour scale each), the CV choice
+                          marked (``l1_grid.png``)
 ``real_l1_cv.png``        held-out bits per spike over the L1 penalty, 5 blocked
-                          folds, the chosen alpha marked (``l1_cv.png``)
+                          folds, the chosen alpha and the constant rate's score
+                          marked (``l1_cv.png``)
 ========================  ==========================================================
 
 The recording is never copied into the repository; without it the script
@@ -78,7 +80,7 @@ def draw_figures(recording_path: Path) -> dict:
     from sklearn_lnp.datasets import load_recording
 
     recording = load_recording(recording_path)
-    figures = _reports.demo_report(fit_simulated_neuron(), 2000, 0)[1]
+    figures = _reports.demo_report(fit_simulated_neuron(), 5000, 0)[1]
     figures.update(_reports.lags_report(fit_lags_jointly(recording))[1])
     figures.update(_reports.sta_report(spike_time_sta(recording), recording.frame_shape)[1])
     figures.update(_reports.l1_report(fit_l1_lags(recording), thin_grid=True)[1])

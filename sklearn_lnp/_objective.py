@@ -43,7 +43,7 @@ column ``j`` holds neuron ``j``'s coefficients, then its intercept when
 ``fit_intercept``.  Everything the objective computes is a function of the
 linear predictor ``eta`` of shape (n_samples, k); solvers keep ``eta`` (and
 ``Z = X D`` of a direction) and pass it back explicitly, so the objective
-holds no cache and no mode switches.  Every method that reads ``X`` takes
+holds no cache and no mode switches.  The products with ``X`` take
 ``fast`` (single-precision products on a dense float32 design, see
 :func:`sklearn_lnp._passes.sweep`; accurate to ~1e-6 relative, for iterates
 far from the optimum) and adds to the counters ``n_passes`` / ``n_grams``.
@@ -65,12 +65,21 @@ far from the optimum) and adds to the counters ``n_passes`` / ``n_grams``.
   ``Z = X D`` and the gradient at ``eta + step Z`` in one fused read;
 * ``line_restriction(eta, Z, terms=None) -> LineRestriction``: the objective
   along ``P + t D`` for all columns, no pass;
-* ``hessian_weights(eta) -> (n_samples, k)``; ``hessian(eta, neuron)`` one
+* ``gradient_weights(eta)``, ``hessian_weights(eta)``: per-sample weights
+  (n_samples, k) of ``X.T`` in the gradient and Hessian; ``hessian(eta, neuron)`` one
   neuron's data Hessian (n_params, n_params) from one weighted Gram with its
   intercept border.
 
+:class:`LineRestriction` (from ``gradient_along`` or ``line_restriction``):
+``slope`` and ``curvature0`` (``phi_j'(0)``, ``phi_j''(0)``, shape (k,)),
+``line(t, cols=None, second=True) -> (phi, phi', phi'')`` per column (``t``
+scalar or one step per column), ``eta_at(t, cols=None)``.
+
 ``terms`` is a penalty's ``line_terms(W, dW)`` (``c1``, ``c2`` per neuron):
-the restriction of the penalised objective is then exact.
+the restriction of the penalised objective is then exact.  The penalised
+objective the smooth solvers minimise is
+:class:`sklearn_lnp._solvers.SmoothProblem` (this data term plus a penalty
+object).
 """
 
 from __future__ import annotations
@@ -233,11 +242,15 @@ class PoissonObjective:
         return view
 
     def split(self, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return ``W`` of shape (n_features, k) and ``b`` of shape (k,) (views or zeros)."""
+        """Return ``W`` of shape (n_features, k) and ``b`` of shape (k,) (views or zeros).
+
+        A vector ``P`` of shape (n_params,) (one neuron) gives ``W`` of shape
+        (n_features,) and a 0-d ``b``.
+        """
         p = self.n_features
         if self.fit_intercept:
             return P[:p], P[p]
-        return P[:p], np.zeros(P.shape[1])
+        return P[:p], np.zeros(P.shape[1:])
 
     def join(self, W: np.ndarray, b=None) -> np.ndarray:
         """``P`` of shape (n_params, k) from ``W`` (n_features, k) and ``b`` (k,)."""
@@ -434,7 +447,7 @@ class PoissonObjective:
         eta_new : ndarray of shape (n_samples, k)
         """
         dW, db = self.split(D)
-        step = np.broadcast_to(np.asarray(step, dtype=np.float64), (self.n_neurons,))
+        step = np.asarray(step, dtype=np.float64)  # () or (k,): broadcasts over the rows
         Z = np.empty(self.Y.shape)
         new_eta = np.empty(self.Y.shape)
         mu = np.empty(self.Y.shape)
@@ -457,6 +470,11 @@ class PoissonObjective:
     def line_restriction(self, eta, Z, terms=None) -> LineRestriction:
         """The objective along ``P + t D`` from ``eta`` with ``Z = X D`` known (no pass)."""
         return LineRestriction(self, eta, Z, terms)
+
+    def gradient_weights(self, eta: np.ndarray) -> np.ndarray:
+        """Per-sample gradient weights ``s dmu - s y`` (n_samples, k): ``G[:p] = X.T @ them``."""
+        eta = np.array(eta, dtype=np.float64)
+        return self._residual_rows(slice(None), eta, np.empty(eta.shape), [])
 
     # -- second order ------------------------------------------------------
     def hessian_weights(self, eta: np.ndarray) -> np.ndarray:
@@ -562,9 +580,14 @@ class LineRestriction:
         """``phi_j''(0)`` per neuron, shape (k,)."""
         return self(np.zeros(self.Z.shape[1]))[2]
 
-    def eta_at(self, t) -> np.ndarray:
-        """Linear predictor ``eta + t Z`` (``t`` scalar or of shape (k,)); no pass."""
-        return self.eta + self.Z * t
+    def eta_at(self, t, cols=None) -> np.ndarray:
+        """Linear predictor ``eta + t Z`` of the columns ``cols`` (all when None); no pass.
+
+        ``t`` is a scalar or has one step per column.
+        """
+        if cols is None:
+            return self.eta + self.Z * t
+        return self.eta[:, cols] + self.Z[:, cols] * t
 
     def _squares(self) -> np.ndarray:
         if self._z2 is None:
@@ -590,7 +613,9 @@ class LineRestriction:
         self._prepare()
         cols = slice(None) if cols is None else cols
         Z = self.Z[:, cols]
-        t = np.broadcast_to(np.asarray(t, dtype=np.float64), Z.shape[1:])
+        t = np.asarray(t, dtype=np.float64)
+        if t.ndim == 0:
+            t = np.full(Z.shape[1], float(t))
         c1, c2 = self.c1[cols], self.c2[cols]
         penalty = t * c1 + 0.5 * t * t * c2
         top = t * np.where(t >= 0, self._z_max[cols], self._z_min[cols])

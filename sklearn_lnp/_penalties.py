@@ -134,7 +134,12 @@ class L2(Penalty):
 
         (``0 * ||w||^2`` would be NaN once ``||w||^2`` overflows.)
         """
-        alpha = np.broadcast_to(self._column_alpha(W), (W.shape[1],))
+        alpha = self._column_alpha(W)
+        if alpha.ndim == 0 and alpha == 0:
+            return np.zeros(W.shape[1])
+        if alpha.ndim == 0 or np.all(alpha > 0):
+            return 0.5 * alpha * np.einsum("ij,ij->j", W, W)
+        alpha = np.broadcast_to(alpha, (W.shape[1],))
         out = np.zeros(W.shape[1])
         on = alpha > 0
         if np.any(on):
@@ -170,10 +175,9 @@ class L2(Penalty):
         c1, c2 : ndarray of shape (n_neurons,)
             ``alpha w . d`` and ``alpha d . d`` per neuron.
         """
-        alpha = np.broadcast_to(self._column_alpha(W), (W.shape[1],))
+        alpha = self._column_alpha(W)
         if not np.any(alpha):
-            zero = np.zeros(W.shape[1])
-            return zero, zero.copy()
+            return np.zeros(W.shape[1]), np.zeros(W.shape[1])
         c1 = alpha * np.einsum("ij,ij->j", W, D)
         c2 = alpha * np.einsum("ij,ij->j", D, D)
         return c1, c2

@@ -43,6 +43,15 @@ def pyplot():
     return plt
 
 
+# How each centring of the SVD is named in messages and figure titles.
+CENTER_PHRASES = {
+    "none": "not centred",
+    "over_pixels": "each lag's mean over pixels removed",
+    "over_lags": "centred over lags: kernel forced to sum to 0",
+    "both": "double centred: kernel forced to sum to 0",
+}
+
+
 def save_figures(figures: dict, out: Path) -> list[str]:
     """Save ``{file name: Figure}`` as PNG in ``out``, close them; return the names."""
     plt = pyplot()
@@ -76,7 +85,7 @@ def _demo_summary(demo: Bunch, n_frames: int, seed: int) -> dict:
 def _demo_figures(demo: Bunch) -> dict:
     plt = pyplot()
     neuron, model = demo.neuron, demo.model
-    fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
+    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.6))
     plot_rf(
         neuron.stimulus[0],
         neuron.frame_shape,
@@ -84,14 +93,30 @@ def _demo_figures(demo: Bunch) -> dict:
         title="stimulus frame 0",
         label="contrast",
     )
-    plot_rf(neuron.rf, ax=axes[1], title="true RF")
+    plot_rf(neuron.rf, ax=axes[1], title="true RF (simulation)")
     title = f"fitted RF (r = {demo.rf_correlation:.2f})"
     plot_rf(model.coef_, neuron.frame_shape, ax=axes[2], title=title)
+    fig.suptitle(
+        f"Simulated LNP neuron, {neuron.counts.size} frames of {neuron.dt:g} s "
+        "(r: correlation of the fitted and the true RF)"
+    )
     fig.tight_layout()
-    response, axes = plt.subplots(1, 2, figsize=(11, 3.2), gridspec_kw={"width_ratios": [3, 1]})
+    response, axes = plt.subplots(1, 2, figsize=(11, 3.4), gridspec_kw={"width_ratios": [3, 1]})
     times = np.arange(neuron.counts.size) * neuron.dt
-    plot_counts_over_time(neuron.counts, neuron.rate, times=times, ax=axes[0])
-    plot_count_vs_rate(neuron.counts, neuron.rate, ax=axes[1])
+    fitted = model.predict(neuron.stimulus, exposure=neuron.exposure)
+    plot_counts_over_time(
+        neuron.counts,
+        neuron.rate,
+        times=times,
+        ax=axes[0],
+        rate_label="true rate (simulation)",
+        other_rates={"fitted model (in-sample)": fitted},
+    )
+    axes[0].set_title(f"Spike counts per {neuron.dt:g} s bin, {axes[0].get_title()}")
+    plot_count_vs_rate(
+        neuron.counts, fitted, ax=axes[1], xlabel="expected count per bin (fitted model)"
+    )
+    axes[1].set_title("all bins")
     response.tight_layout()
     return {"rf_true_vs_fitted.png": fig, "response.png": response}
 
@@ -141,8 +166,9 @@ def _recording_summary(path: Path, lag0: Bunch, frame_offset: int, alpha: float)
 
 def _lag0_figures(lag0: Bunch, name: str) -> dict:
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(3.6, 4.0))
-    plot_rf(lag0.maps[0], ax=ax, title=f"{name}: RF at lag 0")
+    fig, ax = plt.subplots(figsize=(4.2, 4.4))
+    alpha = lag0.fits[0].alpha
+    plot_rf(lag0.maps[0], ax=ax, title=f"{name}\nRF at lag 0 (L2 fit, α = {alpha:g})")
     fig.tight_layout()
     return {"rf_lag0.png": fig}
 
@@ -165,8 +191,9 @@ def lags_report(joint: Bunch) -> Report:
     if joint.separation is not None:
         svd = summary["svd"]
         message += (
-            f"\nSVD (centred over lags): spatial peak row {svd['spatial_peak_row']}, col "
-            f"{svd['spatial_peak_col']}; temporal kernel {np.round(svd['temporal'], 2).tolist()} "
+            f"\nSVD ({CENTER_PHRASES[svd['center']]}): spatial peak row "
+            f"{svd['spatial_peak_row']}, col {svd['spatial_peak_col']}; temporal kernel "
+            f"{np.round(svd['temporal'], 2).tolist()} "
             f"({100 * svd['explained_variance_ratio'][0]:.0f} %)."
         )
     return summary, _lags_figures(joint), message
@@ -180,6 +207,9 @@ def _lags_summary(joint: Bunch) -> dict:
         "alpha": joint.alpha,
         "alpha_grid": None if fit.alphas is None else fit.alphas.tolist(),
         "cv_bits_per_spike": {str(float(a)): float(s) for a, s in scores.items()},
+        "cv_constant_rate_bits_per_spike": None
+        if fit.baseline_cv_scores is None
+        else float(fit.baseline_cv_scores.mean()),
         "n_drift_regressors": joint.n_drift,
         "frame_duration_s": joint.frame_duration,
         "peaks": [
@@ -219,7 +249,7 @@ def _lags_figures(joint: Bunch) -> dict:
             lags,
             frame_duration=joint.frame_duration,
             explained=float(separation.explained_variance_ratio[0]),
-            title="Rank-1 SVD of the joint RF (centred over lags)",
+            title=f"Rank-1 SVD of the joint RF ({CENTER_PHRASES[separation.center]})",
         )
         fig.tight_layout()
         figures["rf_svd.png"] = fig
@@ -233,8 +263,8 @@ def sta_report(sta: Bunch, frame_shape) -> Report:
         f"Done in {sta.seconds:.3f} s ({summary['n_spikes_per_tau'][0]} spikes at tau = 0). "
         f"Peak |z| = {abs(peak['zscore']):.1f} at row {peak['row']}, col {peak['col']}, "
         f"tau = {1000 * peak['tau_s']:.0f} ms; opposite lobe z = {opposite['zscore']:.1f} at "
-        f"{1000 * opposite['tau_s']:.0f} ms. SVD (centred over taus): spatial peak row "
-        f"{svd['spatial_peak_row']}, col {svd['spatial_peak_col']}, kernel peak at "
+        f"{1000 * opposite['tau_s']:.0f} ms. SVD ({CENTER_PHRASES[svd['center']]}): spatial "
+        f"peak row {svd['spatial_peak_row']}, col {svd['spatial_peak_col']}, kernel peak at "
         f"{1000 * svd['temporal_peak_tau_s']:.0f} ms."
     )
     return summary, _sta_figures(sta, frame_shape), message
@@ -269,13 +299,13 @@ def _sta_summary(sta: Bunch) -> dict:
 
 
 def _sta_figures(sta: Bunch, frame_shape) -> dict:
-    title = "Spike-triggered average before the spike"
+    title = f"Spike-triggered average τ before the spike ({int(sta.sta.n_spikes[0])} spikes)"
     fig, _, _ = plot_sta_over_tau(sta.sta.sta, sta.taus, frame_shape, title=title)
     kernel, _, _ = plot_sta_kernel(
         sta.separation.spatial_map,
         sta.separation.temporal,
         sta.taus,
-        title="Rank-1 SVD of the fine STA (centred over taus)",
+        title=f"Rank-1 SVD of the fine STA ({CENTER_PHRASES[sta.separation.center]})",
     )
     kernel.tight_layout()
     return {"sta_fine.png": fig, "sta_fine_svd.png": kernel}
@@ -326,6 +356,7 @@ def _l1_summary(l1: Bunch, columns: list[int]) -> dict:
         "alpha": l1.alpha,
         "cv_scoring": "bits_per_spike",
         "cv_mean_bits_per_spike": l1.mean_cv_scores.tolist(),
+        "cv_constant_rate_bits_per_spike": float(l1.baseline_cv_scores.mean()),
         "cv_n_nonzero_mean": cv.n_nonzero_path_.mean(axis=1).tolist(),
         "cv_seconds": l1.cv_seconds,
         "refit": {
@@ -348,7 +379,8 @@ def _l1_figures(l1: Bunch, columns: list[int]) -> dict:
         lags,
         l1.alphas[columns],
         frame_duration=l1.frame_duration,
-        title="L1 (lasso) LNP fits of all lags at once; columns: alpha",
+        title="L1 (lasso) fits of all lags at once on all bins; columns: penalty α, "
+        "each with its own colour scale",
     )
     chosen = axes[0, columns.index(int(cv.best_index_))]
     chosen.set_title(chosen.get_title() + " (CV)", color="C3")
@@ -359,6 +391,7 @@ def _l1_figures(l1: Bunch, columns: list[int]) -> dict:
         chosen=cv.alpha_,
         ax=ax,
         xlabel="L1 penalty α (mean negative log-likelihood scaling)",
+        baseline=l1.baseline_cv_scores,
     )
     n_folds = cv.bits_per_spike_path_.shape[1]
     ax.set_title(f"L1 fits, lags {lags[0]}-{lags[-1]}: {n_folds}-fold blocked CV")

@@ -9,40 +9,49 @@ best rank-``k`` approximation by SVD.
 
 Centring
 --------
-``center`` removes a mean before the SVD:
+``center`` removes a mean before the SVD, and each choice changes what the
+SVD returns:
 
-``"none"``
-    Use ``W`` as fitted.
+``"none"`` (default)
+    Use ``W`` as fitted.  The temporal kernel of a separable RF ``s u v^T``
+    comes back as ``v`` itself (monophasic, biphasic or delayed), and the
+    spatial map as ``u``.  The recommended choice, with a slow drift of the
+    firing rate modelled by regressors in the design (see below).
 ``"over_pixels"``
     The lab's ``W - W.mean(axis=0)``: each lag's map minus its mean over
     pixels.  Removes a pattern that is constant over pixels (a full-field
-    response) and shifts the spatial map of a separable RF by a constant.
+    response) and shifts the spatial map of a separable RF by a constant
+    (``u - mean(u)``); the kernel is unchanged for a localised RF.  It does
+    not remove a lag-independent pattern.
 ``"over_lags"``
     ``W - W.mean(axis=1, keepdims=True)``: each pixel minus its mean over
-    lags.  Removes any *lag-independent* spatial pattern, and shifts the
-    temporal kernel of a separable RF by a constant (its spatial map is
-    unchanged).
+    lags.  Removes any *lag-independent* spatial pattern, but replaces the
+    kernel ``v`` by ``v - mean(v)``, which **sums to zero by construction**:
+    a monophasic kernel [0.83, 0.50, 0.25, 0.08, 0] comes back as
+    [0.73, 0.25, -0.11, -0.36, -0.51] (cosine 0.67 with the truth) and a
+    delayed one gets negative lobes on both sides.  It can invent a
+    biphasic kernel; use it only to look at a fit whose drift was not
+    modelled, and do not read the kernel's sign change from it.
 ``"both"``
-    Both means removed (double centring).
+    Both means removed (double centring); the kernel sums to zero as with
+    ``"over_lags"``.
 
 Which recipe to use
 -------------------
 A slow drift of the firing rate makes every pixel whose mean happens to
 follow the drift carry the same weight at every lag.  On the lab's recording
 (``nds_cl_5_data.mat``: mean count per quarter 4.6, 4.1, 3.9, 2.3) this
-lag-independent pattern dominates the joint 5-lag fit at ``alpha`` = 10-30:
-with ``"none"`` or the lab's ``"over_pixels"`` the rank-1 spatial map peaks
-at row 1, col 4 and the temporal kernel does not change sign.  Two remedies,
-both recovering the RF at row 12, col 4 with a temporal kernel positive at
-lag 0 and negative at lag 2:
-
-1. model the drift: add :class:`~sklearn_lnp.preprocessing.SlowDriftFeatures`
-   columns to the design (pass ``n_covariates`` to :class:`SVDSeparator`);
-   the RF weights are then not contaminated and any centring works.  This
-   is the recommended recipe, because it also fixes the weights themselves
-   and the predictions;
-2. centre with ``"over_lags"``, which removes the lag-independent pattern
-   from the matrix after the fact (the default).
+lag-independent pattern dominates a joint 5-lag fit without drift
+regressors: with ``"none"`` the rank-1 map then peaks at row 10, col 4 with
+a kernel of one sign, and with the lab's ``"over_pixels"`` at row 1, col 4.
+The remedy is to model the drift: add
+:class:`~sklearn_lnp.preprocessing.SlowDriftFeatures` columns to the design
+(pass ``n_covariates`` to :class:`SVDSeparator`), which keeps the pattern out
+of the RF weights and the predictions; the uncentred SVD (the default) then
+finds the RF at row 12, col 4 and a kernel positive at lag 0 and negative at
+lag 2.  Or fit the rank-1 model directly (``fit_method="bilinear"``, which
+does not centre).  ``"over_lags"`` also hides the pattern, but at the price
+of the kernel's shape described above.
 
 Sign rule
 ---------
@@ -72,12 +81,13 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._bilinear import fit_low_rank
-from ._loss import safe_exp
+from ._objective import safe_exp
 from ._validation import check_counts, check_exposure
 from .metrics import d2_poisson_score
 
 __all__ = ["CENTERINGS", "SVDSeparator", "separate_space_time", "space_time_matrix"]
 
+#: The values of ``center`` (see the module docstring for which to use).
 CENTERINGS = ("none", "over_pixels", "over_lags", "both")
 # A centred RF smaller than this fraction of the RF is rounding residue: "all zero".
 _ZERO_RTOL = 1e-12
@@ -175,7 +185,7 @@ def orient_components(spatial: np.ndarray, temporal: np.ndarray) -> None:
             temporal[i] *= -1.0
 
 
-def separate_space_time(W, *, center="over_lags", rank=1, frame_shape=None) -> Bunch:
+def separate_space_time(W, *, center="none", rank=1, frame_shape=None) -> Bunch:
     """Best rank-``k`` spatial x temporal factorisation of a space-time RF (SVD).
 
     ``centered = sum_i singular_values[i] * outer(spatial[i], temporal[i])``
@@ -185,9 +195,12 @@ def separate_space_time(W, *, center="over_lags", rank=1, frame_shape=None) -> B
     ----------
     W : array-like of shape (n_pixels, n_lags)
         Pixels x lags RF (see :func:`space_time_matrix` for lag-major ``coef``).
-    center : {"over_lags", "over_pixels", "both", "none"}, default="over_lags"
-        Mean removed before the SVD; ``"over_pixels"`` is the lab's
-        ``W - W.mean(axis=0)``.  See the module docstring for which to use.
+    center : {"none", "over_pixels", "over_lags", "both"}, default="none"
+        Mean removed before the SVD: ``"none"`` keeps the kernel as fitted;
+        ``"over_pixels"`` (the lab's ``W - W.mean(axis=0)``) shifts the
+        spatial map by a constant; ``"over_lags"`` and ``"both"`` make every
+        temporal kernel sum to zero (a monophasic kernel turns biphasic).
+        See the module docstring for which to use.
     rank : int, default=1
         Number of components kept (``1 <= rank <= min(n_pixels, n_lags)``).
     frame_shape : tuple (rows, cols), optional
@@ -201,6 +214,7 @@ def separate_space_time(W, *, center="over_lags", rank=1, frame_shape=None) -> B
         ``temporal`` : ndarray of shape (rank, n_lags)
             Unit-norm temporal kernels (same sign convention).
         ``spatial_maps`` : ndarray of shape (rank, rows, cols) or None
+            The spatial components as images (None without ``frame_shape``).
         ``singular_values`` : ndarray of shape (min(n_pixels, n_lags),)
             All singular values of the centred matrix, decreasing.
         ``explained_variance_ratio`` : ndarray of shape (min(n_pixels, n_lags),)
@@ -328,9 +342,13 @@ class SVDSeparator(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         Number of lags of the design.
     frame_shape : tuple (rows, cols), optional
         Frame shape; ``spatial_`` is returned as an image when given.
-    center : {"over_lags", "over_pixels", "both", "none"}, default="over_lags"
-        Centring before the SVD (``"svd"`` only); ``"over_pixels"`` is the
-        lab's ``W - W.mean(axis=0)``.
+    center : {"none", "over_pixels", "over_lags", "both"}, default="none"
+        Centring before the SVD (``"svd"`` only).  ``"none"`` keeps the
+        fitted kernel's shape (model a rate drift with ``n_covariates``
+        columns instead); ``"over_pixels"`` is the lab's
+        ``W - W.mean(axis=0)`` and shifts the spatial map by a constant;
+        ``"over_lags"`` and ``"both"`` force the temporal kernel to sum to
+        zero, so a monophasic kernel comes back biphasic.
     rank : int, default=1
         Number of spatial x temporal components.
     fit_method : {"svd", "bilinear"}, default="svd"
@@ -401,7 +419,7 @@ class SVDSeparator(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         *,
         n_lags=5,
         frame_shape=None,
-        center="over_lags",
+        center="none",
         rank=1,
         fit_method="svd",
         n_covariates=0,

@@ -44,6 +44,8 @@ from ._integrations import joblib_dask
 
 __all__ = ["BACKEND_NAME", "ClusterFitError", "dask_backend", "describe_call", "register_backend"]
 
+#: Name under which :func:`register_backend` registers the joblib backend of
+#: :func:`dask_backend`, for ``parallel_config(backend=BACKEND_NAME)``.
 BACKEND_NAME = "sklearn-lnp-dask"
 _MAX_REPR = 160
 

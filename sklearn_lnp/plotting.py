@@ -55,6 +55,8 @@ def plot_rf(
     >>> image = plot_rf(rf, (2, 3), title="RF")
     >>> image.get_clim(), image.get_cmap().name, image.colorbar.ax.get_ylabel()
     ((-0.5, 0.5), 'RdBu_r', 'weight (log rate per unit)')
+    >>> [t.get_text() for t in image.axes.get_xticklabels()][1:-1]   # whole pixels
+    ['0', '1', '2']
     """
     import matplotlib.pyplot as plt
 
@@ -67,13 +69,22 @@ def plot_rf(
         _, ax = plt.subplots(figsize=(3.2, 3.6))
     vmax = _symmetric_limit(rf) if vmax is None else float(vmax)
     image = ax.imshow(rf, cmap=RF_CMAP, vmin=-vmax, vmax=vmax, interpolation="nearest")
+    _integer_pixel_ticks(ax)
     ax.set_xlabel("column (pixel)")
     ax.set_ylabel("row (pixel)")
     if title is not None:
         ax.set_title(title)
     if colorbar:
-        ax.figure.colorbar(image, ax=ax, label=label)
+        ax.figure.colorbar(image, ax=ax, label=label, fraction=0.05, pad=0.04)
     return image
+
+
+def _integer_pixel_ticks(ax) -> None:
+    """Ticks of an image at whole pixels (0, 5, 10, not 0.0, 2.5)."""
+    from matplotlib.ticker import MaxNLocator
+
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(nbins=5, integer=True, min_n_ticks=2))
 
 
 def plot_rf_lags(
@@ -141,6 +152,7 @@ def plot_rf_lags(
         images.append(image)
     for ax in axes[1:]:
         ax.set_ylabel("")
+        ax.tick_params(labelleft=False)  # the first panel's rows hold for all
     fig.colorbar(images[0], ax=axes, label=label, shrink=0.8)
     if title is not None:
         fig.suptitle(title)
@@ -196,6 +208,8 @@ def plot_sta_over_tau(
     >>> fig, axes, images = plot_sta_over_tau(sta, 0.025 * np.arange(40), (2, 3), n_panels=4)
     >>> [ax.get_title() for ax in axes]
     ['τ = 0 ms', 'τ = 250 ms', 'τ = 500 ms', 'τ = 750 ms']
+    >>> fig.get_suptitle()                            # which delays of the grid are drawn
+    '4 of 40 delays shown (grid 0-975 ms in 25 ms steps)'
     """
     import matplotlib.pyplot as plt
 
@@ -230,6 +244,13 @@ def plot_sta_over_tau(
         ax.set_ylabel("")
         ax.tick_params(labelleft=False)
     fig.colorbar(images[0], ax=axes, label=label, shrink=0.8)
+    if columns.size < taus.size:
+        step = 1000 * float(np.median(np.diff(taus))) if taus.size > 1 else 0.0
+        shown = (
+            f"{columns.size} of {taus.size} delays shown "
+            f"(grid {1000 * taus[0]:.0f}-{1000 * taus[-1]:.0f} ms in {step:.0f} ms steps)"
+        )
+        title = shown if title is None else f"{title}\n{shown}"
     if title is not None:
         fig.suptitle(title)
     return fig, axes, images
@@ -371,8 +392,21 @@ def plot_space_time_separation(
     return fig, image, line
 
 
-def plot_counts_over_time(counts, rate=None, *, times=None, ax=None, max_bins=200):
-    """Draw observed counts (and the expected counts) over time.
+def plot_counts_over_time(
+    counts,
+    rate=None,
+    *,
+    times=None,
+    ax=None,
+    max_bins=200,
+    rate_label="expected",
+    other_rates=None,
+):
+    """Draw observed counts (and expected counts) over time, saying which part is shown.
+
+    Counts and expected counts are drawn as steps that hold for their whole
+    bin.  When only the first ``max_bins`` of more bins are drawn, the title
+    says so (e.g. "first 20 s of 200 s").
 
     Parameters
     ----------
@@ -380,46 +414,68 @@ def plot_counts_over_time(counts, rate=None, *, times=None, ax=None, max_bins=20
     rate : array-like of shape (n_bins,), optional
         Expected counts per bin.
     times : array-like of shape (n_bins,), optional
-        Bin times (s); bin index by default.
+        Bin start times (s); bin index by default.
     ax : matplotlib Axes, optional
     max_bins : int, default=200
         Only the first ``max_bins`` bins are drawn, so single bins stay visible.
+    rate_label : str, default="expected"
+        Legend label of ``rate`` (say what it is: the simulation's true rate,
+        a model's prediction, in- or out-of-sample).
+    other_rates : dict of str to array-like, optional
+        More expected counts to draw, by legend label.
 
     Returns
     -------
     lines : list of Line2D
+        The counts, then ``rate`` and ``other_rates`` in order.
 
     Examples
     --------
     >>> import numpy as np
     >>> from sklearn_lnp.plotting import plot_counts_over_time
     >>> counts, expected = np.array([0.0, 3.0, 1.0, 2.0]), np.array([0.5, 2.5, 1.2, 1.8])
-    >>> observed, predicted = plot_counts_over_time(counts, expected, times=0.2 * np.arange(4))
-    >>> observed.get_ydata().tolist(), predicted.axes.get_xlabel()
-    ([0.0, 3.0, 1.0, 2.0], 'time (s)')
+    >>> observed, predicted = plot_counts_over_time(counts, expected, times=0.2 * np.arange(4),
+    ...                                             max_bins=2, rate_label="fitted model")
+    >>> observed.get_ydata().tolist(), predicted.get_label(), predicted.axes.get_title()
+    ([0.0, 3.0], 'fitted model', 'first 0.4 s of 0.8 s')
     """
     import matplotlib.pyplot as plt
 
-    counts = np.asarray(counts, dtype=float)[:max_bins]
+    counts = np.asarray(counts, dtype=float)
+    n_bins = counts.size
+    counts = counts[:max_bins]
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 2.5))
     x = np.arange(counts.size) if times is None else np.asarray(times, dtype=float)[:max_bins]
     lines = list(ax.step(x, counts, where="post", color="0.3", label="spike count"))
-    if rate is not None:
-        lines += ax.plot(x, np.asarray(rate, dtype=float)[:max_bins], color="C3", label="expected")
+    rates = {} if rate is None else {rate_label: rate}
+    rates.update(other_rates or {})
+    for k, (name, values) in enumerate(rates.items()):
+        values = np.asarray(values, dtype=float)[:max_bins]
+        lines += ax.step(x, values, where="post", color=f"C{3 + k}", lw=1.2, label=name)
     ax.set_xlabel("time (s)" if times is not None else "time bin")
     ax.set_ylabel("spikes per bin")
+    if n_bins > counts.size:
+        if times is None:
+            ax.set_title(f"first {counts.size} of {n_bins} bins")
+        else:
+            all_times = np.asarray(times, dtype=float)
+            width = float(np.median(np.diff(all_times))) if all_times.size > 1 else 0.0
+            shown, total = x[-1] + width - all_times[0], all_times[-1] + width - all_times[0]
+            ax.set_title(f"first {shown:.3g} s of {total:.3g} s")
     ax.legend(loc="upper right", frameon=False)
     return lines
 
 
-def plot_count_vs_rate(counts, rate, *, ax=None):
+def plot_count_vs_rate(counts, rate, *, ax=None, xlabel="expected count per bin"):
     """Scatter observed counts against expected counts, with the identity line.
 
     Parameters
     ----------
     counts, rate : array-like of shape (n_bins,)
     ax : matplotlib Axes, optional
+    xlabel : str, default="expected count per bin"
+        Say whose expectation it is (the simulation's, a fitted model's).
 
     Returns
     -------
@@ -443,7 +499,7 @@ def plot_count_vs_rate(counts, rate, *, ax=None):
     collection = ax.scatter(rate, counts + jitter, s=4, alpha=0.4, color="0.2")
     top = max(float(rate.max()), float(counts.max()))
     ax.plot([0, top], [0, top], color="C3", lw=1)
-    ax.set_xlabel("expected count per bin")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("observed count (jittered)")
     return collection
 
@@ -458,12 +514,16 @@ def plot_lasso_grid(
     axes=None,
     title=None,
     label="weight (log rate per unit)",
+    scale="column",
 ):
-    """Draw receptive fields over a lags x penalties grid, on one shared centred scale.
+    """Draw receptive fields over a lags x penalties grid, each scale centred at 0.
 
     Rows are lags, columns penalties (the lab's figure of L1 fits); each panel
     is titled with its penalty (top row) and notes how many of its weights are
-    non-zero.
+    non-zero.  With ``scale="column"`` every penalty has its own colour scale
+    and colorbar (weights shrink by orders of magnitude along the path, so one
+    shared scale leaves the strongly penalised columns pale); ``"shared"``
+    puts all panels on one scale.
 
     Parameters
     ----------
@@ -482,6 +542,8 @@ def plot_lasso_grid(
         Figure title.
     label : str
         Colorbar label (units of the weights).
+    scale : {"column", "shared"}, default="column"
+        One colour scale (and colorbar) per penalty, or one for all panels.
 
     Returns
     -------
@@ -498,8 +560,8 @@ def plot_lasso_grid(
     >>> fig, axes, images = plot_lasso_grid(coefs, (2, 3), lags=[0, 1], alphas=[0.01, 0.03, 0.1])
     >>> axes.shape, [ax.get_title() for ax in axes[0]]
     ((2, 3), ['α = 0.01', 'α = 0.03', 'α = 0.1'])
-    >>> images[0, 0].get_clim()
-    (-0.5, 0.5)
+    >>> images[0, 0].get_clim(), images[0, 1].get_clim()   # a scale per column
+    ((-0.5, 0.5), (-0.2, 0.2))
     """
     import matplotlib.pyplot as plt
 
@@ -522,12 +584,17 @@ def plot_lasso_grid(
     else:
         axes = np.asarray(axes, dtype=object).reshape(len(lags), len(alphas))
         fig = axes[0, 0].figure
-    vmax = _symmetric_limit(coefs)
+    if scale not in ("column", "shared"):
+        raise ValueError(f"scale must be 'column' or 'shared'; got {scale!r}.")
+    if scale == "shared":
+        limits = [_symmetric_limit(coefs)] * len(alphas)
+    else:
+        limits = [_symmetric_limit(coefs[:, j]) for j in range(len(alphas))]
     images = np.empty((len(lags), len(alphas)), dtype=object)
     for i, lag in enumerate(lags):
         for j, alpha in enumerate(alphas):
             ax = axes[i, j]
-            images[i, j] = plot_rf(coefs[i, j], frame_shape, ax=ax, vmax=vmax, colorbar=False)
+            images[i, j] = plot_rf(coefs[i, j], frame_shape, ax=ax, vmax=limits[j], colorbar=False)
             nonzero = int(np.count_nonzero(coefs[i, j]))
             ax.text(0.03, 0.03, f"{nonzero} ≠ 0", transform=ax.transAxes, fontsize=7, color="0.2")
             ax.set_title(f"α = {alpha:.3g}" if i == 0 else "")
@@ -540,7 +607,20 @@ def plot_lasso_grid(
                 ax.set_ylabel(f"{row}\nrow (pixel)")
             else:
                 ax.set_ylabel("")
-    fig.colorbar(images[0, 0], ax=axes.ravel().tolist(), label=label, shrink=0.8)
+    if scale == "shared":
+        fig.colorbar(images[0, 0], ax=axes.ravel().tolist(), label=label, shrink=0.8)
+    else:
+        for j in range(len(alphas)):
+            bar = fig.colorbar(
+                images[-1, j],
+                ax=axes[:, j].tolist(),
+                location="bottom",
+                shrink=0.9,
+                pad=0.06,
+                aspect=12,
+            )
+            bar.ax.tick_params(labelsize=7, rotation=45)
+            bar.set_label(label if j == 0 else "", fontsize=8)
     if title is not None:
         fig.suptitle(title)
     return fig, axes, images
@@ -555,6 +635,8 @@ def plot_cv_curve(
     xlabel="penalty α (scikit-learn scaling)",
     ylabel="held-out bits per spike",
     label=None,
+    baseline=None,
+    baseline_label="constant rate of the training blocks (no stimulus)",
 ):
     """Draw a cross-validation curve over penalties, with the chosen penalty marked.
 
@@ -574,6 +656,11 @@ def plot_cv_curve(
         Axis labels (``ylabel`` names the score and its unit).
     label : str, optional
         Legend label of the curve (to draw several curves on one ``ax``).
+    baseline : float or array-like of shape (n_folds,), optional
+        Held-out score of a model without stimulus (per fold: their mean is
+        drawn), as a horizontal line: a penalty helps only above it.
+    baseline_label : str
+        Its legend label.
 
     Returns
     -------
@@ -583,6 +670,9 @@ def plot_cv_curve(
         Mean +- standard error over folds (2-d ``scores`` only).
     marker : Line2D or None
         The vertical line at ``chosen``.
+
+    The horizontal baseline line, when drawn, is ``ax.get_lines()`` labelled
+    ``baseline_label``.
 
     Examples
     --------
@@ -625,8 +715,11 @@ def plot_cv_curve(
         nearest = int(np.argmin(np.abs(np.log(alphas) - np.log(chosen))))
         marker = ax.axvline(chosen, color="C3", lw=1, ls="--", label=f"chosen α = {chosen:.3g}")
         ax.plot(alphas[nearest], mean[nearest], marker="o", ms=7, color="C3")
+    if baseline is not None:
+        level = float(np.nanmean(np.asarray(baseline, dtype=float)))
+        ax.axhline(level, color="0.4", lw=1, ls=":", label=baseline_label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    if chosen is not None or label is not None:
+    if chosen is not None or label is not None or baseline is not None:
         ax.legend(frameon=False, fontsize=8)
     return line, band, marker

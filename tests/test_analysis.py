@@ -124,9 +124,28 @@ def separable():
 @pytest.mark.slow  # the demo's simulation and fit
 def test_simulated_demo_recovers_the_rf():
     result = fit_simulated_neuron(2000, random_state=0)
-    # 0.97-0.98 at 800 frames over seeds 0..19 (tests/test_cli.py); more frames, closer.
-    assert result.rf_correlation > 0.95
+    # The realistic neuron (27 spikes/s): 0.935-0.953 at 2000 frames over seeds 0..19.
+    assert result.rf_correlation > 0.9
     assert result.fit_seconds > 0 and result.model.coef_.shape == (225,)
+
+
+def test_constant_rate_baseline_is_at_most_zero_and_sees_the_drift():
+    from sklearn_lnp.analysis import constant_rate_cv_scores
+
+    rng = np.random.default_rng(0)
+    exposure = rng.uniform(0.17, 0.27, size=1500)
+    steady = rng.poisson(17.0 * exposure)
+    scores = constant_rate_cv_scores(steady, exposure, n_splits=5, gap=4)
+    # The test block's own mean rate is the best constant (the score's reference), so a
+    # constant from other blocks scores at most 0; at a steady rate it loses little
+    # (about 1 / (2 n_spikes ln 2) per spike: -0.0002 at ~1000 spikes per block).
+    assert scores.shape == (5,) and np.all(scores <= 1e-12) and np.all(scores > -0.01)
+    # The lab's drift in miniature: the last fifth fires at half the rate.
+    drifting = rng.poisson(np.r_[np.full(1200, 17.0), np.full(300, 8.5)] * exposure)
+    scores = constant_rate_cv_scores(drifting, exposure, n_splits=5, gap=4)
+    # Predicting 17 instead of 8.5 spikes/s costs (1 - ln 2) / ln 2 = 0.44 bit per spike.
+    assert scores[-1] == pytest.approx(-(1 - np.log(2)) / np.log(2), abs=0.1)
+    assert scores[-1] < min(scores[:-1]) - 0.2
 
 
 @pytest.mark.slow  # blocked CV over alpha of a joint 5-lag fit

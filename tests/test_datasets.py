@@ -35,16 +35,32 @@ def test_make_lnp_neuron_is_the_textbook_model():
     assert neuron.rf.shape == (15, 15) == neuron.frame_shape
     # Binary checkerboard, 5 peak to peak, both values present.
     assert set(np.unique(neuron.stimulus)) == {-2.5, 2.5}
-    # Gaussian RF of norm 0.5 peaking at the centre pixel (7, 7).
-    assert np.linalg.norm(neuron.rf) == pytest.approx(0.5)
+    # Gaussian RF of norm 0.3 peaking at the centre pixel (7, 7).
+    assert np.linalg.norm(neuron.rf) == pytest.approx(0.3)
     assert np.unravel_index(np.argmax(neuron.rf), neuron.rf.shape) == (7, 7)
     np.testing.assert_allclose(neuron.rf, neuron.rf.T)  # isotropic
     # r_t = exp(w . s_t) dt R, exposure dt R.
     np.testing.assert_allclose(
         neuron.rate, np.exp(neuron.stimulus @ neuron.rf.ravel()) * neuron.dt * neuron.R
     )
-    np.testing.assert_array_equal(neuron.exposure, np.full(500, 0.1 * 50.0))
+    np.testing.assert_array_equal(neuron.exposure, np.full(500, 0.1 * 20.0))
     assert np.all(neuron.counts >= 0) and np.all(neuron.counts == np.round(neuron.counts))
+
+
+def test_make_lnp_neuron_fires_like_a_real_neuron():
+    """Mean and peak rates in the range of real visual neurons (spikes per second).
+
+    Retinal and cortical neurons fire a few to a few tens of spikes/s on average
+    (the lab's: 17) and rarely above a few hundred in a 0.1 s bin. Measured over
+    20,000 frames: mean 26.5, 99.9th percentile 189; the course's rf_norm=0.5,
+    R=50 gives a mean of 108 and a 99.9th percentile of 2100.
+    """
+    neuron = make_lnp_neuron(20_000, random_state=0)
+    rate = neuron.rate / neuron.dt  # expected spikes per second
+    assert 5 < rate.mean() < 50
+    assert 100 < np.percentile(rate, 99.9) < 400
+    course = make_lnp_neuron(20_000, rf_norm=0.5, R=50.0, random_state=0)
+    assert np.percentile(course.rate / course.dt, 99.9) > 1000  # why the defaults changed
 
 
 def test_make_lnp_neuron_counts_are_poisson_with_the_rate():
@@ -96,18 +112,21 @@ def test_make_lnp_neuron_bad_arguments(kwargs, name):
 def test_fitted_rf_correlates_with_the_true_rf():
     """Recovery at 2000 frames (the demo's default).
 
-    Measured over random_state 0..19: correlation 0.9928 to 0.9951 at 2000
-    frames (0.973 to 0.980 at 800), so 0.98 leaves a margin of 10 times the
-    spread across seeds.
+    Measured over random_state 0..19: correlation 0.935 to 0.953 at 2000
+    frames (about 5200 spikes for 225 weights; 0.975 to 0.984 at 5000), so
+    0.9 leaves a margin of twice the spread across seeds.
     """
     neuron = make_lnp_neuron(2000, random_state=0)
     model = PoissonLNPRegressor(fit_intercept=False).fit(
         neuron.stimulus, neuron.counts, exposure=neuron.exposure
     )
-    assert np.corrcoef(model.coef_, neuron.rf.ravel())[0, 1] > 0.98
+    assert np.corrcoef(model.coef_, neuron.rf.ravel())[0, 1] > 0.9
     # With an intercept the baseline is log(1) = 0 in the textbook model.
     free = PoissonLNPRegressor().fit(neuron.stimulus, neuron.counts, exposure=neuron.exposure)
-    assert abs(free.intercept_) < 0.05
+    # Measured -0.071 to +0.002 over seeds 0..19 (mean -0.027, sd 0.017): the noise of the
+    # 225 fitted weights raises the predicted mean rate, and the intercept compensates
+    # (a bias of order n_weights / n_spikes / 2 = 0.02). 0.15 is about twice the extreme.
+    assert abs(free.intercept_) < 0.15
 
 
 def test_gaussian_rf():

@@ -221,23 +221,33 @@ def test_plot_space_time_separation_map_and_kernel_over_lags_in_ms():
 # -- regularisation: lasso grid and CV curve -------------------------------------------
 
 
-def test_plot_lasso_grid_rows_lags_columns_alphas_on_one_centred_scale():
+@pytest.mark.parametrize("scale", ["column", "shared"])
+def test_plot_lasso_grid_rows_lags_columns_alphas_each_scale_centred(scale):
     from sklearn_lnp.plotting import plot_lasso_grid
 
     rng = np.random.default_rng(2)
     lags, alphas = [0, 1, 2], [0.003, 0.01, 0.03, 0.1]
     coefs = rng.normal(size=(3, 4, 6)) * (rng.random((3, 4, 6)) < 0.5)
     coefs[1, 0, 3] = -4.0
+    coefs[:, 2] *= 0.01  # a strongly penalised column: tiny weights
     coefs[:, -1] = 0.0  # the largest penalty zeroes every weight
-    fig, axes, images = plot_lasso_grid(coefs, (2, 3), lags, alphas, frame_duration=0.2)
+    fig, axes, images = plot_lasso_grid(coefs, (2, 3), lags, alphas, frame_duration=0.2,
+                                        scale=scale)  # fmt: skip
     assert axes.shape == (3, 4) and images.shape == (3, 4)
-    assert len(fig.axes) == 3 * 4 + 1  # the panels and one colorbar
-    (cbar_ax,) = colorbar_axes(fig, axes.ravel())
-    assert cbar_ax.get_ylabel() == "weight (log rate per unit)"
+    bars = colorbar_axes(fig, axes.ravel())
+    if scale == "shared":
+        assert len(bars) == 1 and bars[0].get_ylabel() == "weight (log rate per unit)"
+        limits = [4.0] * 4
+    else:
+        # One colorbar per penalty, so the small weights of a strong penalty are not
+        # drawn pale on the scale of the weakest one; an all-zero column gets +-1.
+        assert len(bars) == 4 and bars[0].get_xlabel() == "weight (log rate per unit)"
+        limits = [4.0] + [float(np.abs(coefs[:, j]).max()) for j in (1, 2)] + [1.0]
+        assert limits[2] < 0.05
     for i in range(3):
         for j in range(4):
             np.testing.assert_array_equal(images[i, j].get_array(), coefs[i, j].reshape(2, 3))
-            assert_centred_diverging(images[i, j], 4.0)
+            assert_centred_diverging(images[i, j], limits[j])
             texts = [t.get_text() for t in axes[i, j].texts]
             assert texts == [f"{np.count_nonzero(coefs[i, j])} ≠ 0"]
     # Penalties on top of the columns, lags (and their time) at the start of the rows.
@@ -249,6 +259,8 @@ def test_plot_lasso_grid_rows_lags_columns_alphas_on_one_centred_scale():
     assert axes[0, 1].get_ylabel() == "" and axes[2, 0].get_xlabel() == "column (pixel)"
     with pytest.raises(ValueError, match="n_lags, n_alphas, n_pixels"):
         plot_lasso_grid(coefs[:, :2], (2, 3), lags, alphas)
+    with pytest.raises(ValueError, match="scale"):
+        plot_lasso_grid(coefs, (2, 3), lags, alphas, scale="row")
 
 
 def test_plot_cv_curve_mean_and_standard_error_over_folds_with_the_chosen_alpha():
@@ -280,6 +292,42 @@ def test_plot_cv_curve_mean_and_standard_error_over_folds_with_the_chosen_alpha(
         plot_cv_curve(-alphas, scores)
 
 
+def test_plot_cv_curve_draws_the_constant_rate_baseline():
+    from sklearn_lnp.plotting import plot_cv_curve
+
+    alphas = np.array([0.1, 0.01])
+    scores = np.array([[-0.10, -0.14], [-0.12, -0.16]])
+    baseline = np.array([-0.15, -0.17])  # per fold: their mean is drawn
+    line, _, _ = plot_cv_curve(alphas, scores, baseline=baseline)
+    ax = line.axes
+    (level,) = [h for h in ax.get_lines() if h.get_label().startswith("constant rate")]
+    np.testing.assert_allclose(level.get_ydata(), [-0.16, -0.16])
+    assert "constant rate of the training blocks (no stimulus)" in [
+        t.get_text() for t in ax.get_legend().get_texts()
+    ]
+
+
+def test_plot_rf_ticks_are_whole_pixels():
+    image = plot_rf(np.zeros((20, 15)))
+    ax = image.axes
+    ax.figure.canvas.draw()
+    for ticks, size in ((ax.get_xticks(), 15), (ax.get_yticks(), 20)):
+        shown = ticks[(ticks >= -0.5) & (ticks <= size - 0.5)]
+        assert shown.size >= 2 and np.all(shown == np.round(shown))
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert all("." not in text for text in labels)  # "5", not "5.0" or "2.5"
+
+
+def test_plot_sta_over_tau_says_which_delays_are_drawn():
+    sta = np.random.default_rng(0).normal(size=(6, 40))
+    taus = 0.025 * np.arange(40)
+    fig, axes, _ = plot_sta_over_tau(sta, taus, (2, 3), title="STA")
+    assert len(axes) == 10
+    assert fig.get_suptitle() == "STA\n10 of 40 delays shown (grid 0-975 ms in 25 ms steps)"
+    fig, axes, _ = plot_sta_over_tau(sta[:, :4], taus[:4], (2, 3), title="STA")
+    assert fig.get_suptitle() == "STA"  # all delays drawn: nothing to say
+
+
 # -- responses -----------------------------------------------------------------------
 
 
@@ -294,9 +342,31 @@ def test_plot_counts_over_time_draws_counts_and_expected_counts_in_seconds():
     np.testing.assert_allclose(observed.get_xdata(), times)
     assert observed.get_drawstyle() == "steps-post"  # a count holds for its whole bin
     np.testing.assert_array_equal(expected.get_ydata(), rate)
+    assert expected.get_drawstyle() == "steps-post"  # aligned with the counts' bins
     ax = observed.axes
     assert ax.get_xlabel() == "time (s)" and ax.get_ylabel() == "spikes per bin"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["spike count", "expected"]
+    assert ax.get_title() == ""  # every bin drawn
+
+
+def test_plot_counts_over_time_names_each_rate_and_the_part_shown():
+    counts = np.arange(2000.0) % 7
+    times = 0.1 * np.arange(2000)
+    lines = plot_counts_over_time(
+        counts,
+        counts + 0.5,
+        times=times,
+        rate_label="true rate (simulation)",
+        other_rates={"fitted model": counts + 0.2},
+    )
+    ax = lines[0].axes
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "spike count",
+        "true rate (simulation)",
+        "fitted model",
+    ]
+    assert ax.get_title() == "first 20 s of 200 s"
+    assert all(line.get_xdata().size == 200 for line in lines)
 
 
 def test_plot_counts_over_time_without_times_or_rate_and_truncated():
@@ -322,6 +392,8 @@ def test_plot_count_vs_rate_scatters_counts_against_expected_with_identity():
     np.testing.assert_allclose(identity.get_xydata(), [[0, 0], [top, top]])
     assert ax.get_xlabel() == "expected count per bin"
     assert ax.get_ylabel().startswith("observed count")
+    collection = plot_count_vs_rate(counts, rate, xlabel="expected count (fitted model)")
+    assert collection.axes.get_xlabel() == "expected count (fitted model)"
 
 
 def test_every_public_plotting_function_has_a_drawing_test():

@@ -117,11 +117,13 @@ def test_joint_fit_maps_on_rf_and_opposite_lobe(joint_with_drift):
     assert np.abs(lag2).max() < maps[0][RF]
 
 
-@pytest.mark.parametrize("center", ["over_pixels", "over_lags", "none"])
+@pytest.mark.parametrize("center", ["over_pixels", "over_lags", "none", None])
 def test_svd_with_the_drift_modelled_finds_the_rf(joint_with_drift, center):
-    # Documented recipe: model the drift; then any centring recovers the RF.
+    # Documented recipe: model the drift; then any centring, and the default (None
+    # here), recovers the RF.
     W = space_time_matrix(joint_with_drift.coef_[: 5 * N_PIXELS], n_lags=5)
-    svd = separate_space_time(W, center=center, frame_shape=SHAPE)
+    options = {} if center is None else {"center": center}
+    svd = separate_space_time(W, frame_shape=SHAPE, **options)
     assert _peak(svd.spatial_maps[0]) == RF
     temporal = svd.temporal[0]
     assert temporal[0] > 0 > temporal[2]  # ON at lag 0, sign change by lag 2

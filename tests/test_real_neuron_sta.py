@@ -87,19 +87,22 @@ def test_spike_time_sta_peaks_at_100_ms_and_reverses_near_350_ms(real_recording,
 
 
 def test_spike_time_sta_separates_into_the_rf_and_a_biphasic_kernel(real_recording, fine_sta):
-    svd = separate_space_time(
-        fine_sta.sta, center="over_lags", frame_shape=real_recording.frame_shape
-    )
+    # The default (uncentred) SVD, so the sign change is the data's, not the centring's.
+    svd = separate_space_time(fine_sta.sta, frame_shape=real_recording.frame_shape)
     spatial, temporal = svd.spatial_maps[0], svd.temporal[0]
     assert np.unravel_index(np.argmax(np.abs(spatial)), spatial.shape) == RF_PIXEL
     peak, trough = int(np.argmax(temporal)), int(np.argmin(temporal))
     assert np.abs(temporal).max() == temporal[peak]  # ON: positive at the peak
     assert 0.05 <= fine_sta.taus[peak] <= 0.15
-    assert 0.25 <= fine_sta.taus[trough] <= 0.45 and temporal[trough] < -0.5 * temporal[peak]
-    # Consistent with the frame-level fits: positive over the first frame,
-    # negative around two frames (about 430 ms) before the spike.
+    # The opposite lobe: measured -0.09 at 350 ms against +0.38 at 100 ms (ratio -0.24).
+    # It is weaker than with centring over delays (-0.24 / 0.36), which pushes the
+    # whole kernel down by its mean; the kernel's tail beyond 500 ms (+0.06 to +0.10)
+    # is the drift's lag-independent pattern, which an STA cannot model.
+    assert 0.25 <= fine_sta.taus[trough] <= 0.45 and temporal[trough] < -0.15 * temporal[peak]
+    # Consistent with the frame-level fits: positive over the first frame, negative
+    # from 300 to 375 ms before the spike (measured -0.05 to -0.09).
     assert np.all(temporal[fine_sta.taus < 0.2] > 0)
-    assert temporal[np.argmin(np.abs(fine_sta.taus - 0.43))] < 0
+    assert np.all(temporal[(fine_sta.taus >= 0.3) & (fine_sta.taus <= 0.375)] < 0)
 
 
 def _held_out(model, design):
