@@ -1,4 +1,12 @@
-r"""The Poisson negative log-likelihood of the LNP model, its gradient and Hessian.
+r"""Legacy single-neuron objective (with ``alpha`` inside), kept for the L1 solvers.
+
+The objective of the package is :mod:`sklearn_lnp._objective` (k neurons,
+data term only; penalties in :mod:`sklearn_lnp._penalties`); ``safe_exp``
+and the overflow constants are imported from there.  This module goes when
+the L1 solvers (``_prox_newton``, ``_population_lasso``, the lasso
+estimators) take the new objective.
+
+The Poisson negative log-likelihood of the LNP model, its gradient and Hessian.
 
 Model
 -----
@@ -37,45 +45,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ._objective import ETA_CLIP, ETA_MAX, safe_exp
 from ._passes import matvec, mirror_upper, rmatvec, sweep, sweep_reads, weighted_gram
 
-ETA_MAX = 100.0
-ETA_CLIP = 1e100
-_EXP_ETA_MAX = float(np.exp(ETA_MAX))
-
-
-def safe_exp(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return the inverse link, its first and second derivative at ``eta``.
-
-    ``exp(eta)`` for ``eta <= ETA_MAX``; beyond it the quadratic Taylor
-    continuation ``exp(T) (1 + d + d**2 / 2)`` with ``d = eta - T``.
-
-    Parameters
-    ----------
-    eta : ndarray
-        Linear predictor including ``log(exposure)``.
-
-    Returns
-    -------
-    value, first, second : ndarray
-        Arrays of the same shape as ``eta``; all finite for finite input.
-    """
-    eta = np.asarray(eta, dtype=np.float64)
-    if eta.size == 0 or (eta.max() <= ETA_MAX and eta.min() >= -ETA_CLIP):
-        # Common case: no clipping and no continuation (two reductions
-        # instead of two temporary copies of ``eta``).
-        value = np.exp(eta)
-        return value, value, value
-    eta = np.clip(eta, -ETA_CLIP, ETA_CLIP)
-    value = np.exp(np.minimum(eta, ETA_MAX))
-    over = eta > ETA_MAX
-    first = value.copy()
-    second = value.copy()
-    d = eta[over] - ETA_MAX
-    value[over] = _EXP_ETA_MAX * (1.0 + d + 0.5 * d * d)
-    first[over] = _EXP_ETA_MAX * (1.0 + d)
-    second[over] = _EXP_ETA_MAX
-    return value, first, second
+__all__ = ["ETA_CLIP", "ETA_MAX", "LineRestriction", "PoissonObjective", "safe_exp"]
 
 
 class PoissonObjective:

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.optimize import approx_fprime, check_grad
 
-from sklearn_lnp._loss import ETA_MAX, PoissonObjective, safe_exp
+from sklearn_lnp._loss import PoissonObjective
 
 
 def make_problem(n=60, p=5, *, seed=0, dtype=np.float64, sparse=False):
@@ -223,40 +223,7 @@ def test_split():
     assert coef.tolist() == [1.0, 2.0, 3.0] and intercept == 0.0
 
 
-# -- overflow safety ----------------------------------------------------------
-
-finite_floats = st.floats(allow_nan=False, allow_infinity=False, width=64)
-
-
-@settings(max_examples=200, deadline=None)
-@given(eta=arrays(np.float64, st.integers(1, 20), elements=finite_floats))
-def test_safe_exp_finite_and_silent_for_any_finite_input(eta):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        value, first, second = safe_exp(eta)
-    for out in (value, first, second):
-        assert out.shape == eta.shape
-        assert np.all(np.isfinite(out))
-        assert np.all(out >= 0)
-    # Exactly exp below the threshold; convex, increasing continuation above.
-    below = eta <= ETA_MAX
-    np.testing.assert_array_equal(value[below], np.exp(eta[below]))
-    assert np.all(value[~below] >= np.exp(ETA_MAX))
-    assert np.all(first[~below] >= np.exp(ETA_MAX))
-
-
-def test_safe_exp_continuation_is_c2_at_threshold():
-    """Value, slope and curvature are continuous at ETA_MAX (Taylor continuation)."""
-    h = 1e-9
-    lo = safe_exp(np.array([ETA_MAX - h]))
-    hi = safe_exp(np.array([ETA_MAX + h]))
-    for a, b in zip(lo, hi, strict=True):
-        assert b[0] == pytest.approx(a[0], rel=1e-7)
-    # Above the threshold the first output is the derivative of the value.
-    eta = np.array([ETA_MAX + 3.0])
-    step = 1e-6
-    numeric = (safe_exp(eta + step)[0] - safe_exp(eta - step)[0]) / (2 * step)
-    assert safe_exp(eta)[1][0] == pytest.approx(numeric[0], rel=1e-6)
+# -- overflow safety (safe_exp itself: tests/test_objective.py) -------------------
 
 
 @settings(max_examples=150, deadline=None)
