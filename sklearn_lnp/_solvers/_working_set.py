@@ -131,9 +131,10 @@ class WorkingSetHessian:
         k = ws.size
         m = k + int(self.fit_intercept)
         hess = np.empty((m, m))
-        hess[:k, :k] = weighted_gram(X_ws, weights)
+        if k:  # an empty working set (every weight optimal at 0): the intercept alone
+            hess[:k, :k] = weighted_gram(X_ws, weights)
         if self.fit_intercept:
-            border = rmatvec(X_ws, weights)
+            border = rmatvec(X_ws, weights) if k else np.zeros(0)
             hess[:k, -1] = border
             hess[-1, :k] = border
             hess[-1, -1] = weights.sum()

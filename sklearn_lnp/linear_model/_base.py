@@ -212,8 +212,10 @@ class LNPRegressorMixin(RegressorMixin):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-            Observed counts.
+        y : array-like of shape (n_samples,) or (n_samples, n_neurons)
+            Observed counts, in the layout of ``y`` at fit: a model fitted to
+            a 2-d ``y`` (a population, even of one neuron, shape (n, 1))
+            takes exactly shape (n_samples, n_neurons), else a ValueError.
         sample_weight : array-like of shape (n_samples,), optional
         exposure : array-like of shape (n_samples,), optional
             Bin widths, used both for the prediction and for the
@@ -225,7 +227,15 @@ class LNPRegressorMixin(RegressorMixin):
         """
         y_pred = self.predict(X, exposure=exposure)
         if y_pred.ndim == 2:  # several neurons: the mean of their D^2
-            y = np.asarray(y, dtype=np.float64).reshape(y_pred.shape)
+            y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y, dtype=np.float64)
+            if y.shape != y_pred.shape:
+                # never reshaped: a transposed or flattened y would pair counts
+                # with the wrong bins and neurons
+                raise ValueError(
+                    f"y must have shape (n_samples, n_neurons) = {y_pred.shape} for a model "
+                    f"fitted to {y_pred.shape[1]} neuron(s) (a 2-d y at fit, even (n, 1)); "
+                    f"got y of shape {y.shape}."
+                )
             scores = np.array(
                 [
                     d2_poisson_score(

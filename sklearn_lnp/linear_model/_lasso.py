@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import _check_sample_weight, check_array
 
 from .._objective import PoissonObjective
@@ -60,6 +60,43 @@ def alpha_max(objective) -> np.ndarray:
     """
     _, G, _ = objective.value_gradient(objective.initial_params())
     return L1.alpha_max(G[: objective.n_features])
+
+
+# Largest |X| entry and largest count the L1 fits accept.  Counts are
+# integers, exact in float64 up to 2**53; beyond that they are not counts, and
+# the Poisson gradient ``x_tj (mu_t - y_t)`` no longer resolves the KKT
+# tolerance.  ``|X| <= 1e50`` keeps the Hessian terms ``mu_t x_tj x_tk``
+# (1e100 * counts * rows) far inside float64; no stimulus comes near it.
+# Larger values are refused, naming the argument, instead of overflowing.
+MAX_ABS_X = 1e50
+MAX_COUNT = 2.0**53
+
+
+def check_representable(X, y) -> None:
+    """ValueError naming ``X`` or ``y`` when a value is beyond what the L1 solver can represent.
+
+    ``|X| <= MAX_ABS_X`` and ``y <= MAX_COUNT`` (see the constants); a dask
+    ``X`` is not read here (its blocks are checked finite when loaded).
+    """
+    from .._passes import is_dask_array
+
+    if not is_dask_array(X):
+        values = X.data if hasattr(X, "tocsr") else X
+        largest = float(np.max(np.abs(values), initial=0.0))
+        if largest > MAX_ABS_X:
+            raise ValueError(
+                f"X has an entry of absolute value {largest:.3g} > {MAX_ABS_X:.0e}: the "
+                "Poisson Hessian (squares of X times the rate) would overflow float64. "
+                "Rescale X (e.g. StandardScaler)."
+            )
+    top = float(np.max(np.asarray(y), initial=0.0))
+    if top > MAX_COUNT:
+        raise ValueError(
+            f"y (spike counts) has a count of {top:.3g} > 2**53 (the largest integer "
+            "exact in float64): the Poisson gradient cannot be resolved to the tolerance "
+            "and overflows for larger values. Counts that large are not spike counts; "
+            "check the data."
+        )
 
 
 def silent_neurons(y, sample_weight, fit_intercept: bool) -> np.ndarray:
@@ -281,8 +318,14 @@ class LassoLNPRegressor(LNPBaseEstimator):
             Stimulus design (e.g. lagged frames), float64 or float32 (used
             without a copy).
         y : array-like of shape (n_samples,) or (n_samples, n_neurons)
-            Spike counts per bin (non-negative, finite), one column per
-            neuron for a population fit.
+            Spike counts per bin (non-negative, finite, at most 2**53), one
+            column per neuron for a population fit.  A 2-d ``y`` is a
+            population even with one column: ``y`` of shape (n, 1) gives
+            ``coef_`` of shape (1, n_features), array attributes and
+            predictions of shape (n, 1), and :meth:`score` then takes ``y``
+            of shape (n, 1) only (as :class:`PoissonLNPRegressor`,
+            :class:`LassoLNPCV` and scikit-learn's multi-output regressors).
+            Pass ``y.ravel()`` for the single-neuron (scalar) attributes.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights.
         exposure : array-like of shape (n_samples,) or float, optional
@@ -298,6 +341,7 @@ class LassoLNPRegressor(LNPBaseEstimator):
         X, y, sample_weight, exposure = self._validate_fit_data(
             X, y, sample_weight, exposure, multi_output=True
         )
+        check_representable(X, y)
         if self.solver == "pyglmnet":
             return self._fit_pyglmnet(X, y, sample_weight, exposure)
         Y = y if y.ndim == 2 else y[:, None]
@@ -441,6 +485,7 @@ def check_path_data(X, y, exposure, sample_weight, fit_intercept=True):
     sample_weight = _check_sample_weight(
         sample_weight, X, dtype=np.float64, ensure_non_negative=True
     )
+    check_representable(X, y)
     if np.sum(sample_weight * y) <= 0:
         raise ValueError(
             "y (spike counts) has no spikes where sample_weight > 0: the regularisation path "
@@ -546,6 +591,22 @@ def fit_path(
     return out
 
 
+@validate_params(
+    {
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like"],
+        "exposure": ["array-like", Interval(numbers.Real, 0.0, None, closed="neither"), None],
+        "sample_weight": ["array-like", None],
+        "alphas": ["array-like", None],
+        "n_alphas": [Interval(numbers.Integral, 1, None, closed="left")],
+        "eps": [Interval(numbers.Real, 0.0, 1.0, closed="neither"), None],
+        "fit_intercept": ["boolean"],
+        "tol": [Interval(numbers.Real, 0.0, None, closed="neither")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "verbose": ["verbose"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def lasso_lnp_path(
     X,
     y,
@@ -591,9 +652,11 @@ def lasso_lnp_path(
         :func:`default_eps` (``1e-2`` if ``n_samples < n_features`` else
         ``1e-3``).
     fit_intercept : bool, default=True
-    tol : float, default=1e-8
-        KKT tolerance of every fit.
-    max_iter : int, default=100
+    tol : float > 0, default=1e-8
+        KKT tolerance of every fit (as :class:`LassoLNPRegressor`, ``tol=0``
+        is refused: the violation stalls at round-off, so it would only mean
+        "run ``max_iter`` steps").
+    max_iter : int >= 1, default=100
         Proximal Newton steps per alpha.
     verbose : int, default=0
         One line per alpha when positive.
@@ -611,6 +674,10 @@ def lasso_lnp_path(
     ValueError
         If ``y`` has no spike, ``alphas`` are not positive or ``eps`` is not
         in (0, 1).
+    sklearn.utils._param_validation.InvalidParameterError
+        (a ValueError and TypeError) naming the argument, for any argument of
+        the wrong type or out of range (``fit_intercept="no"``, ``tol <= 0``,
+        ``max_iter < 1``, ...).
 
     Examples
     --------

@@ -31,6 +31,7 @@ from ._lasso import (
     alpha_grid,
     alpha_max,
     check_alpha_grid,
+    check_representable,
     default_eps,
     fit_path,
     set_solution,
@@ -396,7 +397,9 @@ class LassoLNPCV(LNPBaseEstimator):
             Design, rows in temporal order (for the default folds).
         y : array-like of shape (n_samples,) or (n_samples, n_neurons)
             Spike counts; one column per neuron for a population (each
-            neuron gets its own ``alpha_``).
+            neuron gets its own ``alpha_``).  A 2-d ``y`` of shape (n, 1)
+            is a population of one (array attributes, as
+            :class:`LassoLNPRegressor`).
         sample_weight : array-like of shape (n_samples,), optional
             Shared by all neurons.
         exposure : array-like of shape (n_samples,) or float, optional
@@ -411,6 +414,7 @@ class LassoLNPCV(LNPBaseEstimator):
         X, y, sample_weight, exposure = self._validate_fit_data(
             X, y, sample_weight, exposure, multi_output=True
         )
+        check_representable(X, y)
         options = _prox_newton_options(self.solver_options)
         splitter = self._splitter()
         n_splits = splitter.get_n_splits(X, y)

@@ -1,0 +1,131 @@
+"""Bad input to the L1 estimators and the path (issue 18, estimator side).
+
+Each test failed on ``main`` before its fix: ``score`` reshaped a wrong
+layout of ``y``; ``lasso_lnp_path`` validated none of its arguments; an
+empty working set crashed in ``dsyrk``; huge counts or X entries raised
+numpy RuntimeWarnings (errors under pytest).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_lnp import LassoLNPRegressor, PoissonLNPRegressor, lasso_lnp_path
+from sklearn_lnp.linear_model import LassoLNPCV
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 6))
+    y = rng.poisson(np.exp(0.3 * X[:, 0] + 0.2)).astype(float)
+    Y = rng.poisson(np.exp(0.3 * X[:, :3] + 0.2)).astype(float)
+    return X, y, Y
+
+
+# -- item 2: score of a population model takes y of shape (n, k) only ---------
+@pytest.mark.parametrize("layout", ["transposed", "flat"])
+def test_population_score_refuses_wrong_layout(data, layout):
+    X, _, Y = data
+    model = LassoLNPRegressor(alpha=0.01).fit(X, Y)
+    bad = Y.T if layout == "transposed" else Y.ravel()
+    with pytest.raises(ValueError, match=r"y must have shape .*\(200, 3\).*got y of shape"):
+        model.score(X, bad)
+    assert np.isfinite(model.score(X, Y))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: PoissonLNPRegressor(alpha=0.0),
+        lambda: LassoLNPRegressor(alpha=0.01),
+        lambda: LassoLNPCV(alphas=4, cv=3),
+    ],
+    ids=["poisson", "lasso", "lasso_cv"],
+)
+def test_column_y_is_a_population_of_one(data, make):
+    """y of shape (n, 1): 2-d attributes and predictions, score takes (n, 1) only."""
+    X, y, _ = data
+    column = make().fit(X, y[:, None])
+    single = make().fit(X, y)
+    assert column.coef_.shape == (1, X.shape[1])
+    assert np.shape(column.intercept_) == (1,)
+    assert column.predict(X).shape == (X.shape[0], 1)
+    assert single.coef_.shape == (X.shape[1],)
+    np.testing.assert_allclose(column.coef_[0], single.coef_, rtol=1e-6, atol=1e-8)
+    assert column.score(X, y[:, None]) == pytest.approx(single.score(X, y), rel=1e-6)
+    with pytest.raises(ValueError, match=r"y must have shape"):
+        column.score(X, y)
+
+
+# -- item 8: lasso_lnp_path validates every argument ---------------------------
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("fit_intercept", "no"),
+        ("tol", 0),
+        ("tol", -1.0),
+        ("tol", "small"),
+        ("max_iter", 0),
+        ("max_iter", 2.5),
+        ("verbose", -1),
+        ("verbose", "loud"),
+        ("n_alphas", 0),
+        ("eps", 1.5),
+        ("exposure", -1.0),
+    ],
+)
+def test_path_validates_arguments(data, name, value):
+    X, y, _ = data
+    with pytest.raises((ValueError, TypeError), match=f"'{name}' parameter of lasso_lnp_path"):
+        lasso_lnp_path(X, y, **{"n_alphas": 3, name: value})
+
+
+# -- item 13: an empty working set is an intercept-only step -------------------
+def test_lasso_constant_huge_counts_no_crash(data):
+    """Every weight optimal at 0 and only the intercept to move: no dsyrk crash."""
+    X, _, _ = data
+    with warnings.catch_warnings():
+        # the absolute KKT tolerance is below the round-off of counts of 1e9
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = LassoLNPRegressor(alpha=1.0).fit(X, np.full(200, 1e9))
+    np.testing.assert_array_equal(model.coef_, 0.0)
+    assert model.intercept_ == pytest.approx(np.log(1e9), rel=1e-9)
+
+
+# -- items 16/18: values beyond float64's reach are refused, naming them -------
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        LassoLNPRegressor(alpha=0.01),
+        LassoLNPCV(alphas=3, cv=3),
+        "path",
+    ],
+    ids=["lasso", "lasso_cv", "path"],
+)
+@pytest.mark.parametrize("where", ["X", "y"])
+def test_huge_values_refused_naming_argument(data, estimator, where):
+    X, y, _ = data
+    X, y = X.copy(), y.copy()
+    if where == "X":
+        X[0, 0] = 1e300
+    else:
+        y[0] = 1e300
+    with pytest.raises(ValueError, match=rf"^{where} "):
+        if estimator == "path":
+            lasso_lnp_path(X, y, n_alphas=3)
+        else:
+            estimator.fit(X, y)
+
+
+def test_large_counts_within_limit_compute_safely(data):
+    """Counts up to 2**53 run without numpy RuntimeWarnings (errors under pytest)."""
+    X, y, _ = data
+    y = y.copy()
+    y[0] = 1e12
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = LassoLNPRegressor(alpha=0.01).fit(X, y)
+    assert np.all(np.isfinite(model.coef_)) and np.isfinite(model.intercept_)
