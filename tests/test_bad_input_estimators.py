@@ -129,3 +129,56 @@ def test_large_counts_within_limit_compute_safely(data):
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = LassoLNPRegressor(alpha=0.01).fit(X, y)
     assert np.all(np.isfinite(model.coef_)) and np.isfinite(model.intercept_)
+
+
+# -- item 11: tiny alpha with p >= n: a warning, bounded work per step ----------
+def _wide_problem():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 60))
+    y = rng.poisson(np.exp(0.3 * X[:, 0] + 0.2)).astype(float)
+    return X, y
+
+
+def test_tiny_alpha_wide_design_warns_and_stops():
+    X, y = _wide_problem()
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model = LassoLNPRegressor(alpha=1e-6, max_iter=5).fit(X, y)
+    user = [str(w.message) for w in record if w.category is UserWarning]
+    assert len(user) == 1 and "nearly the unpenalised" in user[0]
+    messages = [str(w.message) for w in record if issubclass(w.category, ConvergenceWarning)]
+    assert messages and "optimality" in messages[0]
+    assert model.n_iter_ == 5
+
+
+def test_tiny_alpha_path_warns():
+    X, y = _wide_problem()
+    with pytest.warns(UserWarning, match="nearly the unpenalised"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            lasso_lnp_path(X, y, alphas=[1e-2, 1e-7], max_iter=3)
+
+
+def test_moderate_alpha_wide_design_no_warning():
+    X, y = _wide_problem()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        LassoLNPRegressor(alpha=0.05).fit(X, y)
+
+
+def test_inner_work_per_step_is_bounded():
+    """A nearly singular subproblem (p >= n, tiny alpha): sweeps capped per outer step."""
+    from sklearn_lnp._objective import PoissonObjective
+    from sklearn_lnp._penalties import L1
+    from sklearn_lnp._solvers._prox_newton import inner_budget, prox_newton
+
+    X, y = _wide_problem()
+    objective = PoissonObjective(X, y[:, None], None, np.ones(X.shape[0]))
+    penalty = L1(1e-9)
+    start = prox_newton(objective, penalty, objective.initial_params(), max_iter=15)
+    fit = prox_newton(objective, penalty, None, max_iter=5, previous=start)
+    largest = inner_budget(X.shape[1] + 1)[0]
+    assert fit.n_iter[0] <= 5
+    assert fit.n_sweeps[0] <= 5 * largest
+    assert inner_budget(10) == (20000, 64)
+    assert inner_budget(1500)[0] == 100 and inner_budget(1500)[1] == 4

@@ -80,12 +80,29 @@ from ._quadratic_lasso import solve_quadratic_lasso
 from ._result import SolverResult
 from ._working_set import WS_MIN_SIZE, WorkingSetHessian, choose_working_set
 
-__all__ = ["ProxNewtonFit", "max_kkt_violation", "penalised_value", "prox_newton"]
+__all__ = ["ProxNewtonFit", "inner_budget", "max_kkt_violation", "penalised_value", "prox_newton"]
 
 _ARMIJO = 1e-4
 _MAX_HALVINGS = 40
 # Samples x neurons of one block of line searches (float64: 512 KiB per array).
 _LINE_BLOCK = 65536
+# Work of one subproblem (flops): its sweeps (``m**2`` each on a working set
+# of ``m`` features) and its Cholesky face steps (``m**3 / 3`` each) are
+# capped so that one outer step has a bounded cost (issue 18, item 11).  A
+# well-posed subproblem needs a few tens of sweeps and a few factorisations;
+# a nearly singular one (tiny alpha with ``n_features >= n_samples``) could
+# take 20000 sweeps at every outer step.  The capped subproblem's point still
+# decreases the quadratic model: the outer step stays a descent step.
+_SWEEP_FLOPS = 5e7
+_FACE_FLOPS = 2e9
+
+
+def inner_budget(m: int) -> tuple[int, int]:
+    """``(max_sweeps, max_factorisations)`` of a subproblem on ``m`` coordinates."""
+    m = max(int(m), 1)
+    sweeps = int(np.clip(_SWEEP_FLOPS / m**2, 100, 20000))
+    faces = int(np.clip(3 * _FACE_FLOPS / m**3, 4, 64))
+    return sweeps, faces
 
 
 @dataclass
@@ -123,6 +140,9 @@ class ProxNewtonFit:
     n_shared_passes : int
         Passes over ``X`` made: matrix-matrix products, each one read of ``X``
         for all neurons in it.
+    n_sweeps : ndarray of shape (k,)
+        Inner sweeps (coordinate descent or FISTA) of each neuron, in all;
+        at most :func:`inner_budget` per step.
     """
 
     params: np.ndarray
@@ -138,6 +158,7 @@ class ProxNewtonFit:
     n_grams: np.ndarray
     n_rounds: int
     n_shared_passes: int
+    n_sweeps: np.ndarray | None = None
 
     solver = "prox-newton"
 
@@ -273,6 +294,7 @@ class _Lockstep:
         self.n_iter = np.zeros(k, dtype=int)
         self.converged = np.zeros(k, dtype=bool)
         self.n_passes = np.zeros(k, dtype=int)
+        self.n_sweeps = np.zeros(k, dtype=int)
         self.n_shared_passes = 0
         self.columns = [None] * k  # (ws, X[:, ws]) gathered at a neuron's last step
         self.by_columns = None  # column-major copy of X, made at the first gather (k > 1)
@@ -355,6 +377,7 @@ class _Lockstep:
             n_grams=np.array([h.n_grams for h in self.hessians]) - self.grams_before,
             n_rounds=n_rounds,
             n_shared_passes=self.n_shared_passes,
+            n_sweeps=self.n_sweeps,
         )
 
     def _test(self, running) -> np.ndarray:
@@ -393,9 +416,18 @@ class _Lockstep:
                 thresholds[-1] = 0.0
             # Forcing sequence: loose far from the optimum, exact near it.
             inner_tol = max(0.1 * self.tol, min(0.1, largest) * largest)
+            max_sweeps, max_faces = inner_budget(idx.size)
             z, info = solve_quadratic_lasso(
-                hess, lin, thresholds, w0, tol=inner_tol, inner=self.inner
+                hess,
+                lin,
+                thresholds,
+                w0,
+                tol=inner_tol,
+                inner=self.inner,
+                max_sweeps=max_sweeps,
+                max_factorisations=max_faces,
             )
+            self.n_sweeps[j] += info["sweeps"]
             direction = z - w0
             directions[idx, i] = direction
             decrease[i] = float(grad @ direction) + float(

@@ -214,7 +214,9 @@ def _face_step(hess, lin, penalty, z):
     return z_new, False
 
 
-def solve_quadratic_lasso(hess, lin, penalty, z0, *, tol, inner="cd", max_sweeps=20000):
+def solve_quadratic_lasso(
+    hess, lin, penalty, z0, *, tol, inner="cd", max_sweeps=20000, max_factorisations=None
+):
     r"""Minimise ``q(z) = 0.5 z'Hz + lin'z + sum_j penalty_j |z_j|`` from ``z0``.
 
     Alternates two moves until the largest violation of the subproblem's
@@ -251,6 +253,11 @@ def solve_quadratic_lasso(hess, lin, penalty, z0, *, tol, inner="cd", max_sweeps
     inner : {"cd", "fista"}
     max_sweeps : int
         Budget of sweeps of the iterative method.
+    max_factorisations : int or None
+        Budget of face steps (Cholesky factorisations); None: no limit
+        beyond the one the doubling sweeps imply.  With both budgets spent
+        the point reached is returned (it decreases ``q`` from ``z0``: still
+        a descent direction for the outer step).
 
     Returns
     -------
@@ -283,8 +290,10 @@ def solve_quadratic_lasso(hess, lin, penalty, z0, *, tol, inner="cd", max_sweeps
     # only the monotone face step: a predicted face can add and drop many
     # coordinates at once, saving sweeps.
     predict = True
+    faces_left = np.inf if max_factorisations is None else max_factorisations
     while violation > tol:
         z_face, full = None, False
+        face_first = face_first and factorisations < faces_left
         if predict and face_first:
             z_face, full = _predicted_face_step(hess, lin, penalty, z, grad)
             factorisations += 1
@@ -294,7 +303,7 @@ def solve_quadratic_lasso(hess, lin, penalty, z0, *, tol, inner="cd", max_sweeps
             ):
                 z_face = None
                 predict = False
-        if z_face is None and face_first:
+        if z_face is None and face_first and factorisations < faces_left:
             z_face, full = _face_step(hess, lin, penalty, z)
             factorisations += 1
         face_first = True

@@ -99,6 +99,36 @@ def check_representable(X, y) -> None:
         )
 
 
+# ``alpha / alpha_max`` below which a fit with ``n_features >= n_samples``
+# is warned about: nearly unpenalised (issue 18, item 11).
+TINY_ALPHA_RATIO = 1e-4
+
+
+def warn_if_nearly_unpenalised(alpha, top, shape, stacklevel: int = 3) -> None:
+    """UserWarning when ``min(alpha) < TINY_ALPHA_RATIO * alpha_max`` and ``p >= n``.
+
+    There the solution is nearly the unpenalised maximum-likelihood fit,
+    which need not exist (the design can interpolate the counts): proximal
+    Newton then takes many slow steps (each bounded, see
+    :func:`~sklearn_lnp._solvers._prox_newton.inner_budget`) and usually
+    stops at ``max_iter`` with a ``ConvergenceWarning``.
+    """
+    n_samples, n_features = shape
+    alpha, top = np.broadcast_arrays(np.asarray(alpha, float), np.asarray(top, float))
+    ratio = np.min(alpha / np.where(top > 0, top, np.inf), initial=np.inf)
+    if n_features < n_samples or not ratio < TINY_ALPHA_RATIO:
+        return
+    warnings.warn(
+        f"alpha is {ratio:.2g} x alpha_max (< {TINY_ALPHA_RATIO:g}) with n_features="
+        f"{n_features} >= n_samples={n_samples}: the fit is nearly the unpenalised "
+        "maximum-likelihood one, which need not exist (the design can interpolate the "
+        "counts). The solver may take every one of max_iter slow steps and stop short "
+        "with a ConvergenceWarning. Use a larger alpha (see LassoLNPCV or lasso_lnp_path).",
+        UserWarning,
+        stacklevel=stacklevel,
+    )
+
+
 def silent_neurons(y, sample_weight, fit_intercept: bool) -> np.ndarray:
     """Columns of a 2-d ``y`` without spikes, with one warning naming them (none for 1-d).
 
@@ -360,6 +390,8 @@ class LassoLNPRegressor(LNPBaseEstimator):
                 P[:n_features] = np.reshape(self.coef_, (n_neurons, n_features))[fitted].T
                 if self.fit_intercept:
                     P[-1] = np.reshape(self.intercept_, (n_neurons,))[fitted]
+            if X.shape[1] >= X.shape[0]:  # (a pass over X only then)
+                warn_if_nearly_unpenalised(self.alpha, alpha_max(objective), X.shape)
             fit = prox_newton(
                 objective,
                 L1(self.alpha),
@@ -705,6 +737,7 @@ def lasso_lnp_path(
     if grid is None:
         eps = default_eps(*X.shape) if eps is None else float(eps)
         grid = alpha_grid(top, int(n_alphas), eps)
+    warn_if_nearly_unpenalised(grid[-1], top, X.shape, stacklevel=4)
     fits = fit_path(objective, grid, tol=tol, max_iter=max_iter, verbose=verbose)
     coefs = fits.params[:, : objective.n_features, 0].T.copy()
     intercepts = fits.params[:, -1, 0].copy() if fit_intercept else np.zeros(grid.size)
