@@ -181,4 +181,55 @@ def test_inner_work_per_step_is_bounded():
     assert fit.n_iter[0] <= 5
     assert fit.n_sweeps[0] <= 5 * largest
     assert inner_budget(10) == (20000, 64)
-    assert inner_budget(1500)[0] == 100 and inner_budget(1500)[1] == 4
+    assert inner_budget(1500) == (100, 2)
+
+
+@pytest.mark.slow
+def test_real_lagged_design_tiny_alpha_is_bounded(real_design, real_lagged_X):
+    """The lab's 5-lag design (1488 x 1500), alpha 1e-6: was ~20 min; now bounded steps."""
+    import time
+
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model = LassoLNPRegressor(alpha=1e-6, max_iter=50).fit(
+            real_lagged_X, real_design.counts, exposure=real_design.exposure
+        )
+    elapsed = time.perf_counter() - start
+    categories = {w.category for w in record}
+    assert UserWarning in categories  # nearly unpenalised with p >= n
+    assert ConvergenceWarning in categories or model.optimality_ <= 1e-8
+    assert elapsed < 90.0, elapsed  # ~40 s on one core; 50 bounded steps
+
+
+# -- item 7: complete separation (the MLE does not exist) with n > p -----------
+def _one_spike(row):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 6))
+    y = np.zeros(200)
+    y[row] = 1.0
+    return X, y
+
+
+# row 39 has the largest norm: a vertex of the rows' convex hull, separable;
+# row 0 is inside it (the MLE exists)
+@pytest.mark.parametrize("alpha", [0.0, 1e-6])
+def test_separation_warns(alpha):
+    X, y = _one_spike(39)
+    with pytest.warns(UserWarning, match="does not exist"):
+        LassoLNPRegressor(alpha=alpha).fit(X, y)
+
+
+def test_separation_warning_names_population_columns():
+    X, y = _one_spike(39)
+    _, inside = _one_spike(0)
+    with pytest.warns(UserWarning, match=r"does not exist for y columns \[1\]"):
+        LassoLNPRegressor(alpha=0.0).fit(X, np.column_stack([inside, y]))
+
+
+@pytest.mark.parametrize("row, alpha", [(0, 0.0), (39, 1e-3)])
+def test_no_separation_warning_when_mle_exists_or_alpha_moderate(row, alpha):
+    X, y = _one_spike(row)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        LassoLNPRegressor(alpha=alpha).fit(X, y)

@@ -101,7 +101,7 @@ def inner_budget(m: int) -> tuple[int, int]:
     """``(max_sweeps, max_factorisations)`` of a subproblem on ``m`` coordinates."""
     m = max(int(m), 1)
     sweeps = int(np.clip(_SWEEP_FLOPS / m**2, 100, 20000))
-    faces = int(np.clip(3 * _FACE_FLOPS / m**3, 4, 64))
+    faces = int(np.clip(3 * _FACE_FLOPS / m**3, 2, 64))
     return sweeps, faces
 
 

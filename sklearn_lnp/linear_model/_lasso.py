@@ -7,6 +7,7 @@ import time
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch
@@ -126,6 +127,84 @@ def warn_if_nearly_unpenalised(alpha, top, shape, stacklevel: int = 3) -> None:
         "with a ConvergenceWarning. Use a larger alpha (see LassoLNPCV or lasso_lnp_path).",
         UserWarning,
         stacklevel=stacklevel,
+    )
+
+
+def separating_direction(X, y, sample_weight, fit_intercept: bool) -> bool:
+    """Whether the unpenalised Poisson MLE of counts ``y`` on ``X`` does not exist.
+
+    It does not iff some direction ``d`` (weights, and the intercept when
+    fitted) has ``z = X d + d_b <= 0`` on every bin with weight, ``z = 0``
+    where ``y > 0`` and ``z < 0`` somewhere (e.g. one spike in a bin that a
+    hyperplane separates from all the others): along ``d`` the rates of the
+    zero-count bins go to 0, the spike bins' stay, and the likelihood keeps
+    growing as ``|w| -> inf``.  Decided by one linear programme (HiGHS):
+    maximise ``-sum z`` subject to ``-1 <= z <= 0`` on zero-count bins and
+    ``z = 0`` on spike bins; the optimum is 0 iff the MLE exists.
+    """
+    from scipy.optimize import linprog
+
+    keep = np.asarray(sample_weight) > 0
+    X = X[keep] if hasattr(X, "tocsr") else np.asarray(X)[keep]
+    y = np.asarray(y)[keep]
+    if fit_intercept:
+        X = (
+            sp.hstack([X, np.ones((X.shape[0], 1))], format="csr")
+            if sp.issparse(X)
+            else np.hstack([X, np.ones((X.shape[0], 1))])
+        )
+    spikes = y > 0
+    if np.all(spikes):
+        return False
+    A_zero, A_spike = X[~spikes], X[spikes]
+    n_zero = A_zero.shape[0]
+    # variables d (free); z = A_zero d in [-1, 0]: -A_zero d <= 1 and A_zero d <= 0
+    A_ub = sp.vstack([A_zero, -A_zero]) if sp.issparse(X) else np.vstack([A_zero, -A_zero])
+    b_ub = np.concatenate([np.zeros(n_zero), np.ones(n_zero)])
+    result = linprog(
+        c=np.asarray(A_zero.sum(axis=0)).ravel(),  # minimise sum z = maximise -sum z
+        A_ub=A_ub,
+        b_ub=b_ub,
+        A_eq=A_spike if A_spike.shape[0] else None,
+        b_eq=np.zeros(A_spike.shape[0]) if A_spike.shape[0] else None,
+        bounds=(None, None),
+        method="highs",
+    )
+    # a separating direction scales to z = -1 on some bin: optimum <= -1
+    return bool(result.status == 0 and result.fun < -0.5)
+
+
+def warn_if_no_mle(estimator, X, Y, sample_weight, fitted, alphas, tops) -> None:
+    """UserWarning naming the neurons whose fit is nearly unpenalised and whose MLE does not exist.
+
+    Checked (one linear programme per neuron, :func:`separating_direction`)
+    only for ``alpha < TINY_ALPHA_RATIO * alpha_max`` (``alpha = 0``
+    included) and ``n_samples > n_features`` (``p >= n`` has its own
+    warning): there the converged optimum has coefficients that grow
+    without bound as ``alpha -> 0``.  A dask design is not checked.
+    """
+    from .._passes import is_dask_array
+
+    if is_dask_array(X) or X.shape[1] >= X.shape[0]:
+        return
+    alphas, tops = np.broadcast_arrays(np.asarray(alphas, float), np.asarray(tops, float))
+    tiny = [i for i in range(len(fitted)) if alphas[i] < TINY_ALPHA_RATIO * tops[i]]
+    bad = [
+        int(fitted[i])
+        for i in tiny
+        if separating_direction(X, Y[:, fitted[i]], sample_weight, estimator.fit_intercept)
+    ]
+    if not bad:
+        return
+    where = "" if Y.shape[1] == 1 else f" for y columns {bad}"
+    warnings.warn(
+        f"The unpenalised maximum-likelihood fit does not exist{where}: a hyperplane "
+        "separates the bins with spikes from (some of) the others, so the likelihood keeps "
+        "growing as the weights go to infinity (complete separation). With alpha "
+        "this small relative to alpha_max the coefficients are huge and meaningless; use "
+        "alpha > 0 of the order of alpha_max / 100 or more (see LassoLNPCV).",
+        UserWarning,
+        stacklevel=3,
     )
 
 
@@ -390,8 +469,9 @@ class LassoLNPRegressor(LNPBaseEstimator):
                 P[:n_features] = np.reshape(self.coef_, (n_neurons, n_features))[fitted].T
                 if self.fit_intercept:
                     P[-1] = np.reshape(self.intercept_, (n_neurons,))[fitted]
-            if X.shape[1] >= X.shape[0]:  # (a pass over X only then)
-                warn_if_nearly_unpenalised(self.alpha, alpha_max(objective), X.shape)
+            # alpha_max (one pass over X) for the warnings of a tiny alpha
+            top = alpha_max(objective)
+            warn_if_nearly_unpenalised(self.alpha, top, X.shape)
             fit = prox_newton(
                 objective,
                 L1(self.alpha),
@@ -402,6 +482,7 @@ class LassoLNPRegressor(LNPBaseEstimator):
                 **_prox_newton_options(self.solver_options),
             )
             _finite_or_raise(fit, fit.solver)
+            warn_if_no_mle(self, X, Y, sample_weight, fitted, self.alpha, top)
         set_solution(self, fit, fitted, n_neurons, n_features, population=y.ndim == 2)
         if fit is None:
             return self
