@@ -114,9 +114,13 @@ def fit_low_rank(
     alpha, fit_intercept, solver, inner_tol, inner_max_iter
         Settings of each exact sub-problem (as ``PoissonLNPRegressor``).
     tol : float
-        Stop when the largest gradient entry of ``F`` is at most ``tol``.
+        Stop when the largest gradient entry of ``F`` is at most
+        ``tol * max(1, mean count)`` (``inner_tol`` likewise: the scale of
+        the gradient and of its round-off grows with the counts).
     max_iter : int
-        Maximum alternations (spatial + temporal half-steps).
+        Maximum alternations (spatial + temporal half-steps); the
+        alternation also stops, unconverged, when a whole alternation no
+        longer decreases ``F`` beyond round-off.
 
     Returns
     -------
@@ -124,6 +128,13 @@ def fit_low_rank(
     ``intercept``, ``objective``, ``optimality``, ``n_iter``, ``converged``.
     """
     n_rf = n_lags * n_pixels
+    # Tolerances relative to the counts' scale: F / max(1, mean count) has the
+    # same minimiser, and its gradient's round-off does not grow with the
+    # counts (with counts of 1e9 an absolute 1e-8 is below round-off: every
+    # inner solve ran to its max_iter and the alternation to its own).
+    weights = np.ones_like(y) if sample_weight is None else sample_weight
+    scale = max(1.0, float(np.sum(weights * y) / max(np.sum(weights), 1e-300)))
+    tol, inner_tol = tol * scale, inner_tol * scale
     blocks = _blocks(X, n_lags, n_pixels)
     covariates = X[:, n_rf:] if n_covariates else None
     B = sta_temporal_start(blocks, y, exposure, sample_weight, rank)
@@ -156,6 +167,8 @@ def fit_low_rank(
         return np.append(params, b) if fit_intercept else params
 
     optimality = np.inf
+    previous = np.inf
+    stalled = False
     converged = False
     n_iter = 0
     result = None
@@ -187,7 +200,12 @@ def fit_low_rank(
         result, coef, intercept = run(problem, pack(B.ravel()))
         B = coef[: n_lags * rank].reshape(n_lags, rank).copy()
         c, b = coef[n_lags * rank :].copy(), intercept
-    else:
+        value = result.objective
+        if value >= previous - 64 * np.finfo(float).eps * max(abs(value), 1.0):
+            stalled = True  # no progress beyond round-off: the optimality below says how far
+            break
+        previous = value
+    if stalled or n_iter == max_iter and not converged:
         Q, R = np.linalg.qr(B)
         A, B = A @ R.T, Q
         problem = spatial_problem()
