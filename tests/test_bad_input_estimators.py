@@ -236,18 +236,12 @@ def test_no_separation_warning_when_mle_exists_or_alpha_moderate(row, alpha):
 
 
 # -- item 12: the bilinear separation with huge counts or one huge X entry -----
-def _separator_data():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(200, 6))
-    y = rng.poisson(np.exp(0.3 * X[:, 0] + 0.2)).astype(float)
-    return X, y
-
-
-def test_bilinear_counts_scaled_by_1e9_is_fast_and_equivariant():
+def test_bilinear_counts_scaled_by_1e9_is_fast_and_equivariant(data):
     """Counts x 1e9: the same RF, intercept + log(1e9) (was 20-110 s, unconverged)."""
     from sklearn_lnp.decomposition import SVDSeparator
 
-    X, y = _separator_data()
+    X, y, _ = data
+    X = X.copy()
     reference = SVDSeparator(n_lags=2, fit_method="bilinear").fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
@@ -257,10 +251,10 @@ def test_bilinear_counts_scaled_by_1e9_is_fast_and_equivariant():
     assert scaled.n_iter_ <= 2 * reference.n_iter_ + 2
 
 
-def test_bilinear_constant_huge_counts():
+def test_bilinear_constant_huge_counts(data):
     from sklearn_lnp.decomposition import SVDSeparator
 
-    X, _ = _separator_data()
+    X, _, _ = data
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the all-zero RF has no SVD
         model = SVDSeparator(n_lags=2, fit_method="bilinear").fit(X, np.full(200, 1e9))
@@ -269,10 +263,11 @@ def test_bilinear_constant_huge_counts():
 
 
 @pytest.mark.parametrize("fit_method", ["bilinear", "svd"])
-def test_separator_refuses_huge_x(fit_method):
+def test_separator_refuses_huge_x(data, fit_method):
     from sklearn_lnp.decomposition import SVDSeparator
 
-    X, y = _separator_data()
+    X, y, _ = data
+    X = X.copy()
     X[0, 0] = 1e300
     with pytest.raises(ValueError, match="^X has an entry"):
         SVDSeparator(n_lags=2, fit_method=fit_method).fit(X, y)
