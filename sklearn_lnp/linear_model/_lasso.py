@@ -174,6 +174,9 @@ def separating_direction(X, y, sample_weight, fit_intercept: bool) -> bool:
     return bool(result.status == 0 and result.fun < -0.5)
 
 
+_LP_MAX_CELLS = 2_000_000
+
+
 def warn_if_no_mle(estimator, X, Y, sample_weight, fitted, alphas, tops) -> None:
     """UserWarning naming the neurons whose fit is nearly unpenalised and whose MLE does not exist.
 
@@ -181,11 +184,13 @@ def warn_if_no_mle(estimator, X, Y, sample_weight, fitted, alphas, tops) -> None
     only for ``alpha < TINY_ALPHA_RATIO * alpha_max`` (``alpha = 0``
     included) and ``n_samples > n_features`` (``p >= n`` has its own
     warning): there the converged optimum has coefficients that grow
-    without bound as ``alpha -> 0``.  A dask design is not checked.
+    without bound as ``alpha -> 0``.  A dask design, or one of more than
+    ``_LP_MAX_CELLS`` entries (the programme takes about 2 s at 1488 x 300),
+    is not checked.
     """
     from .._passes import is_dask_array
 
-    if is_dask_array(X) or X.shape[1] >= X.shape[0]:
+    if is_dask_array(X) or X.shape[1] >= X.shape[0] or X.shape[0] * X.shape[1] > _LP_MAX_CELLS:
         return
     alphas, tops = np.broadcast_arrays(np.asarray(alphas, float), np.asarray(tops, float))
     tiny = [i for i in range(len(fitted)) if alphas[i] < TINY_ALPHA_RATIO * tops[i]]
