@@ -271,3 +271,11 @@ def test_separator_refuses_huge_x(data, fit_method):
     X[0, 0] = 1e300
     with pytest.raises(ValueError, match="^X has an entry"):
         SVDSeparator(n_lags=2, fit_method=fit_method).fit(X, y)
+
+
+def test_tiny_alpha_cv_grid_warns():
+    X, y = _wide_problem()
+    with pytest.warns(UserWarning, match="nearly the unpenalised"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            LassoLNPCV(alphas=[1e-2, 1e-7], cv=2, max_iter=3).fit(X, y)

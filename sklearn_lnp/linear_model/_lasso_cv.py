@@ -36,6 +36,7 @@ from ._lasso import (
     fit_path,
     set_solution,
     silent_neurons,
+    warn_if_nearly_unpenalised,
 )
 
 SCORINGS = ("deviance", "bits_per_spike")
@@ -447,6 +448,8 @@ class LassoLNPCV(LNPBaseEstimator):
         else:
             alphas = np.tile(check_alpha_grid(self.alphas, "alphas"), (n_neurons, 1))
         n_alphas = alphas.shape[1]
+        if active.size:  # a user grid far below alpha_max on a wide design: say why it is slow
+            warn_if_nearly_unpenalised(np.min(alphas[active], axis=1), alpha_max_[active], X.shape)
         if population:
             settings = self._settings(options, max(verbose - 1, 0), max(verbose - 3, 0), True)
         else:
