@@ -899,7 +899,8 @@ class SpikeHistoryTransformer(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "lags": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
+        # Lags < 1 are refused in fit with a message saying why (target leak).
+        "lags": ["array-like", Interval(numbers.Integral, None, None, closed="neither")],
         "basis": [None, HasMethods(["matrix"])],
     }
 
