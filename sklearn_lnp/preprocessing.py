@@ -867,8 +867,8 @@ class SpikeHistoryTransformer(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    lags : iterable of int, default=range(1, 21)
-        Distinct lags (bins), each >= 1.
+    lags : iterable of int, default=tuple(range(1, 21))
+        Distinct lags (bins), each >= 1 (the default: 1 to 20 bins).
     basis : RaisedCosineBasis or None, default=None
         Temporal basis over ``lags``: the output then has ``n_basis *
         n_neurons`` columns, basis-major (block ``j`` holds every neuron's
@@ -904,7 +904,7 @@ class SpikeHistoryTransformer(TransformerMixin, BaseEstimator):
         "basis": [None, HasMethods(["matrix"])],
     }
 
-    def __init__(self, lags=range(1, 21), *, basis=None):
+    def __init__(self, lags=tuple(range(1, 21)), *, basis=None):
         self.lags = lags
         self.basis = basis
 

@@ -197,3 +197,29 @@ def test_glm_pipeline_runs_through_grid_search_with_blocked_folds_and_exposure()
     fitted = search.best_estimator_[-1]
     assert fitted.coef_.shape == (3 * 3 + 3,)
     assert np.isfinite(search.best_score_)
+
+
+def test_coupled_population_glm_is_one_multi_output_fit():
+    """All neurons on [stimulus lags, every neuron's history]: one coef_ row per neuron."""
+    rng = np.random.default_rng(4)
+    n = 2000
+    stimulus = rng.normal(size=(n, 2))
+    counts = rng.poisson(0.1, size=(n, 3)).astype(float)
+    design = ColumnTransformer(
+        [
+            ("stimulus", LagTransformer(range(2)), [0, 1]),
+            (
+                "history",
+                SpikeHistoryTransformer(range(1, 9), basis=RaisedCosineBasis(3)),
+                [2, 3, 4],
+            ),
+        ]
+    )
+    glm = make_pipeline(design, PoissonLNPRegressor(alpha=1e-3))
+    glm.fit(np.hstack([stimulus, counts]), counts)
+    coef = glm[-1].coef_
+    assert coef.shape == (3, 2 * 2 + 3 * 3)
+    history = glm[0].named_transformers_["history"]
+    filters = history.coef_to_lags(coef[:, 4:]).reshape(3, 8, 3)  # [target, lag, source]
+    assert filters.shape == (3, 8, 3)
+    assert glm.predict(np.hstack([stimulus, counts])).shape == (n, 3)
