@@ -1,8 +1,31 @@
-r"""Transformers that build space-time designs: stimulus history and slow drift.
+r"""Transformers that build space-time designs: stimulus history, spike history, slow drift.
 
 :class:`LagTransformer` turns a frames x pixels stimulus into the lagged design
-of a space-time receptive field; :class:`SlowDriftFeatures` turns the time of
-each bin into a few smooth regressors that absorb a slow firing-rate drift.
+of a space-time receptive field; :class:`SpikeHistoryTransformer` turns spike
+counts into the history (and coupling) columns of a Poisson GLM;
+:class:`RaisedCosineBasis` compresses many lags of either into a few smooth
+temporal basis functions; :class:`SlowDriftFeatures` turns the time of each
+bin into a few smooth regressors that absorb a slow firing-rate drift.
+
+The full Poisson GLM
+--------------------
+Stimulus and counts side by side in one array, every neuron fitted on the
+stimulus lags and every neuron's history (the coupled population GLM, one
+lockstep multi-output fit)::
+
+    design = ColumnTransformer([
+        ("stimulus", LagTransformer(range(25), basis=RaisedCosineBasis(5)), stim_cols),
+        ("history", SpikeHistoryTransformer(range(1, 51), basis=RaisedCosineBasis(8)),
+         count_cols),
+    ])
+    glm = make_pipeline(design, PoissonLNPRegressor(alpha=1e-4))
+    glm.fit(data, data[:, count_cols], poissonlnpregressor__exposure=widths)
+    history = glm[0].named_transformers_["history"]
+    filters = history.coef_to_lags(glm[-1].coef_[:, n_stim_columns:])
+
+Sub-frame bins of a recording come from :func:`sklearn_lnp.subframe.subframe_design`;
+spike trains of a GLM with history from
+:func:`sklearn_lnp.simulation.simulate_glm_spikes`.
 
 Cross-validation recipe
 -----------------------
@@ -289,10 +312,57 @@ def basis_coef_to_lags(coef, basis_matrix) -> np.ndarray:
     return W[0] if flat else W
 
 
-def _coef_to_lags(transformer, coef) -> np.ndarray:
-    if transformer.basis_matrix_ is None:
-        return as_real_array(coef, "coef", "weights")
-    return basis_coef_to_lags(coef, transformer.basis_matrix_)
+class _LaggedColumnsMixin:
+    """Feature names and the map back to lags shared by the lagging transformers."""
+
+    _lag_tag = "lag"
+    _basis_tag = "basis"
+
+    def get_feature_names_out(self, input_features=None):
+        """Names ``"{column}_lag{L}"`` lag-major, or ``"{column}_basis{j}"`` with a basis.
+
+        :class:`SpikeHistoryTransformer` writes ``hist`` and ``histbasis``
+        instead of ``lag`` and ``basis``.
+
+        Parameters
+        ----------
+        input_features : array-like of str, optional
+            Input column (pixel or neuron) names; ``feature_names_in_`` or
+            ``x0 ... x{n-1}`` by default.
+
+        Returns
+        -------
+        ndarray of str of shape (n_lags * n_columns,) or (n_basis * n_columns,)
+        """
+        check_is_fitted(self)
+        names = _check_feature_names_in(self, input_features)
+        if self.basis_matrix_ is not None:
+            return _basis_names(names, self.basis_matrix_.shape[1], self._basis_tag)
+        return np.asarray(
+            [f"{name}_{self._lag_tag}{lag}" for lag in self.lags_ for name in names], dtype=object
+        )
+
+    def coef_to_lags(self, coef) -> np.ndarray:
+        """Fitted weights on this transformer's columns as filters over the lags.
+
+        Parameters
+        ----------
+        coef : array-like of shape (n_out,) or (n_targets, n_out)
+            Weights on the columns of ``transform`` (``n_out`` is
+            ``n_basis * n_columns`` with a basis, ``n_lags * n_columns`` without).
+
+        Returns
+        -------
+        ndarray of shape (n_lags * n_columns,) or (n_targets, n_lags * n_columns)
+            Lag-major weights, as without a basis: ``reshape(n_lags, n_columns)``
+            gives the lags x columns filter (log-rate change per unit of input,
+            per spike for spike history; ``exp`` of it is the gain on the
+            rate); see :func:`basis_coef_to_lags`.
+        """
+        check_is_fitted(self)
+        if self.basis_matrix_ is None:
+            return as_real_array(coef, "coef", "weights")
+        return basis_coef_to_lags(coef, self.basis_matrix_)
 
 
 class RaisedCosineBasis:
@@ -406,7 +476,7 @@ class RaisedCosineBasis:
         return B
 
 
-class LagTransformer(TransformerMixin, BaseEstimator):
+class LagTransformer(_LaggedColumnsMixin, TransformerMixin, BaseEstimator):
     r"""Lagged (space-time) design matrix from a frames x pixels stimulus.
 
     For each lag ``L`` in ``lags``, row ``t`` of the output holds frame
@@ -611,44 +681,6 @@ class LagTransformer(TransformerMixin, BaseEstimator):
         """
         return self.fit(X).transform(X, frame_index=frame_index)
 
-    def get_feature_names_out(self, input_features=None):
-        """Names ``"{pixel}_lag{L}"``, lag-major.
-
-        Parameters
-        ----------
-        input_features : array-like of str, optional
-            Pixel names; ``feature_names_in_`` or ``x0 ... x{n-1}`` by default.
-
-        Returns
-        -------
-        ndarray of str of shape (n_lags * n_pixels,)
-        """
-        check_is_fitted(self)
-        names = _check_feature_names_in(self, input_features)
-        if self.basis_matrix_ is not None:
-            return _basis_names(names, self.basis_matrix_.shape[1], "basis")
-        return np.asarray(
-            [f"{name}_lag{lag}" for lag in self.lags_ for name in names], dtype=object
-        )
-
-    def coef_to_lags(self, coef) -> np.ndarray:
-        """Fitted weights on this transformer's columns as filters over the lags.
-
-        Parameters
-        ----------
-        coef : array-like of shape (n_out,) or (n_neurons, n_out)
-            Weights on the columns of :meth:`transform` (``n_out`` is
-            ``n_basis * n_pixels`` with a basis, ``n_lags * n_pixels`` without).
-
-        Returns
-        -------
-        ndarray of shape (n_lags * n_pixels,) or (n_neurons, n_lags * n_pixels)
-            Lag-major weights, as without a basis (``reshape(n_lags, n_pixels)``
-            gives the lags x pixels filter); see :func:`basis_coef_to_lags`.
-        """
-        check_is_fitted(self)
-        return _coef_to_lags(self, coef)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         if self.dtype is None:
@@ -835,7 +867,7 @@ class SlowDriftFeatures(TransformerMixin, BaseEstimator):
         )
 
 
-class SpikeHistoryTransformer(TransformerMixin, BaseEstimator):
+class SpikeHistoryTransformer(_LaggedColumnsMixin, TransformerMixin, BaseEstimator):
     r"""Past spike counts of one or more neurons: the history and coupling terms of a GLM.
 
     Row ``t`` of the output holds the counts of bin ``t - L`` for every lag
@@ -897,6 +929,9 @@ class SpikeHistoryTransformer(TransformerMixin, BaseEstimator):
     >>> history.get_feature_names_out().tolist()
     ['x0_hist1', 'x1_hist1', 'x0_hist2', 'x1_hist2']
     """
+
+    _lag_tag = "hist"
+    _basis_tag = "histbasis"
 
     _parameter_constraints = {
         # Lags < 1 are refused in fit with a message saying why (target leak).
@@ -985,41 +1020,3 @@ class SpikeHistoryTransformer(TransformerMixin, BaseEstimator):
         for k, lag in enumerate(self.lags_):
             _fill_lag_block(out[:, k * n_neurons : (k + 1) * n_neurons], X, int(lag), 0.0, None)
         return out
-
-    def get_feature_names_out(self, input_features=None):
-        """Names ``"{neuron}_hist{L}"`` (lag-major) or ``"{neuron}_histbasis{j}"``.
-
-        Parameters
-        ----------
-        input_features : array-like of str, optional
-            Neuron names; ``feature_names_in_`` or ``x0 ... x{n-1}`` by default.
-
-        Returns
-        -------
-        ndarray of str
-        """
-        check_is_fitted(self)
-        names = _check_feature_names_in(self, input_features)
-        if self.basis_matrix_ is not None:
-            return _basis_names(names, self.basis_matrix_.shape[1], "histbasis")
-        return np.asarray(
-            [f"{name}_hist{lag}" for lag in self.lags_ for name in names], dtype=object
-        )
-
-    def coef_to_lags(self, coef) -> np.ndarray:
-        """Fitted weights on this transformer's columns as history filters over the lags.
-
-        Parameters
-        ----------
-        coef : array-like of shape (n_out,) or (n_targets, n_out)
-            Weights on the columns of :meth:`transform`.
-
-        Returns
-        -------
-        ndarray of shape (n_lags * n_neurons,) or (n_targets, n_lags * n_neurons)
-            Lag-major: ``reshape(n_lags, n_neurons)[:, i]`` is the filter of
-            neuron ``i``'s past spikes (log-rate change per spike); ``exp`` of
-            it is the multiplicative gain on the rate.
-        """
-        check_is_fitted(self)
-        return _coef_to_lags(self, coef)
