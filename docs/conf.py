@@ -61,11 +61,7 @@ nitpick_ignore = [
     # Docstrings of modules being rewritten by others name private modules and
     # functions, which have no page (private modules are not documented). Listed one
     # by one, so that any new broken reference still fails the build.
-    ("py:mod", "sklearn_lnp.linear_model._pyglmnet"),
-    ("py:mod", "sklearn_lnp._solvers._prox_newton"),
-    ("py:func", "sklearn_lnp.linear_model._pyglmnet.fit_pyglmnet"),
     ("py:mod", "sklearn_lnp._reports"),  # the sklearn_lnp.cli module docstring
-    ("py:func", "default_eps"),  # sklearn_lnp.linear_model.lasso_lnp_path
 ]
 
 # -- API reference ------------------------------------------------------------------
