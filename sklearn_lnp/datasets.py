@@ -237,7 +237,7 @@ def _movie_to_frames(movie: np.ndarray, name: str, frame_shape) -> tuple[np.ndar
         if movie.shape[0] != rows * cols:
             raise ValueError(
                 f"{name} has {movie.shape[0]} rows (pixels x frames expected), which is not "
-                f"frame_shape {rows} x {cols} = {rows * cols} pixels."
+                f"frame_shape=({rows}, {cols}): {rows} x {cols} = {rows * cols} pixels."
             )
         return movie.T.copy(), (rows, cols)
     raise ValueError(
