@@ -26,7 +26,7 @@ import time
 import numpy as np
 import pytest
 
-from sklearn_lnp import _command, cli
+from sklearn_lnp import cli
 from sklearn_lnp.cli import main
 from sklearn_lnp.datasets import recording_from_counts, save_recording
 
@@ -236,7 +236,7 @@ def test_memory_refusal_says_how_much_is_needed_and_available(tmp_path, cell, ca
 
 def test_lags_too_large_for_the_machine_are_refused(tmp_path, cell, capsys, no_work, monkeypatch):
     # 300 bins x (200 lags x 20 pixels + 6) columns: about 29 MiB, here more than "the machine".
-    monkeypatch.setattr(_command, "physical_memory", lambda: 2**20)
+    monkeypatch.setattr("sklearn_lnp._command.physical_memory", lambda: 2**20)
     status, _, err = _run(capsys, "fit", str(cell), "--out", str(tmp_path / "out"),
                           "--lags", "0-199")  # fmt: skip
     assert status == 2
