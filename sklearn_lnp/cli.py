@@ -10,10 +10,10 @@ JSON blocks and figures from :mod:`sklearn_lnp._reports`).
 Results go to stdout, progress to stderr (``--quiet`` silences it), each
 warning once as one line on stderr.  A user error is one line on stderr that
 names the option or file to fix, exit status 2, nothing written: every option
-is checked before any work (:mod:`sklearn_lnp._command`); a bug still shows
+is checked before any work (``sklearn_lnp._command``); a bug still shows
 its traceback.  A run is written at once to a new folder, ``--out``/<recording
 name> (``demo``), or replaces with ``--overwrite`` an earlier run of the same
-recording there, never anything else (:mod:`sklearn_lnp._output`).
+recording there, never anything else (``sklearn_lnp._output``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from ._command import (
     FIT_OPTIONS,
     Parser,
     Progress,
-    UsageError,
     check_against_recording,
     check_fit_args,
     document_subcommands,
@@ -51,7 +50,6 @@ from .analysis import (
 )
 
 DEFAULT_OUT = Path("sklearn_lnp_output")
-__all__ = ["UsageError", "build_parser", "main", "run_demo", "run_fit"]
 
 _progress = Progress(quiet=True)
 
@@ -95,7 +93,7 @@ def run_fit(args) -> dict:
     joint space-time fit and its SVD, with ``--sta`` the spike-time STA, with
     ``--penalty l1`` the L1 grid (:mod:`sklearn_lnp.analysis`).  Outputs go
     to ``out/<recording name>/``, written at once at the end (see
-    :mod:`sklearn_lnp._output`).  Returns the JSON summary: the binning, the
+    ``sklearn_lnp._output``).  Returns the JSON summary: the binning, the
     lag-0 fit (``"lag0"``), the ``"lags"``, ``"sta"`` and ``"l1"`` blocks when
     requested and the ``figures`` written.
 
