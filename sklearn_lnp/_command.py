@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import _format_bytes, physical_memory
+from ._validation import check_memory
 from .datasets import RECORDING_SUFFIXES, load_recording
 from .decomposition import CENTERINGS
 
@@ -143,12 +143,11 @@ def _lag_text(lags) -> str:
 
 
 def _check_memory(n_bytes: float, request: str, fix: str) -> None:
-    total = physical_memory()
-    if total is not None and not n_bytes <= total:
-        raise UsageError(
-            f"{request} would need about {_format_bytes(n_bytes)} of memory for this recording, "
-            f"more than this machine has ({_format_bytes(total)}); {fix}"
-        )
+    """:func:`check_memory` as a usage error naming the option and its ``fix``."""
+    try:
+        check_memory(n_bytes, f"{request} for this recording")
+    except ValueError as error:
+        raise UsageError(f"{str(error).rstrip('.')}; {fix}") from None
 
 
 def is_user_error(error: BaseException) -> bool:
