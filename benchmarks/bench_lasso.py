@@ -144,18 +144,26 @@ def problems_of(name, X, y, exposure, fractions):
 # -- evaluation --------------------------------------------------------------
 def kkt(problem: Problem, params) -> tuple[float, float, int]:
     """Our objective, largest KKT violation and non-zeros at ``params``."""
-    from sklearn_lnp._loss import PoissonObjective
-    from sklearn_lnp._solvers._prox_newton import l1_objective, max_kkt_violation
-
     params = np.asarray(params, dtype=np.float64)
     if not np.all(np.isfinite(params)):
         return float("nan"), float("nan"), -1
-    objective = PoissonObjective(problem.X, problem.y, problem.exposure)
-    return (
-        l1_objective(objective, params, problem.alpha),
-        max_kkt_violation(objective, params, problem.alpha),
-        int(np.count_nonzero(params[:-1])),
+    value, violation = objective_and_kkt(
+        problem.X, problem.y, problem.exposure, params, problem.alpha
     )
+    return value, violation, int(np.count_nonzero(params[:-1]))
+
+
+def objective_and_kkt(X, y, exposure, params, alpha) -> tuple[float, float]:
+    """``f + alpha ||w||_1`` and the largest KKT violation at ``params`` (n_params,)."""
+    from sklearn_lnp._objective import PoissonObjective
+    from sklearn_lnp._penalties import L1
+    from sklearn_lnp._solvers._prox_newton import max_kkt_violation, penalised_value
+
+    objective = PoissonObjective(X, y, exposure)
+    penalty, P = L1(alpha), np.reshape(params, (-1, 1))
+    _, G, _ = objective.value_gradient(P)
+    largest, _ = max_kkt_violation(penalty, P, G, objective.n_features)
+    return float(penalised_value(objective, penalty, P)[0]), float(largest[0])
 
 
 def shift_for_missing_offset(problem: Problem) -> float:
@@ -208,7 +216,7 @@ def skglm_lasso(matched: bool):
 
 def pyglmnet_lasso(lab: bool):
     def fit(p: Problem):
-        from sklearn_lnp._loss import PoissonObjective
+        from sklearn_lnp._objective import PoissonObjective
         from sklearn_lnp.linear_model._pyglmnet import fit_pyglmnet
 
         objective = PoissonObjective(p.X, p.y, p.exposure)
@@ -224,7 +232,7 @@ def pyglmnet_lasso(lab: bool):
                 p.y,
                 alpha=alpha,
                 exposure=p.exposure,
-                init_intercept=float(objective.initial_params()[-1]),
+                init_intercept=float(objective.initial_params()[-1, 0]),
                 options=options,
             )
         notes = []
@@ -445,10 +453,6 @@ def run_cv(X, y, exposure, args, log) -> tuple[list[dict], str]:
             warnings.simplefilter("ignore")
             model.fit(X, y, offset=np.log(exposure))
         seconds = time.perf_counter() - start
-        from sklearn_lnp._loss import PoissonObjective
-        from sklearn_lnp._solvers._prox_newton import max_kkt_violation
-
-        objective = PoissonObjective(X, y, exposure)
         params = np.append(model.coef_, model.intercept_)
         rows.append(
             {
@@ -457,7 +461,7 @@ def run_cv(X, y, exposure, args, log) -> tuple[list[dict], str]:
                 "alpha_": float(model.alpha_),
                 "alpha_over_alpha_max": float(model.alpha_) / ref.alpha_max_,
                 "n_nonzero": int(np.count_nonzero(model.coef_)),
-                "max_kkt_refit": max_kkt_violation(objective, params, float(model.alpha_)),
+                "max_kkt_refit": objective_and_kkt(X, y, exposure, params, float(model.alpha_))[1],
                 "mean_bits_per_spike_at_alpha_": float("nan"),
             }
         )
@@ -582,8 +586,15 @@ def main(argv=None) -> int:
     def log(message):
         print(message, flush=True)
 
+    from run_all import check_threads, pin_thread_environment
+
+    # Runtimes loaded from here on (scipy's OpenBLAS that skglm's numba code calls, OpenMP of
+    # scikit-learn and of glum's tabmat, loaded during its first fit) read these variables;
+    # the published skglm times ran on 2-thread scipy OpenBLAS loaded after the limit.
+    pin_thread_environment(args.threads)
     warm_up()  # imports first: the limit below then covers every loaded runtime
     with threadpool_limits(args.threads):
+        check_threads(args.threads, "after the warm-up")  # exits with status 3 if not
         info = machine_info(
             args.threads, packages=["glum", "skglm", "pyglmnet", "statsmodels", "numba"]
         )
@@ -625,6 +636,7 @@ def main(argv=None) -> int:
             if "bits" in args.sections:
                 log(f"\n== held-out bits per spike, 5 blocked folds, {name}")
                 bits_rows, bits_table = held_out_bits(X, y, exposure, log)
+        info["threadpools_after"] = check_threads(args.threads, "after the fits")[0]
     info["load_average_at_end"] = [round(float(x), 2) for x in os.getloadavg()]
     header = [
         "# L1-penalised Poisson (LNP) fits: sklearn-lnp vs glum, skglm, pyglmnet, statsmodels",

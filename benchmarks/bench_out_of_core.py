@@ -117,7 +117,7 @@ def child(path: str, directory: Path, chunk_rows: int, threads: int, alpha: floa
     from threadpoolctl import threadpool_limits
 
     from sklearn_lnp import PoissonLNPRegressor
-    from sklearn_lnp._loss import PoissonObjective
+    from sklearn_lnp._objective import PoissonObjective
 
     y = np.load(directory / "y.npy")
     with threadpool_limits(threads):
@@ -134,16 +134,15 @@ def child(path: str, directory: Path, chunk_rows: int, threads: int, alpha: floa
         start = time.perf_counter()
         model = PoissonLNPRegressor(alpha=alpha).fit(X, y)
         fit = time.perf_counter() - start
-        objective = PoissonObjective(X, y, alpha=alpha)
-        w = np.full(X.shape[1], 1.0 / X.shape[1])
+        objective = PoissonObjective(X, y)
+        w = np.full((X.shape[1], 1), 1.0 / X.shape[1])
         start = time.perf_counter()
         for _ in range(3):
-            objective.linear_predictor(np.append(w, 0.0))
+            objective.linear_predictor(objective.join(w))
         per_pass = (time.perf_counter() - start) / 3
         start = time.perf_counter()
         for k in range(3):  # value and gradient at a new point: one fused sweep
-            objective.clear_cache()
-            objective.loss_gradient(np.append(w * (1.0 + k), 0.0))
+            objective.value_gradient(objective.join(w * (1.0 + k)))
         per_sweep = (time.perf_counter() - start) / 3
     return {
         "path": path,

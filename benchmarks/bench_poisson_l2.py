@@ -3,7 +3,7 @@
 All methods run in one process on the same problems, with BLAS/OpenMP threads
 pinned by threadpoolctl, and every result is evaluated with *our* objective
 ``F(w, b) = mean(mu - y log mu) + alpha/2 ||w||^2``, ``mu = exposure exp(Xw + b)``
-(``PoissonObjective.loss``), so that "F - F_best" compares like with like.
+(``PoissonObjective`` plus ``L2``), so that "F - F_best" compares like with like.
 
 Problems
 --------
@@ -212,12 +212,18 @@ def ours(solver: str):
 
     def passes(p: Problem):
         """Pass and Gram counts of the same (deterministic) fit, untimed."""
-        from sklearn_lnp._loss import PoissonObjective
+        from sklearn_lnp._objective import PoissonObjective
+        from sklearn_lnp._penalties import L2
         from sklearn_lnp._solvers import solve
 
-        objective = PoissonObjective(p.X, p.y, p.exposure, None, p.alpha, True)
-        result = solve(
-            objective, objective.initial_params(), solver=solver, tol=TOL, max_iter=BIG_ITER
+        objective = PoissonObjective(p.X, p.y, p.exposure)
+        (result,) = solve(
+            objective,
+            L2(p.alpha),
+            objective.initial_params(),
+            solver=solver,
+            tol=TOL,
+            max_iter=BIG_ITER,
         )
         return result.n_passes, result.n_grams
 
@@ -320,7 +326,29 @@ def methods():
 
 
 # -- running -----------------------------------------------------------------
-def reference_optimum(objective, candidates):
+class L2Objective:
+    """One neuron's data term plus ``L2``, with the ``loss(params)`` and ``gradient(params)``
+    that :func:`_common.evaluate` reads (``params``: coefficients, then the intercept)."""
+
+    def __init__(self, problem: Problem):
+        from sklearn_lnp._objective import PoissonObjective
+        from sklearn_lnp._penalties import L2
+        from sklearn_lnp._solvers import SmoothProblem
+
+        objective = PoissonObjective(problem.X, problem.y, problem.exposure)
+        self.problem = SmoothProblem(objective, L2(problem.alpha))
+
+    def _evaluate(self, params):
+        return self.problem.evaluate(np.asarray(params, dtype=np.float64)[:, None])
+
+    def loss(self, params) -> float:
+        return float(self._evaluate(params)[0][0])
+
+    def gradient(self, params) -> np.ndarray:
+        return self._evaluate(params)[1][:, 0]
+
+
+def reference_optimum(objective: L2Objective, candidates):
     """Polish the best candidate with Newton to ``tol=1e-13``: the exact optimum to round-off.
 
     Returns the objective there, its max|grad| and the Newton decrement
@@ -328,23 +356,30 @@ def reference_optimum(objective, candidates):
     """
     from sklearn_lnp._solvers import solve
 
+    problem = objective.problem
     start = min(candidates, key=lambda c: c[0])[1]
-    result = solve(objective, start, solver="newton-cholesky", tol=1e-13, max_iter=50)
-    value, grad = objective.loss_gradient(result.params)
-    hess = objective.hessian(result.params)
+    (result,) = solve(
+        problem.objective,
+        problem.penalty,
+        start,
+        solver="newton-cholesky",
+        tol=1e-13,
+        max_iter=50,
+    )
+    values, G, eta = objective._evaluate(result.params)
+    grad = G[:, 0]
+    hess = problem.hessian(eta)
     decrement = 0.5 * float(grad @ np.linalg.solve(hess, grad))
-    return value, float(np.max(np.abs(grad))), decrement, result.params
+    return float(values[0]), float(np.max(np.abs(grad))), decrement, result.params
 
 
 def run_problem(problem: Problem, args, slow_keys: dict, log) -> tuple[list[Run], dict]:
-    from sklearn_lnp._loss import PoissonObjective
-
     problem.log_exposure = np.log(problem.exposure)
     if _installed("statsmodels"):  # its GLM needs the constant column in X
         problem.X_const = np.hstack(
             [problem.X, np.ones((problem.X.shape[0], 1), dtype=problem.X.dtype)]
         )
-    objective = PoissonObjective(problem.X, problem.y, problem.exposure, None, problem.alpha, True)
+    objective = L2Objective(problem)
     runs, candidates, active = [], [], []
     log(f"\n## {problem.name}: {problem.description}")
     for name, setting, fit, passes, requirement in methods():

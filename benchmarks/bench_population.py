@@ -7,7 +7,7 @@ bins.  Every method fits every neuron with ``PoissonLNPRegressor(alpha,
 solver="auto", tol=1e-8)``:
 
 * ``population``: one fit with ``y`` of shape (20000, 200) (lockstep L-BFGS,
-  matrix-matrix products, see ``sklearn_lnp._solvers._population``);
+  matrix-matrix products, see ``sklearn_lnp._solvers._lbfgs``);
 * ``loop``: a Python loop of 200 single-neuron fits;
 * ``joblib``: the same single fits with ``joblib.Parallel(n_jobs)`` (loky
   worker processes; ``X`` is memory-mapped to them by joblib).

@@ -16,7 +16,7 @@ fits (small working sets).
 * ``population``: one fit with ``y`` of shape (20000, 200): every neuron's
   own proximal Newton steps in lockstep, the passes over ``X`` (gradients
   ``X.T @ R``, direction predictors ``X @ D``) shared as matrix-matrix
-  products (``sklearn_lnp._solvers._population_lasso``);
+  products (``sklearn_lnp._solvers._prox_newton`` with k neurons);
 * ``loop``: a Python loop of 200 single-neuron fits;
 * ``joblib``: the same single fits with ``joblib.Parallel(n_jobs)`` (loky
   worker processes; ``X`` is memory-mapped to them by joblib).
@@ -34,8 +34,8 @@ Run::
 ``--per-neuron`` gives every neuron its own ``alpha_j = fraction x
 alpha_max_j`` (as cross-validation per neuron would: ``alpha_max`` grows
 with the rate, and so does the noise level of the gradient), timed at the
-solver level (``population_prox_newton`` with a vector of penalties vs
-``prox_newton_lasso`` per neuron, what the estimator calls), since the
+solver level (``prox_newton`` of all neurons with a vector of penalties vs
+``prox_newton`` of one neuron at a time, what the estimator does for 1-d y), since the
 estimator takes one ``alpha``.
 
 Writes ``benchmarks/results/population_lasso[_quick].md`` and ``.json``.
@@ -59,10 +59,10 @@ from _common import load_average, machine_info, machine_lines, write_json  # noq
 from bench_population import simulate  # noqa: E402
 
 from sklearn_lnp import LassoLNPRegressor  # noqa: E402
-from sklearn_lnp._loss import PoissonObjective  # noqa: E402
-from sklearn_lnp._solvers._population import PopulationObjective  # noqa: E402
-from sklearn_lnp._solvers._population_lasso import population_prox_newton  # noqa: E402
-from sklearn_lnp._solvers._prox_newton import prox_newton_lasso  # noqa: E402
+from sklearn_lnp._objective import PoissonObjective  # noqa: E402
+from sklearn_lnp._penalties import L1  # noqa: E402
+from sklearn_lnp._solvers._prox_newton import prox_newton  # noqa: E402
+from sklearn_lnp.linear_model._lasso import alpha_max  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TOL = 1e-8
@@ -75,10 +75,7 @@ DEFAULT_FRACTION = 0.3
 
 def alpha_maxima(X, Y) -> np.ndarray:
     """Every neuron's ``alpha_max`` (``max_j |g_j|`` at ``w = 0``), from one ``X.T @ R``."""
-    objective = PopulationObjective(X, Y)
-    P = objective.initial_params()
-    _, G = objective.value_gradient(P, objective.linear_predictor(P), np.arange(Y.shape[1]))
-    return np.abs(G[: X.shape[1]]).max(axis=0)
+    return alpha_max(PoissonObjective(X, Y))
 
 
 def _peak_rss_mib() -> float:
@@ -93,14 +90,10 @@ def _fit_population(X, Y, alphas, per_neuron):
         if not per_neuron:
             model = LassoLNPRegressor(alpha=float(alphas[0]), tol=TOL).fit(X, Y)
             return model.objective_, model.optimality_, model.n_nonzero_
-        objective = PopulationObjective(X, Y)
-        fit = population_prox_newton(objective, objective.initial_params(), alphas, tol=TOL)
-    assert all(r.converged for r in fit.results)
-    return (
-        np.array([r.objective for r in fit.results]),
-        np.array([r.optimality for r in fit.results]),
-        np.array([np.count_nonzero(r.params[:-1]) for r in fit.results]),
-    )
+        objective = PoissonObjective(X, np.asfortranarray(Y))  # as the estimator does
+        fit = prox_newton(objective, L1(alphas), objective.initial_params(), tol=TOL)
+    assert np.all(fit.converged)
+    return fit.objective, fit.optimality, np.count_nonzero(fit.params[:-1], axis=0)
 
 
 def _fit_one(X, y, alpha, threads, per_neuron):
@@ -111,7 +104,7 @@ def _fit_one(X, y, alpha, threads, per_neuron):
             model = LassoLNPRegressor(alpha=alpha, tol=TOL).fit(X, y)
             return model.objective_, model.optimality_, model.n_nonzero_
         objective = PoissonObjective(X, y)
-        result = prox_newton_lasso(objective, objective.initial_params(), alpha, tol=TOL)
+        result = prox_newton(objective, L1(alpha), objective.initial_params(), tol=TOL).result()
     assert result.converged
     return result.objective, result.optimality, np.count_nonzero(result.params[:-1])
 
@@ -204,7 +197,7 @@ def main(argv=None) -> int:
     if args.per_neuron:
         penalty = (
             f"alpha_j = {args.alpha_fraction:g} x alpha_max_j per neuron ({alphas.min():.3g}-"
-            f"{alphas.max():.3g}; solver level: population_prox_newton vs prox_newton_lasso)"
+            f"{alphas.max():.3g}; solver level: prox_newton with k neurons vs k = 1)"
         )
     else:
         penalty = (

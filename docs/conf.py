@@ -63,8 +63,6 @@ nitpick_ignore = [
     # by one, so that any new broken reference still fails the build.
     ("py:mod", "sklearn_lnp.linear_model._pyglmnet"),
     ("py:mod", "sklearn_lnp._solvers._prox_newton"),
-    ("py:mod", "sklearn_lnp._solvers._population"),
-    ("py:mod", "sklearn_lnp._solvers._population_lasso"),
     ("py:func", "sklearn_lnp.linear_model._pyglmnet.fit_pyglmnet"),
     ("py:mod", "sklearn_lnp._reports"),  # the sklearn_lnp.cli module docstring
     ("py:func", "default_eps"),  # sklearn_lnp.linear_model.lasso_lnp_path

@@ -4,7 +4,7 @@ Model: ``mu_t = e_t exp(sum_L x_{t,L} . W[:, L] + z_t . c + b)`` with the
 pixels x lags RF ``W = A B^T`` of rank ``k`` (``A`` pixels x k spatial,
 ``B`` lags x k temporal) and optional covariates ``z`` (e.g. slow-drift
 regressors) with free coefficients ``c``.  The objective is the one of every
-estimator of the package (:mod:`sklearn_lnp._loss`) restricted to rank ``k``:
+estimator of the package (:mod:`sklearn_lnp._objective`) restricted to rank ``k``:
 
 .. math::
 
@@ -16,7 +16,7 @@ Alternating exact fits
 With ``B`` fixed the model is linear in ``(A, c, b)``: the design has the
 columns ``sum_L B[L, i] X_L`` (one block of pixels per component), and with
 ``B``'s columns orthonormal, ``||A B^T||_F = ||A||_F``, so the sub-problem is
-exactly a :class:`~sklearn_lnp._loss.PoissonObjective` with the same
+exactly a :class:`~sklearn_lnp._objective.PoissonObjective` (plus ``L2``) with the same
 ``alpha``, solved by :func:`~sklearn_lnp._solvers.solve`.  Likewise with
 ``A`` fixed (orthonormalised, its scale moved into ``B``) the design has the
 columns ``X_L A[:, i]``.  Re-orthonormalising changes ``A B^T`` by nothing,
@@ -39,8 +39,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import Bunch
 
-from ._loss import PoissonObjective
-from ._solvers import solve
+from ._objective import PoissonObjective
+from ._penalties import L2
+from ._solvers import SmoothProblem, solve
 
 
 def _blocks(X, n_lags: int, n_pixels: int):
@@ -129,13 +130,26 @@ def fit_low_rank(
     A = np.zeros((n_pixels, rank))
     c = np.zeros(n_covariates)
     b = None  # intercept-only optimum on the first spatial step
-    settings = dict(alpha=alpha, fit_intercept=fit_intercept)
+    penalty = L2(alpha)
     solve_kw = dict(solver=solver, tol=inner_tol, max_iter=inner_max_iter)
 
-    def spatial_objective():
-        return PoissonObjective(
-            _spatial_design(blocks, covariates, B), y, exposure, sample_weight, **settings
+    def restricted(design):
+        """The problem restricted to one factor: a Poisson objective of ``design``."""
+        objective = PoissonObjective(
+            design, y, exposure, sample_weight, fit_intercept=fit_intercept
         )
+        return SmoothProblem(objective, penalty)
+
+    def spatial_problem():
+        return restricted(_spatial_design(blocks, covariates, B))
+
+    def run(problem, params):
+        (result,) = solve(problem.objective, penalty, params, **solve_kw)
+        coef, intercept = problem.objective.split(result.params)
+        return result, coef, float(intercept)
+
+    def gradient(problem, params):
+        return problem.evaluate(params[:, None])[1][:, 0]
 
     def pack(first):
         params = np.concatenate([first, c])
@@ -149,20 +163,19 @@ def fit_low_rank(
         # Spatial half-step with orthonormal B (the scale lives in A).
         Q, R = np.linalg.qr(B)
         A, B = A @ R.T, Q
-        objective = spatial_objective()
+        problem = spatial_problem()
         if b is None:
-            params = objective.initial_params()
+            params = problem.objective.initial_params()[:, 0]
         else:
             params = pack(A.T.ravel())
             if n_iter > 1:
-                optimality = float(np.max(np.abs(objective.gradient(params)[: n_pixels * rank])))
+                optimality = float(np.max(np.abs(gradient(problem, params)[: n_pixels * rank])))
                 optimality = max(optimality, result.optimality)
                 if optimality <= tol:
                     converged = True
                     n_iter -= 1
                     break
-        result = solve(objective, params, **solve_kw)
-        coef, intercept = objective.split(result.params)
+        result, coef, intercept = run(problem, params)
         A = coef[: n_pixels * rank].reshape(rank, n_pixels).T.copy()
         c, b = coef[n_pixels * rank :].copy(), intercept
         if not np.any(A):
@@ -170,25 +183,22 @@ def fit_low_rank(
         # Temporal half-step with orthonormal A (the scale lives in B).
         Q, R = np.linalg.qr(A)
         A, B = Q, B @ R.T
-        objective = PoissonObjective(
-            _temporal_design(blocks, covariates, A), y, exposure, sample_weight, **settings
-        )
-        result = solve(objective, pack(B.ravel()), **solve_kw)
-        coef, intercept = objective.split(result.params)
+        problem = restricted(_temporal_design(blocks, covariates, A))
+        result, coef, intercept = run(problem, pack(B.ravel()))
         B = coef[: n_lags * rank].reshape(n_lags, rank).copy()
         c, b = coef[n_lags * rank :].copy(), intercept
     else:
         Q, R = np.linalg.qr(B)
         A, B = A @ R.T, Q
-        objective = spatial_objective()
-        optimality = float(np.max(np.abs(objective.gradient(pack(A.T.ravel())))))
+        problem = spatial_problem()
+        optimality = float(np.max(np.abs(gradient(problem, pack(A.T.ravel())))))
         optimality = max(optimality, result.optimality)
         converged = optimality <= tol
     if not np.any(A):
-        objective = spatial_objective()
-        optimality = float(np.max(np.abs(objective.gradient(pack(A.T.ravel())))))
+        problem = spatial_problem()
+        optimality = float(np.max(np.abs(gradient(problem, pack(A.T.ravel())))))
         converged = optimality <= tol
-    final = objective.loss(pack(A.T.ravel()))
+    final = problem.evaluate(pack(A.T.ravel())[:, None])[0][0]
     return Bunch(
         W=A @ B.T,
         covariate_coef=c,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["L1", "L2", "Penalty"]
+__all__ = ["L1", "L2", "Penalty", "l1_violation", "soft_threshold"]
 
 
 def _strengths(alpha, name: str = "alpha") -> np.ndarray:
@@ -35,6 +35,25 @@ def _strengths(alpha, name: str = "alpha") -> np.ndarray:
     if not np.all(np.isfinite(values)) or np.any(values < 0):
         raise ValueError(f"{name} must be finite and non-negative; got {alpha!r}.")
     return values
+
+
+def soft_threshold(U: np.ndarray, threshold) -> np.ndarray:
+    """``sign(u) max(|u| - threshold, 0)`` elementwise (``threshold`` broadcast against ``U``)."""
+    return np.sign(U) * np.maximum(np.abs(U) - threshold, 0.0)
+
+
+def l1_violation(W: np.ndarray, G: np.ndarray, threshold) -> np.ndarray:
+    """Distance of ``-G`` to the subdifferential of ``threshold * |W|``, elementwise.
+
+    ``max(|g| - threshold, 0)`` where ``w == 0``, else ``|g + threshold sign(w)|``;
+    ``threshold`` (non-negative) is broadcast against ``W`` (0 for an
+    unpenalised coordinate: the violation is then ``|g|``).
+    """
+    return np.where(
+        W == 0,
+        np.maximum(np.abs(G) - threshold, 0.0),
+        np.abs(G + threshold * np.sign(W)),
+    )
 
 
 class Penalty:
@@ -115,7 +134,12 @@ class L2(Penalty):
 
         (``0 * ||w||^2`` would be NaN once ``||w||^2`` overflows.)
         """
-        alpha = np.broadcast_to(self._column_alpha(W), (W.shape[1],))
+        alpha = self._column_alpha(W)
+        if alpha.ndim == 0 and alpha == 0:
+            return np.zeros(W.shape[1])
+        if alpha.ndim == 0 or np.all(alpha > 0):
+            return 0.5 * alpha * np.einsum("ij,ij->j", W, W)
+        alpha = np.broadcast_to(alpha, (W.shape[1],))
         out = np.zeros(W.shape[1])
         on = alpha > 0
         if np.any(on):
@@ -151,10 +175,9 @@ class L2(Penalty):
         c1, c2 : ndarray of shape (n_neurons,)
             ``alpha w . d`` and ``alpha d . d`` per neuron.
         """
-        alpha = np.broadcast_to(self._column_alpha(W), (W.shape[1],))
+        alpha = self._column_alpha(W)
         if not np.any(alpha):
-            zero = np.zeros(W.shape[1])
-            return zero, zero.copy()
+            return np.zeros(W.shape[1]), np.zeros(W.shape[1])
         c1 = alpha * np.einsum("ij,ij->j", W, D)
         c2 = alpha * np.einsum("ij,ij->j", D, D)
         return c1, c2
@@ -187,8 +210,7 @@ class L1(Penalty):
 
     def prox(self, W: np.ndarray, step: float | np.ndarray = 1.0) -> np.ndarray:
         """Soft thresholding: ``argmin_v alpha ||v||_1 + ||v - W||^2 / (2 step)``."""
-        threshold = np.asarray(step) * self._column_alpha(W)
-        return np.sign(W) * np.maximum(np.abs(W) - threshold, 0.0)
+        return soft_threshold(W, np.asarray(step) * self._column_alpha(W))
 
     def kkt_violation(self, W: np.ndarray, G: np.ndarray) -> np.ndarray:
         """Violation of the optimality conditions per coefficient, shape of ``W``.
@@ -204,12 +226,7 @@ class L1(Penalty):
         ndarray of shape (n_features, n_neurons)
             ``max(|g| - alpha, 0)`` where ``w == 0``, else ``|g + alpha sign(w)|``.
         """
-        alpha = self._column_alpha(W)
-        return np.where(
-            W == 0,
-            np.maximum(np.abs(G) - alpha, 0.0),
-            np.abs(G + alpha * np.sign(W)),
-        )
+        return l1_violation(W, G, self._column_alpha(W))
 
     def change(self, W: np.ndarray, W_new: np.ndarray) -> np.ndarray:
         """``pen(W_new) - pen(W)`` per neuron, summed coordinate by coordinate.

@@ -81,7 +81,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._bilinear import fit_low_rank
-from ._loss import safe_exp
+from ._objective import safe_exp
 from ._validation import check_counts, check_exposure
 from .metrics import d2_poisson_score
 

@@ -36,7 +36,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._loss import PoissonObjective
+from ._objective import PoissonObjective
 from ._passes import matvec, rmatvec, row_blocks, weighted_gram
 from ._passes._memory import _MATVEC_BLOCK_BYTES
 from ._solvers import solve, warn_if_not_converged
@@ -352,11 +352,10 @@ class STAEstimator(LNPRegressorMixin, BaseEstimator):
             self.optimality_ = 0.0
             return
         standard = ((z - z_mean) / z_sd)[:, None]
-        objective = PoissonObjective(
-            standard, y, exposure, sample_weight, alpha=0.0, fit_intercept=True
-        )
-        result = solve(
+        objective = PoissonObjective(standard, y, exposure, sample_weight, fit_intercept=True)
+        (result,) = solve(
             objective,
+            None,
             objective.initial_params(),
             solver="newton-cholesky",
             tol=self.tol,
@@ -370,7 +369,7 @@ class STAEstimator(LNPRegressorMixin, BaseEstimator):
         warn_if_not_converged(result, self.tol, self.max_iter)
         gain, offset = objective.split(result.params)
         self.scale_ = float(gain[0]) / z_sd
-        self.intercept_ = offset - self.scale_ * z_mean
+        self.intercept_ = float(offset) - self.scale_ * z_mean
         self.n_iter_ = result.n_iter
         self.optimality_ = result.optimality
 

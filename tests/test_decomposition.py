@@ -16,7 +16,9 @@ from sklearn.dummy import DummyRegressor
 from sklearn.model_selection import GridSearchCV
 
 from sklearn_lnp import BlockedTimeSeriesSplit, LagTransformer, PoissonLNPRegressor, SVDSeparator
-from sklearn_lnp._loss import PoissonObjective
+from sklearn_lnp._objective import PoissonObjective
+from sklearn_lnp._penalties import L2
+from sklearn_lnp._solvers import SmoothProblem
 from sklearn_lnp.datasets import make_separable_neuron
 from sklearn_lnp.decomposition import separate_space_time, space_time_matrix
 
@@ -166,8 +168,8 @@ def neuron():
 
 def _rf_gradient(model, X, y, exposure, alpha):
     """Gradient of the unconstrained objective w.r.t. W (pixels x lags) and b."""
-    objective = PoissonObjective(X, y, exposure, alpha=alpha)
-    grad = objective.gradient(np.append(model.coef_, model.intercept_))
+    problem = SmoothProblem(PoissonObjective(X, y, exposure), L2(alpha))
+    grad = problem.evaluate(np.append(model.coef_, model.intercept_)[:, None])[1][:, 0]
     return space_time_matrix(grad[:-1], 5), grad[-1]
 
 
@@ -211,7 +213,11 @@ def test_bilinear_beats_every_other_rank_one_model(neuron):
     alpha = 0.05
     bilinear = SVDSeparator(PoissonLNPRegressor(alpha=alpha), fit_method="bilinear")
     bilinear.fit(neuron.X, neuron.counts, exposure=neuron.exposure)
-    value = PoissonObjective(neuron.X, neuron.counts, neuron.exposure, alpha=alpha).loss
+    problem = SmoothProblem(PoissonObjective(neuron.X, neuron.counts, neuron.exposure), L2(alpha))
+
+    def value(params):
+        return problem.evaluate(params[:, None])[0][0]
+
     best = value(np.append(bilinear.coef_, bilinear.intercept_))
     np.testing.assert_allclose(best, bilinear.objective_, rtol=1e-12)
     for center in ("none", "over_lags", "over_pixels"):

@@ -24,11 +24,10 @@ import warnings
 
 import numpy as np
 import pytest
+from _lasso_reference import PoissonObjective, alpha_max, l1_objective, max_kkt_violation
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_lnp import LassoLNPRegressor, PoissonLNPRegressor, lasso_lnp_path
-from sklearn_lnp._loss import PoissonObjective
-from sklearn_lnp._solvers._prox_newton import alpha_max, l1_objective, max_kkt_violation
 from sklearn_lnp.datasets import make_lnp_neuron
 
 

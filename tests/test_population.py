@@ -1,10 +1,11 @@
 """Population fits: ``PoissonLNPRegressor`` with ``y`` of shape (n_samples, n_neurons).
 
 Facts asserted: every neuron's fit is its single-neuron optimum (gradient
-computed here with numpy <= tol, same objective as the single fit), the
-lockstep solver reads ``X`` once per iteration for all neurons, and the bad
-inputs of the issue (NaN in one neuron, neurons without spikes) behave as
-documented.
+computed here with numpy <= tol, same objective as the single fit, for every
+solver, any order of the neurons, per-neuron alpha), the lockstep solver
+reads ``X`` once per iteration for all neurons, the dual Newton form with
+exposure reaches the primal optimum, and the bad inputs of the issue (NaN in
+one neuron, neurons without spikes) behave as documented.
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_lnp import PoissonLNPRegressor
-from sklearn_lnp._solvers._population import PopulationObjective, population_lbfgs
+from sklearn_lnp._objective import PoissonObjective
+from sklearn_lnp._penalties import L2
+from sklearn_lnp._solvers import SmoothProblem, solve
+from sklearn_lnp._solvers._lbfgs import lbfgs
+from sklearn_lnp._solvers._newton import newton_cholesky
 
 TOL = 1e-8
 
@@ -53,7 +58,7 @@ def test_population_fit_is_each_neurons_optimum(solver):
     assert model.coef_.shape == (Y.shape[1], X.shape[1])
     assert model.intercept_.shape == (Y.shape[1],)
     # auto hands this size (L-BFGS territory for one neuron) to the lockstep solver
-    assert all(name.startswith("population-lbfgs") for name in model.solver_)
+    assert all(name.startswith("lbfgs") for name in model.solver_)
     for j in range(Y.shape[1]):
         grad = _gradient(X, Y[:, j], model.coef_[j], model.intercept_[j], alpha, exposure)
         assert np.abs(grad).max() <= TOL
@@ -64,15 +69,32 @@ def test_population_fit_is_each_neurons_optimum(solver):
 
 def test_lockstep_reads_x_once_per_iteration_for_all_neurons():
     X, Y, _, _ = _population(n_samples=2000, n_features=100, n_neurons=8)
-    objective = PopulationObjective(X, Y, alpha=1e-3)
-    P, _, optimality, n_iter = population_lbfgs(
-        objective, objective.initial_params(), tol=TOL, max_iter=500
+    objective = PoissonObjective(X, Y)
+    results = lbfgs(
+        SmoothProblem(objective, L2(1e-3)), objective.initial_params(), tol=TOL, max_iter=500
     )
-    assert np.all(optimality <= TOL)
-    # one X @ D and one X.T @ R per lockstep iteration (plus start and final refresh),
+    n_iter = np.array([result.n_iter for result in results])
+    assert all(result.optimality <= TOL for result in results)
+    # one fused sweep (X @ D and X.T @ R, one read or two when X is swept
+    # whole) per lockstep iteration, plus a few for rejected unit steps,
     # whatever the number of neurons
-    assert objective.n_passes <= 2 * n_iter.max() + 4
+    assert objective.n_passes <= 2 * n_iter.max() + 6
     assert objective.n_passes < n_iter.sum()
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cholesky", "auto"])
+def test_k_neuron_solve_equals_k_single_solves(solver):
+    """Same optimum per neuron, to 1e-12 relative (different summation orders), per-neuron alpha."""
+    X, Y, exposure, _ = _population(n_samples=1500, n_features=60, n_neurons=4, exposure=True)
+    alpha = np.array([1e-3, 1e-2, 0.0, 3e-3])
+    together = PoissonObjective(X, Y, exposure)
+    results = solve(together, L2(alpha), together.initial_params(), solver=solver, tol=TOL)
+    for j, result in enumerate(results):
+        alone = PoissonObjective(X, Y[:, j], exposure)
+        (single,) = solve(alone, L2(alpha[j]), alone.initial_params(), solver=solver, tol=TOL)
+        assert result.converged and single.converged
+        assert result.objective == pytest.approx(single.objective, rel=1e-12)
+        np.testing.assert_allclose(result.params, single.params, atol=1e-6)
 
 
 def test_same_result_with_exposure_weights_float32_and_sparse():
@@ -206,3 +228,53 @@ def test_lasso_population_is_each_neurons_optimum():
         assert np.all(np.abs(grad[:-1][~active]) <= alpha + TOL)
         single = LassoLNPRegressor(alpha=alpha).fit(X, Y[:, j], exposure=exposure)
         assert model.objective_[j] == pytest.approx(single.objective_, rel=1e-12)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    k=st.integers(2, 4),
+    solver=st.sampled_from(["lbfgs", "newton-cholesky", "auto"]),
+    fit_intercept=st.booleans(),
+)
+def test_k_neurons_are_k_independent_fits_in_any_order(seed, k, solver, fit_intercept):
+    """Each neuron's optimum is that of its single fit, and permuting neurons permutes results.
+
+    Objectives agree to 1e-12 relative (the products sum in different orders
+    and each fit stops anywhere with max|grad| <= tol); coefficients to 1e-6.
+    """
+    rng = np.random.default_rng(seed)
+    X, Y, exposure, _ = _population(
+        n_samples=300, n_features=8, n_neurons=k, seed=seed, exposure=True
+    )
+    Y[0] += 1.0  # every neuron spikes
+    alpha = rng.uniform(1e-3, 1e-1, k)
+    together = PoissonObjective(X, Y, exposure, fit_intercept=fit_intercept)
+    results = solve(together, L2(alpha), together.initial_params(), solver=solver, tol=TOL)
+    order = rng.permutation(k)
+    permuted = PoissonObjective(X, Y[:, order], exposure, fit_intercept=fit_intercept)
+    shuffled = solve(permuted, L2(alpha[order]), permuted.initial_params(), solver=solver, tol=TOL)
+    for j, result in enumerate(results):
+        alone = PoissonObjective(X, Y[:, j], exposure, fit_intercept=fit_intercept)
+        (single,) = solve(alone, L2(alpha[j]), alone.initial_params(), solver=solver, tol=TOL)
+        assert result.converged and single.converged
+        assert result.objective == pytest.approx(single.objective, rel=1e-12)
+        np.testing.assert_allclose(result.params, single.params, atol=1e-6)
+    for i, j in enumerate(order):
+        assert shuffled[i].objective == pytest.approx(results[j].objective, rel=1e-12)
+        np.testing.assert_allclose(shuffled[i].params, results[j].params, atol=1e-6)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_dual_newton_with_exposure_reaches_the_primal_optimum(fit_intercept):
+    """The dual form keeps X w itself: exposure enters the linear predictor only."""
+    X, Y, exposure, _ = _population(n_samples=120, n_features=200, n_neurons=2, exposure=True)
+    objective = PoissonObjective(X, Y, exposure, fit_intercept=fit_intercept)
+    problem = SmoothProblem(objective, L2([0.05, 0.2]))
+    P = objective.initial_params()
+    dual = newton_cholesky(problem, P, tol=1e-10, max_iter=50, dual=True)
+    primal = newton_cholesky(problem, P, tol=1e-10, max_iter=50, dual=False)
+    for a, b in zip(dual, primal, strict=True):
+        assert a.converged and b.converged
+        assert a.objective == pytest.approx(b.objective, rel=1e-13)
+        np.testing.assert_allclose(a.params, b.params, atol=1e-8)

@@ -25,6 +25,7 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
+from _lasso_reference import PoissonObjective, l1_objective
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_validate
 
@@ -34,8 +35,6 @@ from sklearn_lnp import (
     PoissonLNPRegressor,
     lasso_lnp_path,
 )
-from sklearn_lnp._loss import PoissonObjective
-from sklearn_lnp._solvers._prox_newton import l1_objective
 from sklearn_lnp.linear_model._pyglmnet import pyglmnet_available
 from sklearn_lnp.metrics import get_scorer
 from sklearn_lnp.model_selection import BlockedTimeSeriesSplit

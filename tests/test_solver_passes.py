@@ -28,9 +28,36 @@ import scipy.sparse as sp
 
 import sklearn_lnp._passes as linalg
 import sklearn_lnp._passes._memory as memory
-from sklearn_lnp._loss import PoissonObjective
-from sklearn_lnp._solvers import solve
+from sklearn_lnp._objective import PoissonObjective
+from sklearn_lnp._penalties import L2
+from sklearn_lnp._solvers import SmoothProblem, solve
 from sklearn_lnp._solvers._newton import _DualSystem, _newton_direction
+
+
+def _smooth(X, y, exposure, weights, alpha, fit_intercept=True):
+    """One neuron's data term plus ``L2(alpha)``."""
+    objective = PoissonObjective(X, y, exposure, weights, fit_intercept=fit_intercept)
+    return SmoothProblem(objective, L2(alpha))
+
+
+def _fit(problem, solver, tol, P=None):
+    """The one neuron's SolverResult."""
+    objective = problem.objective
+    P = objective.initial_params() if P is None else P
+    (result,) = solve(objective, problem.penalty, P, solver=solver, tol=tol)
+    return result
+
+
+def _value(problem, params):
+    return problem.evaluate(params[:, None])[0][0]
+
+
+def _gradient(problem, params):
+    return problem.evaluate(params[:, None])[1][:, 0]
+
+
+def _hessian(problem, params):
+    return problem.hessian(problem.objective.linear_predictor(params[:, None]))
 
 
 def _problem(n, p, *, seed=0, alpha=0.3, dtype=np.float64, scale=0.3):
@@ -95,34 +122,34 @@ def test_fast_products_round_off_is_single_precision_sized():
 @pytest.mark.parametrize("intercept", [0.0, 99.5])
 def test_line_restriction_is_the_objective_along_the_line(intercept):
     X, y, exposure, weights, alpha = _problem(200, 6, seed=3)
-    objective = PoissonObjective(X, y, exposure, weights, alpha)
+    problem = _smooth(X, y, exposure, weights, alpha)
     rng = np.random.default_rng(4)
     params = rng.standard_normal(7) * 0.2
     params[-1] += intercept  # 99.5: steps cross the exp continuation at ETA_MAX
     direction = rng.standard_normal(7) * 0.3
-    base = objective.loss(params)
-    z = objective.direction_predictor(direction)
-    line = objective.line_restriction(params, direction, z)
-    assert line.slope == pytest.approx(objective.gradient(params) @ direction, rel=1e-10)
+    base, G, eta = problem.evaluate(params[:, None])
+    line = problem.restriction(params[:, None], eta, direction[:, None])
+    assert line.slope[0] == pytest.approx(G[:, 0] @ direction, rel=1e-10)
     for t in (-0.7, 0.3, 2.0):
-        value, first, second = line(t)
+        value, first, second = (float(v[0]) for v in line(t))
         point = params + t * direction
-        assert value == pytest.approx(objective.loss(point) - base, rel=1e-8, abs=1e-12)
-        assert first == pytest.approx(objective.gradient(point) @ direction, rel=1e-9)
-        assert second == pytest.approx(direction @ objective.hessian(point) @ direction, rel=1e-9)
+        assert value == pytest.approx(_value(problem, point) - base[0], rel=1e-8, abs=1e-12)
+        assert first == pytest.approx(_gradient(problem, point) @ direction, rel=1e-9)
+        curvature = direction @ _hessian(problem, point) @ direction
+        assert second == pytest.approx(curvature, rel=1e-9)
 
 
 def test_line_restriction_resolves_decreases_below_round_off_of_f():
     X, y, exposure, weights, alpha = _problem(300, 5, seed=5)
-    objective = PoissonObjective(X, y, exposure, weights, alpha)
-    result = solve(objective, objective.initial_params(), solver="newton-cholesky", tol=1e-13)
+    problem = _smooth(X, y, exposure, weights, alpha)
+    result = _fit(problem, "newton-cholesky", 1e-13)
     direction = np.random.default_rng(6).standard_normal(6)
     t = 1e-9  # decrease of order t^2 ~ 1e-18, far below eps * |F| ~ 1e-16
-    start = result.params - t * direction
-    objective.loss(start)
-    line = objective.line_restriction(start, direction, objective.direction_predictor(direction))
-    value, _, _ = line(t)
-    expected = -0.5 * t * t * (direction @ objective.hessian(result.params) @ direction)
+    start = (result.params - t * direction)[:, None]
+    _, _, eta = problem.evaluate(start)
+    line = problem.restriction(start, eta, direction[:, None])
+    value = float(line(t)[0][0])
+    expected = -0.5 * t * t * (direction @ _hessian(problem, result.params) @ direction)
     assert value == pytest.approx(expected, rel=1e-3)
     assert value < 0
 
@@ -132,31 +159,35 @@ def test_gradient_along_costs_one_pass(monkeypatch):
     monkeypatch.setattr(memory, "_SWEEP_WHOLE_BYTES", 0)
     monkeypatch.setattr(memory, "_SWEEP_BLOCK_BYTES", 8 * 9 * 64)
     X, y, exposure, weights, alpha = _problem(400, 9, seed=7)
-    objective = PoissonObjective(X, y, exposure, weights, alpha)
-    params = objective.initial_params()
-    objective.loss_gradient(params)
-    direction = -objective.gradient(params)
-    passes = objective.n_passes
-    line, new_params, value, grad = objective.gradient_along(params, direction, 0.7)
-    assert objective.n_passes == passes + 1
-    fresh = PoissonObjective(X, y, exposure, weights, alpha)
-    np.testing.assert_allclose(new_params, params + 0.7 * direction)
-    assert value == pytest.approx(fresh.loss(new_params), rel=1e-13)
-    np.testing.assert_allclose(grad, fresh.gradient(new_params), rtol=1e-10, atol=1e-15)
-    assert line.slope == pytest.approx(-direction @ direction, rel=1e-10)
+    problem = _smooth(X, y, exposure, weights, alpha)
+    P = problem.objective.initial_params()
+    _, G, eta = problem.evaluate(P)
+    D = -G
+    passes = problem.objective.n_passes
+    line, values, G_new, _, new_P = problem.along(P, eta, D, 0.7)
+    assert problem.objective.n_passes == passes + 1
+    np.testing.assert_allclose(new_P, P + 0.7 * D)
+    fresh = _smooth(X, y, exposure, weights, alpha)
+    assert values[0] == pytest.approx(_value(fresh, new_P[:, 0]), rel=1e-13)
+    np.testing.assert_allclose(G_new[:, 0], _gradient(fresh, new_P[:, 0]), rtol=1e-10, atol=1e-15)
+    assert line.slope[0] == pytest.approx(-(D[:, 0] @ D[:, 0]), rel=1e-10)
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("n, p", [(40, 90), (90, 40)])
 def test_dual_newton_direction_equals_primal(fit_intercept, n, p):
     X, y, exposure, weights, alpha = _problem(n, p, seed=8)
-    objective = PoissonObjective(X, y, exposure, weights, alpha, fit_intercept)
+    problem = _smooth(X, y, exposure, weights, alpha, fit_intercept)
+    objective = problem.objective
     params = np.random.default_rng(9).standard_normal(objective.n_params) * 0.1
-    _, grad = objective.loss_gradient(params)
-    primal = _newton_direction(objective.hessian(params, symmetric=False), grad)
-    dual, z = _DualSystem(objective).direction(objective, params, grad)
+    _, G, eta = problem.evaluate(params[:, None])
+    grad = G[:, 0]
+    primal = _newton_direction(problem.hessian(eta, symmetric=False), grad)
+    xw = X @ objective.split(params[:, None])[0][:, 0]
+    dual, z = _DualSystem(objective).direction(problem, eta[:, 0], xw, grad)
     np.testing.assert_allclose(dual, primal, rtol=1e-8, atol=1e-10 * np.abs(primal).max())
-    np.testing.assert_allclose(z, objective.direction_predictor(dual), rtol=1e-8, atol=1e-10)
+    expected_z = objective.direction_predictor(dual[:, None])[:, 0]
+    np.testing.assert_allclose(z, expected_z, rtol=1e-8, atol=1e-10)
 
 
 @pytest.mark.parametrize("n, p, alpha, rate", [(20000, 60, 0.01, 1.0), (1000, 1000, 1.0, 4.0)])
@@ -173,21 +204,18 @@ def test_lbfgs_on_float32_meets_tol_in_float64(n, p, alpha, rate):
     w = rng.standard_normal(p) * 0.3 / np.sqrt(p)
     exposure = rng.uniform(0.5, 1.5, n)
     y = rng.poisson(rate * exposure * np.exp(X @ w)).astype(np.float64)
-    objective = PoissonObjective(X.astype(np.float32), y, exposure, None, alpha)
-    result = solve(objective, objective.initial_params(), solver="lbfgs", tol=1e-8)
+    result = _fit(_smooth(X.astype(np.float32), y, exposure, None, alpha), "lbfgs", 1e-8)
     assert result.converged
-    exact = PoissonObjective(X, y, exposure, None, alpha)
-    value, grad = exact.loss_gradient(result.params)
-    assert np.max(np.abs(grad)) <= 1e-8
-    assert result.objective == pytest.approx(value, rel=1e-14)
-    reference = solve(exact, exact.initial_params(), solver="lbfgs", tol=1e-8)
+    exact = _smooth(X, y, exposure, None, alpha)
+    assert np.max(np.abs(_gradient(exact, result.params))) <= 1e-8
+    assert result.objective == pytest.approx(_value(exact, result.params), rel=1e-14)
+    reference = _fit(exact, "lbfgs", 1e-8)
     assert result.n_iter <= 1.3 * reference.n_iter + 2
 
 
 def test_pass_counts_of_lbfgs_and_dual_newton(monkeypatch):
     X, y, exposure, weights, alpha = _problem(20000, 60, seed=11, alpha=0.01)
-    objective = PoissonObjective(X, y, exposure, weights, alpha)
-    result = solve(objective, objective.initial_params(), solver="lbfgs", tol=1e-8)
+    result = _fit(_smooth(X, y, exposure, weights, alpha), "lbfgs", 1e-8)
     assert result.converged and result.n_grams == 0
     # X (9.6 MB) fits in cache: swept whole, two reads per iteration
     assert result.n_passes <= 2 * (1.25 * result.n_iter + 3)
@@ -195,13 +223,11 @@ def test_pass_counts_of_lbfgs_and_dual_newton(monkeypatch):
     # gradient, the first (unscaled) step's X d and the occasional rejected
     # unit step
     monkeypatch.setattr(memory, "_SWEEP_WHOLE_BYTES", 0)
-    objective = PoissonObjective(X, y, exposure, weights, alpha)
-    result = solve(objective, objective.initial_params(), solver="lbfgs", tol=1e-8)
+    result = _fit(_smooth(X, y, exposure, weights, alpha), "lbfgs", 1e-8)
     assert result.converged
     assert result.n_passes <= 1.25 * result.n_iter + 3
     X, y, exposure, weights, alpha = _problem(100, 300, seed=12, alpha=0.5)
-    objective = PoissonObjective(X, y, exposure, weights, alpha)
-    result = solve(objective, objective.initial_params(), solver="newton-cholesky", tol=1e-10)
+    result = _fit(_smooth(X, y, exposure, weights, alpha), "newton-cholesky", 1e-10)
     assert result.converged
     assert result.n_grams == 1  # the kernel X X' once, no Gram matrix per step
     assert result.n_passes <= 2 * result.n_iter + 1
@@ -210,19 +236,16 @@ def test_pass_counts_of_lbfgs_and_dual_newton(monkeypatch):
 def test_auto_chooses_by_conditioning():
     # Many samples, white design, moderate penalty: L-BFGS alone.
     X, y, exposure, weights, _ = _problem(20000, 200, seed=13)
-    objective = PoissonObjective(X, y, exposure, None, 0.01)
-    result = solve(objective, objective.initial_params(), solver="auto", tol=1e-8)
+    result = _fit(_smooth(X, y, exposure, None, 0.01), "auto", 1e-8)
     assert result.converged and result.solver == "lbfgs"
     # p > n with a tiny penalty: L-BFGS crawls, Newton finishes.
     X, y, exposure, weights, _ = _problem(600, 800, seed=14, scale=1.0)
-    objective = PoissonObjective(X, y, exposure, None, 1e-4)
-    result = solve(objective, objective.initial_params(), solver="auto", tol=1e-8)
+    result = _fit(_smooth(X, y, exposure, None, 1e-4), "auto", 1e-8)
     assert result.converged and result.solver == "lbfgs+newton-cholesky"
     # A small problem: a few Newton steps cost less than the per-iteration
     # overhead of an L-BFGS run.
     X, y, exposure, weights, _ = _problem(300, 40, seed=15)
-    objective = PoissonObjective(X, y, exposure, None, 0.1)
-    result = solve(objective, objective.initial_params(), solver="auto", tol=1e-8)
+    result = _fit(_smooth(X, y, exposure, None, 0.1), "auto", 1e-8)
     assert result.converged and result.solver == "newton-cholesky"
 
 
@@ -230,16 +253,16 @@ def test_auto_chooses_by_conditioning():
 def test_gradient_along_past_the_exp_threshold_is_exact_and_silent(jump):
     """A trial step into the continuation of exp (or beyond float overflow)."""
     X, y, exposure, weights, alpha = _problem(300, 5, seed=16)
-    objective = PoissonObjective(X, y, exposure, weights, alpha)
-    params = np.zeros(6)
-    params[-1] = 98.0
-    objective.loss_gradient(params)
-    direction = np.zeros(6)
-    direction[0], direction[-1] = 0.1, jump
+    problem = _smooth(X, y, exposure, weights, alpha)
+    P = np.zeros((6, 1))
+    P[-1] = 98.0
+    _, _, eta = problem.evaluate(P)
+    D = np.zeros((6, 1))
+    D[0], D[-1] = 0.1, jump
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        _, new_params, value, grad = objective.gradient_along(params, direction, 1.0)
-    fresh = PoissonObjective(X, y, exposure, weights, alpha)
-    assert np.isfinite(value) and np.all(np.isfinite(grad))
-    assert value == pytest.approx(fresh.loss(new_params), rel=1e-12)
-    np.testing.assert_allclose(grad, fresh.gradient(new_params), rtol=1e-12)
+        _, values, G, _, new_P = problem.along(P, eta, D, 1.0)
+    fresh = _smooth(X, y, exposure, weights, alpha)
+    assert np.isfinite(values[0]) and np.all(np.isfinite(G))
+    assert values[0] == pytest.approx(_value(fresh, new_P[:, 0]), rel=1e-12)
+    np.testing.assert_allclose(G[:, 0], _gradient(fresh, new_P[:, 0]), rtol=1e-12)

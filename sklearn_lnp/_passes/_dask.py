@@ -237,15 +237,17 @@ def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
     if not runs_in_process(X):
         u = matvec(X, v, fast=fast)
         return rmatvec(X, func(slice(0, X.shape[0]), u), fast=fast)
+    v = np.asarray(v, dtype=np.float64)
     parts = da.map_blocks(
         _block_sweep,
         X,
-        np.asarray(v, dtype=np.float64),
+        v,
         func,
         fast,
         dtype=np.float64,
-        meta=_META[2],
-        chunks=((1,) * X.numblocks[0], (X.shape[1],)),
+        meta=_META[1 + v.ndim],
+        chunks=((1,) * X.numblocks[0], (X.shape[1],)) + tuple((c,) for c in v.shape[1:]),
+        **({"new_axis": 2} if v.ndim == 2 else {}),
     )
     return np.asarray(parts.sum(axis=0).compute())
 

@@ -85,12 +85,14 @@ def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
     Parameters
     ----------
     X : ndarray or sparse matrix of shape (n_samples, n_features)
-    v : ndarray of shape (n_features,)
+    v : ndarray of shape (n_features,) or (n_features, k)
+        One vector, or ``k`` columns (neurons) that share the read of ``X``
+        as matrix-matrix products.
     func : callable
         ``func(rows, u) -> r`` with ``rows`` a slice of the samples and ``u``
-        (float64, length of the slice) the products of those rows with ``v``;
-        returns float64 weights of the same length.  Called on consecutive
-        slices that cover all samples in order.
+        (float64, shape (len(rows),) or (len(rows), k)) the products of those
+        rows with ``v``; returns float64 weights of the shape of ``u``.
+        Called on consecutive slices that cover all samples in order.
 
     fast : bool, default=False
         For a dense float32 ``X`` only: compute both products in single
@@ -103,16 +105,17 @@ def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
 
     Returns
     -------
-    ndarray of shape (n_features,), float64
+    ndarray of shape (n_features,) or (n_features, k), float64
     """
     n_samples, n_features = X.shape
+    shape = (n_features,) + v.shape[1:]
     if _fast(X, fast):
-        out = np.zeros(n_features)
+        out = np.zeros(shape)
         v32 = v.astype(np.float32)
         for rows in row_blocks(n_samples, n_features, _FAST_BLOCK_BYTES):
             block = X[rows]
             r = func(rows, (block @ v32).astype(np.float64))
-            out += r.astype(np.float32) @ block
+            out += block.T @ r.astype(np.float32) if v.ndim == 2 else r.astype(np.float32) @ block
         return out
     if sp.issparse(X):
         u = np.asarray(X @ v, dtype=np.float64)
@@ -121,8 +124,8 @@ def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
     if direct and X.nbytes <= _SWEEP_WHOLE_BYTES:
         everything = slice(0, n_samples)
         return X.T @ func(everything, X @ v)
-    out = np.zeros(n_features)
-    part = np.empty(n_features)
+    out = np.zeros(shape)
+    part = np.empty(shape)
     buffer = None
     for rows in row_blocks(n_samples, n_features, _SWEEP_BLOCK_BYTES):
         if direct:
@@ -133,7 +136,10 @@ def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
             block = buffer[: rows.stop - rows.start]
             np.copyto(block, X[rows])
         r = func(rows, block @ v)
-        np.dot(r, block, out=part)
+        if v.ndim == 2:
+            np.dot(block.T, r, out=part)
+        else:
+            np.dot(r, block, out=part)
         out += part
     return out
 

@@ -1,4 +1,13 @@
-"""Solvers behind the estimators: one interface, ``solve(objective, params, ...)``.
+"""Solvers behind the estimators: one interface, ``solve(objective, penalty, P, ...)``.
+
+Every solver minimises, for each of the ``k`` neurons of a
+:class:`~sklearn_lnp._objective.PoissonObjective` (columns of ``P``), its
+data term plus a smooth penalty of :mod:`sklearn_lnp._penalties`, and
+returns one :class:`SolverResult` per neuron.  Stopping criterion, for
+every solver: ``max_i |grad_ij| <= tol`` for neuron ``j`` (its gradient,
+intercept included), or ``max_iter`` iterations; a neuron that stopped short
+is reported by one ``ConvergenceWarning`` quoting the value reached
+(:func:`warn_if_not_converged`).
 
 Costs are counted in *passes* over ``X`` (one read of the design; see
 :mod:`sklearn_lnp._passes`).  An L-BFGS iteration costs about one pass (the
@@ -8,14 +17,15 @@ or a Cholesky factorisation of an ``n_samples`` matrix after a kernel
 ``X X'`` computed once (dual form, see :mod:`._newton`); these run at BLAS-3
 speed, ``_GEMM_SPEEDUP`` times more multiply-adds per second than a pass.
 
-``solver="auto"`` runs L-BFGS while it is on course to reach ``tol`` for
-less than what Newton would cost from there, and otherwise hands its iterate
-to Newton-Cholesky.  The rule predicts the remaining L-BFGS iterations from
-the observed (linear) rate of decrease of ``max|grad|``; in addition L-BFGS
-never spends more than Newton would (so ``auto`` costs at most about twice
-the cheaper of the two).  Well-conditioned problems with many samples are
-thus solved by L-BFGS alone, ill-conditioned ones by Newton; problems with
-few features go to Newton directly.
+``solver="auto"`` decides per neuron: it runs L-BFGS (all neurons in
+lockstep, one read of ``X`` per iteration for all of them) while it is on
+course to reach ``tol`` for less than what Newton would cost from there, and
+otherwise hands its iterate to Newton-Cholesky. The rule predicts the
+remaining L-BFGS iterations from the observed (linear) rate of decrease of
+``max|grad|``; in addition L-BFGS never spends more than Newton would (so
+``auto`` costs at most about twice the cheaper of the two). Well-conditioned
+problems with many samples are thus solved by L-BFGS alone, ill-conditioned
+ones by Newton; problems with few features go to Newton directly.
 """
 
 from __future__ import annotations
@@ -27,8 +37,9 @@ import numpy as np
 from ._lbfgs import lbfgs
 from ._newton import newton_cholesky, use_dual
 from ._result import SolverResult, warn_if_not_converged
+from ._smooth import SmoothProblem
 
-__all__ = ["SolverResult", "solve", "warn_if_not_converged", "SMOOTH_SOLVERS"]
+__all__ = ["SMOOTH_SOLVERS", "SmoothProblem", "SolverResult", "solve", "warn_if_not_converged"]
 
 SMOOTH_SOLVERS = ("auto", "newton-cholesky", "lbfgs")
 
@@ -55,24 +66,25 @@ _LBFGS_MIN_ITERATIONS = 15
 
 
 def _overhead_in_passes(objective) -> float:
-    return _ITERATION_OVERHEAD / (float(objective.y.shape[0]) * objective.n_params)
+    return _ITERATION_OVERHEAD / (float(objective.n_samples) * objective.n_params)
 
 
 def lbfgs_iteration_cost_in_passes(objective) -> float:
-    """Estimated cost of one L-BFGS iteration, in passes over ``X``."""
+    """Estimated cost of one L-BFGS iteration of one neuron, in passes over ``X``."""
     return _LBFGS_ITERATION_PASSES + _overhead_in_passes(objective)
 
 
-def newton_cost_in_passes(objective, steps: int) -> float:
+def newton_cost_in_passes(problem: SmoothProblem, steps: int) -> float:
     """Estimated cost of ``steps`` Newton steps, in passes over ``X``.
 
-    Includes the one-off kernel of the dual form.  A pass is ``n p``
-    multiply-adds at memory speed; BLAS-3 work runs ``_GEMM_SPEEDUP`` times
-    faster.
+    For a one-neuron ``problem``; includes the one-off kernel of the dual
+    form.  A pass is ``n p`` multiply-adds at memory speed; BLAS-3 work runs
+    ``_GEMM_SPEEDUP`` times faster.
     """
-    n, p = objective.y.shape[0], objective.n_params
+    objective = problem.objective
+    n, p = objective.n_samples, objective.n_params
     per_pass = float(n) * p
-    if use_dual(objective):
+    if use_dual(problem):
         setup = n * n * p / 2 / _GEMM_SPEEDUP / per_pass
         step = (n**3 / 6) / _GEMM_SPEEDUP / per_pass + 2.0 + 3.0 * n / p
     else:
@@ -113,55 +125,83 @@ def _lbfgs_not_worth_continuing(tol: float, newton_cost: float, iteration_cost: 
     return should_stop
 
 
-def solve(objective, params, *, solver="auto", tol=1e-8, max_iter=1000, verbose=0):
-    """Minimise a smooth objective with the named solver.
+def solve(objective, penalty, P, *, solver="auto", tol=1e-8, max_iter=1000, verbose=0):
+    """Minimise every neuron's data term plus penalty with the named solver.
 
     Parameters
     ----------
     objective : PoissonObjective
-    params : ndarray of shape (n_params,)
-        Starting point.
+        Data term of ``k`` neurons.
+    penalty : Penalty or None
+        A smooth penalty (``L2``) with one strength or ``k``; None is no penalty.
+    P : ndarray of shape (n_params, k) or (n_params,)
+        Starting points (a vector: ``k = 1``).
     solver : {"auto", "newton-cholesky", "lbfgs"}
+        ``"auto"``: per neuron, Newton directly when it is predicted cheaper
+        than the fewest L-BFGS iterations, otherwise L-BFGS (in lockstep with
+        the other such neurons) with a hand-over of its iterate to Newton
+        when the observed rate predicts that Newton finishes for less
+        (solver ``"lbfgs+newton-cholesky"``).
     tol : float
-        Stop when the largest absolute gradient entry is at most ``tol``.
+        Neuron ``j`` stops when the largest absolute entry of its gradient
+        is at most ``tol``.
     max_iter : int
-        Maximum iterations of each solver used.
+        Maximum iterations of each solver used, per neuron.
     verbose : int
 
     Returns
     -------
-    SolverResult
+    list of SolverResult
+        One per neuron, in the order of the columns of ``P``.  ``n_passes``
+        and ``n_grams`` count the reads of ``X`` of the whole call so far
+        (shared by the neurons).
     """
-    params = np.asarray(params, dtype=np.float64)
-    if solver == "newton-cholesky":
-        return newton_cholesky(objective, params, tol=tol, max_iter=max_iter, verbose=verbose)
-    if solver == "lbfgs":
-        return lbfgs(objective, params, tol=tol, max_iter=max_iter, verbose=verbose)
-    if solver != "auto":
+    P = np.asarray(P, dtype=np.float64)
+    P = P[:, None] if P.ndim == 1 else P
+    problem = SmoothProblem(objective, penalty)
+    if solver not in SMOOTH_SOLVERS:
         raise ValueError(f"solver must be one of {SMOOTH_SOLVERS}, got {solver!r}.")
+    options = {"tol": tol, "max_iter": max_iter, "verbose": verbose}
+    if solver == "newton-cholesky":
+        return newton_cholesky(problem, P, **options)
+    if solver == "lbfgs":
+        return lbfgs(problem, P, **options)
+    k = P.shape[1]
     iteration_cost = lbfgs_iteration_cost_in_passes(objective)
-    if newton_cost_in_passes(objective, _NEWTON_STEPS_COLD) <= (
-        _LBFGS_MIN_ITERATIONS * iteration_cost
-    ):
-        return newton_cholesky(objective, params, tol=tol, max_iter=max_iter, verbose=verbose)
-    newton_cost = newton_cost_in_passes(objective, _NEWTON_STEPS_WARM)
-    first = lbfgs(
-        objective,
-        params,
-        tol=tol,
-        max_iter=max_iter,
-        verbose=verbose,
-        should_stop=_lbfgs_not_worth_continuing(tol, newton_cost, iteration_cost),
+    singles = [problem if k == 1 else problem.subset([j]) for j in range(k)]
+    newton_direct = np.array(
+        [
+            newton_cost_in_passes(single, _NEWTON_STEPS_COLD)
+            <= _LBFGS_MIN_ITERATIONS * iteration_cost
+            for single in singles
+        ],
+        dtype=bool,
     )
-    if first.converged:
-        return first
-    second = newton_cholesky(
-        objective,
-        first.params,
-        tol=tol,
-        max_iter=max_iter,
-        verbose=verbose,
-        solver_name="lbfgs+newton-cholesky",
-    )
-    second.n_iter += first.n_iter
-    return second
+    results: list = [None] * k
+    direct = np.flatnonzero(newton_direct)
+    if direct.size:
+        sub = problem if direct.size == k else problem.subset(direct)
+        for j, result in zip(direct, newton_cholesky(sub, P[:, direct], **options), strict=True):
+            results[j] = result
+    first = np.flatnonzero(~newton_direct)
+    if first.size:
+        rules = [
+            _lbfgs_not_worth_continuing(
+                tol, newton_cost_in_passes(singles[j], _NEWTON_STEPS_WARM), iteration_cost
+            )
+            for j in first
+        ]
+        sub = problem if first.size == k else problem.subset(first)
+        started = lbfgs(sub, P[:, first], should_stop=rules, **options)
+        for j, result in zip(first, started, strict=True):
+            results[j] = result
+        unfinished = [i for i, result in enumerate(started) if not result.converged]
+        if unfinished:
+            cols = first[unfinished]
+            sub = problem if cols.size == k else problem.subset(cols)
+            start = np.column_stack([started[i].params for i in unfinished])
+            finished = newton_cholesky(sub, start, solver_name="lbfgs+newton-cholesky", **options)
+            for i, j, result in zip(unfinished, cols, finished, strict=True):
+                result.n_iter += started[i].n_iter
+                results[j] = result
+    return results

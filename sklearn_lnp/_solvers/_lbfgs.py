@@ -1,13 +1,19 @@
-"""L-BFGS for the smooth (L2) objective, at about one read of ``X`` per iteration.
+"""L-BFGS for the smooth (L2) objective of ``k`` neurons in lockstep, one read of ``X`` each step.
 
-An iteration needs ``z = X d`` for the new direction ``d`` and ``X.T @ r``
-at the new point.  Both come from one fused sweep over ``X``
-(:meth:`PoissonObjective.gradient_along`), evaluated at the unit step; the
-linear predictor is updated as ``eta + t z`` (no pass).  The unit step is
+Every neuron keeps its own correction pairs, step and stopping test
+(``max|grad_j| <= tol``); they share the reads of ``X``: an iteration needs
+``Z = X D`` for the new directions ``D`` (one column per neuron) and
+``X.T @ R`` at the new points, and both come from one fused sweep over ``X``
+(:meth:`PoissonObjective.gradient_along`, matrix-matrix products for
+``k > 1``), evaluated at the unit steps; the linear predictors are updated
+as ``eta + t Z`` (no pass).  A neuron that has converged leaves the active
+set, so the products shrink as the fit goes; ``k = 1`` is the ordinary
+single-neuron fit, at the cost of matrix-vector products.  The unit step is
 accepted on the Armijo and strong Wolfe conditions (almost always after the
 first iteration); otherwise the step is searched on the one-dimensional
 restriction of the objective, ``O(n_samples)`` per trial
-(:mod:`._line_search`), and its gradient costs one more pass.  That
+(:mod:`._line_search`, vectorised over the neurons), and its gradient costs
+one more pass for the neurons concerned.  That
 restriction computes decreases relative to the current point (``expm1``), so
 the search keeps making progress where objective values no longer differ in
 floating point: L-BFGS reaches tight gradient tolerances (1e-8 and below)
@@ -19,12 +25,15 @@ accurate refreshes (:class:`_Products`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg.blas import dtrsv
 
 from ._line_search import search_unscaled, take_step
 from ._result import SolverResult
+from ._smooth import SmoothProblem
 
 _MEMORY = 20
 # Recompute eta = X w from scratch every this many iterations (one read of
@@ -121,153 +130,239 @@ class _History:
 
 
 class _Products:
-    """Single-precision products on a float32 design, refreshed accurately.
+    """Single-precision products on a float32 design, refreshed accurately, per neuron.
 
     On a dense float32 ``X`` the sweeps run in single precision
-    (``_passes.sweep(fast=True)``, about twice as fast) while the iterate is
-    far from the optimum: their errors (~1e-6 relative in ``X d``, which
-    accumulate in ``eta``) only slow the progress a little there.  The value
-    and gradient are recomputed with float64 accumulation ("refresh": one
-    read of ``X``, ``eta = X w`` afresh) whenever ``max|grad|`` has dropped
-    by ``_FAST_DROP`` since the last accurate evaluation, and always before
-    the solver stops, so the stopping test and the returned values are
-    accurate.  When the approximate gradients stall (their round-off floor,
-    which depends on the design), a line search fails, or the accurate
-    gradient misses ``tol``, the products stay accurate from then on.
+    (``fast=True``, about twice as fast) while the iterates are far from the
+    optimum: their errors (~1e-6 relative in ``X d``, which accumulate in
+    ``eta``) only slow the progress a little there.  A neuron's value and
+    gradient are recomputed with float64 accumulation ("refresh": ``eta = X
+    w`` afresh) whenever its ``max|grad|`` has dropped by ``_FAST_DROP``
+    since its last accurate evaluation, and always before it stops, so the
+    stopping test and the returned values are accurate.  When a neuron's
+    approximate gradients stall (their round-off floor, which depends on the
+    design), its line search fails, or its accurate gradient misses ``tol``,
+    the products of the whole lockstep stay accurate from then on.
     """
 
-    def __init__(self, objective):
-        self.objective = objective
-        X = objective.X
+    def __init__(self, X, k: int):
         self.enabled = not sp.issparse(X) and X.dtype == np.float32
-        self.approximate = self.enabled
-        self.iterations = self.improved_at = 0
-        self.best = np.inf
-        objective.clear_cache()
-        objective.fast_products = self.enabled
+        self.approximate = np.full(k, self.enabled)
+        self.iterations = np.zeros(k, dtype=int)
+        self.improved_at = np.zeros(k, dtype=int)
+        self.best = np.full(k, np.inf)
 
-    def moved(self, grad_max: float) -> None:
-        """A new iterate was computed (with approximate products if enabled)."""
-        self.approximate = self.enabled
-        self.iterations += 1
-        if grad_max < 0.5 * self.best:
-            self.best, self.improved_at = grad_max, self.iterations
+    def moved(self, cols: np.ndarray, grad_max: np.ndarray) -> None:
+        """Neurons ``cols`` moved to new iterates (approximate if enabled)."""
+        self.approximate[cols] = self.enabled
+        self.iterations[cols] += 1
+        better = grad_max < 0.5 * self.best[cols]
+        self.best[cols[better]] = grad_max[better]
+        self.improved_at[cols[better]] = self.iterations[cols[better]]
 
-    def stalled(self) -> bool:
+    def stalled(self, cols: np.ndarray) -> np.ndarray:
         """Whether approximate gradients stopped halving: their noise floor is reached."""
-        return self.iterations - self.improved_at >= _FAST_PATIENCE
+        return self.iterations[cols] - self.improved_at[cols] >= _FAST_PATIENCE
 
     def disable(self) -> None:
         """Accurate products from now on."""
-        self.enabled = self.approximate = False
-        self.objective.fast_products = False
-
-    def refresh(self, params):
-        """Accurate value and gradient at ``params`` (one accurate read of ``X``)."""
-        objective = self.objective
-        objective.fast_products = False
-        objective.clear_cache()
-        value, grad = objective.loss_gradient(params)
-        objective.fast_products = self.enabled
-        self.approximate = False
-        return value, grad
-
-    def close(self) -> None:
-        """Back to accurate products (the cache holds an accurate point)."""
-        self.objective.fast_products = False
+        self.enabled = False
 
 
-def lbfgs(objective, params, *, tol, max_iter, verbose=0, should_stop=None, memory=_MEMORY):
-    """Minimise ``objective`` by L-BFGS with an exact line search.
+def _mixed_steps(problem, here, D, values, G, paired, products):
+    """Steps of neurons with pairs (``take_step``) and without (``search_unscaled``)."""
+    P, eta = here
+    k = D.shape[1]
+    out = [np.zeros(k), np.empty_like(P), np.empty(k), np.empty_like(P), np.empty_like(eta)]
+    for group in (np.flatnonzero(paired), np.flatnonzero(~paired)):
+        sub = problem.subset(group)
+        if paired[group[0]]:
+            found = take_step(
+                sub,
+                P[:, group],
+                eta[:, group],
+                D[:, group],
+                values[group],
+                G[:, group],
+                fast=products.enabled,
+            )
+        else:
+            found = search_unscaled(
+                sub, P[:, group], eta[:, group], D[:, group], fast=products.enabled
+            )
+        out[0][group], out[2][group] = found[0], found[2]
+        for index in (1, 3, 4):
+            out[index][:, group] = found[index]
+    return tuple(out)
 
-    Stops when ``max |grad| <= tol`` (the documented criterion), after
-    ``max_iter`` iterations, when ``should_stop(history)`` returns True, or
-    when no decrease can be found along the L-BFGS direction nor along the
-    steepest-descent direction (round-off floor); ``converged`` reports
-    whether the gradient criterion holds at the returned point.
+
+def _take(array: np.ndarray, cols: np.ndarray, k: int) -> np.ndarray:
+    """Columns ``cols`` of ``array``: the array itself when they are all ``k``."""
+    return array if cols.size == k else array[:, cols]
+
+
+def lbfgs(
+    problem: SmoothProblem,
+    P,
+    *,
+    tol,
+    max_iter,
+    verbose=0,
+    should_stop: Callable | Sequence[Callable] | None = None,
+    memory=_MEMORY,
+):
+    """Minimise every neuron's objective by L-BFGS with exact line searches, in lockstep.
+
+    Neuron ``j`` stops when ``max |grad_j| <= tol`` (the documented
+    criterion), after ``max_iter`` iterations, when its ``should_stop`` rule
+    returns True, or when no decrease can be found along its L-BFGS
+    direction nor along its steepest-descent direction (round-off floor);
+    ``converged`` reports whether the gradient criterion holds at the
+    returned point.
 
     Parameters
     ----------
-    objective : PoissonObjective
-    params : ndarray of shape (n_params,)
+    problem : SmoothProblem
+        The objective of ``k`` neurons and their smooth penalty.
+    P : ndarray of shape (n_params, k)
+        Starting points, one column per neuron.
     tol : float
     max_iter : int
+        Maximum iterations per neuron.
     verbose : int
-    should_stop : callable or None
-        Called after every iteration with the list of ``max |grad|`` values
-        so far; returning True stops the run (used by ``solver="auto"``).
+    should_stop : callable, sequence of k callables, or None
+        Called after every iteration of a neuron with the list of its
+        ``max |grad|`` values so far; True stops that neuron (used by
+        ``solver="auto"``).
     memory : int
-        Number of correction pairs kept.
+        Number of correction pairs kept per neuron.
 
     Returns
     -------
-    SolverResult
+    list of SolverResult
+        One per neuron; ``n_passes`` and ``n_grams`` count the reads of the
+        whole lockstep run, shared by its neurons.
     """
-    params = np.array(params, dtype=np.float64)
-    products = _Products(objective)
-    value, grad = objective.loss_gradient(params)
-    grad_max = float(np.abs(grad).max())
-    reference = grad_max  # max|grad| at the last accurate evaluation
-    pairs = _History(params.shape[0], memory)
-    history: list[float] = []
-    n_iter = 0
-    while n_iter < max_iter:
-        if products.approximate:
-            stalled, at_tol = products.stalled(), grad_max <= tol
-            if stalled or at_tol or grad_max <= _FAST_DROP * reference:
-                value, grad = products.refresh(params)
-                grad_max = reference = float(np.abs(grad).max())
-                if stalled or (at_tol and grad_max > tol):  # single-precision noise floor
+    objective = problem.objective
+    P = np.array(P, dtype=np.float64)
+    n_params, k = P.shape
+    every = np.arange(k)
+    rules = list(should_stop) if isinstance(should_stop, Sequence) else [should_stop] * k
+    products = _Products(objective.X, k)
+    values, G, eta = problem.evaluate(P, fast=products.enabled)
+    grad_max = np.abs(G).max(axis=0, initial=0.0)
+    reference = grad_max.copy()  # max|grad| at each neuron's last accurate evaluation
+    pairs = [_History(n_params, memory) for _ in range(k)]
+    histories: list[list[float]] = [[] for _ in range(k)]
+    n_iter = np.zeros(k, dtype=int)
+    stopped = np.zeros(k, dtype=bool)
+
+    def refresh(cols):
+        """Accurate values and gradients of ``cols`` from a fresh ``eta = X W``."""
+        part = _take(P, cols, k)
+        sub = problem if cols.size == k else problem.subset(cols)
+        values[cols], G[:, cols], eta[:, cols] = sub.evaluate(part)
+        grad_max[cols] = reference[cols] = np.abs(G[:, cols]).max(axis=0, initial=0.0)
+        products.approximate[cols] = False
+
+    while True:
+        if products.approximate.any():
+            approximate = np.flatnonzero(products.approximate & ~stopped)
+            stalled = products.stalled(approximate)
+            at_tol = grad_max[approximate] <= tol
+            due = stalled | at_tol | (grad_max[approximate] <= _FAST_DROP * reference[approximate])
+            if due.any():
+                refresh(approximate[due])
+                missed = at_tol[due] & (grad_max[approximate[due]] > tol)
+                if np.any(stalled[due] | missed):  # single-precision noise floor
                     products.disable()
-        if grad_max <= tol:
+        active = np.flatnonzero(~stopped & (grad_max > tol) & (n_iter < max_iter))
+        if not active.size:
             break
-        direction = pairs.direction(grad)
-        if pairs.size == 0:
-            # Unscaled steepest descent (z needed before the search: two passes).
-            step, new_params, new_value, new_grad = search_unscaled(objective, params, direction)
-        else:
-            step, new_params, new_value, new_grad, _ = take_step(
-                objective, params, direction, grad=grad, value=value
+        whole = active.size == k
+        D = np.empty((n_params, active.size))
+        paired = [pairs[j].size > 0 for j in active.tolist()]
+        for i, j in enumerate(active.tolist()):
+            D[:, i] = pairs[j].direction(G[:, j])
+        here = (_take(P, active, k), _take(eta, active, k))
+        sub = problem if whole else problem.subset(active)
+        here_values = values if whole else values[active]
+        if all(paired):
+            found = take_step(
+                sub, *here, D, here_values, _take(G, active, k), fast=products.enabled
             )
-        if step == 0.0:
-            if pairs.size:  # retry along the steepest descent direction
-                pairs.clear()
-                continue
-            if products.approximate:  # maybe single-precision noise: retry accurately
-                value, grad = products.refresh(params)
-                grad_max = reference = float(np.abs(grad).max())
-                products.disable()
-                continue
-            break
-        n_iter += 1
-        products.moved(float(np.abs(new_grad).max()))
-        if n_iter % _REFRESH_EVERY == 0:
-            new_value, fresh_grad = products.refresh(new_params)
-            pairs.push(new_params - params, fresh_grad - grad)
-            new_grad = fresh_grad
+        elif not any(paired):
+            # unscaled steepest descent: Z = X d before the search, two passes
+            found = search_unscaled(sub, *here, D, fast=products.enabled)
         else:
-            pairs.push(new_params - params, new_grad - grad)
-        params, value, grad = new_params, new_value, new_grad
-        grad_max = float(np.abs(grad).max())
-        history.append(grad_max)
+            found = _mixed_steps(
+                sub, here, D, here_values, _take(G, active, k), np.array(paired), products
+            )
+        steps, new_P, new_values, new_G, new_eta = found
+        if not steps.all():
+            for i in np.flatnonzero(steps == 0.0):
+                j = active[i]
+                if pairs[j].size:  # retry along the steepest descent direction
+                    pairs[j].clear()
+                elif products.approximate[j]:  # maybe single-precision noise: retry accurately
+                    refresh(np.array([j]))
+                    products.disable()
+                else:
+                    stopped[j] = True
+            moved_at = np.flatnonzero(steps > 0.0)
+            if not moved_at.size:
+                continue
+            cols = active[moved_at]
+            new_P, new_values = new_P[:, moved_at], new_values[moved_at]
+            new_G, new_eta = new_G[:, moved_at], new_eta[:, moved_at]
+        else:
+            cols = active
+        if cols.size == k:  # every neuron moved: the new arrays replace the old ones
+            n_iter += 1
+            S, Y = new_P - P, new_G - G
+            P, values, G, eta = new_P, new_values, new_G, new_eta
+            grad_max = np.abs(G).max(axis=0, initial=0.0)
+        else:
+            n_iter[cols] += 1
+            S, Y = new_P - P[:, cols], new_G - G[:, cols]
+            P[:, cols], values[cols] = new_P, new_values
+            G[:, cols], eta[:, cols] = new_G, new_eta
+            grad_max[cols] = np.abs(new_G).max(axis=0, initial=0.0)
+        if products.enabled or products.approximate.any():
+            products.moved(cols, grad_max[cols])
+        # eta = X w afresh every _REFRESH_EVERY iterations: the updates eta + t z
+        # accumulate round-off
+        due = cols[n_iter[cols] % _REFRESH_EVERY == 0] if n_iter.max() >= _REFRESH_EVERY else ()
+        if len(due):
+            before = G[:, due].copy()
+            refresh(due)
+            Y[:, np.searchsorted(cols, due)] += G[:, due] - before
+        for i, j in enumerate(cols.tolist()):
+            pairs[j].push(S[:, i], Y[:, i])
+            if rules[j] is not None:
+                histories[j].append(float(grad_max[j]))
+                if rules[j](histories[j]):
+                    stopped[j] = True
         if verbose:
+            shown = cols[np.argmax(grad_max[cols])]
             print(
-                f"[lbfgs] iter {n_iter:4d}  objective {value:.15g}  "
-                f"max|grad| {grad_max:.3e}  step {step:.3g}"
+                f"[lbfgs] iter {int(n_iter[shown]):4d}  objective {values[shown]:.15g}  "
+                f"max|grad| {grad_max[shown]:.3e}  step {steps.max():.3g}"
+                + (f"  ({np.sum(grad_max > tol)}/{k} neurons above tol)" if k > 1 else "")
             )
-        if should_stop is not None and should_stop(history):
-            break
-    if products.approximate:
-        value, grad = products.refresh(params)
-        grad_max = float(np.abs(grad).max())
-    products.close()
-    return SolverResult(
-        params=params,
-        objective=value,
-        optimality=grad_max,
-        n_iter=n_iter,
-        converged=grad_max <= tol,
-        solver="lbfgs",
-        n_passes=objective.n_passes,
-        n_grams=objective.n_grams,
-    )
+    approximate = np.flatnonzero(products.approximate)
+    if approximate.size:
+        refresh(approximate)
+    return [
+        SolverResult(
+            params=P[:, j].copy(),
+            objective=float(values[j]),
+            optimality=float(grad_max[j]),
+            n_iter=int(n_iter[j]),
+            converged=bool(grad_max[j] <= tol),
+            solver="lbfgs",
+            n_passes=objective.n_passes,
+            n_grams=objective.n_grams,
+        )
+        for j in every
+    ]

@@ -1,17 +1,16 @@
-"""Line search on a convex one-dimensional restriction of the objective.
+"""Line search on the convex one-dimensional restrictions of the objective, per neuron.
 
-The smooth solvers move along a direction ``d`` whose linear predictor
-``z = X d`` they compute once (one pass over ``X``); the objective along the
-line then costs ``O(n_samples)`` per point (see
-:class:`sklearn_lnp._loss.LineRestriction`).  So instead of backtracking with
-two passes per trial, the step is found by safeguarded Newton iterations on
-``phi'(t) = 0``, with the sufficient-decrease (Armijo) condition checked on
-the accurately computed decrease ``phi(t) = F(x + t d) - F(x)``.
+The smooth solvers move every neuron ``j`` along a direction ``d_j`` whose
+linear predictor ``z_j = X d_j`` is computed once for all neurons (one read
+of ``X``); the objective along each line then costs ``O(n_samples)`` per
+point (:class:`sklearn_lnp._objective.LineRestriction`).  So instead of
+backtracking with two passes per trial, the steps are found by safeguarded
+Newton iterations on ``phi_j'(t) = 0``, vectorised over the neurons, with
+the sufficient-decrease (Armijo) condition checked on the accurately
+computed decrease ``phi_j(t) = F_j(x + t d) - F_j(x)``.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -20,137 +19,164 @@ _EPS = float(np.finfo(float).eps)
 _MAX_EVALUATIONS = 40
 
 
-def line_search(line, t0: float = 1.0, *, curvature: float = 0.1):
-    """Find a step ``t > 0`` along a descent direction of a convex ``phi``.
+def line_search(line, t0, cols=None, *, curvature: float = 0.1) -> np.ndarray:
+    """Steps ``t_j > 0`` along descent directions of convex ``phi_j``, vectorised.
 
-    Accepts ``t`` when ``phi(t) <= 1e-4 * t * phi'(0)`` (sufficient decrease)
-    and ``|phi'(t)| <= curvature * |phi'(0)|`` (strong Wolfe curvature
-    condition); small ``curvature`` makes the search nearly exact, which costs
-    only ``O(n_samples)`` evaluations here.
+    Accepts ``t_j`` when ``phi_j(t) <= 1e-4 t phi_j'(0)`` (sufficient
+    decrease) and ``|phi_j'(t)| <= curvature |phi_j'(0)|`` (strong Wolfe);
+    small ``curvature`` makes the search nearly exact, which costs only
+    ``O(n_samples)`` per neuron and evaluation here.
 
     Parameters
     ----------
-    line : callable
-        ``line(t) -> (phi(t), phi'(t), phi''(t))`` with ``phi(0) = 0``, and
-        attribute ``slope = phi'(0)``.
-    t0 : float
-        First trial step (1 for Newton and quasi-Newton directions).
+    line : LineRestriction
+        ``line(t, cols) -> (phi, phi', phi'')`` with ``phi(0) = 0`` and
+        ``line.slope = phi'(0)`` of every column.
+    t0 : float or ndarray of shape (len(cols),)
+        First trial steps (1 for Newton and quasi-Newton directions).
+    cols : ndarray of int or None
+        The columns (neurons) of ``line`` to search; all when None.
     curvature : float
         Relative tolerance on ``|phi'(t)|``.
 
     Returns
     -------
-    step : float
-        Accepted step, or the best step with a sufficient decrease found in
-        the evaluation budget, or 0.0 when no decrease could be found (not a
-        descent direction, or the decrease is below round-off).
-    decrease : float
-        ``phi(step)`` (<= 0).
+    steps : ndarray of shape (len(cols),)
+        Accepted steps, or the best step with a sufficient decrease found in
+        the evaluation budget, or 0 where no decrease could be found (not a
+        descent direction, or a decrease below round-off).
     """
-    slope = float(line.slope)
-    if not slope < 0.0:
-        return 0.0, 0.0
-    lo, hi = 0.0, math.inf
-    best_t, best_value = 0.0, 0.0
-    t = t0 if t0 > 0 and math.isfinite(t0) else 1.0
+    cols = np.arange(line.Z.shape[1]) if cols is None else np.asarray(cols)
+    steps = np.zeros(cols.size)
+    slope = line.slope[cols]
+    t = np.broadcast_to(np.asarray(t0, dtype=np.float64), cols.shape).copy()
+    t[~(np.isfinite(t) & (t > 0))] = 1.0
+    pending = np.flatnonzero(slope < 0.0)  # positions in cols
+    t = t[pending]
+    lo = np.zeros(pending.size)
+    hi = np.full(pending.size, np.inf)
+    best_t = np.zeros(pending.size)
+    best_value = np.zeros(pending.size)
     for _ in range(_MAX_EVALUATIONS):
-        value, first, second = line(t)
-        if not (math.isfinite(value) and math.isfinite(first)):
-            hi = t
-            t = 0.5 * (lo + hi)
-            continue
-        sufficient = value <= _ARMIJO * t * slope
-        if sufficient and value < best_value:
-            best_t, best_value = t, value
-        if sufficient and abs(first) <= curvature * abs(slope):
-            return t, value
-        if first < 0.0:
-            lo = t
-        else:
-            hi = t
-        if hi - lo <= 1e-15 * hi:  # bracket at round-off: nothing more to find
-            break
-        # Newton step on phi', kept inside the bracket (bisection otherwise).
-        step = t - first / second if second > 0 and math.isfinite(second) else math.nan
-        if not lo < step < hi:
-            step = 0.5 * (lo + hi) if math.isfinite(hi) else 4.0 * t
-        if value > 0.0:
-            # Worse than the start: far beyond the minimiser, where phi grows
-            # like exp and Newton on phi' creeps back by ~1 / max|z| per step.
-            # Backtrack at least geometrically.
-            step = min(step, 0.5 * (lo + t))
-        t = step
-    return best_t, best_value
+        if not pending.size:
+            return steps
+        s0 = slope[pending]
+        with np.errstate(over="ignore", invalid="ignore"):
+            value, first, second = line(t, cols[pending])
+        finite = np.isfinite(value) & np.isfinite(first)
+        sufficient = finite & (value <= _ARMIJO * t * s0)
+        better = sufficient & (value < best_value)
+        best_t[better] = t[better]
+        best_value[better] = value[better]
+        done = sufficient & (np.abs(first) <= curvature * np.abs(s0))
+        steps[pending[done]] = t[done]
+        rising = ~finite | (first >= 0.0)
+        lo = np.where(rising, lo, t)
+        hi = np.where(rising, t, hi)
+        # bracket at round-off: nothing more to find
+        stalled = ~done & finite & (hi - lo <= 1e-15 * hi)
+        steps[pending[stalled]] = best_t[stalled]
+        # Newton step on phi', kept inside the bracket (bisection otherwise)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            newton = np.where((second > 0) & np.isfinite(second), t - first / second, np.nan)
+        inside = (lo < newton) & (newton < hi)
+        new_t = np.where(inside, newton, np.where(np.isfinite(hi), 0.5 * (lo + hi), 4.0 * t))
+        new_t = np.where(finite, new_t, 0.5 * (lo + hi))
+        # Worse than the start: far beyond the minimiser, where phi grows like
+        # exp and Newton on phi' creeps back by ~1 / max|z| per step.
+        worse = finite & (value > 0.0)
+        new_t = np.where(worse, np.minimum(new_t, 0.5 * (lo + t)), new_t)
+        keep = ~(done | stalled)
+        pending, t = pending[keep], new_t[keep]
+        lo, hi, best_t, best_value = lo[keep], hi[keep], best_t[keep], best_value[keep]
+    steps[pending] = best_t
+    return steps
 
 
-def take_step(objective, params, direction, *, grad, value, t0=1.0, curvature=0.9):
-    """Line search along ``direction`` that costs one read of ``X`` when ``t0`` is accepted.
+def _move(problem, P, D, line, steps, cols, out, fast):
+    """Evaluate the neurons ``cols`` at ``P + steps D`` from ``line.eta_at`` (one read of ``X``)."""
+    new_P, values, G, eta = out
+    new_P[:, cols] = P[:, cols] + D[:, cols] * steps
+    part = problem if cols.size == problem.n_neurons else problem.subset(cols)
+    values[cols], G[:, cols], eta[:, cols] = part.evaluate(
+        new_P[:, cols], line.eta_at(steps, cols), fast=fast
+    )
 
-    The gradient at ``params + t0 * direction`` is computed in the same sweep
-    as ``z = X d`` (:meth:`PoissonObjective.gradient_along`).  ``t0`` is
-    accepted on the Armijo and strong Wolfe conditions, checked from the
-    gradients and objective values at both ends (``O(n_params)``); only when
-    the decrease is too small for the values to resolve it is the accurate
-    one-dimensional restriction evaluated (``O(n_samples)``).  If ``t0``
-    fails, another step is searched on the line (no pass) and its gradient
-    computed (one more pass).
+
+def take_step(problem, P, eta, D, values, G, *, t0=1.0, curvature=0.9, fast=False):
+    """Line search along ``D`` that costs one read of ``X`` when ``t0`` is accepted.
+
+    The gradients at ``P + t0 D`` are computed in the same sweep as
+    ``Z = X D`` (:meth:`PoissonObjective.gradient_along`).  ``t0`` is accepted
+    per neuron on the Armijo and strong Wolfe conditions, checked from the
+    gradients and objective values at both ends; only where the decrease
+    is too small for the values to resolve it is the accurate restriction
+    evaluated.  Neurons that reject ``t0`` search their step on the line
+    (no pass) and get their gradients in one more read of ``X``.
 
     Parameters
     ----------
-    grad, value : ndarray, float
-        Gradient and objective at ``params``.
+    problem : SmoothProblem
+    P, D : ndarray of shape (n_params, k)
+        Points and directions.
+    eta : ndarray of shape (n_samples, k)
+    values, G : ndarray of shape (k,), (n_params, k)
+        Objective values and gradients at ``P``.
 
     Returns
     -------
-    step : float
-        0.0 when no decrease could be found.
-    params, value, grad
-        The new point, its objective and gradient (None when ``step == 0``).
-    slope : float
-        Directional derivative at ``params`` along ``direction``.
+    steps : ndarray of shape (k,)
+        0 where no decrease could be found.
+    new_P, new_values, new_G, new_eta
+        The new points (columns with a zero step are undefined).
     """
-    slope = float(grad @ direction)
-    if not slope < 0.0:
-        return 0.0, None, None, None, slope
-    line, new_params, new_value, new_grad = objective.gradient_along(params, direction, t0)
-    decrease = new_value - value
-    if abs(decrease) <= 64 * _EPS * abs(value):  # below the resolution of F
-        decrease = line.value_slope(t0)[0]
-    if decrease <= _ARMIJO * t0 * slope and abs(float(new_grad @ direction)) <= curvature * abs(
-        slope
-    ):
-        return t0, new_params, new_value, new_grad, slope
-    step, _ = line_search(line, t0, curvature=min(curvature, 0.1))
-    if step == 0.0:
-        return 0.0, None, None, None, slope
-    new_params = params + step * direction
-    new_value, new_grad = objective.loss_gradient_at(new_params, line.eta_at(step))
-    return step, new_params, new_value, new_grad, slope
+    slope = np.einsum("ij,ij->j", G, D)
+    line, new_values, new_G, new_eta, new_P = problem.along(P, eta, D, t0, fast=fast)
+    decrease = new_values - values
+    small = np.abs(decrease) <= 64 * _EPS * np.abs(values)
+    if small.any():  # below the resolution of F
+        small = np.flatnonzero(small)
+        decrease[small] = line(t0, small, second=False)[0]
+    accepted = (decrease <= _ARMIJO * t0 * slope) & (slope < 0.0)
+    accepted &= np.abs(np.einsum("ij,ij->j", new_G, D)) <= curvature * np.abs(slope)
+    if accepted.all():
+        return np.full(accepted.size, float(t0)), new_P, new_values, new_G, new_eta
+    steps = np.where(accepted, float(t0), 0.0)
+    rest = np.flatnonzero(~accepted)
+    if rest.size:
+        steps[rest] = line_search(line, t0, rest, curvature=min(curvature, 0.1))
+        moved = rest[steps[rest] > 0.0]
+        if moved.size:
+            out = (new_P, new_values, new_G, new_eta)
+            _move(problem, P, D, line, steps[moved], moved, out, fast)
+    return steps, new_P, new_values, new_G, new_eta
 
 
-def search_unscaled(objective, params, direction):
-    """Line search along a direction of unknown scale (e.g. ``-grad``); two passes.
+def search_unscaled(problem, P, eta, D, *, fast=False):
+    """Line search along directions of unknown scale (e.g. ``-G``); two reads of ``X``.
 
-    ``z = X d`` is computed first, the search starts at the minimiser of the
-    quadratic model of the objective along the line, and the gradient at the
-    accepted point costs one more pass.
+    ``Z = X D`` is computed first, the search starts at the minimiser of the
+    quadratic model of each neuron's objective along its line, and the
+    gradients at the accepted points cost one more read.
 
     Returns
     -------
-    step : float
-        0.0 when no decrease could be found.
-    params, value, grad
-        The new point, its objective and gradient (None when ``step == 0``).
+    steps : ndarray of shape (k,)
+        0 where no decrease could be found.
+    new_P, new_values, new_G, new_eta
+        The new points (columns with a zero step are undefined).
     """
-    z = objective.direction_predictor(direction)
-    line = objective.line_restriction(params, direction, z)
-    if not line.slope < 0.0:
-        return 0.0, None, None, None
-    _, _, second = line(0.0)
-    t0 = -line.slope / second if second > 0 and math.isfinite(second) else 1.0
-    step, _ = line_search(line, t0)
-    if step == 0.0:
-        return 0.0, None, None, None
-    new_params = params + step * direction
-    value, grad = objective.loss_gradient_at(new_params, line.eta_at(step))
-    return step, new_params, value, grad
+    line = problem.restriction(P, eta, D, fast=fast)
+    k = D.shape[1]
+    out = (np.empty_like(P), np.empty(k), np.empty_like(P), np.empty_like(eta))
+    steps = np.zeros(k)
+    descent = np.flatnonzero(line.slope < 0.0)
+    if descent.size:
+        second = line(0.0, descent)[2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t0 = -line.slope[descent] / second
+        steps[descent] = line_search(line, t0, descent)
+        moved = np.flatnonzero(steps > 0.0)
+        if moved.size:
+            _move(problem, P, D, line, steps[moved], moved, out, fast)
+    return (steps, *out)

@@ -1,4 +1,8 @@
-"""Newton-Cholesky for the smooth (L2) objective, in the primal or the dual form.
+"""Newton-Cholesky for the smooth (L2) objective, in the primal or the dual form, per neuron.
+
+Each neuron needs its own Hessian (one weighted Gram matrix per step), so
+the neurons of a population are solved one after the other; the dual form's
+kernel ``X X'`` is the same for all of them and is computed once.
 
 Primal form (``n_samples`` larger than about ``1.5 n_features``, or
 ``alpha == 0``): each iteration costs one weighted Gram matrix ``X' D X``
@@ -7,7 +11,7 @@ Cholesky factorisation of size ``n_params``.
 
 Dual (Woodbury) form (``alpha > 0`` and ``n_samples`` up to about
 ``1.5 n_features``): with ``S = D^{1/2}`` and the kernel ``K = X X'``
-computed once,
+computed once (the solver keeps ``X w`` itself, updated along each step),
 
 .. math::
 
@@ -28,22 +32,27 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-from .._passes import row_gram
 from ._line_search import line_search, search_unscaled, take_step
 from ._result import SolverResult
+from ._smooth import SmoothProblem
 
 
-def use_dual(objective) -> bool:
-    """Whether Newton steps in the dual (Woodbury) form are cheaper.
+def _alpha(problem: SmoothProblem) -> float:
+    """The L2 strength of a one-neuron problem."""
+    return float(problem.penalty.strengths(1)[0])
+
+
+def use_dual(problem: SmoothProblem) -> bool:
+    """Whether Newton steps in the dual (Woodbury) form are cheaper for a one-neuron problem.
 
     Flop counts (multiply-adds): a primal step forms ``X' D X`` (``n p^2 / 2``)
     and factorises it (``p^3 / 6``); a dual step factorises an ``n x n``
     matrix (``n^3 / 6``) after computing ``K = X X'`` once (``n^2 p / 2``,
     spread here over four steps).  Needs ``alpha > 0``.
     """
-    if objective.alpha <= 0.0:
+    if _alpha(problem) <= 0.0:
         return False
-    n, p = objective.y.shape[0], objective.n_features
+    n, p = problem.objective.n_samples, problem.objective.n_features
     primal = n * p * p / 2 + p**3 / 6
     dual = n**3 / 6 + n * n * p / 8
     return dual < primal
@@ -74,23 +83,33 @@ def _newton_direction(hess: np.ndarray, grad: np.ndarray) -> np.ndarray:
 
 
 class _DualSystem:
-    """Newton directions from the kernel ``K = X X'`` (Woodbury identity)."""
+    """Newton directions from the kernel ``K = X X'`` (Woodbury identity), any neuron."""
 
     def __init__(self, objective):
-        self.kernel = row_gram(objective.X)
-        objective.n_grams += 1
+        self.kernel = objective.kernel()
 
-    def direction(self, objective, params, grad):
-        """Return the Newton direction and ``z = X dw + db`` (one pass over ``X``)."""
-        eta, _, dmu, d2mu = objective._evaluate(params)
-        kernel, alpha = self.kernel, objective.alpha
-        coef, intercept = objective.split(params)
-        residual = objective.weights * dmu - objective.weighted_y
-        delta = objective.weights * d2mu
+    def direction(self, problem: SmoothProblem, eta, xw, grad):
+        """Newton direction and its ``z = X dw + db`` for a one-neuron problem.
+
+        Parameters
+        ----------
+        eta : ndarray of shape (n_samples,)
+            Linear predictor at the current point.
+        xw : ndarray of shape (n_samples,)
+            ``X @ w`` at the current point (the solver keeps it).
+        grad : ndarray of shape (n_params,)
+
+        Returns
+        -------
+        direction : ndarray of shape (n_params,)
+        z : ndarray of shape (n_samples,)
+            One pass over ``X`` (``X.T c``).
+        """
+        objective = problem.objective
+        kernel, alpha = self.kernel, _alpha(problem)
+        residual = objective.gradient_weights(eta[:, None])[:, 0]
+        delta = objective.hessian_weights(eta[:, None])[:, 0]
         s = np.sqrt(delta)
-        xw = eta - intercept
-        if objective.log_exposure is not None:
-            xw = xw - objective.log_exposure
         x_grad = kernel @ residual + alpha * xw  # X @ grad_w
         x_border = kernel @ delta  # X @ (X' delta), the intercept border
         system = kernel * s[:, None]
@@ -111,7 +130,7 @@ class _DualSystem:
         c = d_intercept * delta - s * (m_grad + d_intercept * m_border)
         p = objective.n_features
         direction = np.empty(objective.n_params)
-        direction[:p] = -(grad[:p] + objective.rmatvec(c)) / alpha
+        direction[:p] = -(grad[:p] + objective.rmatvec(c[:, None])[:, 0]) / alpha
         if objective.fit_intercept:
             direction[-1] = d_intercept
         z = -(x_grad + kernel @ c) / alpha + d_intercept
@@ -119,77 +138,118 @@ class _DualSystem:
 
 
 def newton_cholesky(
-    objective, params, *, tol, max_iter, verbose=0, solver_name="newton-cholesky", dual=None
+    problem: SmoothProblem,
+    P,
+    *,
+    tol,
+    max_iter,
+    verbose=0,
+    solver_name="newton-cholesky",
+    dual=None,
 ):
-    """Minimise ``objective`` by damped Newton steps.
+    """Minimise every neuron's objective by damped Newton steps, one neuron after the other.
 
-    Stops when ``max |grad| <= tol`` (the documented criterion), or after
-    ``max_iter`` iterations, or when no decrease can be found along the
-    Newton direction nor the gradient (round-off floor); ``converged`` says
-    which.
+    Neuron ``j`` stops when ``max |grad_j| <= tol`` (the documented
+    criterion), or after ``max_iter`` iterations, or when no decrease can be
+    found along the Newton direction nor the gradient (round-off floor);
+    ``converged`` says which.
 
     Parameters
     ----------
-    objective : PoissonObjective
-    params : ndarray of shape (n_params,)
-        Starting point.
+    problem : SmoothProblem
+    P : ndarray of shape (n_params, k)
+        Starting points.
     tol : float
         Tolerance on the largest absolute gradient entry.
     max_iter : int
-        Maximum number of Newton iterations.
+        Maximum number of Newton iterations per neuron.
     verbose : int
         Print one line per iteration when positive.
     solver_name : str
-        Name reported in the result.
+        Name reported in the results.
     dual : bool or None
-        Force the dual (True) or primal (False) form; by default chosen by
-        :func:`use_dual`.
+        Force the dual (True) or primal (False) form; by default chosen per
+        neuron by :func:`use_dual`.
 
     Returns
     -------
-    SolverResult
+    list of SolverResult
+        One per neuron; ``n_passes`` and ``n_grams`` count the whole run so far.
     """
-    params = np.array(params, dtype=np.float64)
-    value, grad = objective.loss_gradient(params)
-    grad_max = float(np.max(np.abs(grad)))
+    P = np.array(P, dtype=np.float64)
+    k = P.shape[1]
+    kernel: list = []  # the dual system, shared by the neurons
+
+    def system():
+        if not kernel:
+            kernel.append(_DualSystem(problem.objective))
+        return kernel[0]
+
+    return [
+        _newton_one(
+            problem if k == 1 else problem.subset([j]),
+            P[:, [j]],
+            tol=tol,
+            max_iter=max_iter,
+            verbose=verbose,
+            solver_name=solver_name,
+            dual=dual,
+            system=system,
+        )
+        for j in range(k)
+    ]
+
+
+def _newton_one(problem, P, *, tol, max_iter, verbose, solver_name, dual, system):
+    """Damped Newton on a one-neuron problem from ``P`` of shape (n_params, 1)."""
+    objective = problem.objective
+    values, G, eta = problem.evaluate(P)
+    grad_max = float(np.max(np.abs(G), initial=0.0))
     if dual is None:
-        dual = use_dual(objective)
-    system = None
+        dual = use_dual(problem)
+    xw = None  # X @ w, kept by the dual form
     n_iter = 0
     while grad_max > tol and n_iter < max_iter:
+        step = 0.0
         if dual:
-            if system is None:
-                system = _DualSystem(objective)
-            direction, z = system.direction(objective, params, grad)
-            line = objective.line_restriction(params, direction, z)
-            step = 0.0
-            if line.slope < 0.0:
-                step, _ = line_search(line, 1.0, curvature=0.9)
+            if xw is None:
+                W = objective.split(P)[0]
+                xw = objective.direction_predictor(objective.join(W))[:, 0] if np.any(W) else 0.0
+                xw = np.broadcast_to(xw, eta.shape[:1]).copy()
+            direction, z = system().direction(problem, eta[:, 0], xw, G[:, 0])
+            D = direction[:, None]
+            line = objective.line_restriction(eta, z[:, None], problem.terms(P, D))
+            if line.slope[0] < 0.0:
+                step = float(line_search(line, 1.0, curvature=0.9)[0])
             if step > 0.0:
-                new_params = params + step * direction
-                new_value, new_grad = objective.loss_gradient_at(new_params, line.eta_at(step))
+                new_P = P + step * D
+                new_values, new_G, new_eta = problem.evaluate(new_P, line.eta_at(step))
+                new_xw = xw + step * (z - (direction[-1] if objective.fit_intercept else 0.0))
         else:
-            direction = _newton_direction(objective.hessian(params, symmetric=False), grad)
-            step, new_params, new_value, new_grad, _ = take_step(
-                objective, params, direction, grad=grad, value=value
-            )
+            D = _newton_direction(problem.hessian(eta, 0, symmetric=False), G[:, 0])[:, None]
+            steps, new_P, new_values, new_G, new_eta = take_step(problem, P, eta, D, values, G)
+            step = float(steps[0])
         if step == 0.0:
             # Not a descent direction (singular Hessian) or round-off floor:
             # one try along the gradient, then give up.
-            step, new_params, new_value, new_grad = search_unscaled(objective, params, -grad)
+            steps, new_P, new_values, new_G, new_eta = search_unscaled(problem, P, eta, -G)
+            step = float(steps[0])
+            new_xw = None
         n_iter += 1
         if verbose:
             print(
-                f"[newton{'-dual' if dual else ''}] iter {n_iter:3d}  objective {value:.15g}  "
-                f"max|grad| {grad_max:.3e}  step {step:.3g}"
+                f"[newton{'-dual' if dual else ''}] iter {n_iter:3d}  "
+                f"objective {values[0]:.15g}  max|grad| {grad_max:.3e}  step {step:.3g}"
             )
         if step == 0.0:
             break
-        params, value, grad = new_params, new_value, new_grad
-        grad_max = float(np.max(np.abs(grad)))
+        P, values, G, eta = new_P, new_values, new_G, new_eta
+        if dual:
+            xw = new_xw
+        grad_max = float(np.max(np.abs(G), initial=0.0))
     return SolverResult(
-        params=params,
-        objective=value,
+        params=P[:, 0].copy(),
+        objective=float(values[0]),
         optimality=grad_max,
         n_iter=n_iter,
         converged=grad_max <= tol,

@@ -11,7 +11,10 @@ from sklearn.exceptions import ConvergenceWarning
 
 @dataclass
 class SolverResult:
-    """Outcome of a solver run.
+    """Outcome of a solver run for one neuron.
+
+    The smooth solvers (:func:`sklearn_lnp._solvers.solve`) return a list of
+    these, one per neuron (column of ``P``); the L1 solvers return one.
 
     Attributes
     ----------
@@ -29,9 +32,10 @@ class SolverResult:
     solver : str
         Name of the solver (or solvers, ``"lbfgs+newton-cholesky"``) used.
     n_passes : int
-        Passes over ``X`` (matrix-vector products) used.
+        Passes over ``X`` used; for several neurons fitted together, the
+        passes of the whole run so far, shared by its neurons.
     n_grams : int
-        Weighted Gram matrices (Hessians) computed.
+        Weighted Gram matrices (Hessians) and kernels computed, likewise.
     """
 
     params: np.ndarray

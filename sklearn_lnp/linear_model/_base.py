@@ -14,7 +14,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._loss import safe_exp
+from .._objective import safe_exp
 from .._passes import is_dask_array as _is_dask
 from .._validation import check_counts, check_exposure
 from ..metrics import d2_poisson_score

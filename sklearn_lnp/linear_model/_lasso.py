@@ -13,15 +13,11 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_array
 
-from .._loss import PoissonObjective
+from .._objective import PoissonObjective
+from .._penalties import L1
 from .._solvers import warn_if_not_converged
-from .._solvers._population import PopulationObjective
-from .._solvers._population_lasso import population_prox_newton
-from .._solvers._prox_newton import (
-    INNER_SOLVERS,
-    alpha_max,
-    prox_newton_lasso,
-)
+from .._solvers._prox_newton import prox_newton
+from .._solvers._quadratic_lasso import INNER_SOLVERS
 from .._validation import check_counts, check_exposure
 from ._base import LNPBaseEstimator, check_population_counts
 
@@ -29,17 +25,8 @@ LASSO_SOLVERS = ("prox-newton", "pyglmnet")
 _PROX_NEWTON_OPTIONS = {"inner", "ws_min_size"}
 
 
-def _default_inner() -> str:
-    """``"cd"`` (compiled coordinate descent) when numba is installed, else ``"fista"``."""
-    try:
-        import numba  # noqa: F401
-    except ImportError:  # pragma: no cover - numba is a dependency
-        return "fista"
-    return "cd"
-
-
 def _prox_newton_options(options) -> dict:
-    """Validated keyword arguments of :func:`prox_newton_lasso` from ``solver_options``."""
+    """Validated keyword arguments of :func:`~sklearn_lnp._solvers._prox_newton.prox_newton`."""
     options = {} if options is None else dict(options)
     unknown = set(options) - _PROX_NEWTON_OPTIONS
     if unknown:
@@ -47,7 +34,7 @@ def _prox_newton_options(options) -> dict:
             f"solver_options for solver='prox-newton' accepts only {sorted(_PROX_NEWTON_OPTIONS)}; "
             f"got unknown keys {sorted(unknown)}."
         )
-    inner = options.get("inner", _default_inner())
+    inner = options.get("inner", "cd")
     if inner not in INNER_SOLVERS:
         raise ValueError(f"solver_options['inner'] must be one of {INNER_SOLVERS}; got {inner!r}.")
     ws_min_size = options.get("ws_min_size", 10)
@@ -62,10 +49,76 @@ def _prox_newton_options(options) -> dict:
     return {"inner": inner, "ws_min_size": int(ws_min_size)}
 
 
-def _finite_or_raise(result, solver: str) -> None:
-    if not (np.all(np.isfinite(result.params)) and np.isfinite(result.objective)):
+def alpha_max(objective) -> np.ndarray:
+    """Smallest L1 penalty whose optimum has every weight at zero, per neuron, shape (k,).
+
+    At ``w = 0`` the intercept optimum is closed-form (``exp(b)`` = weighted
+    count / weighted exposure; ``b = 0`` without an intercept), and ``w = 0``
+    is optimal iff every gradient entry there is at most ``alpha`` in
+    absolute value (:meth:`~sklearn_lnp._penalties.L1.alpha_max`).  One pass
+    over ``X`` for all neurons.
+    """
+    _, G, _ = objective.value_gradient(objective.initial_params())
+    return L1.alpha_max(G[: objective.n_features])
+
+
+def silent_neurons(y, sample_weight, fit_intercept: bool) -> np.ndarray:
+    """Columns of a 2-d ``y`` without spikes, with one warning naming them (none for 1-d).
+
+    Called from an estimator's ``fit``: the warning points at its caller.
+    """
+    if y.ndim == 1:
+        return np.array([], dtype=int)
+    return check_population_counts(y, sample_weight, fit_intercept)
+
+
+def set_solution(estimator, fit, fitted, n_neurons, n_features, *, population) -> None:
+    """Set an L1 estimator's fitted attributes from the lockstep fit of the neurons ``fitted``.
+
+    The other neurons (without spikes) get the intercept-only model (zero
+    weights, intercept -inf, ``solver_ = "intercept-only"``).  For a 1-d
+    ``y`` (``population`` False, one neuron) the attributes are scalars and
+    ``coef_`` has shape (n_features,); else one entry (row) per neuron.
+
+    Parameters
+    ----------
+    estimator : LassoLNPRegressor or LassoLNPCV
+    fit : ProxNewtonFit or None
+        None when no neuron has spikes.
+    fitted : ndarray of shape (k,)
+        Columns of ``y`` the fit's neurons are.
+    n_neurons, n_features : int
+    population : bool
+    """
+    coef = np.zeros((n_neurons, n_features))
+    intercept = np.full(n_neurons, -np.inf if estimator.fit_intercept else 0.0)
+    n_iter = np.zeros(n_neurons, dtype=int)
+    value, optimality = np.zeros(n_neurons), np.zeros(n_neurons)
+    solver = np.full(n_neurons, "intercept-only", dtype=object)
+    if fit is not None:
+        coef[fitted] = fit.params[:n_features].T
+        if estimator.fit_intercept:
+            intercept[fitted] = fit.params[-1]
+        n_iter[fitted], value[fitted] = fit.n_iter, fit.objective
+        optimality[fitted], solver[fitted] = fit.optimality, fit.solver
+    estimator.n_features_in_ = n_features
+    if population:
+        estimator.coef_, estimator.intercept_ = coef, intercept
+        estimator.n_nonzero_ = np.count_nonzero(coef, axis=1)
+        estimator.n_iter_, estimator.objective_ = n_iter, value
+        estimator.optimality_, estimator.solver_ = optimality, solver
+        return
+    estimator.coef_, estimator.intercept_ = coef[0], float(intercept[0])
+    estimator.n_nonzero_ = int(np.count_nonzero(coef[0]))
+    estimator.n_iter_, estimator.objective_ = int(n_iter[0]), float(value[0])
+    estimator.optimality_, estimator.solver_ = float(optimality[0]), solver[0]
+
+
+def _finite_or_raise(fit, solver: str, where: str = "") -> None:
+    """FloatingPointError when a fit's parameters or objectives are not finite."""
+    if not (np.all(np.isfinite(fit.params)) and np.all(np.isfinite(fit.objective))):
         raise FloatingPointError(
-            f"Solver {solver!r} produced non-finite parameters; the fit failed. "
+            f"{where}Solver {solver!r} produced non-finite parameters; the fit failed. "
             "Check the scale of X or increase alpha."
         )
 
@@ -146,7 +199,7 @@ class LassoLNPRegressor(LNPBaseEstimator):
         Receptive field ``w`` (log-rate change per unit of each feature);
         one row per neuron when ``y`` is 2-d (all neurons fitted in lockstep
         on the shared design, each to its own optimum, see
-        :mod:`sklearn_lnp._solvers._population_lasso`; a neuron without spikes
+        :mod:`sklearn_lnp._solvers._prox_newton`; a neuron without spikes
         gets the intercept-only model, ``intercept_ = -inf``, with a warning).
     intercept_ : float or ndarray of shape (n_neurons,)
         Log baseline rate ``b`` per unit of exposure (0 when not fitted).
@@ -245,158 +298,99 @@ class LassoLNPRegressor(LNPBaseEstimator):
         X, y, sample_weight, exposure = self._validate_fit_data(
             X, y, sample_weight, exposure, multi_output=True
         )
-        if y.ndim == 2:
-            return self._fit_population(X, y, sample_weight, exposure)
-        objective = PoissonObjective(
-            X, y, exposure, sample_weight, alpha=0.0, fit_intercept=self.fit_intercept
-        )
         if self.solver == "pyglmnet":
-            from ._pyglmnet import fit_with_pyglmnet
+            return self._fit_pyglmnet(X, y, sample_weight, exposure)
+        Y = y if y.ndim == 2 else y[:, None]
+        n_neurons, n_features = Y.shape[1], X.shape[1]
+        silent = silent_neurons(y, sample_weight, self.fit_intercept)
+        fitted = np.setdiff1d(np.arange(n_neurons), silent)
+        fit = None
+        if fitted.size:
+            # each neuron's counts a contiguous column, as its linear predictor in the solver
+            counts = np.asfortranarray(Y[:, fitted])
+            objective = PoissonObjective(
+                X, counts, exposure, sample_weight, fit_intercept=self.fit_intercept
+            )
+            P = objective.initial_params()
+            if self.warm_start and np.size(getattr(self, "coef_", ())) == n_neurons * n_features:
+                P[:n_features] = np.reshape(self.coef_, (n_neurons, n_features))[fitted].T
+                if self.fit_intercept:
+                    P[-1] = np.reshape(self.intercept_, (n_neurons,))[fitted]
+            fit = prox_newton(
+                objective,
+                L1(self.alpha),
+                P,
+                tol=self.tol,
+                max_iter=self.max_iter,
+                verbose=self.verbose,
+                **_prox_newton_options(self.solver_options),
+            )
+            _finite_or_raise(fit, fit.solver)
+        set_solution(self, fit, fitted, n_neurons, n_features, population=y.ndim == 2)
+        if fit is None:
+            return self
+        failed = fitted[~fit.converged].tolist()
+        if y.ndim == 1:
+            warn_if_not_converged(fit.result(0), self.tol, self.max_iter)
+        elif failed:
+            self._warn_unconverged(failed, stacklevel=3)
+        return self
 
+    def _warn_unconverged(self, failed, stacklevel: int) -> None:
+        """One ``ConvergenceWarning`` naming the neurons ``failed`` and the largest violation."""
+        worst = int(np.argmax(self.optimality_))
+        warnings.warn(
+            f"{len(failed)} of {len(self.optimality_)} neurons (y columns {failed}) stopped "
+            f"short of tol={self.tol:.3g}: largest KKT violation "
+            f"{self.optimality_[worst]:.3g} (neuron {worst}). Increase max_iter or loosen tol.",
+            ConvergenceWarning,
+            stacklevel=stacklevel,
+        )
+
+    def _fit_pyglmnet(self, X, y, sample_weight, exposure):
+        """pyglmnet's answer, neuron by neuron, with its distance to the optimum."""
+        from ._pyglmnet import fit_with_pyglmnet
+
+        if y.ndim == 1:
+            objective = PoissonObjective(
+                X, y, exposure, sample_weight, fit_intercept=self.fit_intercept
+            )
             fit_with_pyglmnet(self, objective, X, y, sample_weight, exposure)
             return self
-        options = _prox_newton_options(self.solver_options)
-        if self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (X.shape[1],):
-            params = np.append(self.coef_, self.intercept_) if self.fit_intercept else self.coef_
-        else:
-            params = objective.initial_params()
-        result = prox_newton_lasso(
-            objective,
-            params,
-            float(self.alpha),
-            tol=self.tol,
-            max_iter=self.max_iter,
-            verbose=self.verbose,
-            **options,
-        )
-        _finite_or_raise(result, result.solver)
-        warn_if_not_converged(result, self.tol, self.max_iter)
-        self._set_solution(objective, result)
-        return self
-
-    def _fit_population(self, X, Y, sample_weight, exposure):
-        """Fit every column of ``Y`` (a neuron) on the shared design.
-
-        ``solver="prox-newton"`` fits all neurons in lockstep
-        (:func:`~sklearn_lnp._solvers._population_lasso.population_prox_newton`:
-        each neuron's own proximal Newton steps, the passes over ``X`` shared
-        as matrix-matrix products); ``"pyglmnet"`` fits them one after the
-        other.  Neurons without spikes get the intercept-only model with a
-        warning naming them; one ``ConvergenceWarning`` names the neurons
-        that stopped short of ``tol``.
-        """
-        n_neurons, n_features = Y.shape[1], X.shape[1]
-        silent = check_population_counts(Y, sample_weight, self.fit_intercept)
-        fitted = np.setdiff1d(np.arange(n_neurons), silent)
-        attributes = {
-            "coef_": np.zeros((n_neurons, n_features)),
-            "intercept_": np.full(n_neurons, -np.inf if self.fit_intercept else 0.0),
-            "n_nonzero_": np.zeros(n_neurons, dtype=int),
-            "n_iter_": np.zeros(n_neurons, dtype=int),
-            "objective_": np.zeros(n_neurons),
-            "optimality_": np.zeros(n_neurons),
-            "solver_": np.full(n_neurons, "intercept-only", dtype=object),
-        }
-        warm = (
-            self.warm_start
-            and hasattr(self, "coef_")
-            and np.shape(self.coef_) == (n_neurons, n_features)
-        )
-        if self.solver == "prox-newton":
-            failed = self._fit_population_lockstep(
-                X, Y, sample_weight, exposure, fitted, warm, attributes
-            )
-        else:
-            failed = self._fit_population_loop(
-                X, Y, sample_weight, exposure, fitted, warm, attributes
-            )
-        if failed:
-            worst = int(np.argmax(attributes["optimality_"]))
-            warnings.warn(
-                f"{len(failed)} of {n_neurons} neurons (y columns {failed}) stopped short of "
-                f"tol={self.tol:.3g}: largest KKT violation {attributes['optimality_'][worst]:.3g} "
-                f"(neuron {worst}). Increase max_iter or loosen tol.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        n_neurons = y.shape[1]
+        silent = check_population_counts(y, sample_weight, self.fit_intercept)
+        names = ("coef_", "intercept_", "n_nonzero_", "n_iter_", "objective_", "optimality_")
+        attributes = {name: [] for name in names + ("solver_",)}
+        single = clone(self)
+        failed = []
+        for j in range(n_neurons):
+            if j in silent:
+                values = (np.zeros(X.shape[1]), -np.inf, 0, 0, 0.0, 0.0, "intercept-only")
+            else:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", ConvergenceWarning)
+                    single.fit(X, y[:, j], sample_weight=sample_weight, exposure=exposure)
+                for warning in caught:
+                    if issubclass(warning.category, ConvergenceWarning):
+                        failed.append(j)
+                    else:
+                        warnings.warn_explicit(
+                            warning.message, warning.category, warning.filename, warning.lineno
+                        )
+                values = tuple(getattr(single, name) for name in names + ("solver_",))
+            for name, value in zip(attributes, values, strict=True):
+                attributes[name].append(value)
         for name, values in attributes.items():
-            setattr(self, name, values)
-        self.n_features_in_ = n_features
+            setattr(self, name, np.array(values, dtype=object if name == "solver_" else None))
+        if failed:
+            self._warn_unconverged(failed, stacklevel=4)
+        self.n_features_in_ = X.shape[1]
         return self
-
-    def _fit_population_lockstep(self, X, Y, sample_weight, exposure, fitted, warm, attributes):
-        """Fit the neurons ``fitted`` together; fill ``attributes``; return the unconverged."""
-        if not fitted.size:
-            return []
-        objective = PopulationObjective(
-            X, Y[:, fitted], exposure, sample_weight, alpha=0.0, fit_intercept=self.fit_intercept
-        )
-        P = objective.initial_params()
-        if warm:
-            P[: objective.n_features] = self.coef_[fitted].T
-            if self.fit_intercept:
-                P[-1] = self.intercept_[fitted]
-        fit = population_prox_newton(
-            objective,
-            P,
-            float(self.alpha),
-            tol=self.tol,
-            max_iter=self.max_iter,
-            verbose=self.verbose,
-            **_prox_newton_options(self.solver_options),
-        )
-        failed = []
-        for j, result in zip(fitted.tolist(), fit.results, strict=True):
-            _finite_or_raise(result, result.solver)
-            coef = result.params[: objective.n_features]
-            attributes["coef_"][j] = coef
-            attributes["intercept_"][j] = result.params[-1] if self.fit_intercept else 0.0
-            attributes["n_nonzero_"][j] = np.count_nonzero(coef)
-            attributes["n_iter_"][j] = result.n_iter
-            attributes["objective_"][j] = result.objective
-            attributes["optimality_"][j] = result.optimality
-            attributes["solver_"][j] = result.solver
-            if not result.converged:
-                failed.append(j)
-        return failed
-
-    def _fit_population_loop(self, X, Y, sample_weight, exposure, fitted, warm, attributes):
-        """Fit the neurons ``fitted`` one by one; fill ``attributes``; return the unconverged."""
-        single = clone(self).set_params(warm_start=True)
-        failed = []
-        for j in fitted.tolist():
-            if warm:
-                single.coef_, single.intercept_ = self.coef_[j], float(self.intercept_[j])
-            elif hasattr(single, "coef_"):
-                del single.coef_
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", ConvergenceWarning)
-                single.fit(X, Y[:, j], sample_weight=sample_weight, exposure=exposure)
-            for warning in caught:
-                if issubclass(warning.category, ConvergenceWarning):
-                    failed.append(j)
-                else:
-                    warnings.warn_explicit(
-                        warning.message, warning.category, warning.filename, warning.lineno
-                    )
-            for name, values in attributes.items():
-                values[j] = getattr(single, name)
-        return failed
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
-
-    def _set_solution(self, objective, result):
-        coef, intercept = objective.split(result.params)
-        self.coef_ = np.array(coef)
-        self.intercept_ = float(intercept)
-        self.n_nonzero_ = int(np.count_nonzero(self.coef_))
-        self.n_iter_ = int(result.n_iter)
-        self.objective_ = float(result.objective)
-        self.optimality_ = float(result.optimality)
-        self.solver_ = result.solver
 
 
 # --------------------------------------------------------------------------
@@ -462,80 +456,90 @@ def fit_path(
     tol=1e-8,
     max_iter=100,
     verbose=0,
-    params=None,
     solver_options=None,
     callback=None,
     label="",
 ):
-    """Solve ``objective + alpha ||w||_1`` for each alpha (descending), warm-starting each.
+    """Solve ``f_j + alpha ||w_j||_1`` for each alpha (descending), warm-starting each.
+
+    All neurons of ``objective`` go down their own grids together: at
+    grid position ``a`` neuron ``j`` is solved at ``alphas[a, j]`` by one
+    lockstep :func:`~sklearn_lnp._solvers._prox_newton.prox_newton` call
+    started from the solutions at position ``a - 1`` (their linear
+    predictors, gradients and working-set Hessians reused).
 
     Parameters
     ----------
     objective : PoissonObjective
-    alphas : ndarray of shape (n_alphas,)
-        Penalties, in the order solved (descending is fastest).
+        ``k`` neurons.
+    alphas : ndarray of shape (n_alphas,) or (n_alphas, k)
+        Penalties in the order solved (descending is fastest); one grid for
+        all neurons or one column per neuron.
     tol, max_iter : see :class:`LassoLNPRegressor`.
     verbose : int
         One line per alpha when positive; solver lines when > 1.
-    params : ndarray, optional
-        Start of the first fit (default: the intercept-only optimum).
     solver_options : dict, optional
     callback : callable, optional
-        Called as ``callback(k, params)`` after the ``k``-th alpha.
+        Called as ``callback(a, P)`` after grid position ``a`` with the
+        solutions ``P`` of shape (n_params, k).
     label : str
-        Prefix of the progress lines.
+        Prefix of the progress lines and warnings.
 
     Returns
     -------
     Bunch
-        ``params`` (n_alphas, n_params), ``n_iter``, ``optimality``,
-        ``objective`` (n_alphas,), ``converged`` (bool array).
+        ``params`` (n_alphas, n_params, k); ``n_iter``, ``optimality``,
+        ``objective`` (n_alphas, k); ``converged`` (bool, (n_alphas, k)).
     """
     options = _prox_newton_options(solver_options)
-    params = objective.initial_params() if params is None else np.asarray(params, float)
-    n = len(alphas)
+    k = objective.n_neurons
+    grid = np.asarray(alphas, dtype=np.float64).reshape(len(alphas), -1)
+    grid = np.broadcast_to(grid, (grid.shape[0], k))
+    n = grid.shape[0]
     out = Bunch(
-        params=np.empty((n, objective.n_params)),
-        n_iter=np.zeros(n, dtype=int),
-        optimality=np.zeros(n),
-        objective=np.zeros(n),
-        converged=np.zeros(n, dtype=bool),
+        params=np.empty((n, objective.n_params, k)),
+        n_iter=np.zeros((n, k), dtype=int),
+        optimality=np.zeros((n, k)),
+        objective=np.zeros((n, k)),
+        converged=np.zeros((n, k), dtype=bool),
     )
-    hessian_cache: dict = {}
-    for k, alpha in enumerate(alphas):
+    fit = None
+    for a in range(n):
         start = time.perf_counter()
-        result = prox_newton_lasso(
+        fit = prox_newton(
             objective,
-            params,
-            float(alpha),
+            L1(grid[a]),
+            objective.initial_params() if fit is None else None,
             tol=tol,
             max_iter=max_iter,
             verbose=max(verbose - 1, 0),
-            hessian_cache=hessian_cache,
+            previous=fit,
             **options,
         )
-        _finite_or_raise(result, result.solver)
-        params = result.params
-        out.params[k] = params
-        out.n_iter[k] = result.n_iter
-        out.optimality[k] = result.optimality
-        out.objective[k] = result.objective
-        out.converged[k] = result.converged
-        if not result.converged:
+        _finite_or_raise(fit, fit.solver, label)
+        out.params[a] = fit.params
+        out.n_iter[a] = fit.n_iter
+        out.optimality[a] = fit.optimality
+        out.objective[a] = fit.objective
+        out.converged[a] = fit.converged
+        if not np.all(fit.converged):
+            worst = int(np.argmax(fit.optimality))
+            where = "" if k == 1 else f" (neuron {worst} of {k})"
             warnings.warn(
-                f"{label}alpha={alpha:.6g}: proximal Newton stopped after {result.n_iter} "
-                f"steps (max_iter={max_iter}) at KKT violation {result.optimality:.3g} > "
-                f"tol={tol:.3g}.",
+                f"{label}alpha={grid[a, worst]:.6g}{where}: proximal Newton stopped after "
+                f"{fit.n_iter[worst]} steps (max_iter={max_iter}) at KKT violation "
+                f"{fit.optimality[worst]:.3g} > tol={tol:.3g}.",
                 ConvergenceWarning,
                 stacklevel=2,
             )
         if callback is not None:
-            callback(k, params)
+            callback(a, fit.params)
         if verbose:
-            nnz = int(np.count_nonzero(objective.split(params)[0]))
+            nnz = np.count_nonzero(fit.params[: objective.n_features], axis=0)
+            alpha = f"{grid[a, 0]:.4g}" if k == 1 else f"{np.median(grid[a]):.4g} (median)"
             print(
-                f"{label}alpha {k + 1:3d}/{n} = {alpha:.4g}: {nnz} non-zero, "
-                f"{result.n_iter} steps, KKT {result.optimality:.1e}, "
+                f"{label}alpha {a + 1:3d}/{n} = {alpha}: {int(np.median(nnz))} non-zero, "
+                f"{int(fit.n_iter.max())} steps, KKT {fit.optimality.max():.1e}, "
                 f"{time.perf_counter() - start:.2f} s",
                 flush=True,
             )
@@ -629,23 +633,21 @@ def lasso_lnp_path(
         raise ValueError(f"n_alphas must be an integer >= 1; got {n_alphas!r}.")
     grid = None if alphas is None else check_alpha_grid(alphas)
     X, y, exposure, sample_weight = check_path_data(X, y, exposure, sample_weight)
-    objective = PoissonObjective(
-        X, y, exposure, sample_weight, alpha=0.0, fit_intercept=fit_intercept
-    )
-    top = alpha_max(objective)
+    objective = PoissonObjective(X, y, exposure, sample_weight, fit_intercept=fit_intercept)
+    top = float(alpha_max(objective)[0])
     if grid is None:
         eps = default_eps(*X.shape) if eps is None else float(eps)
         grid = alpha_grid(top, int(n_alphas), eps)
     fits = fit_path(objective, grid, tol=tol, max_iter=max_iter, verbose=verbose)
-    coefs = fits.params[:, : objective.n_features].T.copy()
-    intercepts = fits.params[:, -1].copy() if fit_intercept else np.zeros(grid.size)
+    coefs = fits.params[:, : objective.n_features, 0].T.copy()
+    intercepts = fits.params[:, -1, 0].copy() if fit_intercept else np.zeros(grid.size)
     return Bunch(
         alphas=grid,
         coefs=coefs,
         intercepts=intercepts,
         n_nonzero=np.count_nonzero(coefs, axis=0),
-        n_iter=fits.n_iter,
-        optimality=fits.optimality,
-        objective=fits.objective,
+        n_iter=fits.n_iter[:, 0],
+        optimality=fits.optimality[:, 0],
+        objective=fits.objective[:, 0],
         alpha_max=top,
     )

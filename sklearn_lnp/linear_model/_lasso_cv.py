@@ -18,19 +18,23 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._loss import PoissonObjective, safe_exp
+from .._objective import PoissonObjective, safe_exp
+from .._penalties import L1
 from .._solvers import warn_if_not_converged
-from .._solvers._prox_newton import alpha_max, prox_newton_lasso
+from .._solvers._prox_newton import prox_newton
 from ..metrics import bits_per_spike, poisson_deviance
 from ..model_selection import BlockedTimeSeriesSplit
-from ._base import LNPBaseEstimator, check_population_counts
+from ._base import LNPBaseEstimator
 from ._lasso import (
     _finite_or_raise,
     _prox_newton_options,
     alpha_grid,
+    alpha_max,
     check_alpha_grid,
     default_eps,
     fit_path,
+    set_solution,
+    silent_neurons,
 )
 
 SCORINGS = ("deviance", "bits_per_spike")
@@ -40,62 +44,63 @@ def _subset(a, rows):
     return None if a is None else a[rows]
 
 
-def _unit_name(fold, n_folds, neuron) -> str:
-    name = f"fold {fold + 1}/{n_folds}"
-    return name if neuron is None else f"{name} neuron {neuron}"
-
-
 def _fold_path(
-    X, y, exposure, sample_weight, train, test, alphas, settings, *, fold, n_folds, neuron=None
+    X, Y, exposure, sample_weight, train, test, alphas, settings, *, fold, n_folds, neuron=None
 ):
-    """Fit the path on ``train``; score every alpha on ``test``.
+    """Fit every neuron's path on ``train`` in lockstep; score every alpha on ``test``.
 
     One work unit of the cross-validation: fold ``fold`` (0-based, of
-    ``n_folds``) of neuron ``neuron`` (the column of a 2-d ``y``; None for a
-    1-d ``y``).  Both are keyword arguments, so a joblib backend can name a
-    failed unit from the call's arguments.  With ``settings["collect_warnings"]``
-    the per-alpha ``ConvergenceWarning`` of :func:`fit_path` is silenced when
-    the unit runs in a main thread (sequentially, or in a loky worker process):
-    the caller reads ``optimality`` and ``converged`` and warns once for all
-    units.  (Under a thread-pool backend they are not silenced: swapping the
-    process-wide warning filters from concurrent threads is not safe.)
+    ``n_folds``) of the neurons ``neuron`` (the columns of a 2-d ``y`` that
+    ``Y``'s columns are; None for a 1-d ``y``).  Both are keyword arguments,
+    so a joblib backend can name a failed unit from the call's arguments.
+    Neuron ``j`` goes down its own grid ``alphas[:, j]``
+    (:func:`~sklearn_lnp.linear_model._lasso.fit_path`).  With
+    ``settings["collect_warnings"]`` the per-alpha ``ConvergenceWarning`` of
+    :func:`fit_path` is silenced when the unit runs in a main thread
+    (sequentially, or in a loky worker process): the caller reads
+    ``optimality`` and ``converged`` and warns once for all units.  (Under a
+    thread-pool backend they are not silenced: swapping the process-wide
+    warning filters from concurrent threads is not safe.)
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_samples, k)
+    alphas : ndarray of shape (n_alphas, k)
 
     Returns
     -------
     dict
-        ``deviance``, ``bits`` (n_alphas,) held-out scores; ``n_nonzero``,
-        ``n_iter``, ``optimality``, ``converged`` (n_alphas,) of the fits;
+        ``deviance``, ``bits`` (n_alphas, k) held-out scores; ``n_nonzero``,
+        ``n_iter``, ``optimality``, ``converged`` (n_alphas, k) of the fits;
         ``seconds`` the unit's wall time.
     """
     start = time.perf_counter()
-    w_train = sample_weight[train]
+    intercept = settings["fit_intercept"]
+    w_train, w_test = sample_weight[train], sample_weight[test]
     objective = PoissonObjective(
-        X[train],
-        y[train],
-        _subset(exposure, train),
-        w_train,
-        alpha=0.0,
-        fit_intercept=settings["fit_intercept"],
+        X[train], Y[train], _subset(exposure, train), w_train, fit_intercept=intercept
     )
-    X_test, y_test = X[test], y[test]
-    e_test, w_test = _subset(exposure, test), sample_weight[test]
-    has_spikes = float(np.sum(w_test * y_test)) > 0
-    deviance = np.empty(len(alphas))
-    bits = np.full(len(alphas), np.nan)
-    n_nonzero = np.empty(len(alphas), dtype=int)
+    e_test = _subset(exposure, test)
+    held_out = PoissonObjective(X[test], Y[test], e_test, w_test, fit_intercept=intercept)
+    Y_test = held_out.Y
+    has_spikes = w_test @ Y_test > 0
+    n_alphas, k = alphas.shape
+    deviance = np.empty((n_alphas, k))
+    bits = np.full((n_alphas, k), np.nan)
+    n_nonzero = np.empty((n_alphas, k), dtype=int)
 
-    def score(k, params):
-        coef, intercept = objective.split(params)
-        eta = np.asarray(X_test @ coef, dtype=np.float64) + intercept
-        mu = safe_exp(eta)[0]
-        if e_test is not None:
-            mu = mu * e_test
-        deviance[k] = poisson_deviance(y_test, mu, sample_weight=w_test) / w_test.sum()
-        if has_spikes:
-            bits[k] = bits_per_spike(y_test, mu, exposure=e_test, sample_weight=w_test)
-        n_nonzero[k] = np.count_nonzero(coef)
+    def score(a, P):
+        mu = safe_exp(held_out.linear_predictor(P))[0]
+        for j in range(k):
+            deviance[a, j] = poisson_deviance(Y_test[:, j], mu[:, j], sample_weight=w_test)
+            if has_spikes[j]:
+                bits[a, j] = bits_per_spike(
+                    Y_test[:, j], mu[:, j], exposure=e_test, sample_weight=w_test
+                )
+        deviance[a] /= w_test.sum()
+        n_nonzero[a] = np.count_nonzero(P[: objective.n_features], axis=0)
 
-    name = _unit_name(fold, n_folds, neuron)
+    name = f"fold {fold + 1}/{n_folds}"
     label = f"[LassoLNPCV] {name} " if settings["verbose"] else ""
     # ``catch_warnings`` swaps the process-wide filters: safe in a main thread
     # (the caller's, a loky worker's), not in a thread pool, where the filters
@@ -121,16 +126,19 @@ def _fold_path(
         except FloatingPointError as exc:
             if neuron is None:
                 raise
-            raise FloatingPointError(f"LassoLNPCV {name}: {exc}") from exc
+            raise FloatingPointError(f"LassoLNPCV {name} (neurons {neuron}): {exc}") from exc
     seconds = time.perf_counter() - start
     if settings["verbose"]:
-        best = int(np.argmin(deviance))
-        print(
-            f"[LassoLNPCV] {name}: {len(alphas)} alphas in {seconds:.2f} s; best alpha "
-            f"{alphas[best]:.4g} ({n_nonzero[best]} non-zero), max KKT "
-            f"{fits.optimality.max():.1e}",
-            flush=True,
-        )
+        columns = [None] if neuron is None else neuron
+        for j, column in enumerate(columns):
+            best = int(np.argmin(deviance[:, j]))
+            unit = name if column is None else f"{name} neuron {column}"
+            print(
+                f"[LassoLNPCV] {unit}: {n_alphas} alphas in {seconds:.2f} s; best alpha "
+                f"{alphas[best, j]:.4g} ({n_nonzero[best, j]} non-zero), max KKT "
+                f"{fits.optimality[:, j].max():.1e}",
+                flush=True,
+            )
     return {
         "deviance": deviance,
         "bits": bits,
@@ -142,31 +150,27 @@ def _fold_path(
     }
 
 
-def _refit(X, y, exposure, sample_weight, alpha, settings, *, neuron=None):
-    """Exact fit on all rows at ``alpha``: ``(coef, intercept, SolverResult)``.
+def _refit(X, Y, exposure, sample_weight, alphas, settings):
+    """Exact fits of all neurons on all rows, neuron ``j`` at ``alphas[j]``, in lockstep.
 
-    The refit work unit of neuron ``neuron`` (None for a 1-d ``y``).
+    Returns
+    -------
+    ProxNewtonFit
     """
     objective = PoissonObjective(
-        X, y, exposure, sample_weight, alpha=0.0, fit_intercept=settings["fit_intercept"]
+        X, Y, exposure, sample_weight, fit_intercept=settings["fit_intercept"]
     )
-    result = prox_newton_lasso(
+    fit = prox_newton(
         objective,
+        L1(alphas),
         objective.initial_params(),
-        float(alpha),
         tol=settings["tol"],
         max_iter=settings["max_iter"],
         verbose=settings["refit_verbose"],
         **settings["solver_options"],
     )
-    try:
-        _finite_or_raise(result, result.solver)
-    except FloatingPointError as exc:
-        if neuron is None:
-            raise
-        raise FloatingPointError(f"LassoLNPCV refit of neuron {neuron}: {exc}") from exc
-    coef, intercept = objective.split(result.params)
-    return np.array(coef), float(intercept), result
+    _finite_or_raise(fit, fit.solver, "LassoLNPCV refit: ")
+    return fit
 
 
 def _choose(deviance_path, bits_path, scoring) -> int:
@@ -198,13 +202,14 @@ class LassoLNPCV(LNPBaseEstimator):
     shared penalty would zero the RF of weak neurons while under-penalising
     strong ones.  For the same reason an integer ``alphas`` gives each neuron
     its own log grid below its own ``alpha_max``; a user grid is shared.  The
-    result for each neuron is that of ``LassoLNPCV`` on its column alone,
-    and so is the work (measured: 20 neurons on the real neuron's 1488 x 300
-    design, 33-36 s of CPU time either way).  The work units are the
-    (fold, neuron) paths, dispatched in one ``joblib.Parallel(n_jobs)`` call
-    (so they spread over a dask cluster under
-    ``joblib.parallel_backend("dask")``), then the per-neuron refits in a
-    second call (they need every fold's scores).  Neurons without spikes
+    result for each neuron is that of ``LassoLNPCV`` on its column alone
+    (the same steps).  The work units are the folds, dispatched in one
+    ``joblib.Parallel(n_jobs)`` call (so they spread over a dask cluster
+    under ``joblib.parallel_backend("dask")``): each fits the paths of all
+    neurons in lockstep (:func:`~sklearn_lnp._solvers._prox_newton.prox_newton`,
+    every neuron down its own grid; the passes over the fold's rows shared as
+    matrix-matrix products), then the refits on all rows are one lockstep fit
+    at the chosen penalties (they need every fold's scores).  Neurons without spikes
     (where ``sample_weight > 0``) are not cross-validated: they get the
     intercept-only model (``coef_`` row 0, ``intercept_ = -inf``), ``alpha_``
     NaN, NaN score paths and a ``UserWarning`` naming their columns.  Fits
@@ -237,8 +242,8 @@ class LassoLNPCV(LNPBaseEstimator):
     max_iter : int, default=100
         Proximal Newton steps per fit.
     n_jobs : int or None, default=None
-        Work units run in parallel (joblib): the folds for a 1-d ``y``, the
-        (fold, neuron) paths and then the per-neuron refits for a 2-d ``y``.
+        Work units run in parallel (joblib): the folds, each with the paths
+        of all neurons.
     verbose : int, default=0
         1-d ``y`` -- 1: one line per fold and the choice; 2: one line per
         alpha; 3: solver lines.  2-d ``y`` (one line per unit would be
@@ -414,207 +419,146 @@ class LassoLNPCV(LNPBaseEstimator):
                 f"LassoLNPCV: cross-validation with {n_splits} folds needs at least "
                 f"{max(n_splits, 2)} samples; got n_samples={X.shape[0]}."
             )
-        if y.ndim == 2:
-            folds = list(splitter.split(X, y))
-            return self._fit_population(X, y, sample_weight, exposure, folds, options)
-        objective = PoissonObjective(
-            X, y, exposure, sample_weight, alpha=0.0, fit_intercept=self.fit_intercept
-        )
-        self.alpha_max_ = alpha_max(objective)
         folds = list(splitter.split(X, y))
-        eps = self._grid_eps(folds, X.shape[1])
-        if eps is not None:
-            alphas = alpha_grid(self.alpha_max_, int(self.alphas), eps)
-        else:
-            alphas = check_alpha_grid(self.alphas, "alphas")
-        verbose = int(self.verbose)
-        settings = self._settings(options, verbose, max(verbose - 2, 0), False)
-        if self.verbose:
-            print(
-                f"[LassoLNPCV] {len(alphas)} alphas from {alphas[0]:.4g} to {alphas[-1]:.4g} "
-                f"(alpha_max {self.alpha_max_:.4g}), {len(folds)} folds",
-                flush=True,
-            )
-        start = time.perf_counter()
-        results = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fold_path)(
-                X,
-                y,
-                exposure,
-                sample_weight,
-                train,
-                test,
-                alphas,
-                settings,
-                fold=k,
-                n_folds=len(folds),
-            )
-            for k, (train, test) in enumerate(folds)
-        )
-        self.cv_seconds_ = time.perf_counter() - start
-        self.alphas_ = alphas
-        self.deviance_path_ = np.column_stack([r["deviance"] for r in results])
-        self.bits_per_spike_path_ = np.column_stack([r["bits"] for r in results])
-        self.n_nonzero_path_ = np.column_stack([r["n_nonzero"] for r in results])
-        self.best_index_ = _choose(self.deviance_path_, self.bits_per_spike_path_, self.scoring)
-        self.alpha_ = float(alphas[self.best_index_])
-        coef, intercept, result = _refit(X, y, exposure, sample_weight, self.alpha_, settings)
-        warn_if_not_converged(result, self.tol, self.max_iter)
-        self.coef_ = coef
-        self.intercept_ = intercept
-        self.n_nonzero_ = int(np.count_nonzero(self.coef_))
-        self.n_iter_ = int(result.n_iter)
-        self.objective_ = float(result.objective)
-        self.optimality_ = float(result.optimality)
-        self.solver_ = result.solver
-        if self.verbose:
-            print(
-                f"[LassoLNPCV] cross-validation {self.cv_seconds_:.2f} s; alpha_ = "
-                f"{self.alpha_:.4g} ({self.best_index_ + 1}/{len(alphas)}); refit: "
-                f"{self.n_nonzero_} non-zero, KKT {self.optimality_:.1e}",
-                flush=True,
-            )
-        return self
-
-    def _fit_population(self, X, Y, sample_weight, exposure, folds, options):
-        """One cross-validation per neuron (column of ``Y``), on the same folds.
-
-        Work units: the (fold, neuron) paths in one ``Parallel`` call, then
-        the refits of the neurons with spikes in another.
-        """
+        population = y.ndim == 2
+        Y = y if population else y[:, None]
         n_neurons, n_features, n_folds = Y.shape[1], X.shape[1], len(folds)
-        silent = check_population_counts(Y, sample_weight, self.fit_intercept)
-        active = np.setdiff1d(np.arange(n_neurons), silent).tolist()
-        columns = np.asfortranarray(Y)  # each neuron's counts a contiguous column
+        silent = silent_neurons(y, sample_weight, self.fit_intercept)
+        active = np.setdiff1d(np.arange(n_neurons), silent)
+        Y_active = np.asfortranarray(Y[:, active])  # each neuron's counts a contiguous column
         verbose = int(self.verbose)
 
-        self.alpha_max_ = np.zeros(n_neurons)
-        for j in active:
-            self.alpha_max_[j] = alpha_max(
+        alpha_max_ = np.zeros(n_neurons)
+        if active.size:
+            alpha_max_[active] = alpha_max(
                 PoissonObjective(
-                    X,
-                    columns[:, j],
-                    exposure,
-                    sample_weight,
-                    alpha=0.0,
-                    fit_intercept=self.fit_intercept,
+                    X, Y_active, exposure, sample_weight, fit_intercept=self.fit_intercept
                 )
             )
         eps = self._grid_eps(folds, n_features)
         if eps is not None:
             alphas = np.full((n_neurons, int(self.alphas)), np.nan)
             for j in active:
-                alphas[j] = alpha_grid(self.alpha_max_[j], int(self.alphas), eps)
+                alphas[j] = alpha_grid(alpha_max_[j], int(self.alphas), eps)
         else:
             alphas = np.tile(check_alpha_grid(self.alphas, "alphas"), (n_neurons, 1))
         n_alphas = alphas.shape[1]
-        settings = self._settings(options, max(verbose - 1, 0), max(verbose - 3, 0), True)
-        units = [(k, j) for k in range(n_folds) for j in active]
+        if population:
+            settings = self._settings(options, max(verbose - 1, 0), max(verbose - 3, 0), True)
+        else:
+            settings = self._settings(options, verbose, max(verbose - 2, 0), False)
         if verbose:
-            print(
-                f"[LassoLNPCV] {n_neurons} neurons ({len(silent)} without spikes), "
-                f"{n_alphas} alphas per neuron, {n_folds} folds: {len(units)} "
-                "(fold, neuron) paths",
-                flush=True,
-            )
+            if population:
+                print(
+                    f"[LassoLNPCV] {n_neurons} neurons ({len(silent)} without spikes), "
+                    f"{n_alphas} alphas per neuron, {n_folds} folds: one lockstep path of "
+                    f"{active.size} neurons per fold",
+                    flush=True,
+                )
+            else:
+                print(
+                    f"[LassoLNPCV] {n_alphas} alphas from {alphas[0, 0]:.4g} to "
+                    f"{alphas[0, -1]:.4g} (alpha_max {alpha_max_[0]:.4g}), {n_folds} folds",
+                    flush=True,
+                )
 
         start = time.perf_counter()
-        results = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fold_path)(
-                X,
-                columns[:, j],
-                exposure,
-                sample_weight,
-                folds[k][0],
-                folds[k][1],
-                alphas[j],
-                settings,
-                fold=k,
-                n_folds=n_folds,
-                neuron=j,
+        grids = np.ascontiguousarray(alphas[active].T)
+        results = []
+        if active.size:
+            results = Parallel(n_jobs=self.n_jobs)(
+                delayed(_fold_path)(
+                    X,
+                    Y_active,
+                    exposure,
+                    sample_weight,
+                    train,
+                    test,
+                    grids,
+                    settings,
+                    fold=k,
+                    n_folds=n_folds,
+                    neuron=active.tolist() if population else None,
+                )
+                for k, (train, test) in enumerate(folds)
             )
-            for k, j in units
-        )
         self.cv_seconds_ = time.perf_counter() - start
 
         shape = (n_neurons, n_alphas, n_folds)
         deviance, bits = np.full(shape, np.nan), np.full(shape, np.nan)
         n_nonzero = np.zeros(shape, dtype=int)
         short = []  # (neuron, fold, largest KKT violation) of unfinished paths
-        for (k, j), r in zip(units, results, strict=True):
-            deviance[j, :, k], bits[j, :, k], n_nonzero[j, :, k] = (
-                r["deviance"],
-                r["bits"],
-                r["n_nonzero"],
-            )
-            if not np.all(r["converged"]):
-                short.append((j, k, float(np.max(r["optimality"]))))
-        if verbose:
-            for k in range(n_folds):
-                done = [r for (f, _), r in zip(units, results, strict=True) if f == k]
-                kkt = max((float(r["optimality"].max()) for r in done), default=0.0)
+        for k, r in enumerate(results):
+            deviance[active, :, k] = r["deviance"].T
+            bits[active, :, k] = r["bits"].T
+            n_nonzero[active, :, k] = r["n_nonzero"].T
+            for i in np.flatnonzero(~np.all(r["converged"], axis=0)):
+                short.append((int(active[i]), k, float(np.max(r["optimality"][:, i]))))
+        if verbose and population:
+            for k, r in enumerate(results):
                 print(
-                    f"[LassoLNPCV] fold {k + 1}/{n_folds}: {len(done)} neurons, "
-                    f"{sum(r['seconds'] for r in done):.2f} s of fits; max KKT {kkt:.1e}",
+                    f"[LassoLNPCV] fold {k + 1}/{n_folds}: {active.size} neurons, "
+                    f"{r['seconds']:.2f} s of fits; max KKT {r['optimality'].max():.1e}",
                     flush=True,
                 )
 
         if self.scoring == "bits_per_spike":
-            undefined = [j for j in active if np.all(np.isnan(bits[j]))]
-            if undefined:
+            undefined = [int(j) for j in active if np.all(np.isnan(bits[j]))]
+            if undefined and population:
                 raise ValueError(
                     f"LassoLNPCV: y columns {undefined} (neurons) have no spikes in any "
                     "held-out fold: bits per spike is undefined for them. Use "
                     "scoring='deviance' or other folds."
                 )
-        self.alphas_ = alphas
-        self.deviance_path_, self.bits_per_spike_path_ = deviance, bits
-        self.n_nonzero_path_ = n_nonzero
-        self.best_index_ = np.full(n_neurons, -1)
-        self.alpha_ = np.full(n_neurons, np.nan)
+        best_index = np.full(n_neurons, -1)
+        alpha_ = np.full(n_neurons, np.nan)
         for j in active:
-            self.best_index_[j] = _choose(deviance[j], bits[j], self.scoring)
-            self.alpha_[j] = alphas[j, self.best_index_[j]]
+            best_index[j] = _choose(deviance[j], bits[j], self.scoring)
+            alpha_[j] = alphas[j, best_index[j]]
 
         start = time.perf_counter()
-        refits = Parallel(n_jobs=self.n_jobs)(
-            delayed(_refit)(
-                X, columns[:, j], exposure, sample_weight, self.alpha_[j], settings, neuron=j
-            )
-            for j in active
-        )
+        fit = None
+        if active.size:
+            fit = _refit(X, Y_active, exposure, sample_weight, alpha_[active], settings)
         refit_seconds = time.perf_counter() - start
-        self.coef_ = np.zeros((n_neurons, n_features))
-        self.intercept_ = np.full(n_neurons, -np.inf if self.fit_intercept else 0.0)
-        self.n_iter_ = np.zeros(n_neurons, dtype=int)
-        self.objective_ = np.zeros(n_neurons)
-        self.optimality_ = np.zeros(n_neurons)
-        self.solver_ = np.full(n_neurons, "intercept-only", dtype=object)
-        short_refits = []
-        for j, (coef, intercept, result) in zip(active, refits, strict=True):
-            self.coef_[j], self.intercept_[j] = coef, intercept
-            self.n_iter_[j] = result.n_iter
-            self.objective_[j] = result.objective
-            self.optimality_[j] = result.optimality
-            self.solver_[j] = result.solver
-            if not result.converged:
-                short_refits.append(j)
-            if verbose >= 2:
+        set_solution(self, fit, active, n_neurons, n_features, population=population)
+        if not population:
+            self.alpha_max_ = float(alpha_max_[0])
+            self.alphas_ = alphas[0]
+            self.deviance_path_ = deviance[0]
+            self.bits_per_spike_path_ = bits[0]
+            self.n_nonzero_path_ = n_nonzero[0]
+            self.best_index_ = int(best_index[0])
+            self.alpha_ = float(alpha_[0])
+            warn_if_not_converged(fit.result(0), self.tol, self.max_iter)
+            if verbose:
                 print(
-                    f"[LassoLNPCV] neuron {j}: alpha_ = {self.alpha_[j]:.4g} "
-                    f"({self.best_index_[j] + 1}/{n_alphas}); refit: "
-                    f"{np.count_nonzero(coef)} non-zero, KKT {result.optimality:.1e}",
+                    f"[LassoLNPCV] cross-validation {self.cv_seconds_:.2f} s; alpha_ = "
+                    f"{self.alpha_:.4g} ({self.best_index_ + 1}/{n_alphas}); refit: "
+                    f"{self.n_nonzero_} non-zero, KKT {self.optimality_:.1e}",
                     flush=True,
                 )
-        self.n_nonzero_ = np.count_nonzero(self.coef_, axis=1)
-        self.n_features_in_ = n_features
-        self._warn_short(short, short_refits, len(units))
-        if verbose and active:
-            chosen = self.alpha_[active]
+            return self
+        self.alpha_max_, self.alphas_ = alpha_max_, alphas
+        self.deviance_path_, self.bits_per_spike_path_ = deviance, bits
+        self.n_nonzero_path_ = n_nonzero
+        self.best_index_, self.alpha_ = best_index, alpha_
+        short_refits = [] if fit is None else active[~fit.converged].tolist()
+        if verbose >= 2:
+            for j in active:
+                print(
+                    f"[LassoLNPCV] neuron {j}: alpha_ = {alpha_[j]:.4g} "
+                    f"({best_index[j] + 1}/{n_alphas}); refit: "
+                    f"{self.n_nonzero_[j]} non-zero, KKT {self.optimality_[j]:.1e}",
+                    flush=True,
+                )
+        self._warn_short(short, short_refits, active.size * n_folds)
+        if verbose and active.size:
+            chosen = alpha_[active]
             print(
                 f"[LassoLNPCV] cross-validation {self.cv_seconds_:.2f} s; alpha_ from "
                 f"{chosen.min():.4g} to {chosen.max():.4g} (median {np.median(chosen):.4g}); "
-                f"refits {refit_seconds:.2f} s: median "
+                f"refit {refit_seconds:.2f} s: median "
                 f"{np.median(self.n_nonzero_[active]):g} non-zero, max KKT "
                 f"{self.optimality_.max():.1e}",
                 flush=True,
@@ -642,7 +586,7 @@ class LassoLNPCV(LNPBaseEstimator):
             f"LassoLNPCV: {' and '.join(parts)} stopped short of tol={self.tol:.3g}: "
             f"largest KKT violation {worst:.3g} ({place}). Increase max_iter or loosen tol.",
             ConvergenceWarning,
-            stacklevel=4,
+            stacklevel=3,
         )
 
     def __sklearn_tags__(self):

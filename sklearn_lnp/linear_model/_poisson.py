@@ -9,9 +9,9 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._loss import PoissonObjective
+from .._objective import PoissonObjective
+from .._penalties import L2
 from .._solvers import SMOOTH_SOLVERS, solve, warn_if_not_converged
-from .._solvers._population import PopulationObjective, solve_population
 from ._base import LNPBaseEstimator, check_population_counts
 
 
@@ -39,12 +39,11 @@ class PoissonLNPRegressor(LNPBaseEstimator):
     Several neurons recorded with the same stimulus are fitted at once with
     ``y`` of shape (n_samples, n_neurons): each neuron gets its own
     optimum of the objective above (the same as a fit of its column alone),
-    computed with L-BFGS on all neurons in lockstep, so that ``X`` is read
-    by matrix-matrix products once per iteration for all neurons (see
-    :mod:`sklearn_lnp._solvers._population`); neurons it leaves short of
-    ``tol`` are finished by the single-neuron solver.  ``solver=
-    "newton-cholesky"`` (and ``"auto"`` where it picks Newton for one
-    neuron) fits the neurons one by one.  A neuron without spikes gets the
+    by the same solvers as a single neuron: L-BFGS runs all neurons in
+    lockstep, so that ``X`` is read by matrix-matrix products once per
+    iteration for all of them (see ``sklearn_lnp._solvers._lbfgs``);
+    Newton steps need one Gram matrix per neuron and fit them one by one;
+    ``"auto"`` chooses, and hands over, per neuron.  A neuron without spikes gets the
     intercept-only model of rate 0 with a warning naming it (a 1-d ``y``
     without spikes raises instead); NaN in a column raises a ValueError
     naming the column.
@@ -89,9 +88,8 @@ class PoissonLNPRegressor(LNPBaseEstimator):
     optimality_ : float or ndarray of shape (n_neurons,)
         Largest absolute gradient entry at the solution.
     solver_ : str or ndarray of shape (n_neurons,) of str
-        Solver(s) actually used (``"population-lbfgs"``: the lockstep phase
-        alone; ``"population-lbfgs+..."``: finished by the single-neuron
-        solver; ``"intercept-only"``: a neuron without spikes).
+        Solver(s) actually used (``"lbfgs+newton-cholesky"``: L-BFGS handed
+        over to Newton; ``"intercept-only"``: a neuron without spikes).
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined when ``X`` has string column names.
@@ -174,72 +172,32 @@ class PoissonLNPRegressor(LNPBaseEstimator):
         X, y, sample_weight, exposure = self._validate_fit_data(
             X, y, sample_weight, exposure, multi_output=True
         )
-        if y.ndim == 2:
-            return self._fit_population(X, y, sample_weight, exposure)
-        objective = PoissonObjective(
-            X, y, exposure, sample_weight, alpha=self.alpha, fit_intercept=self.fit_intercept
-        )
-        if self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (X.shape[1],):
-            params = np.append(self.coef_, self.intercept_) if self.fit_intercept else self.coef_
-        else:
-            params = objective.initial_params()
-        result = solve(
-            objective,
-            params,
-            solver=self.solver,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            verbose=self.verbose,
-        )
-        if not (np.all(np.isfinite(result.params)) and np.isfinite(result.objective)):
-            raise FloatingPointError(
-                f"Solver {result.solver!r} produced non-finite parameters; the fit failed. "
-                "Check the scale of X or add regularisation (alpha > 0)."
-            )
-        warn_if_not_converged(result, self.tol, self.max_iter)
-        if self.alpha == 0 and objective.n_params > X.shape[0] and np.any(y == 0):
-            warnings.warn(
-                f"alpha=0 with {objective.n_params} parameters for {X.shape[0]} samples, "
-                "some with zero counts: the maximum-likelihood estimate does not exist "
-                "(the likelihood keeps increasing as the rate of empty bins goes to 0), so "
-                "coef_ is only a point where the gradient is below tol. Use alpha > 0.",
-                UserWarning,
-                stacklevel=2,
-            )
-        coef, intercept = objective.split(result.params)
-        self.coef_ = np.array(coef)
-        self.intercept_ = intercept
-        self.n_iter_ = result.n_iter
-        self.objective_ = result.objective
-        self.optimality_ = result.optimality
-        self.solver_ = result.solver
-        return self
+        return self._fit(X, y, sample_weight, exposure)
 
-    def _fit_population(self, X, Y, sample_weight, exposure):
-        """Fit every column of ``Y`` (a neuron) on the shared design, in lockstep."""
-        n_neurons = Y.shape[1]
-        silent = check_population_counts(Y, sample_weight, self.fit_intercept)
-        fitted = np.setdiff1d(np.arange(n_neurons), silent)
-        objective = PopulationObjective(
-            X,
-            Y[:, fitted],
-            exposure,
-            sample_weight,
-            alpha=self.alpha,
-            fit_intercept=self.fit_intercept,
+    def _fit(self, X, y, sample_weight, exposure):
+        """Fit every neuron (column of a 2-d ``y``; a 1-d ``y`` is one neuron)."""
+        Y = y.reshape(y.shape[0], -1)
+        n_neurons, n_features = Y.shape[1], X.shape[1]
+        if y.ndim == 2:
+            silent = check_population_counts(Y, sample_weight, self.fit_intercept)
+            fitted = np.setdiff1d(np.arange(n_neurons), silent)
+        else:
+            fitted = np.arange(1)
+        objective = PoissonObjective(
+            X, Y[:, fitted], exposure, sample_weight, fit_intercept=self.fit_intercept
         )
-        n_features = X.shape[1]
         coef = np.zeros((n_neurons, n_features))
         intercept = np.full(n_neurons, -np.inf if self.fit_intercept else 0.0)
-        if self.warm_start and getattr(self, "coef_", np.empty(0)).shape == coef.shape:
-            params = self.coef_[fitted].T.copy()
-            if self.fit_intercept:
-                params = np.vstack([params, self.intercept_[fitted]])
+        previous = np.asarray(getattr(self, "coef_", np.empty(0)))
+        if self.warm_start and previous.shape == (coef[0].shape if y.ndim == 1 else coef.shape):
+            previous = previous.reshape(-1, n_features)[fitted]
+            P = objective.join(previous.T, np.reshape(self.intercept_, -1)[fitted])
         else:
-            params = objective.initial_params()
-        results = solve_population(
+            P = objective.initial_params()
+        results = solve(
             objective,
-            params,
+            L2(self.alpha),
+            P,
             solver=self.solver,
             tol=self.tol,
             max_iter=self.max_iter,
@@ -252,21 +210,24 @@ class PoissonLNPRegressor(LNPBaseEstimator):
         failed = []
         for j, result in zip(fitted, results, strict=True):
             if not (np.all(np.isfinite(result.params)) and np.isfinite(result.objective)):
+                neuron = f" for neuron (y column) {j}" if y.ndim == 2 else ""
                 raise FloatingPointError(
-                    f"Solver {result.solver!r} produced non-finite parameters for neuron "
-                    f"(y column) {j}; the fit failed. Check the scale of X or add "
-                    "regularisation (alpha > 0)."
+                    f"Solver {result.solver!r} produced non-finite parameters{neuron}; the fit "
+                    "failed. Check the scale of X or add regularisation (alpha > 0)."
                 )
             if not result.converged:
                 failed.append((int(j), result))
-            coef[j] = result.params[:n_features]
+            W, b = objective.split(result.params[:, None])
+            coef[j] = W[:, 0]
             if self.fit_intercept:
-                intercept[j] = result.params[-1]
+                intercept[j] = b[0]
             n_iter[j] = result.n_iter
             values[j] = result.objective
             optimality[j] = result.optimality
             solvers[j] = result.solver
-        if failed:
+        if failed and y.ndim == 1:
+            warn_if_not_converged(failed[0][1], self.tol, self.max_iter)
+        elif failed:
             worst = max(failed, key=lambda item: item[1].optimality)[1]
             warnings.warn(
                 f"{len(failed)} of {n_neurons} neurons (y columns "
@@ -279,19 +240,28 @@ class PoissonLNPRegressor(LNPBaseEstimator):
             )
         if self.alpha == 0 and objective.n_params > X.shape[0] and np.any(Y == 0):
             warnings.warn(
-                f"alpha=0 with {objective.n_params} parameters per neuron for {X.shape[0]} "
-                "samples, some with zero counts: the maximum-likelihood estimate does not "
-                "exist, so coef_ is only a point where the gradient is below tol. Use "
-                "alpha > 0.",
+                f"alpha=0 with {objective.n_params} parameters "
+                f"{'per neuron ' if y.ndim == 2 else ''}for {X.shape[0]} samples, some with "
+                "zero counts: the maximum-likelihood estimate does not exist (the likelihood "
+                "keeps increasing as the rate of empty bins goes to 0), so coef_ is only a "
+                "point where the gradient is below tol. Use alpha > 0.",
                 UserWarning,
                 stacklevel=3,
             )
-        self.coef_ = coef
-        self.intercept_ = intercept
-        self.n_iter_ = n_iter
-        self.objective_ = values
-        self.optimality_ = optimality
-        self.solver_ = solvers
+        if y.ndim == 1:
+            self.coef_ = coef[0]
+            self.intercept_ = float(intercept[0])
+            self.n_iter_ = int(n_iter[0])
+            self.objective_ = float(values[0])
+            self.optimality_ = float(optimality[0])
+            self.solver_ = solvers[0]
+        else:
+            self.coef_ = coef
+            self.intercept_ = intercept
+            self.n_iter_ = n_iter
+            self.objective_ = values
+            self.optimality_ = optimality
+            self.solver_ = solvers
         return self
 
     def __sklearn_tags__(self):

@@ -54,8 +54,9 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from .._integrations.pyglmnet_numpy import numpy_aliases_for
-from .._loss import ETA_MAX
-from .._solvers._prox_newton import l1_objective, max_kkt_violation, prox_newton_lasso
+from .._objective import ETA_MAX
+from .._penalties import L1
+from .._solvers._prox_newton import max_kkt_violation, penalised_value, prox_newton
 
 INSTALL_HINT = 'pip install "sklearn-lnp[pyglmnet]"  (or: pip install "pyglmnet>=1.1")'
 _OPTIONS = {"solver", "learning_rate", "max_iter", "tol", "eta"}
@@ -218,13 +219,13 @@ def fit_with_pyglmnet(estimator, objective, X, y, sample_weight, exposure) -> No
         warnings.warn(f"solver='pyglmnet': {message}.", UserWarning, stacklevel=3)
     # The optimum first: it sets pyglmnet's ``eta`` (see the module
     # docstring) and is the reference of the report.
-    optimum = prox_newton_lasso(
-        objective, objective.initial_params(), alpha, tol=estimator.tol, max_iter=100
-    )
+    optimum = prox_newton(
+        objective, L1(alpha), objective.initial_params(), tol=estimator.tol, max_iter=100
+    ).result()
     options = _check_options(estimator.solver_options)
     if "eta" not in options:
         shift = 0.0 if exposure is None else float(np.mean(np.log(exposure)))
-        opt_coef, opt_intercept = objective.split(optimum.params)
+        opt_coef, opt_intercept = objective.split(optimum.params[:, None])
         z_opt = np.asarray(X @ opt_coef, dtype=np.float64) + opt_intercept + shift
         options["eta"] = max(2.0, float(np.max(z_opt)) + 1.0)
     start_params = objective.initial_params()
@@ -234,13 +235,13 @@ def fit_with_pyglmnet(estimator, objective, X, y, sample_weight, exposure) -> No
         alpha=alpha,
         exposure=exposure,
         fit_intercept=estimator.fit_intercept,
-        init_intercept=float(start_params[-1]) if estimator.fit_intercept else 0.0,
+        init_intercept=float(start_params[-1, 0]) if estimator.fit_intercept else 0.0,
         options=options,
         verbose=estimator.verbose,
     )
     coef, intercept = raw["coef"], raw["intercept"]
     if not (np.all(np.isfinite(coef)) and np.isfinite(intercept)):
-        n_optimum = int(np.count_nonzero(objective.split(optimum.params)[0]))
+        n_optimum = int(np.count_nonzero(optimum.params[: X.shape[1]]))
         raise FloatingPointError(
             f"pyglmnet diverged: non-finite coefficients after {raw['n_iter']} iterations "
             f"(alpha={alpha:g}, eta={raw['eta']:.3g}); its answer cannot be used. The optimum "
@@ -248,11 +249,12 @@ def fit_with_pyglmnet(estimator, objective, X, y, sample_weight, exposure) -> No
             "non-zero weights) is what solver='prox-newton' returns; or try a smaller "
             "learning_rate in solver_options."
         )
-    params = np.append(coef, intercept) if estimator.fit_intercept else coef
-    value = l1_objective(objective, params, alpha)
-    violation = max_kkt_violation(objective, params, alpha)
+    params = (np.append(coef, intercept) if estimator.fit_intercept else coef)[:, None]
+    value = float(penalised_value(objective, L1(alpha), params)[0])
+    _, G, _ = objective.value_gradient(params)
+    violation = float(max_kkt_violation(L1(alpha), params, G, X.shape[1])[0][0])
     n_nonzero = int(np.count_nonzero(coef))
-    n_nonzero_optimum = int(np.count_nonzero(objective.split(optimum.params)[0]))
+    n_nonzero_optimum = int(np.count_nonzero(optimum.params[: X.shape[1]]))
     n_linear = raw["n_bins_linear_part"]
     report = {
         "objective": value,

@@ -1,10 +1,10 @@
-"""L1 population fits in lockstep (``sklearn_lnp._solvers._population_lasso``).
+"""L1 fits of k neurons in lockstep (``sklearn_lnp._solvers._prox_newton`` with k > 1).
 
 Facts asserted:
 
 * every neuron's lockstep solution satisfies the L1 optimality (KKT)
   conditions to ``tol``, checked with a gradient written out in numpy, and
-  is the single-neuron solver's solution (objective to 1e-12 relative,
+  is the neuron's own fit (``k = 1``; objective to 1e-12 relative,
   coefficients to 1e-8), reached by the same steps (iterations, Hessians and
   passes taken), on float64, float32, sparse and dask designs, with one
   penalty per neuron;
@@ -15,7 +15,7 @@ Facts asserted:
   warning naming them, a warm start at the optimum takes no step, and one
   ConvergenceWarning names the neurons that stopped short with the largest
   violation;
-* bad penalties raise a ValueError naming ``alpha``.
+* bad penalties (``L1.strengths``) raise a ValueError naming ``alpha``.
 """
 
 from __future__ import annotations
@@ -29,14 +29,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_lnp import LassoLNPRegressor
-from sklearn_lnp._solvers import _population_lasso
-from sklearn_lnp._solvers._population import PopulationObjective
-from sklearn_lnp._solvers._population_lasso import (
-    check_population_alpha,
-    population_prox_newton,
-)
-from sklearn_lnp._solvers._prox_newton import prox_newton_lasso
+from sklearn_lnp import LassoLNPRegressor, _objective
+from sklearn_lnp._objective import PoissonObjective
+from sklearn_lnp._penalties import L1
+from sklearn_lnp._solvers._prox_newton import prox_newton
 
 TOL = 1e-8
 
@@ -106,15 +102,16 @@ def test_lockstep_is_each_neurons_single_fit(kind):
     X = _as(kind, X64)
     X_exact = X64.astype(np.float32).astype(np.float64) if kind == "float32" else X64
     alphas = _alphas(X_exact, Y, exposure, [0.1, 0.2, 0.3, 0.5])  # one penalty per neuron
-    objective = PopulationObjective(X, Y, exposure)
-    fit = population_prox_newton(objective, objective.initial_params(), alphas, tol=TOL)
-    for j, result in enumerate(fit.results):
+    objective = PoissonObjective(X, Y, exposure)
+    fit = prox_newton(objective, L1(alphas), objective.initial_params(), tol=TOL)
+    for j in range(Y.shape[1]):
+        result = fit.result(j)
         assert result.converged and result.optimality <= TOL
         coef, intercept = result.params[:-1], result.params[-1]
         assert 0 < np.count_nonzero(coef) < X.shape[1]  # a sparse RF, not all or nothing
         _assert_kkt(X_exact, Y[:, j], exposure, coef, intercept, alphas[j])
-        neuron = objective.neuron(j)
-        single = prox_newton_lasso(neuron, neuron.initial_params(), alphas[j], tol=TOL)
+        neuron = PoissonObjective(X, Y[:, j], exposure)
+        single = prox_newton(neuron, L1(alphas[j]), neuron.initial_params(), tol=TOL).result()
         assert result.objective == pytest.approx(single.objective, rel=1e-12)
         np.testing.assert_allclose(result.params, single.params, rtol=0, atol=1e-8)
         # the same algorithm: same steps, Hessians and passes (shared ones counted per neuron)
@@ -127,15 +124,15 @@ def test_one_gradient_pass_per_round_for_all_running_neurons(monkeypatch):
     alphas = _alphas(X, Y, exposure, [0.05, 0.1, 0.2, 0.3, 0.5, 0.8])
     products = []  # columns of every X.T @ R of the lockstep
 
-    def counting_rmatvec(X_, R):
-        products.append(R.shape[1])
+    def counting_rmatvec(X_, R, fast=False):
+        products.append(1 if R.ndim == 1 else R.shape[1])
         return X_.T @ R
 
-    monkeypatch.setattr(_population_lasso, "rmatvec", counting_rmatvec)
-    objective = PopulationObjective(X, Y, exposure)
-    fit = population_prox_newton(objective, objective.initial_params(), alphas)
-    n_iter = np.array([r.n_iter for r in fit.results])
-    assert all(r.converged for r in fit.results)
+    monkeypatch.setattr(_objective, "rmatvec", counting_rmatvec)
+    objective = PoissonObjective(X, Y, exposure)
+    fit = prox_newton(objective, L1(alphas), objective.initial_params())
+    n_iter = fit.n_iter
+    assert np.all(fit.converged)
     # round 1: the initial gradients; round r > 1: step r - 1 of every running neuron
     assert fit.n_rounds == 1 + n_iter.max()
     assert len(products) == fit.n_rounds
@@ -143,10 +140,10 @@ def test_one_gradient_pass_per_round_for_all_running_neurons(monkeypatch):
     assert products == running
     assert products[0] == Y.shape[1]
     # X @ D products, if any, are at most one per round; no other full pass
-    assert fit.n_rounds <= fit.n_passes <= 2 * fit.n_rounds
+    assert fit.n_rounds <= fit.n_shared_passes <= 2 * fit.n_rounds
     # the loop of single fits reads X at least once per step and neuron
-    loop_passes = sum(r.n_passes for r in fit.results)
-    assert loop_passes >= int(np.sum(n_iter + 1)) > fit.n_passes
+    loop_passes = int(fit.n_passes.sum())
+    assert loop_passes >= int(np.sum(n_iter + 1)) > fit.n_shared_passes
 
 
 def test_estimator_population_fit():
@@ -158,7 +155,7 @@ def test_estimator_population_fit():
     assert model.intercept_[2] == -np.inf and model.n_nonzero_[2] == 0
     assert model.solver_[2] == "intercept-only"
     for j in (0, 1, 3):
-        assert model.solver_[j] == "population-prox-newton"
+        assert model.solver_[j] == "prox-newton"
         _assert_kkt(X, Y[:, j], exposure, model.coef_[j], model.intercept_[j], alpha)
         single = LassoLNPRegressor(alpha=alpha).fit(X, Y[:, j], exposure=exposure)
         assert model.objective_[j] == pytest.approx(single.objective_, rel=1e-12)
@@ -210,8 +207,10 @@ def test_alpha_scalar_or_one_per_neuron(n_neurons, shape, bad):
         bad = None
     valid_shape = shape in ("scalar", "vector")
     if valid_shape and bad is None:
-        np.testing.assert_array_equal(check_population_alpha(values, n_neurons), 0.1)
+        np.testing.assert_array_equal(L1(values).strengths(n_neurons), 0.1)
         return
-    match = "one penalty per neuron" if not valid_shape else "finite and non-negative"
+    match = "one value per neuron" if not valid_shape else "finite and non-negative"
+    if not valid_shape and bad is not None:  # either fault may be reported first
+        match = "(one value per neuron|finite and non-negative)"
     with pytest.raises(ValueError, match=rf"alpha must be .*{match}"):
-        check_population_alpha(values, n_neurons)
+        L1(values).strengths(n_neurons)

@@ -1,0 +1,191 @@
+r"""Working sets of the proximal Newton solver and their Hessians.
+
+A proximal Newton step of one neuron works on a *working set* of features
+(:func:`choose_working_set`): its support plus the coordinates that violate
+the optimality conditions most.  The Hessian of the data term restricted to
+those columns (and the intercept, last),
+
+.. math::
+
+    H = \begin{pmatrix} X_W^\top D X_W & X_W^\top d \\ d^\top X_W & \textstyle\sum d \end{pmatrix},
+    \qquad D = \operatorname{diag}(d),
+
+costs ``n_samples |W|^2`` flops; :class:`WorkingSetHessian` keeps the last
+one and reuses it
+
+* at the first step of a warm start along a path (the previous alpha's
+  Hessian, one small step away), and at every other step while the working
+  set grows: the rows of columns already held are kept, only those of new
+  columns are computed (with the same weights ``d``, so the matrix is one
+  consistent ``X_W' D X_W``);
+* for up to ``CHORD_MAX_AGE`` steps while each step cuts the largest KKT
+  violation ``CHORD_RATIO``-fold (chord steps).
+
+Both save a large part of the Gram work of a path; the stopping test always
+uses the exact gradient, so the solution does not depend on the reuse.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._passes import rmatvec, weighted_gram
+
+__all__ = ["CHORD_MAX_AGE", "CHORD_RATIO", "WS_MIN_SIZE", "WorkingSetHessian", "choose_working_set"]
+
+WS_MIN_SIZE = 10
+CHORD_RATIO = 10.0
+CHORD_MAX_AGE = 3
+
+
+def choose_working_set(coef: np.ndarray, violation: np.ndarray, size: int) -> np.ndarray:
+    """Support of ``coef`` plus its largest violators, ``size`` features at most.
+
+    Parameters
+    ----------
+    coef : ndarray of shape (n_features,)
+    violation : ndarray of shape (n_features,)
+        KKT violation per coefficient.
+    size : int
+        Largest working set (the support is always included, even if larger).
+
+    Returns
+    -------
+    ndarray of shape (n_ws,), sorted feature indices
+    """
+    support = np.flatnonzero(coef)
+    candidates = np.flatnonzero((coef == 0) & (violation > 0))
+    room = max(size - support.size, 0)
+    if candidates.size > room:
+        top = np.argpartition(violation[candidates], -room)[-room:] if room else []
+        candidates = candidates[top]
+    return np.sort(np.concatenate([support, candidates]).astype(np.intp))
+
+
+class WorkingSetHessian:
+    """The data-term Hessian of one neuron's last working set, and its reuse.
+
+    Parameters
+    ----------
+    fit_intercept : bool
+        Whether the Hessian has an intercept row and column (last).
+
+    Attributes
+    ----------
+    columns : ndarray of shape (n_ws,) or None
+        Features of the held Hessian, sorted.
+    hess : ndarray of shape (n_ws + fit_intercept, n_ws + fit_intercept) or None
+    weights : ndarray of shape (n_samples,) or None
+        Hessian weights ``d`` (``s_t mu_t`` normalised) it was computed with.
+    fresh : bool
+        Whether ``hess`` was computed afresh at the last step (not extended
+        or reused); extensions while the working set grows alternate with
+        fresh Hessians.
+    age : int
+        Steps it has been reused for since it was computed.
+    n_grams : int
+        Working-set Gram matrices computed (fresh ones; an extension counts
+        as none).
+    """
+
+    def __init__(self, fit_intercept: bool = True):
+        self.fit_intercept = bool(fit_intercept)
+        self.columns = None
+        self.hess = None
+        self.weights = None
+        self.fresh = False
+        self.age = 0
+        self.n_grams = 0
+
+    def start(self) -> None:
+        """Begin a new solve (a warm start): the held Hessian is not fresh for it."""
+        self.fresh = False
+
+    def reusable(self, ws, *, first_step: bool, violation: float, previous: float) -> bool:
+        """Whether the step on ``ws`` should try the held Hessian.
+
+        At the first step of a warm-started solve; while the working set
+        grows right after a fresh Hessian; and as a chord step while the
+        largest KKT ``violation`` fell ``CHORD_RATIO``-fold from the
+        ``previous`` step's, for at most ``CHORD_MAX_AGE`` steps.
+        """
+        if self.hess is None:
+            return False
+        growing = self.fresh and not np.all(np.isin(ws, self.columns))
+        chord = self.age < CHORD_MAX_AGE and violation <= previous / CHORD_RATIO
+        return first_step or growing or chord
+
+    def held_columns(self, ws: np.ndarray) -> np.ndarray | None:
+        """Mask of ``ws`` in the held Hessian; None when it holds fewer than half of them."""
+        common = np.isin(ws, self.columns)
+        return common if 2 * np.count_nonzero(common) >= ws.size else None
+
+    def compute(self, ws: np.ndarray, X_ws, weights: np.ndarray) -> np.ndarray:
+        """A fresh Hessian on ``ws`` (``X_ws = X[:, ws]``) with weights ``d``; held.
+
+        Returns
+        -------
+        ndarray of shape (n_ws + fit_intercept, n_ws + fit_intercept)
+        """
+        k = ws.size
+        m = k + int(self.fit_intercept)
+        hess = np.empty((m, m))
+        hess[:k, :k] = weighted_gram(X_ws, weights)
+        if self.fit_intercept:
+            border = rmatvec(X_ws, weights)
+            hess[:k, -1] = border
+            hess[-1, :k] = border
+            hess[-1, -1] = weights.sum()
+        self.n_grams += 1
+        self.columns, self.hess, self.weights = ws, hess, weights
+        self.fresh, self.age = True, 0
+        return hess
+
+    def extend(self, ws: np.ndarray, X_ws=None) -> np.ndarray | None:
+        """The held Hessian on ``ws``: held rows kept, rows of new columns computed.
+
+        Parameters
+        ----------
+        ws : ndarray of shape (n_ws,)
+        X_ws : array or None
+            ``X[:, ws]``; needed only when ``ws`` has columns not held.
+
+        Returns
+        -------
+        ndarray of shape (n_ws + fit_intercept, n_ws + fit_intercept) or None
+            None when fewer than half of ``ws`` are held (a fresh Gram matrix
+            is then as cheap).  The held Hessian is not replaced, but its age
+            grows by one step.
+        """
+        common = self.held_columns(ws)
+        if common is None:
+            return None
+        old_columns, old_hess, d = self.columns, self.hess, self.weights
+        k = ws.size
+        m = k + int(self.fit_intercept)
+        hess = np.empty((m, m))
+        keep = np.flatnonzero(common)
+        old_pos = np.searchsorted(old_columns, ws[keep])
+        if self.fit_intercept:
+            keep = np.append(keep, k)
+            old_pos = np.append(old_pos, old_columns.size)
+        hess[np.ix_(keep, keep)] = old_hess[np.ix_(old_pos, old_pos)]
+        new = np.flatnonzero(~common)
+        if new.size:
+            X_new = X_ws[:, new]
+            if sp.issparse(X_ws):
+                cross = np.asarray((X_new.T @ X_ws.multiply(d[:, None])).toarray())
+            else:
+                weighted = np.multiply(X_ws, d[:, None], dtype=np.float64)
+                # (lazy for a dask design until here: the product is small)
+                cross = np.asarray(np.asarray(X_new, dtype=np.float64).T @ weighted)
+            hess[new, :k] = cross
+            hess[:k, new] = cross.T
+            if self.fit_intercept:
+                border = rmatvec(X_new, d)
+                hess[new, -1] = border
+                hess[-1, new] = border
+        self.fresh = False
+        self.age += 1
+        return hess
