@@ -32,6 +32,7 @@ from ._command import (
     FIT_OPTIONS,
     Parser,
     Progress,
+    UsageError,
     check_against_recording,
     check_fit_args,
     document_subcommands,
@@ -50,6 +51,7 @@ from .analysis import (
 )
 
 DEFAULT_OUT = Path("sklearn_lnp_output")
+__all__ = ["UsageError", "build_parser", "main", "run_demo", "run_fit"]
 
 _progress = Progress(quiet=True)
 
