@@ -10,7 +10,9 @@ with this machine's memory before anything is allocated.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import signal
 import sys
 import textwrap
 import time
@@ -311,3 +313,21 @@ def show_warning_once(seen: set):
             print(f"warning: {text}", file=sys.stderr, flush=True)
 
     return show
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt():
+    """SIGTERM (``kill``) ends the run like Ctrl-C, so its partial output is removed."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -40,6 +40,7 @@ from ._command import (
     number,
     read_recording,
     show_warning_once,
+    terminate_as_interrupt,
 )
 from ._output import SUMMARY, RunFolder
 from .analysis import (
@@ -70,9 +71,8 @@ def _finish(run: RunFolder, summary: dict) -> None:
 def run_demo(args) -> dict:
     """Simulate, fit and draw the textbook neuron; write ``out/demo/``; return the summary.
 
-    ``args`` holds ``n_frames``, ``seed``, ``out`` and ``verbose``.  The
-    summary has ``rf_correlation`` (true vs fitted RF), ``fit_seconds``,
-    ``n_iter``, ``solver`` and the ``figures`` written (see :func:`main`).
+    ``args`` holds ``n_frames``, ``seed``, ``out``, ``overwrite``, ``verbose``.  The summary
+    has ``rf_correlation``, ``fit_seconds``, ``n_iter``, ``solver``, ``figures``.
     """
     run = RunFolder(Path(args.out) / "demo", overwrite=args.overwrite)
     run.check()
@@ -274,7 +274,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     _progress = Progress(quiet=args.quiet)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), terminate_as_interrupt():
             warnings.simplefilter("always")
             warnings.showwarning = show_warning_once(set())
             if args.command == "fit":

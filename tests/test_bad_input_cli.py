@@ -286,3 +286,21 @@ def test_a_bug_keeps_its_traceback(tmp_path, cell, monkeypatch, bug):
     with pytest.raises((ZeroDivisionError, ValueError)):
         main(["fit", str(cell), "--out", str(tmp_path / "out"), "--lags", "0", "--quiet"])
     assert not (tmp_path / "out").exists()
+
+
+def test_a_kill_leaves_nothing_partial(tmp_path, cell, capsys, monkeypatch):
+    import os
+    import signal
+
+    def killed(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the signal arrives here
+        raise AssertionError("SIGTERM did not stop the run")
+
+    monkeypatch.setattr(cli, "fit_lags_jointly", killed)
+    previous = signal.getsignal(signal.SIGTERM)
+    out = tmp_path / "out"
+    status, _, err = _run(capsys, "fit", str(cell), "--out", str(out), "--lags", "0-1")
+    assert status == 130 and "interrupted" in err
+    assert not out.exists()
+    assert signal.getsignal(signal.SIGTERM) == previous  # the handler is the caller's again
