@@ -61,7 +61,6 @@ nitpick_ignore = [
     # Docstrings of modules being rewritten by others name private modules and
     # functions, which have no page (private modules are not documented). Listed one
     # by one, so that any new broken reference still fails the build.
-    ("py:mod", "sklearn_lnp._reports"),  # the sklearn_lnp.cli module docstring
 ]
 
 # -- API reference ------------------------------------------------------------------

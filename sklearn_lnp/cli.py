@@ -4,13 +4,13 @@
 fits it and writes figures; ``sklearn-lnp fit PATH`` (.mat or .npz) fits a
 recording and writes the RF figure and a JSON summary; ``--lags`` adds the
 joint space-time fit, ``--sta`` the spike-time STA at sub-frame resolution,
-``--penalty l1`` the L1 fits over a path of penalties (:mod:`sklearn_lnp.analysis`;
-JSON blocks and figures from :mod:`sklearn_lnp._reports`).
+``--penalty l1`` the L1 fits over a path of penalties (each an analysis of
+:mod:`sklearn_lnp.analysis`, callable from Python).
 
 Results go to stdout, progress to stderr (``--quiet`` silences it), each
 warning once as one line on stderr.  A user error is one line on stderr that
 names the option or file to fix, exit status 2, nothing written: every option
-is checked before any work (``sklearn_lnp._command``); a bug still shows
+is checked before any work; a bug still shows
 its traceback.  A run is written at once to a new folder, ``--out``/<recording
 name> (``demo``), or replaces with ``--overwrite`` an earlier run of the same
 recording there, never anything else (``sklearn_lnp._output``).
