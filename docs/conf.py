@@ -57,11 +57,10 @@ exclude_patterns = [
 
 # Every cross-reference must resolve: an unknown target is a warning, an error with -W.
 nitpicky = True
-nitpick_ignore = [
-    # Docstrings of modules being rewritten by others name private modules and
-    # functions, which have no page (private modules are not documented). Listed one
-    # by one, so that any new broken reference still fails the build.
-]
+# Private modules have no page: public docstrings must not refer to them. An exception
+# would be listed here one target at a time, so that any other broken reference
+# still fails the build.
+nitpick_ignore: list[tuple[str, str]] = []
 
 # -- API reference ------------------------------------------------------------------
 autosummary_generate = True
