@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from _machine import cpu_model
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The lab's recording lives beside the repository, never inside it.
@@ -28,16 +29,6 @@ DEFAULT_DATA_PATH = REPO_ROOT.parent / "shared" / "data" / "nds_cl_5_data.mat"
 
 
 # -- machine -----------------------------------------------------------------
-def cpu_model() -> str:
-    """CPU model name from /proc/cpuinfo (or platform.processor())."""
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def load_average() -> list[float] | None:

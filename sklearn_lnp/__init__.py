@@ -7,7 +7,12 @@ The estimators follow scikit-learn's API and drop into ``Pipeline``,
 from .decomposition import SVDSeparator
 from .linear_model import LassoLNPCV, LassoLNPRegressor, PoissonLNPRegressor, lasso_lnp_path
 from .model_selection import BlockedTimeSeriesSplit
-from .preprocessing import LagTransformer, SlowDriftFeatures
+from .preprocessing import (
+    LagTransformer,
+    RaisedCosineBasis,
+    SlowDriftFeatures,
+    SpikeHistoryTransformer,
+)
 from .sta import STAEstimator
 
 __version__ = "0.1.0"
@@ -18,7 +23,9 @@ __all__ = [
     "LassoLNPCV",
     "LassoLNPRegressor",
     "PoissonLNPRegressor",
+    "RaisedCosineBasis",
     "SlowDriftFeatures",
+    "SpikeHistoryTransformer",
     "SVDSeparator",
     "STAEstimator",
     "__version__",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 import zipfile
+import zlib
 from os import PathLike
 
 import numpy as np
@@ -140,38 +141,80 @@ def make_lnp_neuron(
 RECORDING_SUFFIXES = (".mat", ".npz")
 
 
+# The first bytes of an HDF5 file (MATLAB v7.3 puts them after a 512-byte header).
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+HDF5_EXTRA = "pip install 'sklearn-lnp[hdf5]'"
+
+
 def _read_variables(path) -> dict:
-    """The named arrays of a ``.mat`` (MATLAB 5) or ``.npz`` file."""
+    """The named arrays of a ``.mat`` (MATLAB 5 or v7.3) or ``.npz`` file.
+
+    A missing file raises ``FileNotFoundError``, a folder ``IsADirectoryError``,
+    anything unreadable (truncated, not that format) ``ValueError`` naming the file.
+    """
     from pathlib import Path
 
-    suffix = Path(path).suffix.lower()
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not a recording file (.mat or .npz).")
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file; give the path of a .mat or .npz file.")
+    suffix = path.suffix.lower()
     if suffix == ".npz":
         try:
             with np.load(path, allow_pickle=False) as contents:
                 return {key: contents[key] for key in contents.files}
-        except (ValueError, OSError, zipfile.BadZipFile, AttributeError):
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile, AttributeError, KeyError):
             raise ValueError(
-                f"{path} is not a readable .npz file (write one with numpy.savez)."
+                f"{path} is not a readable .npz file (truncated, or not written by numpy.savez); "
+                "write one with numpy.savez."
             ) from None
     if suffix != ".mat":
         raise ValueError(
-            f"{path}: the recording must be a .mat (MATLAB 5) or .npz file; got {suffix!r}."
+            f"{path}: the recording must be a .mat (MATLAB) or .npz file; got {suffix!r}."
         )
+    with open(path, "rb") as file:
+        head = file.read(520)
+    if head.startswith(HDF5_SIGNATURE) or head[512:520] == HDF5_SIGNATURE:
+        return _read_hdf5_variables(path)
     from scipy.io import loadmat
+    from scipy.io.matlab import MatReadError
 
     try:
         contents = loadmat(path)
-    except NotImplementedError:  # MATLAB v7.3 files are HDF5
+    except NotImplementedError:  # a v7.3 header without the HDF5 signature: damaged
+        raise ValueError(f"{path} says it is a MATLAB v7.3 file but is not HDF5.") from None
+    except (ValueError, TypeError, OSError, EOFError, IndexError, KeyError, MatReadError,
+            zlib.error) as error:  # fmt: skip
         raise ValueError(
-            f"{path} is a MATLAB v7.3 (HDF5) file, which scipy cannot read; save it with "
-            "save(..., '-v7') in MATLAB, or as .npz with numpy.savez."
-        ) from None
-    except (ValueError, TypeError, OSError) as error:
-        raise ValueError(
-            f"{path} is not a readable MATLAB 5 .mat file ({error}); write one with "
-            "scipy.io.savemat or MATLAB's save(..., '-v7')."
+            f"{path} is not a readable MATLAB .mat file (truncated or another format: "
+            f"{type(error).__name__}: {error}); write one with scipy.io.savemat or MATLAB's "
+            "save(..., '-v7')."
         ) from None
     return {key: value for key, value in contents.items() if not key.startswith("__")}
+
+
+def _read_hdf5_variables(path) -> dict:
+    """The arrays of a MATLAB v7.3 (HDF5) file, in MATLAB's axis order (needs h5py)."""
+    try:
+        import h5py
+    except ImportError:
+        raise ValueError(
+            f"{path} is a MATLAB v7.3 (HDF5) file; reading it needs h5py ({HDF5_EXTRA}), or "
+            "save it with save(..., '-v7') in MATLAB, or as .npz with numpy.savez."
+        ) from None
+    try:
+        with h5py.File(path, "r") as file:
+            # MATLAB writes column-major arrays: h5py sees the axes reversed.
+            return {
+                key: np.asarray(item[()]).T
+                for key, item in file.items()
+                if isinstance(item, h5py.Dataset) and not key.startswith("#")
+            }
+    except (OSError, ValueError, KeyError) as error:
+        raise ValueError(
+            f"{path} is not a readable MATLAB v7.3 (HDF5) file (truncated or damaged: {error})."
+        ) from None
 
 
 def _movie_to_frames(movie: np.ndarray, name: str, frame_shape) -> tuple[np.ndarray, tuple]:
@@ -194,7 +237,7 @@ def _movie_to_frames(movie: np.ndarray, name: str, frame_shape) -> tuple[np.ndar
         if movie.shape[0] != rows * cols:
             raise ValueError(
                 f"{name} has {movie.shape[0]} rows (pixels x frames expected), which is not "
-                f"frame_shape {rows} x {cols} = {rows * cols} pixels."
+                f"frame_shape=({rows}, {cols}): {rows} x {cols} = {rows * cols} pixels."
             )
         return movie.T.copy(), (rows, cols)
     raise ValueError(
@@ -232,8 +275,9 @@ def load_recording(
     Parameters
     ----------
     path : path-like
-        A ``.mat`` file (MATLAB 5 format, as read by ``scipy.io.loadmat``;
-        not v7.3) or an ``.npz`` file (``numpy.savez``).
+        A ``.mat`` file (MATLAB 5 format, as read by ``scipy.io.loadmat``, or
+        MATLAB v7.3 (HDF5) with the optional ``h5py``:
+        ``pip install 'sklearn-lnp[hdf5]'``) or an ``.npz`` file (``numpy.savez``).
     stimulus_key, spike_key, trigger_key : str
         Names of the variables in the file.
     frame_shape : tuple of int (rows, cols), optional
@@ -250,10 +294,14 @@ def load_recording(
 
     Raises
     ------
+    FileNotFoundError, IsADirectoryError
+        When ``path`` does not exist or is a folder.
     ValueError
-        When the file type is not supported, a variable is missing (the
-        message lists those the file has), the stimulus has the wrong shape,
-        or the times are not sorted or too few.
+        When the file type is not supported, the file is not readable
+        (truncated, another format, v7.3 without h5py), a variable is missing
+        (the message lists those the file has), the stimulus has the wrong
+        shape, or the times are not sorted or too few; the message names the
+        file or the variable.
 
     Examples
     --------
@@ -288,14 +336,15 @@ def load_recording(
     >>> folder.cleanup()
     """
     contents = _read_variables(path)
-    for key, what in (
-        (stimulus_key, "stimulus_key"),
-        (spike_key, "spike_key"),
-        (trigger_key, "trigger_key"),
+    for key, what, label in (
+        (stimulus_key, "stimulus_key", "stimulus movie"),
+        (spike_key, "spike_key", "spike times"),
+        (trigger_key, "trigger_key", "frame-flip (trigger) times"),
     ):
         if key not in contents:
             raise ValueError(
-                f"{what}={key!r} is not a variable of {path}; the file has {sorted(contents)}."
+                f"{what}={key!r} is not a variable of {path}; the file has {sorted(contents)}; "
+                f"pass {what}=NAME with the name of its {label}."
             )
     movie = np.asarray(contents[stimulus_key])
     if not (np.issubdtype(movie.dtype, np.number) or movie.dtype == bool):

@@ -723,3 +723,129 @@ def plot_cv_curve(
     if chosen is not None or label is not None or baseline is not None:
         ax.legend(frameon=False, fontsize=8)
     return line, band, marker
+
+
+def plot_history_gain(filters, bin_width, *, lags=None, labels=None, ax=None, title=None):
+    """Draw spike-history filters as a multiplicative gain on the rate over time in ms.
+
+    Parameters
+    ----------
+    filters : array-like of shape (n_lags,) or (n_lags, n_filters)
+        History filters over lags (log-rate change per past spike, e.g.
+        ``SpikeHistoryTransformer.coef_to_lags(coef).reshape(n_lags, n_neurons)``).
+    bin_width : float
+        Bin width in s.
+    lags : array-like of int of shape (n_lags,), optional
+        Lags in bins; ``1 .. n_lags`` by default.
+    labels : list of str, optional
+        One legend label per filter.
+    ax : matplotlib Axes, optional
+    title : str, optional
+        Default: "Spike-history gain exp(h) after a spike".
+
+    Returns
+    -------
+    lines : list of matplotlib.lines.Line2D
+        One line per filter (the dotted gain-1 reference line is not included).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.plotting import plot_history_gain
+    >>> lines = plot_history_gain(-3 * np.exp(-np.arange(10) / 2), 0.001)
+    >>> lines[0].axes.get_xlabel(), lines[0].axes.get_ylabel()
+    ('time since spike (ms)', 'gain on the firing rate, exp(h)')
+    """
+    import matplotlib.pyplot as plt
+
+    h = np.asarray(filters, dtype=np.float64)
+    if h.ndim == 1:
+        h = h[:, None]
+    if h.ndim != 2:
+        raise ValueError(f"filters must be 1-d or 2-d (n_lags, n_filters); got shape {h.shape}.")
+    if not 0 < float(bin_width) < np.inf:
+        raise ValueError(f"bin_width must be a positive number of seconds; got {bin_width!r}.")
+    lags = np.arange(1, h.shape[0] + 1) if lags is None else np.asarray(lags)
+    if lags.shape != (h.shape[0],):
+        raise ValueError(f"lags must have one entry per filter row ({h.shape[0]}).")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 3.2))
+    times = 1000.0 * float(bin_width) * lags
+    lines = []
+    for i in range(h.shape[1]):
+        label = None if labels is None else labels[i]
+        (line,) = ax.plot(times, np.exp(h[:, i]), marker="o", ms=3, label=label)
+        lines.append(line)
+    ax.axhline(1.0, color="0.5", lw=1, ls=":")
+    ax.set_xlabel("time since spike (ms)")
+    ax.set_ylabel("gain on the firing rate, exp(h)")
+    ax.set_title(title if title is not None else "Spike-history gain exp(h) after a spike")
+    if labels is not None:
+        ax.legend(frameon=False, fontsize=8)
+    return lines
+
+
+def plot_coupling_filters(filters, bin_width, *, names=None, axes=None, title=None):
+    """Draw a population's history and coupling filters as gains, one panel per pair.
+
+    Panel ``(j, i)`` (row = target, column = source) shows how a spike of
+    neuron ``i`` multiplies the rate of neuron ``j`` over the following ms;
+    the diagonal holds each neuron's own history.
+
+    Parameters
+    ----------
+    filters : array-like of shape (n_lags, n_neurons, n_neurons)
+        ``[k, i, j]``: log-rate change of neuron ``j`` at lag ``k + 1`` bins
+        after a spike of neuron ``i`` (the layout of
+        :func:`~sklearn_lnp.simulation.simulate_glm_spikes`).
+    bin_width : float
+        Bin width in s.
+    names : list of str, optional
+        Neuron names; ``"neuron 0" ...`` by default.
+    axes : array of matplotlib Axes of shape (n_neurons, n_neurons), optional
+    title : str, optional
+        Figure title; default "Coupling filters: gain on the target's rate after a
+        source spike".
+
+    Returns
+    -------
+    axes : ndarray of matplotlib Axes of shape (n_neurons, n_neurons)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.plotting import plot_coupling_filters
+    >>> axes = plot_coupling_filters(np.zeros((5, 2, 2)), 0.001)
+    >>> axes[1, 0].get_title()
+    'neuron 0 → neuron 1'
+    """
+    import matplotlib.pyplot as plt
+
+    h = np.asarray(filters, dtype=np.float64)
+    if h.ndim != 3 or h.shape[1] != h.shape[2]:
+        raise ValueError(f"filters must have shape (n_lags, n_neurons, n_neurons); got {h.shape}.")
+    n_lags, n = h.shape[0], h.shape[1]
+    names = [f"neuron {i}" for i in range(n)] if names is None else list(names)
+    if axes is None:
+        fig, axes = plt.subplots(n, n, figsize=(2.2 * n, 1.8 * n), sharex=True, squeeze=False)
+    axes = np.asarray(axes).reshape(n, n)
+    times = 1000.0 * float(bin_width) * np.arange(1, n_lags + 1)
+    gains = np.exp(h)
+    top = max(1.5, float(gains.max()) * 1.05)
+    for j in range(n):
+        for i in range(n):
+            ax = axes[j, i]
+            ax.plot(times, gains[:, i, j], color="C0" if i == j else "C1")
+            ax.axhline(1.0, color="0.5", lw=1, ls=":")
+            ax.set_ylim(0, top)
+            ax.set_title(f"{names[i]} → {names[j]}", fontsize=8)
+            if j == n - 1:
+                ax.set_xlabel("time since source spike (ms)", fontsize=8)
+            if i == 0:
+                ax.set_ylabel("gain exp(h)", fontsize=8)
+    axes[0, 0].figure.suptitle(
+        title
+        if title is not None
+        else "Coupling filters: gain on the target's rate after a source spike"
+    )
+    return axes

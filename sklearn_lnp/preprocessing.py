@@ -1,8 +1,31 @@
-r"""Transformers that build space-time designs: stimulus history and slow drift.
+r"""Transformers that build space-time designs: stimulus history, spike history, slow drift.
 
 :class:`LagTransformer` turns a frames x pixels stimulus into the lagged design
-of a space-time receptive field; :class:`SlowDriftFeatures` turns the time of
-each bin into a few smooth regressors that absorb a slow firing-rate drift.
+of a space-time receptive field; :class:`SpikeHistoryTransformer` turns spike
+counts into the history (and coupling) columns of a Poisson GLM;
+:class:`RaisedCosineBasis` compresses many lags of either into a few smooth
+temporal basis functions; :class:`SlowDriftFeatures` turns the time of each
+bin into a few smooth regressors that absorb a slow firing-rate drift.
+
+The full Poisson GLM
+--------------------
+Stimulus and counts side by side in one array, every neuron fitted on the
+stimulus lags and every neuron's history (the coupled population GLM, one
+lockstep multi-output fit)::
+
+    design = ColumnTransformer([
+        ("stimulus", LagTransformer(range(25), basis=RaisedCosineBasis(5)), stim_cols),
+        ("history", SpikeHistoryTransformer(range(1, 51), basis=RaisedCosineBasis(8)),
+         count_cols),
+    ])
+    glm = make_pipeline(design, PoissonLNPRegressor(alpha=1e-4))
+    glm.fit(data, data[:, count_cols], poissonlnpregressor__exposure=widths)
+    history = glm[0].named_transformers_["history"]
+    filters = history.coef_to_lags(glm[-1].coef_[:, n_stim_columns:])
+
+Sub-frame bins of a recording come from :func:`sklearn_lnp.subframe.subframe_design`;
+spike trains of a GLM with history from
+:func:`sklearn_lnp.simulation.simulate_glm_spikes`.
 
 Cross-validation recipe
 -----------------------
@@ -48,10 +71,11 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from collections.abc import Iterable
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names_in,
     check_is_fitted,
@@ -61,7 +85,14 @@ from sklearn.utils.validation import (
 from ._passes import is_dask_array as _is_dask
 from ._validation import as_real_array, check_memory
 
-__all__ = ["LagTransformer", "SlowDriftFeatures", "check_lags"]
+__all__ = [
+    "LagTransformer",
+    "RaisedCosineBasis",
+    "SlowDriftFeatures",
+    "SpikeHistoryTransformer",
+    "basis_coef_to_lags",
+    "check_lags",
+]
 
 _DTYPES = {"float64": np.float64, "float32": np.float32}
 _INT64_MAX = int(np.iinfo(np.int64).max)
@@ -167,7 +198,285 @@ def _check_fill_value(fill_value) -> None:
         )
 
 
-class LagTransformer(TransformerMixin, BaseEstimator):
+def _sort_frames(frame_index):
+    if frame_index is None:
+        return None
+    order = np.argsort(frame_index)
+    return frame_index, order, frame_index[order]
+
+
+def _fill_lag_block(block, X, lag: int, fill_value, frames) -> None:
+    """Write the frames at ``lag`` into ``block`` (rows of X, or found by frame number)."""
+    n_samples = X.shape[0]
+    if frames is None:
+        lag = min(lag, n_samples)
+        block[:lag] = fill_value
+        block[lag:] = X[: n_samples - lag]
+        return
+    if not n_samples:
+        return
+    frame_index, order, sorted_frames = frames
+    # Only rows with frame_index - lag >= the first frame can find their frame;
+    # computing the difference for those rows alone keeps it within int64 (no
+    # silent wrap-around).
+    first = int(sorted_frames[0])
+    block[:] = fill_value
+    if lag > int(sorted_frames[-1]) - first:
+        return
+    rows = np.flatnonzero(frame_index >= first + lag)
+    wanted = frame_index[rows] - lag
+    position = np.minimum(np.searchsorted(sorted_frames, wanted), n_samples - 1)
+    found = sorted_frames[position] == wanted
+    block[rows[found]] = X[order[position[found]]]
+
+
+def _basis_design(X, lags, basis_matrix, fill_value, dtype, frames) -> np.ndarray:
+    """Basis-major design ``sum_k B[k, j] * X(lag_k)``, one lag block at a time."""
+    n_samples, n_columns = X.shape
+    n_basis = basis_matrix.shape[1]
+    out = np.zeros((n_samples, n_basis * n_columns), dtype=dtype)
+    lagged = np.empty((n_samples, n_columns), dtype=dtype)
+    for k, lag in enumerate(lags):
+        weights = basis_matrix[k]
+        if not np.any(weights):
+            continue
+        _fill_lag_block(lagged, X, int(lag), fill_value, frames)
+        for j in np.flatnonzero(weights):
+            out[:, j * n_columns : (j + 1) * n_columns] += weights[j] * lagged
+    return out
+
+
+def _check_basis(basis, lags: np.ndarray) -> np.ndarray | None:
+    """Evaluate ``basis`` at ``lags``: (n_lags, n_basis) float64, or None."""
+    if basis is None:
+        return None
+    matrix = np.asarray(basis.matrix(lags), dtype=np.float64)
+    if matrix.ndim != 2 or matrix.shape[0] != lags.size or not np.all(np.isfinite(matrix)):
+        raise ValueError(
+            f"basis.matrix(lags) must return a finite (n_lags, n_basis) array with n_lags = "
+            f"{lags.size}; got shape {matrix.shape}."
+        )
+    return matrix
+
+
+def _basis_names(names, n_basis: int, what: str) -> np.ndarray:
+    return np.asarray([f"{name}_{what}{j}" for j in range(n_basis) for name in names], dtype=object)
+
+
+def basis_coef_to_lags(coef, basis_matrix) -> np.ndarray:
+    r"""Map weights on basis-major columns back to lag-major filters over the lags.
+
+    A design built with a temporal basis ``B`` (n_lags x n_basis) has the
+    columns ``sum_k B[k, j] x(t - lag_k)``; weights ``c`` (n_basis x
+    n_columns, basis-major) on them are the filter ``w = B @ c`` over the lags
+    (n_lags x n_columns), which this function returns flattened lag-major as
+    :class:`LagTransformer` without a basis lays it out.  So
+    ``space_time_matrix``, :class:`~sklearn_lnp.SVDSeparator`'s layout and the
+    plots keep working in lag space.
+
+    Parameters
+    ----------
+    coef : array-like of shape (n_basis * n_columns,) or (n_neurons, n_basis * n_columns)
+        Weights (log-rate per unit of input) on the basis columns.
+    basis_matrix : array-like of shape (n_lags, n_basis)
+        The basis at the lags (``basis_matrix_`` of a fitted transformer).
+
+    Returns
+    -------
+    ndarray of shape (n_lags * n_columns,) or (n_neurons, n_lags * n_columns)
+        Lag-major filters: ``reshape(n_lags, n_columns)`` gives lags x columns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.preprocessing import basis_coef_to_lags
+    >>> B = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])   # 3 lags, 2 functions
+    >>> basis_coef_to_lags([2.0, -2.0], B).tolist()           # one input column
+    [2.0, 0.0, -2.0]
+    """
+    B = np.asarray(basis_matrix, dtype=np.float64)
+    if B.ndim != 2:
+        raise ValueError(f"basis_matrix must be 2-d (n_lags, n_basis); got shape {B.shape}.")
+    C = as_real_array(coef, "coef", "weights")
+    flat = C.ndim == 1
+    C = np.atleast_2d(C)
+    n_lags, n_basis = B.shape
+    if C.ndim != 2 or C.shape[1] % n_basis:
+        raise ValueError(
+            f"coef must have n_basis * n_columns entries per neuron with n_basis = {n_basis}; "
+            f"got shape {np.shape(coef)}."
+        )
+    n_columns = C.shape[1] // n_basis
+    W = np.einsum("kj,njp->nkp", B, C.reshape(C.shape[0], n_basis, n_columns))
+    W = W.reshape(C.shape[0], n_lags * n_columns)
+    return W[0] if flat else W
+
+
+class _LaggedColumnsMixin:
+    """Feature names and the map back to lags shared by the lagging transformers."""
+
+    _lag_tag = "lag"
+    _basis_tag = "basis"
+
+    def get_feature_names_out(self, input_features=None):
+        """Names ``"{column}_lag{L}"`` lag-major, or ``"{column}_basis{j}"`` with a basis.
+
+        :class:`SpikeHistoryTransformer` writes ``hist`` and ``histbasis``
+        instead of ``lag`` and ``basis``.
+
+        Parameters
+        ----------
+        input_features : array-like of str, optional
+            Input column (pixel or neuron) names; ``feature_names_in_`` or
+            ``x0 ... x{n-1}`` by default.
+
+        Returns
+        -------
+        ndarray of str of shape (n_lags * n_columns,) or (n_basis * n_columns,)
+        """
+        check_is_fitted(self)
+        names = _check_feature_names_in(self, input_features)
+        if self.basis_matrix_ is not None:
+            return _basis_names(names, self.basis_matrix_.shape[1], self._basis_tag)
+        return np.asarray(
+            [f"{name}_{self._lag_tag}{lag}" for lag in self.lags_ for name in names], dtype=object
+        )
+
+    def coef_to_lags(self, coef) -> np.ndarray:
+        """Fitted weights on this transformer's columns as filters over the lags.
+
+        Parameters
+        ----------
+        coef : array-like of shape (n_out,) or (n_targets, n_out)
+            Weights on the columns of ``transform`` (``n_out`` is
+            ``n_basis * n_columns`` with a basis, ``n_lags * n_columns`` without).
+
+        Returns
+        -------
+        ndarray of shape (n_lags * n_columns,) or (n_targets, n_lags * n_columns)
+            Lag-major weights, as without a basis: ``reshape(n_lags, n_columns)``
+            gives the lags x columns filter (log-rate change per unit of input,
+            per spike for spike history; ``exp`` of it is the gain on the
+            rate); see :func:`basis_coef_to_lags`.
+        """
+        check_is_fitted(self)
+        if self.basis_matrix_ is None:
+            return as_real_array(coef, "coef", "weights")
+        return basis_coef_to_lags(coef, self.basis_matrix_)
+
+
+class RaisedCosineBasis:
+    r"""Raised-cosine temporal basis over lags, in log time (Pillow et al. 2008) or linear time.
+
+    Lags ``t`` are mapped to a warped time ``u(t)``: ``log(t + log_offset)``
+    (``log_time=True``), or ``t`` itself; then to ``x`` in ``[0, 1]`` over
+    the lag range ``[min(lags), max(lags)]``.  Function ``j`` is the bump
+
+    .. math:: b_j(x) = 	frac12\,igl(1 + \cos(\pi (x - c_j) / (2 s))igr)
+              \quad	ext{for } |x - c_j| < 2 s, 	ext{ else } 0,
+
+    with centres ``c_j = j s`` spaced ``s = 1 / (n_basis - 1)`` apart, so the
+    first bump peaks at the smallest lag and the last at the largest.  Bumps
+    overlap by half their width (Pillow's spacing of pi/2): their sum is 2
+    between the second and the second-last centre and at least 1 everywhere
+    on the lag range, so every lag is covered.  In log time the bumps are
+    narrow at short lags (a refractory period of 1-2 bins) and wide at long
+    ones (slow history or stimulus kernels), which is why a handful of them
+    replace 25-50 lags.
+
+    Parameters
+    ----------
+    n_basis : int
+        Number of functions (columns); at least 1 and at most the number of
+        lags it is evaluated at (more would not reduce the design and would
+        make the columns linearly dependent).
+    log_time : bool, default=True
+        Log-time warping (Pillow et al. 2008); ``False`` spaces the bumps
+        evenly over the lags.
+    log_offset : float, default=1.0
+        ``log_offset > 0`` in lags (bins): the warp is ``log(t + log_offset)``.
+        Small values crowd the bumps at the shortest lags; large values make
+        the warp almost linear.
+    orthogonalize : bool, default=False
+        Return an orthonormal basis of the same span (``B^T B = I``; the
+        columns are no longer bumps, and their sum no longer has the bounds
+        above).  The fitted filters over lags are the same in exact
+        arithmetic; only the L2 penalty acts differently.
+
+    References
+    ----------
+    Pillow, J. W., Shlens, J., Paninski, L., Sher, A., Litke, A. M.,
+    Chichilnisky, E. J. & Simoncelli, E. P. (2008). Spatio-temporal
+    correlations and visual signalling in a complete neuronal population.
+    Nature 454, 995-999.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.preprocessing import RaisedCosineBasis
+    >>> B = RaisedCosineBasis(4).matrix(range(1, 21))   # 20 history lags -> 4 columns
+    >>> B.shape, bool(B.sum(axis=1).min() >= 1.0)
+    ((20, 4), True)
+    """
+
+    def __init__(self, n_basis, *, log_time=True, log_offset=1.0, orthogonalize=False):
+        self.n_basis = n_basis
+        self.log_time = log_time
+        self.log_offset = log_offset
+        self.orthogonalize = orthogonalize
+
+    def __repr__(self) -> str:
+        return (
+            f"RaisedCosineBasis({self.n_basis}, log_time={self.log_time}, "
+            f"log_offset={self.log_offset}, orthogonalize={self.orthogonalize})"
+        )
+
+    def matrix(self, lags) -> np.ndarray:
+        """The basis evaluated at ``lags``.
+
+        Parameters
+        ----------
+        lags : iterable of int
+            Distinct non-negative lags (bins), in any order.
+
+        Returns
+        -------
+        ndarray of shape (n_lags, n_basis)
+            Row ``k`` holds the functions at ``lags[k]``.
+
+        Raises
+        ------
+        ValueError
+            When ``n_basis`` is not a positive integer or exceeds the number
+            of lags, or ``log_offset`` is not positive.
+        """
+        lags = check_lags(lags)
+        n = self.n_basis
+        if isinstance(n, bool | np.bool_) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(f"n_basis must be a positive integer; got {n!r}.")
+        if n > lags.size:
+            raise ValueError(
+                f"n_basis={n} is more than the {lags.size} lags it spans: the basis would be "
+                "wider than the lag range (linearly dependent columns, no reduction). Use "
+                f"n_basis <= {lags.size}, or no basis."
+            )
+        t = lags.astype(np.float64)
+        if self.log_time:
+            offset = self.log_offset
+            if isinstance(offset, bool) or not isinstance(offset, numbers.Real) or not offset > 0:
+                raise ValueError(f"log_offset must be a positive number of bins; got {offset!r}.")
+            t = np.log(t + float(offset))
+        span = t.max() - t.min()
+        x = (t - t.min()) / span if span > 0 else np.zeros_like(t)
+        spacing = 1.0 / max(n - 1, 1)
+        distance = (x[:, None] - spacing * np.arange(n)[None, :]) / (2.0 * spacing)
+        B = np.where(np.abs(distance) < 1.0, 0.5 * (1.0 + np.cos(np.pi * distance)), 0.0)
+        if self.orthogonalize:
+            B = np.linalg.qr(B)[0]
+        return B
+
+
+class LagTransformer(_LaggedColumnsMixin, TransformerMixin, BaseEstimator):
     r"""Lagged (space-time) design matrix from a frames x pixels stimulus.
 
     For each lag ``L`` in ``lags``, row ``t`` of the output holds frame
@@ -202,11 +511,21 @@ class LagTransformer(TransformerMixin, BaseEstimator):
     dtype : {"float64", "float32"} or None, default=None
         Output dtype; ``None`` keeps float32 input as float32 and makes
         everything else float64.
+    basis : RaisedCosineBasis or None, default=None
+        Temporal basis over ``lags``.  With a basis of ``n_basis`` functions
+        ``B`` (``basis.matrix(lags)``, n_lags x n_basis) the output has
+        ``n_basis * n_pixels`` columns, basis-major: block ``j`` holds
+        ``sum_k B[k, j] * (frames at lag lags[k])``, the stimulus filtered by
+        basis function ``j``.  It is built one lag at a time (never the full
+        lagged design).  Map fitted weights back to filters over lags with
+        :meth:`coef_to_lags`.  Not supported for dask input.
 
     Attributes
     ----------
     lags_ : ndarray of shape (n_lags,)
         The validated lags.
+    basis_matrix_ : ndarray of shape (n_lags, n_basis) or None
+        The basis evaluated at ``lags_`` (``None`` without a basis).
     n_features_in_ : int
         Number of pixels (input columns).
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -236,12 +555,14 @@ class LagTransformer(TransformerMixin, BaseEstimator):
         "lags": ["array-like", Interval(numbers.Integral, 0, None, closed="left")],
         "fill_value": [numbers.Real],
         "dtype": [None, StrOptions(set(_DTYPES))],
+        "basis": [None, HasMethods(["matrix"])],
     }
 
-    def __init__(self, lags=(0, 1, 2, 3, 4), *, fill_value=0.0, dtype=None):
+    def __init__(self, lags=(0, 1, 2, 3, 4), *, fill_value=0.0, dtype=None, basis=None):
         self.lags = lags
         self.fill_value = fill_value
         self.dtype = dtype
+        self.basis = basis
 
     def fit(self, X, y=None):
         """Validate ``lags`` and record the number of pixels.
@@ -260,6 +581,7 @@ class LagTransformer(TransformerMixin, BaseEstimator):
         self._validate_params()
         _check_fill_value(self.fill_value)
         self.lags_ = check_lags(self.lags)
+        self.basis_matrix_ = _check_basis(self.basis, self.lags_)
         if _is_dask(X):  # lazy: nothing of X is computed
             if X.ndim != 2:
                 raise ValueError(f"X must be 2-d (frames x pixels); got {X.ndim}-d.")
@@ -300,6 +622,12 @@ class LagTransformer(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         _check_fill_value(self.fill_value)
         if _is_dask(X):
+            if self.basis_matrix_ is not None:
+                raise ValueError(
+                    "basis is not supported with a dask stimulus: build the basis design from a "
+                    "NumPy array (it has only n_basis * n_pixels columns, so it usually fits in "
+                    "memory), or pass basis=None for the lazy full-lag design."
+                )
             if frame_index is not None:
                 raise ValueError(
                     "frame_index is not supported with a dask stimulus: the lazy design "
@@ -318,36 +646,22 @@ class LagTransformer(TransformerMixin, BaseEstimator):
         n_samples, n_pixels = X.shape
         frame_index = _check_frame_index(frame_index, n_samples)
         dtype = np.dtype(self._output_dtype(X))
+        n_blocks = self.lags_.size if self.basis_matrix_ is None else self.basis_matrix_.shape[1]
+        # With a basis, one lag block is built at a time (the extra block).
+        extra = 0 if self.basis_matrix_ is None else 1
         check_memory(
-            float(n_samples) * self.lags_.size * n_pixels * dtype.itemsize,
-            f"LagTransformer with {self.lags_.size} lags: the lagged design of "
-            f"{n_samples} x {n_pixels} frames ({n_samples} x {self.lags_.size * n_pixels}, "
+            float(n_samples) * (n_blocks + extra) * n_pixels * dtype.itemsize,
+            f"LagTransformer with {self.lags_.size} lags and {n_blocks} output blocks: the "
+            f"design of {n_samples} x {n_pixels} frames ({n_samples} x {n_blocks * n_pixels}, "
             f"{dtype.name})",
         )
-        out = np.empty((n_samples, self.lags_.size * n_pixels), dtype=self._output_dtype(X))
-        if frame_index is not None:
-            order = np.argsort(frame_index)
-            sorted_frames = frame_index[order]
+        frames = _sort_frames(frame_index)
+        if self.basis_matrix_ is not None:
+            return _basis_design(X, self.lags_, self.basis_matrix_, self.fill_value, dtype, frames)
+        out = np.empty((n_samples, self.lags_.size * n_pixels), dtype=dtype)
         for k, lag in enumerate(self.lags_):
             block = out[:, k * n_pixels : (k + 1) * n_pixels]
-            if frame_index is None:
-                lag = min(int(lag), n_samples)
-                block[:lag] = self.fill_value
-                block[lag:] = X[: n_samples - lag]
-            elif n_samples:
-                # Only rows with frame_index - lag >= the first frame can find
-                # their frame; computing the difference for those rows alone
-                # keeps it within int64 (no silent wrap-around).
-                first = int(sorted_frames[0])
-                if int(lag) > int(sorted_frames[-1]) - first:
-                    block[:] = self.fill_value
-                    continue
-                rows = np.flatnonzero(frame_index >= first + int(lag))
-                wanted = frame_index[rows] - lag
-                position = np.minimum(np.searchsorted(sorted_frames, wanted), n_samples - 1)
-                found = sorted_frames[position] == wanted
-                block[:] = self.fill_value
-                block[rows[found]] = X[order[position[found]]]
+            _fill_lag_block(block, X, int(lag), self.fill_value, frames)
         return out
 
     def fit_transform(self, X, y=None, frame_index=None):
@@ -366,24 +680,6 @@ class LagTransformer(TransformerMixin, BaseEstimator):
         ndarray of shape (n_samples, n_lags * n_pixels)
         """
         return self.fit(X).transform(X, frame_index=frame_index)
-
-    def get_feature_names_out(self, input_features=None):
-        """Names ``"{pixel}_lag{L}"``, lag-major.
-
-        Parameters
-        ----------
-        input_features : array-like of str, optional
-            Pixel names; ``feature_names_in_`` or ``x0 ... x{n-1}`` by default.
-
-        Returns
-        -------
-        ndarray of str of shape (n_lags * n_pixels,)
-        """
-        check_is_fitted(self)
-        names = _check_feature_names_in(self, input_features)
-        return np.asarray(
-            [f"{name}_lag{lag}" for lag in self.lags_ for name in names], dtype=object
-        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -569,3 +865,158 @@ class SlowDriftFeatures(TransformerMixin, BaseEstimator):
             [f"{name}_drift{k}" for name in names for k in range(1, self.n_basis + 1)],
             dtype=object,
         )
+
+
+class SpikeHistoryTransformer(_LaggedColumnsMixin, TransformerMixin, BaseEstimator):
+    r"""Past spike counts of one or more neurons: the history and coupling terms of a GLM.
+
+    Row ``t`` of the output holds the counts of bin ``t - L`` for every lag
+    ``L`` in ``lags``, lag-major as :class:`LagTransformer` (block ``k``
+    holds all neurons at lag ``lags[k]``).  Rows before the first bin get 0
+    (no spikes).  Only lags >= 1 are allowed: lag 0 is the count being
+    predicted, so it would leak the target into the design.
+
+    Beside the lagged stimulus, a neuron's own history gives the
+    refractoriness and bursting of a Poisson GLM (Pillow et al. 2008);
+    the other neurons' histories give its coupling filters.  With stimulus
+    and counts side by side in one array::
+
+        glm = make_pipeline(
+            ColumnTransformer([
+                ("stimulus", LagTransformer(range(5)), stimulus_columns),
+                ("history", SpikeHistoryTransformer(range(1, 21)), count_columns),
+            ]),
+            PoissonLNPRegressor(alpha=1e-3),
+        )
+        glm.fit(np.hstack([stimulus, counts]), counts)   # coupled population GLM
+
+    Fitting all neurons (``y`` of shape (n_samples, n_neurons)) on every
+    neuron's history is the coupled population GLM, solved for all neurons
+    in lockstep.  Inside cross-validation the first ``max(lags)`` rows of a
+    test block get 0 instead of their (true) history; transforming the
+    whole recording before splitting gives every row its true history and
+    leaks nothing (the history of bin ``t`` holds only earlier bins).
+
+    Parameters
+    ----------
+    lags : iterable of int, default=tuple(range(1, 21))
+        Distinct lags (bins), each >= 1 (the default: 1 to 20 bins).
+    basis : RaisedCosineBasis or None, default=None
+        Temporal basis over ``lags``: the output then has ``n_basis *
+        n_neurons`` columns, basis-major (block ``j`` holds every neuron's
+        counts filtered by basis function ``j``); see :class:`LagTransformer`
+        and :meth:`coef_to_lags`.
+
+    Attributes
+    ----------
+    lags_ : ndarray of shape (n_lags,)
+    basis_matrix_ : ndarray of shape (n_lags, n_basis) or None
+    n_features_in_ : int
+        Number of neurons (count columns).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined when ``X`` has string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.preprocessing import SpikeHistoryTransformer
+    >>> counts = np.array([[1, 0], [0, 2], [3, 0]])          # 3 bins x 2 neurons
+    >>> history = SpikeHistoryTransformer(lags=[1, 2])
+    >>> history.fit_transform(counts)
+    array([[0., 0., 0., 0.],
+           [1., 0., 0., 0.],
+           [0., 2., 1., 0.]])
+    >>> history.get_feature_names_out().tolist()
+    ['x0_hist1', 'x1_hist1', 'x0_hist2', 'x1_hist2']
+    """
+
+    _lag_tag = "hist"
+    _basis_tag = "histbasis"
+
+    _parameter_constraints = {
+        # Lags < 1 are refused in fit with a message saying why (target leak).
+        "lags": ["array-like", Interval(numbers.Integral, None, None, closed="neither")],
+        "basis": [None, HasMethods(["matrix"])],
+    }
+
+    def __init__(self, lags=tuple(range(1, 21)), *, basis=None):
+        self.lags = lags
+        self.basis = basis
+
+    def _check_lags(self) -> np.ndarray:
+        if isinstance(self.lags, numbers.Integral) and not isinstance(self.lags, bool | np.bool_):
+            if self.lags < 1:
+                raise ValueError(self._leak_message([int(self.lags)]))
+        elif isinstance(self.lags, Iterable):
+            values = list(self.lags)
+            small = [v for v in values if isinstance(v, numbers.Real) and v < 1]
+            if small:
+                raise ValueError(self._leak_message(values))
+        return check_lags(self.lags, "lags")
+
+    @staticmethod
+    def _leak_message(values) -> str:
+        return (
+            f"lags must all be >= 1 for spike history; got {list(values)}. Lag 0 is the count "
+            "being predicted (it would leak the target into the design) and negative lags are "
+            "future spikes."
+        )
+
+    @staticmethod
+    def _check_counts(X) -> None:
+        if not np.all(np.isfinite(X)) or np.any(X < 0) or np.any(X != np.round(X)):
+            raise ValueError(
+                "X (the spike counts of the history columns) must hold non-negative integers "
+                "(spikes per bin); found negative, non-integer or non-finite values."
+            )
+
+    def fit(self, X, y=None):
+        """Validate ``lags`` and the counts, record the number of neurons.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_neurons)
+            Spike counts per bin, in temporal order.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        self.lags_ = self._check_lags()
+        self.basis_matrix_ = _check_basis(self.basis, self.lags_)
+        X = validate_data(self, X, dtype=np.float64, reset=True)
+        self._check_counts(X)
+        return self
+
+    def transform(self, X):
+        """Build the history design.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_neurons)
+            Spike counts per bin, in temporal order.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_lags * n_neurons) or (n_samples, n_basis * n_neurons)
+            float64; lag-major without a basis, basis-major with one.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        self._check_counts(X)
+        n_samples, n_neurons = X.shape
+        n_blocks = self.lags_.size if self.basis_matrix_ is None else self.basis_matrix_.shape[1]
+        check_memory(
+            8.0 * n_samples * (n_blocks + 1) * n_neurons,
+            f"SpikeHistoryTransformer with {self.lags_.size} lags and {n_blocks} output blocks "
+            f"on {n_samples} x {n_neurons} counts",
+        )
+        if self.basis_matrix_ is not None:
+            return _basis_design(X, self.lags_, self.basis_matrix_, 0.0, np.float64, None)
+        out = np.empty((n_samples, n_blocks * n_neurons))
+        for k, lag in enumerate(self.lags_):
+            _fill_lag_block(out[:, k * n_neurons : (k + 1) * n_neurons], X, int(lag), 0.0, None)
+        return out

@@ -186,7 +186,8 @@ def test_progress_on_stderr_and_quiet(monkeypatch, tmp_path, capsys):
     printed = capsys.readouterr()
     assert "Simulating the textbook LNP neuron" in printed.err
     assert "Simulating" not in printed.out and "correlation" in printed.out
-    assert main(["demo", "--n-frames", "300", "--out", str(tmp_path), "--quiet"]) == 0
+    argv = ["demo", "--n-frames", "300", "--out", str(tmp_path), "--quiet", "--overwrite"]
+    assert main(argv) == 0  # replaces the earlier demo run
     assert capsys.readouterr().err == ""
 
 

@@ -46,3 +46,20 @@ def test_the_check_sees_a_missing_name():
     assert "sklearn_lnp.linear_model.PoissonLNPRegressor" not in (
         sklearn_lnp_docs.api_rst_entries(without)
     )
+
+
+def test_every_public_module_is_in_the_api_reference():
+    # A module of the package whose name does not start with "_" is public: the
+    # API reference (and its every-name check) must cover it.
+    import pkgutil
+
+    import sklearn_lnp
+
+    public = {
+        f"sklearn_lnp.{info.name}"
+        for info in pkgutil.iter_modules(sklearn_lnp.__path__)
+        if not info.name.startswith("_")
+    }
+    assert public <= set(sklearn_lnp_docs.PUBLIC_MODULES), public - set(
+        sklearn_lnp_docs.PUBLIC_MODULES
+    )

@@ -30,6 +30,8 @@ PUBLIC_MODULES = (
     "sklearn_lnp.spikes",
     "sklearn_lnp.metrics",
     "sklearn_lnp.datasets",
+    "sklearn_lnp.subframe",
+    "sklearn_lnp.simulation",
     "sklearn_lnp.plotting",
     "sklearn_lnp.parallel",
     "sklearn_lnp.analysis",

@@ -300,8 +300,9 @@ class LassoLNPRegressor(LNPBaseEstimator):
     to the penalty ``reg_lambda / learning_rate`` (it does not scale its
     proximal threshold by the step): the lab's ``GLM(alpha=0.5,
     reg_lambda=lam)`` (``learning_rate=0.2``) is an elastic net with L1
-    weight ``2.5 * lam`` and L2 term ``(lam / 4) ||w||^2``; see
-    :mod:`sklearn_lnp.linear_model._pyglmnet`.  scikit-learn's ``Lasso``
+    weight ``2.5 * lam`` and L2 term ``(lam / 4) ||w||^2``; the
+    ``solver="pyglmnet"`` backend maps ``alpha`` to ``reg_lambda = alpha * learning_rate``
+    for that reason.  scikit-learn's ``Lasso``
     minimises ``||y - Xw||^2 / (2 n) + alpha ||w||_1``, a Gaussian model
     whose ``alpha`` is in units of counts, not comparable.  Choose ``alpha``
     with :class:`LassoLNPCV`.
@@ -310,10 +311,10 @@ class LassoLNPRegressor(LNPBaseEstimator):
     of the L1 optimality (KKT) conditions,
     ``|g_j| <= alpha`` where ``w_j = 0`` and ``g_j = -alpha sign(w_j)``
     elsewhere (``g`` the gradient of the smooth part; ``g_b = 0``), is at most
-    ``tol``; the reached value is ``optimality_``.  See
-    :mod:`sklearn_lnp._solvers._prox_newton` for the algorithm (proximal
-    Newton with working sets; the subproblem by compiled coordinate descent on
-    the working-set Gram matrix and an exact Cholesky step on its support).
+    ``tol``; the reached value is ``optimality_``.  The algorithm is proximal
+    Newton with working sets: the subproblem is solved by compiled coordinate
+    descent on the working-set Gram matrix and an exact Cholesky step on its
+    support.
 
     Parameters
     ----------
@@ -327,8 +328,7 @@ class LassoLNPRegressor(LNPBaseEstimator):
         ``"pyglmnet"`` runs pyglmnet 1.1's ``GLM`` (``pip install
         sklearn-lnp[pyglmnet]``), for comparison with the lab's code: the
         answer is checked against the optimum of the objective above and a
-        ``ConvergenceWarning`` says how far it is (``backend_report_``); see
-        :mod:`sklearn_lnp.linear_model._pyglmnet`.
+        ``ConvergenceWarning`` says how far it is (``backend_report_``).
     tol : float, default=1e-8
         Largest KKT violation accepted (absolute, in the units of the
         gradient of the mean negative log-likelihood).
@@ -341,16 +341,18 @@ class LassoLNPRegressor(LNPBaseEstimator):
         Print one line per proximal Newton step when positive.
     solver_options : dict or None, default=None
         ``"prox-newton"``: ``{"inner": "cd" | "fista", "ws_min_size": int}``
-        (inner iterative method; smallest working set).  ``"pyglmnet"``: see
-        :func:`~sklearn_lnp.linear_model._pyglmnet.fit_pyglmnet`.
+        (inner iterative method; smallest working set).  ``"pyglmnet"``:
+        pyglmnet's ``solver`` (``"batch-gradient"``, its default, or
+        ``"cdfast"``), ``learning_rate`` (0.2), ``max_iter`` (1000), ``tol``
+        (1e-6, its relative parameter-change criterion) and ``eta`` (its
+        default is 2; here 100 unless given).
 
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,) or (n_neurons, n_features)
         Receptive field ``w`` (log-rate change per unit of each feature);
         one row per neuron when ``y`` is 2-d (all neurons fitted in lockstep
-        on the shared design, each to its own optimum, see
-        :mod:`sklearn_lnp._solvers._prox_newton`; a neuron without spikes
+        on the shared design, each to its own optimum; a neuron without spikes
         gets the intercept-only model, ``intercept_ = -inf``, with a warning).
     intercept_ : float or ndarray of shape (n_neurons,)
         Log baseline rate ``b`` per unit of exposure (0 when not fitted).
@@ -766,9 +768,8 @@ def lasso_lnp_path(
     n_alphas : int, default=20
         Length of the default grid.
     eps : float in (0, 1), optional
-        ``alpha_min / alpha_max`` of the default grid; default
-        :func:`default_eps` (``1e-2`` if ``n_samples < n_features`` else
-        ``1e-3``).
+        ``alpha_min / alpha_max`` of the default grid; default ``1e-2`` if
+        ``n_samples < n_features`` (below it the fit interpolates), else ``1e-3``.
     fit_intercept : bool, default=True
     tol : float > 0, default=1e-8
         KKT tolerance of every fit (as :class:`LassoLNPRegressor`, ``tol=0``

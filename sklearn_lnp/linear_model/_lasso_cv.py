@@ -208,8 +208,8 @@ class LassoLNPCV(LNPBaseEstimator):
     (the same steps).  The work units are the folds, dispatched in one
     ``joblib.Parallel(n_jobs)`` call (so they spread over a dask cluster
     under ``joblib.parallel_backend("dask")``): each fits the paths of all
-    neurons in lockstep (:func:`~sklearn_lnp._solvers._prox_newton.prox_newton`,
-    every neuron down its own grid; the passes over the fold's rows shared as
+    neurons in lockstep (one proximal Newton run for all of them, every
+    neuron down its own grid; the passes over the fold's rows shared as
     matrix-matrix products), then the refits on all rows are one lockstep fit
     at the chosen penalties (they need every fold's scores).  Neurons without spikes
     (where ``sample_weight > 0``) are not cross-validated: they get the
