@@ -145,7 +145,7 @@ def _plain(eta: np.ndarray) -> bool:
 def _column_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``sum_i a_ij b_ij`` per column ``j`` (one BLAS dot for a single column)."""
     if a.shape[1] == 1:
-        return np.dot(a[:, 0], b[:, 0]).reshape(1)
+        return (a.T @ b)[0]
     return np.einsum("ij,ij->j", a, b)
 
 
@@ -637,7 +637,7 @@ class LineRestriction:
         penalty = t * c1 + 0.5 * t * t * c2
         top = t * np.where(t >= 0, self._z_max[cols], self._z_min[cols])
         slope_y = self._slope_y[cols]
-        if np.all(self._eta_max[cols] + top <= ETA_MAX) and np.all(top <= 700.0):
+        if (self._eta_max[cols] + top <= ETA_MAX).all() and (top <= 700.0).all():
             grow = np.expm1(Z * t)  # mu(t) / mu - 1
             grow *= self._wmu[:, cols]
             value = grow.sum(axis=0) - t * slope_y + penalty

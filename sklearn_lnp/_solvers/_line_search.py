@@ -54,9 +54,9 @@ def line_search(line, t0, cols=None, *, curvature: float = 0.1) -> np.ndarray:
     t = np.broadcast_to(np.asarray(t0, dtype=np.float64), cols.shape).copy()
     t[~(np.isfinite(t) & (t > 0))] = 1.0
     pending = np.flatnonzero(slope < 0.0)  # positions in cols
-    t = t[pending]
-    where = cols[pending]  # the columns of the pending positions
-    s0 = slope[pending]
+    where, s0 = cols, slope  # the columns and slopes of the pending positions
+    if pending.size < cols.size:
+        t, where, s0 = t[pending], cols[pending], slope[pending]
     bound = curvature * np.abs(s0)  # strong Wolfe bound on |phi'(t)|
     lo = np.zeros(pending.size)
     hi = np.full(pending.size, np.inf)
@@ -78,6 +78,18 @@ def line_search(line, t0, cols=None, *, curvature: float = 0.1) -> np.ndarray:
             hi = np.where(rising, t, hi)
             # bracket at round-off: nothing more to find
             stalled = ~done & finite & (hi - lo <= 1e-15 * hi)
+            finished = done | stalled
+            if finished.any():
+                steps[pending[done]] = t[done]
+                steps[pending[stalled]] = best_t[stalled]
+                if finished.all():
+                    return steps
+                keep = ~finished
+                pending, where, t, value, first, second = (
+                    a[keep] for a in (pending, where, t, value, first, second)
+                )
+                s0, bound, finite = s0[keep], bound[keep], finite[keep]
+                lo, hi, best_t, best_value = lo[keep], hi[keep], best_t[keep], best_value[keep]
             # Newton step on phi', kept inside the bracket (bisection otherwise)
             newton = np.where((second > 0) & np.isfinite(second), t - first / second, np.nan)
             inside = (lo < newton) & (newton < hi)
@@ -87,16 +99,7 @@ def line_search(line, t0, cols=None, *, curvature: float = 0.1) -> np.ndarray:
             # Worse than the start: far beyond the minimiser, where phi grows like
             # exp and Newton on phi' creeps back by ~1 / max|z| per step.
             worse = finite & (value > 0.0)
-            new_t = np.where(worse, np.minimum(new_t, 0.5 * (lo + t)), new_t)
-            finished = done | stalled
-            if finished.any():
-                steps[pending[done]] = t[done]
-                steps[pending[stalled]] = best_t[stalled]
-                keep = ~finished
-                pending, where, new_t = pending[keep], where[keep], new_t[keep]
-                s0, bound = s0[keep], bound[keep]
-                lo, hi, best_t, best_value = lo[keep], hi[keep], best_t[keep], best_value[keep]
-            t = new_t
+            t = np.where(worse, np.minimum(new_t, 0.5 * (lo + t)), new_t)
     steps[pending] = best_t
     return steps
 
