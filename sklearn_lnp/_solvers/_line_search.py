@@ -153,9 +153,9 @@ def take_step(problem, P, eta, D, values, G, *, t0=1.0, curvature=0.9, fast=Fals
         decrease[small] = line(t0, small, second=False)[0]
     accepted = (decrease <= _ARMIJO * t0 * slope) & (slope < 0.0)
     accepted &= np.abs(_column_dot(new_G, D)) <= curvature * np.abs(slope)
-    if accepted.all():
-        return np.full(accepted.size, float(t0)), new_P, new_values, new_G, new_eta
     steps = np.where(accepted, float(t0), 0.0)
+    if accepted.all():
+        return steps, new_P, new_values, new_G, new_eta
     rest = np.flatnonzero(~accepted)
     if rest.size:
         steps[rest] = line_search(line, t0, rest, curvature=min(curvature, 0.1))
