@@ -280,12 +280,9 @@ def lbfgs(
                 if np.any(stalled[due] | missed):  # single-precision noise floor
                     products.disable()
         live = ~stopped & (grad_max > tol) & (n_iter < max_iter)
-        if live.all():
-            active = every
-        else:
-            active = np.flatnonzero(live)
-            if not active.size:
-                break
+        active = every if live.all() else np.flatnonzero(live)
+        if not active.size:
+            break
         whole = active.size == k
         indices = active.tolist()
         paired = [pairs[j].size > 0 for j in indices]
