@@ -143,7 +143,9 @@ def _plain(eta: np.ndarray) -> bool:
 
 
 def _column_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``sum_i a_ij b_ij`` per column ``j``."""
+    """``sum_i a_ij b_ij`` per column ``j`` (one BLAS dot for a single column)."""
+    if a.shape[1] == 1:
+        return (a.T @ b)[0]
     return np.einsum("ij,ij->j", a, b)
 
 
@@ -433,8 +435,9 @@ class PoissonObjective:
         D : ndarray of shape (n_params, k)
             Directions.
         step : float or ndarray of shape (k,)
-        terms : tuple of two ndarrays of shape (k,) or None
-            The penalty's ``line_terms`` along ``D`` (for ``line``).
+        terms : tuple of two ndarrays of shape (k,), callable returning one, or None
+            The penalty's ``line_terms`` along ``D`` (for ``line``; a
+            callable is called only if ``line`` is used).
         fast : bool
 
         Returns
@@ -536,18 +539,15 @@ class LineRestriction:
     ----------
     objective : PoissonObjective
     eta, Z : ndarray of shape (n_samples, k)
-    terms : tuple (c1, c2) of ndarrays of shape (k,) or None
+    terms : tuple (c1, c2) of ndarrays of shape (k,), callable returning one, or None
+        A callable is called on first use (most unit steps never use the line).
     """
 
     def __init__(self, objective, eta, Z, terms=None):
         self._objective = objective
         self.eta = eta
         self.Z = Z
-        k = Z.shape[1]
-        if terms is None:
-            self.c1 = self.c2 = np.zeros(k)
-        else:
-            self.c1, self.c2 = (np.asarray(c, dtype=np.float64) for c in terms)
+        self._terms = terms
         self._ready = False
         self._z2 = None
 
@@ -555,6 +555,11 @@ class LineRestriction:
         if self._ready:
             return
         objective, eta, Z = self._objective, self.eta, self.Z
+        terms = self._terms() if callable(self._terms) else self._terms
+        if terms is None:
+            self.c1 = self.c2 = np.zeros(Z.shape[1])
+        else:
+            self.c1, self.c2 = (np.asarray(c, dtype=np.float64) for c in terms)
         weights = objective.weights[:, None]
         self._mu, dmu, _ = safe_exp(eta)
         self._wmu = weights * self._mu
@@ -583,11 +588,23 @@ class LineRestriction:
     def eta_at(self, t, cols=None) -> np.ndarray:
         """Linear predictor ``eta + t Z`` of the columns ``cols`` (all when None); no pass.
 
+        ``cols`` are increasing positions (or a slice).
+
         ``t`` is a scalar or has one step per column.
         """
-        if cols is None:
-            return self.eta + self.Z * t
-        return self.eta[:, cols] + self.Z[:, cols] * t
+        cols = self._columns(cols)
+        out = self.Z[:, cols] * t
+        out += self.eta[:, cols]
+        return out
+
+    def _columns(self, cols):
+        """``cols`` as an index: a slice (views, no copies) when they are all the columns.
+
+        ``cols`` are increasing positions, so ``k`` of them are ``0 .. k - 1``.
+        """
+        if cols is None or (not isinstance(cols, slice) and len(cols) == self.Z.shape[1]):
+            return slice(None)
+        return cols
 
     def _squares(self) -> np.ndarray:
         if self._z2 is None:
@@ -611,7 +628,7 @@ class LineRestriction:
         value, first, second : ndarrays of shape (len(cols),)
         """
         self._prepare()
-        cols = slice(None) if cols is None else cols
+        cols = self._columns(cols)
         Z = self.Z[:, cols]
         t = np.asarray(t, dtype=np.float64)
         if t.ndim == 0:
@@ -620,7 +637,7 @@ class LineRestriction:
         penalty = t * c1 + 0.5 * t * t * c2
         top = t * np.where(t >= 0, self._z_max[cols], self._z_min[cols])
         slope_y = self._slope_y[cols]
-        if np.all(self._eta_max[cols] + top <= ETA_MAX) and np.all(top <= 700.0):
+        if (self._eta_max[cols] + top <= ETA_MAX).all() and (top <= 700.0).all():
             grow = np.expm1(Z * t)  # mu(t) / mu - 1
             grow *= self._wmu[:, cols]
             value = grow.sum(axis=0) - t * slope_y + penalty

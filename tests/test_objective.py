@@ -257,6 +257,56 @@ def test_line_restriction_is_the_objective_along_the_line(k):
     np.testing.assert_allclose(value, line(np.full(k, 0.7))[0][k - 1 :], rtol=1e-14)
 
 
+def test_line_restriction_terms_may_be_deferred_and_columns_are_views():
+    """Callable terms (evaluated on first use) and all-column indices give the same numbers."""
+    X, Y, exposure, sample_weight = make_problem(n=150, p=6, k=3, seed=9)
+    objective = PoissonObjective(X, Y, exposure, sample_weight)
+    penalty = L2([0.2, 0.0, 1.0])
+    rng = np.random.default_rng(10)
+    P = rng.standard_normal((objective.n_params, 3)) * 0.1
+    D = rng.standard_normal((objective.n_params, 3)) * 0.1
+    eta = objective.linear_predictor(P)
+    Z = objective.direction_predictor(D)
+    W, dW = objective.split(P)[0], objective.split(D)[0]
+    calls = []
+
+    def deferred():
+        calls.append(1)
+        return penalty.line_terms(W, dW)
+
+    eager = objective.line_restriction(eta, Z, penalty.line_terms(W, dW))
+    lazy = objective.line_restriction(eta, Z, deferred)
+    assert not calls
+    t = np.array([0.5, 1.0, 2.0])
+    for a, b in zip(eager(t), lazy(t, np.arange(3)), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(lazy.eta_at(t, np.arange(3)), eta + Z * t)
+    np.testing.assert_array_equal(lazy.eta_at(t[1:], np.array([1, 2])), (eta + Z * t)[:, 1:])
+    # one column: the single-column dot gives the einsum's numbers
+    terms = penalty.subset([2]).line_terms(W[:, 2:], dW[:, 2:])
+    single = objective.subset([2]).line_restriction(eta[:, 2:], Z[:, 2:], lambda: terms)
+    for a, b in zip(single(t[2:]), eager(t[2:], np.array([2])), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-17)
+
+
+def test_vectorised_line_search_equals_searches_one_neuron_at_a_time():
+    """Neurons that finish early leave the search; the others' steps are unchanged."""
+    from sklearn_lnp._solvers._line_search import line_search
+
+    X, Y, exposure, sample_weight = make_problem(n=300, p=6, k=4, seed=11)
+    objective = PoissonObjective(X, Y, exposure, sample_weight)
+    P = objective.initial_params()
+    _, G, eta = objective.value_gradient(P)
+    # steps of very different quality: some accepted at once, some searched long
+    D = -G * np.array([1.0, 30.0, 1e-3, 300.0])
+    line = objective.line_restriction(eta, objective.direction_predictor(D))
+    together = line_search(line, 1.0)
+    alone = [line_search(line, 1.0, np.array([j]))[0] for j in range(4)]
+    np.testing.assert_allclose(together, alone, rtol=1e-12)  # one column: dot, not einsum
+    assert np.all(together > 0)
+
+
 def test_line_restriction_resolves_decreases_below_round_off_of_the_objective():
     """expm1: a decrease of ~1e-20 is computed with its own relative accuracy."""
     X, Y, exposure, _ = make_problem(n=200, p=8, seed=8)

@@ -147,6 +147,8 @@ class _Products:
 
     def __init__(self, X, k: int):
         self.enabled = not sp.issparse(X) and X.dtype == np.float32
+        # Whether single precision was ever on: otherwise nothing is approximate.
+        self.used = self.enabled
         self.approximate = np.full(k, self.enabled)
         self.iterations = np.zeros(k, dtype=int)
         self.improved_at = np.zeros(k, dtype=int)
@@ -256,6 +258,7 @@ def lbfgs(
     histories: list[list[float]] = [[] for _ in range(k)]
     n_iter = np.zeros(k, dtype=int)
     stopped = np.zeros(k, dtype=bool)
+    rounds = 0
 
     def refresh(cols):
         """Accurate values and gradients of ``cols`` from a fresh ``eta = X W``."""
@@ -266,7 +269,7 @@ def lbfgs(
         products.approximate[cols] = False
 
     while True:
-        if products.approximate.any():
+        if products.used and products.approximate.any():
             approximate = np.flatnonzero(products.approximate & ~stopped)
             stalled = products.stalled(approximate)
             at_tol = grad_max[approximate] <= tol
@@ -276,14 +279,19 @@ def lbfgs(
                 missed = at_tol[due] & (grad_max[approximate[due]] > tol)
                 if np.any(stalled[due] | missed):  # single-precision noise floor
                     products.disable()
-        active = np.flatnonzero(~stopped & (grad_max > tol) & (n_iter < max_iter))
+        live = ~stopped & (grad_max > tol) & (n_iter < max_iter)
+        active = every if live.all() else np.flatnonzero(live)
         if not active.size:
             break
         whole = active.size == k
-        D = np.empty((n_params, active.size))
-        paired = [pairs[j].size > 0 for j in active.tolist()]
-        for i, j in enumerate(active.tolist()):
-            D[:, i] = pairs[j].direction(G[:, j])
+        indices = active.tolist()
+        paired = [pairs[j].size > 0 for j in indices]
+        if len(indices) == 1:  # one direction: a column view, no copy
+            D = pairs[indices[0]].direction(G[:, indices[0]])[:, None]
+        else:
+            D = np.empty((n_params, active.size))
+            for i, j in enumerate(indices):
+                D[:, i] = pairs[j].direction(G[:, j])
         here = (_take(P, active, k), _take(eta, active, k))
         sub = problem if whole else problem.subset(active)
         here_values = values if whole else values[active]
@@ -328,11 +336,14 @@ def lbfgs(
             P[:, cols], values[cols] = new_P, new_values
             G[:, cols], eta[:, cols] = new_G, new_eta
             grad_max[cols] = np.abs(new_G).max(axis=0, initial=0.0)
-        if products.enabled or products.approximate.any():
+        if products.used:
             products.moved(cols, grad_max[cols])
         # eta = X w afresh every _REFRESH_EVERY iterations: the updates eta + t z
         # accumulate round-off
-        due = cols[n_iter[cols] % _REFRESH_EVERY == 0] if n_iter.max() >= _REFRESH_EVERY else ()
+        rounds += 1  # an upper bound of n_iter.max()
+        due = ()
+        if rounds >= _REFRESH_EVERY and n_iter.max() >= _REFRESH_EVERY:
+            due = cols[n_iter[cols] % _REFRESH_EVERY == 0]
         if len(due):
             before = G[:, due].copy()
             refresh(due)

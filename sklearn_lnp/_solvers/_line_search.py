@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._objective import _column_dot
+
 _ARMIJO = 1e-4
 _EPS = float(np.finfo(float).eps)
 _MAX_EVALUATIONS = 40
@@ -52,43 +54,52 @@ def line_search(line, t0, cols=None, *, curvature: float = 0.1) -> np.ndarray:
     t = np.broadcast_to(np.asarray(t0, dtype=np.float64), cols.shape).copy()
     t[~(np.isfinite(t) & (t > 0))] = 1.0
     pending = np.flatnonzero(slope < 0.0)  # positions in cols
-    t = t[pending]
+    where, s0 = cols, slope  # the columns and slopes of the pending positions
+    if pending.size < cols.size:
+        t, where, s0 = t[pending], cols[pending], slope[pending]
+    bound = curvature * np.abs(s0)  # strong Wolfe bound on |phi'(t)|
     lo = np.zeros(pending.size)
     hi = np.full(pending.size, np.inf)
     best_t = np.zeros(pending.size)
     best_value = np.zeros(pending.size)
-    for _ in range(_MAX_EVALUATIONS):
-        if not pending.size:
-            return steps
-        s0 = slope[pending]
-        with np.errstate(over="ignore", invalid="ignore"):
-            value, first, second = line(t, cols[pending])
-        finite = np.isfinite(value) & np.isfinite(first)
-        sufficient = finite & (value <= _ARMIJO * t * s0)
-        better = sufficient & (value < best_value)
-        best_t[better] = t[better]
-        best_value[better] = value[better]
-        done = sufficient & (np.abs(first) <= curvature * np.abs(s0))
-        steps[pending[done]] = t[done]
-        rising = ~finite | (first >= 0.0)
-        lo = np.where(rising, lo, t)
-        hi = np.where(rising, t, hi)
-        # bracket at round-off: nothing more to find
-        stalled = ~done & finite & (hi - lo <= 1e-15 * hi)
-        steps[pending[stalled]] = best_t[stalled]
-        # Newton step on phi', kept inside the bracket (bisection otherwise)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        for _ in range(_MAX_EVALUATIONS):
+            if not pending.size:
+                return steps
+            value, first, second = line(t, where)
+            finite = np.isfinite(value) & np.isfinite(first)
+            sufficient = finite & (value <= _ARMIJO * t * s0)
+            better = sufficient & (value < best_value)
+            best_t = np.where(better, t, best_t)
+            best_value = np.where(better, value, best_value)
+            done = sufficient & (np.abs(first) <= bound)
+            rising = ~finite | (first >= 0.0)
+            lo = np.where(rising, lo, t)
+            hi = np.where(rising, t, hi)
+            # bracket at round-off: nothing more to find
+            stalled = ~done & finite & (hi - lo <= 1e-15 * hi)
+            finished = done | stalled
+            if finished.any():
+                steps[pending[done]] = t[done]
+                steps[pending[stalled]] = best_t[stalled]
+                if finished.all():
+                    return steps
+                keep = ~finished
+                pending, where, t, value, first, second = (
+                    a[keep] for a in (pending, where, t, value, first, second)
+                )
+                s0, bound, finite = s0[keep], bound[keep], finite[keep]
+                lo, hi, best_t, best_value = lo[keep], hi[keep], best_t[keep], best_value[keep]
+            # Newton step on phi', kept inside the bracket (bisection otherwise)
             newton = np.where((second > 0) & np.isfinite(second), t - first / second, np.nan)
-        inside = (lo < newton) & (newton < hi)
-        new_t = np.where(inside, newton, np.where(np.isfinite(hi), 0.5 * (lo + hi), 4.0 * t))
-        new_t = np.where(finite, new_t, 0.5 * (lo + hi))
-        # Worse than the start: far beyond the minimiser, where phi grows like
-        # exp and Newton on phi' creeps back by ~1 / max|z| per step.
-        worse = finite & (value > 0.0)
-        new_t = np.where(worse, np.minimum(new_t, 0.5 * (lo + t)), new_t)
-        keep = ~(done | stalled)
-        pending, t = pending[keep], new_t[keep]
-        lo, hi, best_t, best_value = lo[keep], hi[keep], best_t[keep], best_value[keep]
+            inside = (lo < newton) & (newton < hi)
+            middle = 0.5 * (lo + hi)
+            new_t = np.where(inside, newton, np.where(np.isfinite(hi), middle, 4.0 * t))
+            new_t = np.where(finite, new_t, middle)
+            # Worse than the start: far beyond the minimiser, where phi grows like
+            # exp and Newton on phi' creeps back by ~1 / max|z| per step.
+            worse = finite & (value > 0.0)
+            t = np.where(worse, np.minimum(new_t, 0.5 * (lo + t)), new_t)
     steps[pending] = best_t
     return steps
 
@@ -96,8 +107,11 @@ def line_search(line, t0, cols=None, *, curvature: float = 0.1) -> np.ndarray:
 def _move(problem, P, D, line, steps, cols, out, fast):
     """Evaluate the neurons ``cols`` at ``P + steps D`` from ``line.eta_at`` (one read of ``X``)."""
     new_P, values, G, eta = out
+    if cols.size == problem.n_neurons:  # all of them (increasing): views, not copies
+        part, cols = problem, slice(None)
+    else:
+        part = problem.subset(cols)
     new_P[:, cols] = P[:, cols] + D[:, cols] * steps
-    part = problem if cols.size == problem.n_neurons else problem.subset(cols)
     values[cols], G[:, cols], eta[:, cols] = part.evaluate(
         new_P[:, cols], line.eta_at(steps, cols), fast=fast
     )
@@ -130,7 +144,7 @@ def take_step(problem, P, eta, D, values, G, *, t0=1.0, curvature=0.9, fast=Fals
     new_P, new_values, new_G, new_eta
         The new points (columns with a zero step are undefined).
     """
-    slope = np.einsum("ij,ij->j", G, D)
+    slope = _column_dot(G, D)
     line, new_values, new_G, new_eta, new_P = problem.along(P, eta, D, t0, fast=fast)
     decrease = new_values - values
     small = np.abs(decrease) <= 64 * _EPS * np.abs(values)
@@ -138,10 +152,10 @@ def take_step(problem, P, eta, D, values, G, *, t0=1.0, curvature=0.9, fast=Fals
         small = np.flatnonzero(small)
         decrease[small] = line(t0, small, second=False)[0]
     accepted = (decrease <= _ARMIJO * t0 * slope) & (slope < 0.0)
-    accepted &= np.abs(np.einsum("ij,ij->j", new_G, D)) <= curvature * np.abs(slope)
-    if accepted.all():
-        return np.full(accepted.size, float(t0)), new_P, new_values, new_G, new_eta
+    accepted &= np.abs(_column_dot(new_G, D)) <= curvature * np.abs(slope)
     steps = np.where(accepted, float(t0), 0.0)
+    if accepted.all():
+        return steps, new_P, new_values, new_G, new_eta
     rest = np.flatnonzero(~accepted)
     if rest.size:
         steps[rest] = line_search(line, t0, rest, curvature=min(curvature, 0.1))

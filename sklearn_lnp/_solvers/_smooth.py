@@ -67,7 +67,7 @@ class SmoothProblem:
         line, values, G, eta_new, P_new
         """
         line, values, G, new_eta = self.objective.gradient_along(
-            eta, D, step, terms=self.terms(P, D), fast=fast
+            eta, D, step, terms=lambda: self.terms(P, D), fast=fast
         )
         new_P = P + D * step
         values, G = self._add_penalty(new_P, values, G)
