@@ -143,7 +143,7 @@ RECORDING_SUFFIXES = (".mat", ".npz")
 
 # The first bytes of an HDF5 file (MATLAB v7.3 puts them after a 512-byte header).
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-HDF5_EXTRA = "pip install 'sklearn-lnp[hdf5]'"
+HDF5_EXTRA = 'pip install ".[hdf5]" (from the sklearn-lnp repository) or pip install h5py'
 
 
 def _read_variables(path) -> dict:
@@ -277,7 +277,7 @@ def load_recording(
     path : path-like
         A ``.mat`` file (MATLAB 5 format, as read by ``scipy.io.loadmat``, or
         MATLAB v7.3 (HDF5) with the optional ``h5py``:
-        ``pip install 'sklearn-lnp[hdf5]'``) or an ``.npz`` file (``numpy.savez``).
+        ``pip install ".[hdf5]"`` from the repository) or an ``.npz`` file (``numpy.savez``).
     stimulus_key, spike_key, trigger_key : str
         Names of the variables in the file.
     frame_shape : tuple of int (rows, cols), optional

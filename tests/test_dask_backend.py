@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 
 da = pytest.importorskip(
-    "dask.array", reason="dask is not installed (pip install sklearn-lnp[dask])"
+    "dask.array", reason="dask is not installed (pip install \".[dask]\")"
 )
 distributed = pytest.importorskip(
-    "distributed", reason="distributed is not installed (pip install sklearn-lnp[dask])"
+    "distributed", reason="distributed is not installed (pip install \".[dask]\")"
 )
 
 from sklearn_lnp import PoissonLNPRegressor  # noqa: E402

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 da = pytest.importorskip(
-    "dask.array", reason="dask is not installed (pip install sklearn-lnp[dask])"
+    "dask.array", reason="dask is not installed (pip install \".[dask]\")"
 )
 import dask  # noqa: E402
 

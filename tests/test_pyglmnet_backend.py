@@ -43,7 +43,7 @@ from sklearn_lnp.linear_model import _pyglmnet
 HAVE_PYGLMNET = _pyglmnet.pyglmnet_available()
 needs_pyglmnet = pytest.mark.skipif(
     not HAVE_PYGLMNET,
-    reason="pyglmnet is not installed (optional extra: pip install 'sklearn-lnp[pyglmnet]')",
+    reason="pyglmnet is not installed (optional extra: pip install \".[pyglmnet]\")",
 )
 
 

@@ -203,7 +203,7 @@ def backend_class(describe_call: Callable, lost_task_error: Callable) -> type:
     except ImportError as exc:
         raise ImportError(
             "sklearn_lnp.parallel needs dask.distributed, which is not installed. "
-            "Install the extra: pip install 'sklearn-lnp[dask]'"
+            'Install the extra: pip install ".[dask]" (from the sklearn-lnp repository)'
         ) from exc
     try:
         from joblib._dask import DaskDistributedBackend

@@ -38,7 +38,7 @@ of float64 scratch (32 MiB for a Gram matrix, plus the chunk's
 itself plus a few MiB of scratch (see :mod:`._memory`).
 
 Only this module imports dask, and only when a dask array is passed
-(``pip install sklearn-lnp[dask]``).
+(``pip install ".[dask]"`` from the repository).
 """
 
 from __future__ import annotations

@@ -325,8 +325,8 @@ class LassoLNPRegressor(LNPBaseEstimator):
     fit_intercept : bool, default=True
         Whether to fit the (unpenalised) log baseline rate ``b``.
     solver : {"prox-newton", "pyglmnet"}, default="prox-newton"
-        ``"pyglmnet"`` runs pyglmnet 1.1's ``GLM`` (``pip install
-        sklearn-lnp[pyglmnet]``), for comparison with the lab's code: the
+        ``"pyglmnet"`` runs pyglmnet 1.1's ``GLM`` (``pip install ".[pyglmnet]"``
+        from the repository), for comparison with the lab's code: the
         answer is checked against the optimum of the objective above and a
         ``ConvergenceWarning`` says how far it is (``backend_report_``).
     tol : float, default=1e-8

@@ -58,7 +58,9 @@ from .._objective import ETA_MAX
 from .._penalties import L1
 from .._solvers._prox_newton import max_kkt_violation, penalised_value, prox_newton
 
-INSTALL_HINT = 'pip install "sklearn-lnp[pyglmnet]"  (or: pip install "pyglmnet>=1.1")'
+INSTALL_HINT = (
+    'pip install ".[pyglmnet]" from the sklearn-lnp repository (or: pip install "pyglmnet>=1.1")'
+)
 _OPTIONS = {"solver", "learning_rate", "max_iter", "tol", "eta"}
 
 
