@@ -62,9 +62,7 @@ def test_population_quick_methods_reach_the_same_optima(tmp_path):
 
 
 def test_out_of_core_dask_fit_matches_in_memory(tmp_path):
-    pytest.importorskip(
-        "dask.array", reason="dask is not installed (pip install \".[dask]\")"
-    )
+    pytest.importorskip("dask.array", reason='dask is not installed (pip install ".[dask]")')
     run_benchmark(
         "bench_out_of_core.py",
         "--rows",

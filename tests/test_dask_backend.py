@@ -18,11 +18,9 @@ import sys
 import numpy as np
 import pytest
 
-da = pytest.importorskip(
-    "dask.array", reason="dask is not installed (pip install \".[dask]\")"
-)
+da = pytest.importorskip("dask.array", reason='dask is not installed (pip install ".[dask]")')
 distributed = pytest.importorskip(
-    "distributed", reason="distributed is not installed (pip install \".[dask]\")"
+    "distributed", reason='distributed is not installed (pip install ".[dask]")'
 )
 
 from sklearn_lnp import PoissonLNPRegressor  # noqa: E402

@@ -94,7 +94,7 @@ def test_import_registers_no_backend_and_imports_no_dask():
 # -- on a cluster ----------------------------------------------------------------
 
 distributed = pytest.importorskip(
-    "distributed", reason="distributed is not installed (pip install \".[dask]\")"
+    "distributed", reason='distributed is not installed (pip install ".[dask]")'
 )
 cloudpickle = pytest.importorskip("cloudpickle", reason="cloudpickle comes with distributed")
 # The workers are separate processes that may not import this test module.

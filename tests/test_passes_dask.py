@@ -21,9 +21,7 @@ import warnings
 import numpy as np
 import pytest
 
-da = pytest.importorskip(
-    "dask.array", reason="dask is not installed (pip install \".[dask]\")"
-)
+da = pytest.importorskip("dask.array", reason='dask is not installed (pip install ".[dask]")')
 import dask  # noqa: E402
 
 from sklearn_lnp import _passes  # noqa: E402
