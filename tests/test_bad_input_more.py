@@ -62,3 +62,64 @@ def test_poisson_huge_value_refused_naming_argument(where, population):
         y = np.column_stack([y, y])
     with pytest.raises(ValueError, match=rf"^{where} "):
         PoissonLNPRegressor().fit(X, y)
+
+
+# item 5: degenerate folds of a user cv refused, naming cv and the fold
+
+
+def _lasso_cv():
+    from sklearn_lnp import LassoLNPCV
+
+    return LassoLNPCV(alphas=3)
+
+
+def test_lasso_cv_empty_test_fold_refused():
+    X, y = _data()
+    folds = [(np.arange(100), np.arange(100, 200)), (np.arange(200), np.array([], dtype=int))]
+    with pytest.raises(ValueError, match=r"cv gives an empty test set in fold 2 of 2"):
+        _lasso_cv().set_params(cv=folds).fit(X, y)
+
+
+def test_lasso_cv_empty_training_fold_refused():
+    X, y = _data()
+    folds = [(np.array([], dtype=int), np.arange(200))]
+    with pytest.raises(ValueError, match=r"cv gives an empty training set in fold 1 of 1"):
+        _lasso_cv().set_params(cv=folds).fit(X, y)
+
+
+@pytest.mark.parametrize("part", ["training", "test"])
+def test_lasso_cv_fold_without_spikes_refused(part):
+    X, y = _data()
+    y[:100] = 0.0  # rows 0..99 without spikes
+    silent, spiking = np.arange(100), np.arange(100, 200)
+    fold = (silent, spiking) if part == "training" else (spiking, silent)
+    folds = [(np.arange(0, 200, 2), np.arange(1, 200, 2)), fold]
+    with pytest.raises(ValueError, match=rf"cv gives {part} sets without spikes.*folds \[2\] of 2"):
+        _lasso_cv().set_params(cv=folds).fit(X, y)
+
+
+def test_lasso_cv_population_training_fold_without_spikes_names_neurons():
+    X, y = _data()
+    other = y.copy()
+    other[:100] = 0.0
+    Y = np.column_stack([y, other])
+    folds = [(np.arange(0, 200, 2), np.arange(1, 200, 2)), (np.arange(100), np.arange(100, 200))]
+    with pytest.raises(ValueError, match=r"training sets without spikes.*\[1\].*\{1: \[2\]\}"):
+        _lasso_cv().set_params(cv=folds).fit(X, Y)
+
+
+def test_lasso_cv_population_test_fold_without_spikes_skips_those_scores():
+    X, y = _data()
+    other = y.copy()
+    other[100:] = 0.0
+    Y = np.column_stack([y, other])
+    folds = [(np.arange(0, 200, 2), np.arange(1, 200, 2)), (np.arange(100), np.arange(100, 200))]
+    model = _lasso_cv().set_params(cv=folds).fit(X, Y)
+    assert np.all(np.isnan(model.deviance_path_[1, :, 1]))
+    assert np.all(np.isfinite(model.deviance_path_[1, :, 0]))
+    assert np.all(np.isfinite(model.deviance_path_[0]))
+    best = int(np.argmin(model.deviance_path_[1, :, 0]))
+    assert model.best_index_[1] == best
+    # silent in every test fold: refused
+    with pytest.raises(ValueError, match=r"columns \[1\].*no spikes in any held-out fold"):
+        _lasso_cv().set_params(cv=folds[1:]).fit(X, Y)
