@@ -4,6 +4,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sklearn_lnp import PoissonLNPRegressor
 
@@ -123,3 +125,38 @@ def test_lasso_cv_population_test_fold_without_spikes_skips_those_scores():
     # silent in every test fold: refused
     with pytest.raises(ValueError, match=r"columns \[1\].*no spikes in any held-out fold"):
         _lasso_cv().set_params(cv=folds[1:]).fit(X, Y)
+
+
+# item 4: recording_design counts every spike (binned, outside, or in a dropped bin)
+
+
+def _recording(n_frames):
+    from sklearn_lnp.datasets import recording_from_counts
+
+    rng = np.random.default_rng(0)
+    counts = rng.poisson(3.0, size=40)
+    stimulus = rng.normal(size=(max(n_frames, 1), 4))[:n_frames]
+    recording = recording_from_counts(stimulus, counts, frame_shape=(2, 2), random_state=1)
+    # spikes before the first and after the last trigger too
+    recording.spike_times = np.r_[-0.5, -0.1, recording.spike_times, 100.0]
+    return recording
+
+
+@settings(max_examples=40, deadline=None)
+@given(frame_offset=st.integers(-50, 50), n_frames=st.integers(1, 60))
+def test_recording_design_accounts_for_every_spike(frame_offset, n_frames):
+    from sklearn_lnp.datasets import recording_design
+
+    recording = _recording(n_frames)
+    total = recording.spike_times.size
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        design = recording_design(recording, frame_offset=frame_offset)
+    reported = design.n_spikes_outside + design.n_spikes_dropped_frames
+    assert design.counts.sum() + reported == total
+    assert design.n_spikes_outside == design.n_spikes_before + design.n_spikes_after == 3
+    messages = " ".join(str(w.message) for w in caught)
+    if design.n_bins_dropped_frames:
+        assert f"with their {design.n_spikes_dropped_frames} spikes" in messages
+    else:
+        assert design.n_spikes_dropped_frames == 0
