@@ -185,7 +185,8 @@ class PoissonLNPRegressor(LNPBaseEstimator):
             Y = y.reshape(y.shape[0], -1)
             fitted = np.flatnonzero(np.asarray(sample_weight) @ (Y > 0) > 0)
             zeros = np.zeros(fitted.size)
-            warn_if_no_mle(self, X, Y, sample_weight, fitted, zeros, zeros + 1.0)
+            coef = np.reshape(self.coef_, (Y.shape[1], X.shape[1]))[fitted].T
+            warn_if_no_mle(self, X, Y, sample_weight, fitted, zeros, zeros + 1.0, coef)
         return self
 
     def _fit(self, X, y, sample_weight, exposure):
