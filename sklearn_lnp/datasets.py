@@ -427,7 +427,11 @@ def recording_design(recording: Bunch, *, frame_offset: int = 0) -> Bunch:
     ``k + frame_offset`` (see :mod:`sklearn_lnp.spikes`).  Bins whose frame
     does not exist are left out, and frames after the last trigger interval
     (the lab's file has 1500 frames for 1489 triggers) are not used; both are
-    reported in a warning.
+    reported in a warning.  Every spike is counted: in ``counts``, or in
+    ``n_spikes_outside`` (before the first or at/after the last trigger) or
+    ``n_spikes_dropped_frames`` (in a bin left out for want of a frame), so
+    ``counts.sum() + n_spikes_outside + n_spikes_dropped_frames`` is the
+    number of spikes.
 
     Parameters
     ----------
@@ -440,7 +444,11 @@ def recording_design(recording: Bunch, *, frame_offset: int = 0) -> Bunch:
     Bunch with
         ``X`` (n_bins, n_pixels) frames, ``counts`` (n_bins,), ``exposure``
         (n_bins,) bin widths in s, ``frame_index`` (n_bins,), ``frame_shape``,
-        ``n_unused_frames`` and the spike numbers outside the triggers.
+        ``n_unused_frames``, the spike numbers outside the triggers
+        (``n_spikes_before``, ``n_spikes_after`` and their sum
+        ``n_spikes_outside``), and ``n_bins_dropped_frames`` and
+        ``n_spikes_dropped_frames``, the bins left out for want of a stimulus
+        frame and their spikes.
 
     Examples
     --------
@@ -460,10 +468,15 @@ def recording_design(recording: Bunch, *, frame_offset: int = 0) -> Bunch:
     binned = bin_spikes(recording.spike_times, recording.trigger_times, frame_offset=frame_offset)
     n_frames = recording.stimulus.shape[0]
     valid = (binned.frame_index >= 0) & (binned.frame_index < n_frames)
-    if not np.all(valid):
+    # every spike is binned or counted: outside the triggers (bin_spikes warns)
+    # or in a bin left out for want of a frame (warned here, in spikes)
+    n_dropped_bins = int(np.sum(~valid))
+    n_dropped_spikes = int(np.sum(binned.counts[~valid]))
+    if n_dropped_bins:
         warnings.warn(
-            f"recording_design: {int(np.sum(~valid))} bins have no stimulus frame "
-            f"(frame_offset={frame_offset}, {n_frames} frames) and are left out.",
+            f"recording_design: {n_dropped_bins} bins have no stimulus frame "
+            f"(frame_offset={frame_offset}, {n_frames} frames) and are left out with their "
+            f"{n_dropped_spikes} spikes (n_spikes_dropped_frames).",
             UserWarning,
             stacklevel=2,
         )
@@ -487,6 +500,9 @@ def recording_design(recording: Bunch, *, frame_offset: int = 0) -> Bunch:
         n_unused_frames=n_unused,
         n_spikes_before=binned.n_before,
         n_spikes_after=binned.n_after,
+        n_spikes_outside=binned.n_before + binned.n_after,
+        n_bins_dropped_frames=n_dropped_bins,
+        n_spikes_dropped_frames=n_dropped_spikes,
     )
 
 

@@ -175,9 +175,27 @@ def separating_direction(X, y, sample_weight, fit_intercept: bool) -> bool:
 
 
 _LP_MAX_CELLS = 2_000_000
+# Along a separating direction the fitted log-rate of (some) weighted bins
+# without spikes runs off below that of the typical bin; a fit whose empty
+# bins all stay within this many units of log-rate of the median bin (a
+# factor e^10 ~ 2e4 in rate) is not near such a direction.
+_SEPARATION_LOG_GAP = 10.0
 
 
-def warn_if_no_mle(estimator, X, Y, sample_weight, fitted, alphas, tops) -> None:
+def _may_separate(X, y, sample_weight, params, n_features: int) -> bool:
+    """Whether a fit looks like a run along a separating direction (screen before the LP).
+
+    True when some weighted bin without spikes has a fitted linear predictor
+    more than ``_SEPARATION_LOG_GAP`` below the median bin's.
+    """
+    eta = np.asarray(X @ params[:n_features], dtype=np.float64).ravel()
+    empty = (np.asarray(y) == 0) & (np.asarray(sample_weight) > 0)
+    if not np.any(empty):
+        return False
+    return bool(np.min(eta[empty]) < np.median(eta) - _SEPARATION_LOG_GAP)
+
+
+def warn_if_no_mle(estimator, X, Y, sample_weight, fitted, alphas, tops, params) -> None:
     """UserWarning naming the neurons whose fit is nearly unpenalised and whose MLE does not exist.
 
     Checked (one linear programme per neuron, :func:`separating_direction`)
@@ -186,7 +204,10 @@ def warn_if_no_mle(estimator, X, Y, sample_weight, fitted, alphas, tops) -> None
     warning): there the converged optimum has coefficients that grow
     without bound as ``alpha -> 0``.  A dask design, or one of more than
     ``_LP_MAX_CELLS`` entries (the programme takes about 2 s at 1488 x 300),
-    is not checked.
+    is not checked.  The programme runs only for a neuron whose fit
+    (``params``, shape (n_params, len(fitted)): coefficients, then the
+    intercept when fitted) passes :func:`_may_separate`, a screen of one
+    ``X @ w``.
     """
     from .._passes import is_dask_array
 
@@ -194,10 +215,12 @@ def warn_if_no_mle(estimator, X, Y, sample_weight, fitted, alphas, tops) -> None
         return
     alphas, tops = np.broadcast_arrays(np.asarray(alphas, float), np.asarray(tops, float))
     tiny = [i for i in range(len(fitted)) if alphas[i] < TINY_ALPHA_RATIO * tops[i]]
+    n_features = X.shape[1]
     bad = [
         int(fitted[i])
         for i in tiny
-        if separating_direction(X, Y[:, fitted[i]], sample_weight, estimator.fit_intercept)
+        if _may_separate(X, Y[:, fitted[i]], sample_weight, params[:, i], n_features)
+        and separating_direction(X, Y[:, fitted[i]], sample_weight, estimator.fit_intercept)
     ]
     if not bad:
         return
@@ -489,7 +512,7 @@ class LassoLNPRegressor(LNPBaseEstimator):
                 **_prox_newton_options(self.solver_options),
             )
             _finite_or_raise(fit, fit.solver)
-            warn_if_no_mle(self, X, Y, sample_weight, fitted, self.alpha, top)
+            warn_if_no_mle(self, X, Y, sample_weight, fitted, self.alpha, top, fit.params)
         set_solution(self, fit, fitted, n_neurons, n_features, population=y.ndim == 2)
         if fit is None:
             return self

@@ -175,10 +175,84 @@ def _refit(X, Y, exposure, sample_weight, alphas, settings):
     return fit
 
 
+def _check_folds(folds, Y, sample_weight, active, population) -> dict:
+    """Refuse degenerate folds of ``cv`` (ValueError naming ``cv`` and the fold).
+
+    Refused always: an empty training or test set, or one of zero total
+    ``sample_weight``.  One neuron (1-d ``y``): a training or a test fold
+    without spikes (where ``sample_weight > 0``): the training fit would
+    have no receptive field (all-zero ``coef_``, rate 0), and a test fold
+    without spikes rewards the lowest rate, not the receptive field.  A
+    population: a neuron (with spikes) without spikes in a training fold is
+    refused, naming ``{neuron: folds}``; a neuron without spikes in some test
+    folds has its scores in those folds skipped (NaN in ``deviance_path_``
+    and ``bits_per_spike_path_``, the choice averages over its other folds),
+    and refused only when it has no spikes in any test fold.
+
+    Returns
+    -------
+    dict
+        ``{neuron: [fold indices (0-based)]}`` of the skipped scores.
+    """
+    n_folds = len(folds)
+    spiking = (sample_weight[:, None] * Y[:, active]) > 0
+    no_train, no_test = {}, {}
+    for k, (train, test) in enumerate(folds):
+        for part, rows, silent in (("training", train, no_train), ("test", test, no_test)):
+            rows = np.asarray(rows)
+            rows = np.flatnonzero(rows) if rows.dtype == bool else rows
+            where = f"fold {k + 1} of {n_folds}"
+            if rows.size == 0:
+                raise ValueError(
+                    f"LassoLNPCV: cv gives an empty {part} set in {where}: every fold needs "
+                    "training and test rows. Use fewer folds or another cv."
+                )
+            if not np.sum(sample_weight[rows]) > 0:
+                raise ValueError(
+                    f"LassoLNPCV: cv gives a {part} set of zero total sample_weight in "
+                    f"{where}: it has no rows that count. Use another cv."
+                )
+            for j in active[~np.any(spiking[rows], axis=0)]:
+                silent.setdefault(int(j), []).append(k)
+    if not population:
+        for part, silent in (("training", no_train), ("test", no_test)):
+            if silent:
+                folds_1 = [k + 1 for k in silent[0]]
+                raise ValueError(
+                    f"LassoLNPCV: cv gives {part} sets without spikes (where sample_weight > "
+                    f"0) in folds {folds_1} of {n_folds}: "
+                    + (
+                        "the fit on them has no receptive field (all-zero coef_, rate 0)."
+                        if part == "training"
+                        else "their held-out score rewards the lowest rate, not the "
+                        "receptive field."
+                    )
+                    + " Use fewer folds or folds that each contain spikes."
+                )
+        return {}
+    if no_train:
+        named = {j: [k + 1 for k in f] for j, f in no_train.items()}
+        raise ValueError(
+            f"LassoLNPCV: cv gives training sets without spikes (where sample_weight > 0) for "
+            f"y columns (neurons) {sorted(named)}: {{neuron: folds (1-based) of {n_folds}}} = "
+            f"{named}; the fit on them has no receptive field. Use fewer folds, folds that "
+            "each contain spikes of every neuron, or fit those neurons separately."
+        )
+    everywhere = sorted(j for j, f in no_test.items() if len(f) == n_folds)
+    if everywhere:
+        raise ValueError(
+            f"LassoLNPCV: y columns {everywhere} (neurons) have no spikes in any held-out "
+            "fold of cv (where sample_weight > 0): no fold scores their penalty. Use other "
+            "folds or fit those neurons separately."
+        )
+    return no_test
+
+
 def _choose(deviance_path, bits_path, scoring) -> int:
     """Index of the best mean held-out score over folds (paths of shape (n_alphas, n_folds))."""
     if scoring == "deviance":
-        return int(np.argmin(deviance_path.mean(axis=1)))
+        # NaN: a neuron's fold without spikes in a population (skipped, see _check_folds)
+        return int(np.nanargmin(np.nanmean(deviance_path, axis=1)))
     return int(np.nanargmax(np.nanmean(bits_path, axis=1)))
 
 
@@ -234,6 +308,13 @@ class LassoLNPCV(LNPBaseEstimator):
     cv : int, cross-validation generator or iterable, default=None
         ``None``: ``BlockedTimeSeriesSplit(5)``; an int ``k``:
         ``BlockedTimeSeriesSplit(k)``; anything ``check_cv`` accepts.
+        Degenerate folds are refused with a ValueError naming the fold: an
+        empty (or zero-weight) training or test set, and for a 1-d ``y`` a
+        training or test set without spikes.  For a 2-d ``y``, a neuron
+        without spikes in a training set is refused (naming neurons and
+        folds); a neuron without spikes in some test sets has its scores
+        there skipped (NaN in the paths; the choice averages its other
+        folds), and is refused when it has none in any test set.
     scoring : {"deviance", "bits_per_spike"}, default="deviance"
         Criterion of the choice: mean held-out Poisson deviance per bin
         (lower is better) or held-out bits per spike (higher is better), each
@@ -266,7 +347,8 @@ class LassoLNPCV(LNPBaseEstimator):
         Smallest penalty that zeroes every weight on all rows (0 for a
         neuron without spikes: its weights are zero at any penalty).
     deviance_path_ : ndarray of shape (n_alphas, n_folds) or (n_neurons, n_alphas, n_folds)
-        Held-out mean Poisson deviance per bin, per alpha and fold.
+        Held-out mean Poisson deviance per bin, per alpha and fold (NaN for a
+        population neuron's fold without held-out spikes: skipped).
     bits_per_spike_path_ : ndarray of shape (n_alphas, n_folds) or (n_neurons, n_alphas, n_folds)
         Held-out bits per spike (NaN for a fold without spikes).
     n_nonzero_path_ : ndarray of shape (n_alphas, n_folds) or (n_neurons, n_alphas, n_folds)
@@ -430,6 +512,7 @@ class LassoLNPCV(LNPBaseEstimator):
         n_neurons, n_features, n_folds = Y.shape[1], X.shape[1], len(folds)
         silent = silent_neurons(y, sample_weight, self.fit_intercept)
         active = np.setdiff1d(np.arange(n_neurons), silent)
+        skipped = _check_folds(folds, Y, sample_weight, active, population)
         Y_active = np.asfortranarray(Y[:, active])  # each neuron's counts a contiguous column
         verbose = int(self.verbose)
 
@@ -501,6 +584,9 @@ class LassoLNPCV(LNPBaseEstimator):
             n_nonzero[active, :, k] = r["n_nonzero"].T
             for i in np.flatnonzero(~np.all(r["converged"], axis=0)):
                 short.append((int(active[i]), k, float(np.max(r["optimality"][:, i]))))
+        for j, skipped_folds in skipped.items():  # no spikes held out: scores skipped
+            deviance[j, :, skipped_folds] = np.nan
+            bits[j, :, skipped_folds] = np.nan
         if verbose and population:
             for k, r in enumerate(results):
                 print(

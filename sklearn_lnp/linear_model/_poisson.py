@@ -10,9 +10,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._objective import PoissonObjective
+from .._passes import is_dask_array
 from .._penalties import L2
 from .._solvers import SMOOTH_SOLVERS, solve, warn_if_not_converged
 from ._base import LNPBaseEstimator, check_population_counts
+from ._lasso import check_representable, warn_if_no_mle
 
 
 class PoissonLNPRegressor(LNPBaseEstimator):
@@ -172,7 +174,20 @@ class PoissonLNPRegressor(LNPBaseEstimator):
         X, y, sample_weight, exposure = self._validate_fit_data(
             X, y, sample_weight, exposure, multi_output=True
         )
-        return self._fit(X, y, sample_weight, exposure)
+        # |X| > 1e50 or counts > 2**53: refused naming the argument, not numpy overflow
+        check_representable(X, y)
+        self._fit(X, y, sample_weight, exposure)
+        if self.alpha == 0 and not (is_dask_array(X) or is_dask_array(y)):
+            # complete separation with n_samples > n_features (n_samples <=
+            # n_features has its own warning in _fit): the lasso's exact linear
+            # programme, not run for large designs.  Neurons with spikes where
+            # weighted are checked; alpha = 0 is below any fraction of alpha_max (1).
+            Y = y.reshape(y.shape[0], -1)
+            fitted = np.flatnonzero(np.asarray(sample_weight) @ (Y > 0) > 0)
+            zeros = np.zeros(fitted.size)
+            coef = np.reshape(self.coef_, (Y.shape[1], X.shape[1]))[fitted].T
+            warn_if_no_mle(self, X, Y, sample_weight, fitted, zeros, zeros + 1.0, coef)
+        return self
 
     def _fit(self, X, y, sample_weight, exposure):
         """Fit every neuron (column of a 2-d ``y``; a 1-d ``y`` is one neuron)."""
