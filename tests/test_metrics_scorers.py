@@ -157,9 +157,10 @@ def test_sample_weight_needs_an_explicit_request(data):
     assert np.all(np.isfinite(out["test_score"]))
 
 
-def test_missing_exposure_warns_when_predictions_are_rates(data):
+def test_missing_exposure_raises_when_predictions_are_rates(data):
+    # issue 13: a model fitted with non-constant exposure is never scored without it
     _, X, y, e, model = data
-    with pytest.warns(UserWarning, match="metadata routing"):
+    with pytest.raises(ValueError, match="enable_metadata_routing=True"):
         get_scorer("bits_per_spike")(model, X, y)
     unit = PoissonLNPRegressor().fit(X, y)  # fitted without exposure: no warning
     with warnings.catch_warnings():

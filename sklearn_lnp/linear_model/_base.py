@@ -17,7 +17,7 @@ from sklearn.utils.validation import (
 from .._objective import safe_exp
 from .._passes import is_dask_array as _is_dask
 from .._validation import check_counts, check_exposure
-from ..metrics import d2_poisson_score
+from ..metrics import ExposureWarning, d2_poisson_score, exposure_fix
 
 _ACCEPT_SPARSE = ("csr", "csc")
 _DTYPES = (np.float64, np.float32)
@@ -121,6 +121,7 @@ class LNPRegressorMixin(RegressorMixin):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        self._record_exposure(y, sample_weight, exposure)
         if y.ndim == 2:
             return X, y, sample_weight, exposure
         if np.sum(sample_weight * y) <= 0:
@@ -163,7 +164,20 @@ class LNPRegressorMixin(RegressorMixin):
                 "likelihood rate is 0 and its log (the intercept) is -inf. Fit a neuron "
                 "with at least one spike."
             )
+        self._record_exposure(y, sample_weight, exposure)
         return X, y, sample_weight, exposure
+
+    def _record_exposure(self, y, sample_weight, exposure) -> None:
+        """Set ``exposure_was_constant_`` and ``null_rate_`` from the training data."""
+        self.exposure_was_constant_ = bool(exposure is None or np.ptp(exposure) == 0)
+        time = float(np.sum(sample_weight * (1.0 if exposure is None else exposure)))
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            rate = (sample_weight @ y) / time
+        self.null_rate_ = float(rate) if np.ndim(rate) == 0 else np.asarray(rate, dtype=float)
+
+    def _lost_exposure(self) -> bool:
+        """True when fitted with non-constant exposure (so counts need it)."""
+        return getattr(self, "exposure_was_constant_", True) is False
 
     def _decision(self, X):
         """Linear predictor ``X @ coef_ + intercept_`` (without exposure)."""
@@ -183,8 +197,19 @@ class LNPRegressorMixin(RegressorMixin):
         coef = self.coef_.T if np.ndim(self.coef_) == 2 else self.coef_
         return X, np.asarray(X @ coef, dtype=np.float64) + self.intercept_
 
+    # With metadata routing on, ``score`` asks for ``exposure`` unless told
+    # otherwise: ``set_fit_request(exposure=True)`` alone then scores counts.
+    __metadata_request__score = {"exposure": True}
+
     def predict(self, X, exposure=None):
         """Expected spike counts ``exposure * exp(X @ coef_ + intercept_)``.
+
+        Pass the bin widths: ``model.predict(X, exposure=e)``.  For a model
+        fitted with non-constant exposure, ``predict(X)`` without it warns
+        (:class:`~sklearn_lnp.metrics.ExposureWarning`, naming this fix) and
+        returns the rate per unit of exposure, not counts; scikit-learn's own
+        scorers (e.g. ``"neg_mean_poisson_deviance"``) and ``cross_val_predict``
+        call it so and warn the same way.
 
         Parameters
         ----------
@@ -199,6 +224,17 @@ class LNPRegressorMixin(RegressorMixin):
             Expected counts (non-negative); one column per neuron for a
             model fitted to several neurons.
         """
+        if exposure is None and self._lost_exposure():
+            warnings.warn(
+                f"{type(self).__name__} was fitted with non-constant exposure (bin widths) "
+                "but predict got none: returning the rate per unit of exposure, not "
+                f"expected counts. Fix: {exposure_fix('predict')}",
+                ExposureWarning,
+                stacklevel=2,
+            )
+        return self._predict(X, exposure)
+
+    def _predict(self, X, exposure):
         X, eta = self._decision(X)
         exposure = check_exposure(exposure, X.shape[0])
         rate = safe_exp(eta)[0]
@@ -208,6 +244,19 @@ class LNPRegressorMixin(RegressorMixin):
 
     def score(self, X, y, sample_weight=None, exposure=None):
         """D^2: fraction of Poisson deviance explained (1 is perfect, 0 a constant rate).
+
+        Pass the bin widths: ``model.score(X, y, exposure=e)``; in
+        ``GridSearchCV``/``cross_validate``::
+
+            sklearn.set_config(enable_metadata_routing=True)
+            model.set_fit_request(exposure=True)  # score requests exposure by default
+            GridSearchCV(model, grid).fit(X, y, exposure=e)
+
+        For a model fitted with non-constant exposure, ``score`` without it
+        raises a ValueError naming this fix (inside a search with the default
+        ``error_score=nan`` scikit-learn turns it into a "Scoring failed"
+        warning carrying the message and a NaN score; ``error_score="raise"``
+        keeps the error).  With constant exposure (or none) it is optional.
 
         Parameters
         ----------
@@ -225,6 +274,12 @@ class LNPRegressorMixin(RegressorMixin):
         -------
         float
         """
+        if exposure is None and self._lost_exposure():
+            raise ValueError(
+                f"{type(self).__name__} was fitted with non-constant exposure (bin widths) "
+                "but score got none: it would compare rates with counts. "
+                f"Fix: {exposure_fix('score')}"
+            )
         y_pred = self.predict(X, exposure=exposure)
         if y_pred.ndim == 2:  # several neurons: the mean of their D^2
             y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y, dtype=np.float64)
