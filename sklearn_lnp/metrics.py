@@ -49,7 +49,7 @@ from ._validation import (
 _MAX = np.finfo(np.float64).max
 
 
-class ExposureWarning(UserWarning):
+class _ExposureWarning(UserWarning):
     """A model fitted with non-constant exposure predicted without it (a rate, not counts)."""
 
 
@@ -59,7 +59,7 @@ _RECIPE = (
 )
 
 
-def exposure_fix(method: str) -> str:
+def _exposure_fix(method: str) -> str:
     """The one-line fix named by the exposure errors and warnings of ``method``."""
     direct = {
         "predict": "model.predict(X, exposure=e)",
@@ -458,7 +458,7 @@ class LNPScorer:
         own rate).
 
     A model fitted with non-constant exposure and scored without it raises
-    a ValueError naming the fix (see :func:`exposure_fix`).
+    a ValueError naming the fix, as ``model.score`` does.
 
     Examples
     --------
@@ -499,10 +499,10 @@ class LNPScorer:
             raise ValueError(
                 f"{self!r}: {type(final).__name__} was fitted with non-constant exposure (bin "
                 "widths) but the scorer got none: it would compare rates with counts. "
-                f"Fix: {exposure_fix('scorer')}"
+                f"Fix: {_exposure_fix('scorer')}"
             )
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ExposureWarning)  # multiplied by exposure below
+            warnings.simplefilter("ignore", _ExposureWarning)  # multiplied by exposure below
             y_pred = np.asarray(estimator.predict(X), dtype=np.float64).ravel()
         exposure = check_exposure(exposure, y_pred.shape[0])
         if exposure is not None:

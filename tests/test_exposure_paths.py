@@ -14,7 +14,7 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 
 from sklearn_lnp import LagTransformer, PoissonLNPRegressor
-from sklearn_lnp.metrics import ExposureWarning, get_scorer
+from sklearn_lnp.metrics import _ExposureWarning, get_scorer
 
 FIX = "sklearn.set_config(enable_metadata_routing=True); model.set_fit_request(exposure=True)"
 GRID = {"poissonlnpregressor__alpha": [0.01, 100.0]}
@@ -54,7 +54,7 @@ def test_score_without_exposure_raises_with_the_fix(neuron):
 def test_predict_without_exposure_warns_with_the_fix_and_returns_the_rate(neuron):
     X, y, e = neuron
     model = PoissonLNPRegressor().fit(X, y, exposure=e)
-    with pytest.warns(ExposureWarning, match="model.predict\\(X, exposure=e\\)") as record:
+    with pytest.warns(_ExposureWarning, match="model.predict\\(X, exposure=e\\)") as record:
         rate = model.predict(X)
     assert FIX in str(record[0].message)
     with warnings.catch_warnings():
@@ -129,13 +129,13 @@ def test_sklearn_poisson_deviance_scorer_warns_inside_grid_search(neuron):
     """scikit-learn's own scorers call predict(X): rates vs counts, now with a warning."""
     X, y, e = neuron
     search = GridSearchCV(_pipe(), GRID, cv=KFold(3), scoring="neg_mean_poisson_deviance")
-    with pytest.warns(ExposureWarning, match="predict got none"):
+    with pytest.warns(_ExposureWarning, match="predict got none"):
         search.fit(X, y, poissonlnpregressor__exposure=e)
 
 
 def test_cross_val_predict_warns_that_it_returns_rates(neuron):
     X, y, e = neuron
-    with pytest.warns(ExposureWarning, match="predict got none"):
+    with pytest.warns(_ExposureWarning, match="predict got none"):
         rates = cross_val_predict(PoissonLNPRegressor(), X, y, cv=KFold(3), params={"exposure": e})
     assert rates.shape == y.shape
 

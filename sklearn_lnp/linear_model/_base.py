@@ -17,7 +17,7 @@ from sklearn.utils.validation import (
 from .._objective import safe_exp
 from .._passes import is_dask_array as _is_dask
 from .._validation import check_counts, check_exposure
-from ..metrics import ExposureWarning, d2_poisson_score, exposure_fix
+from ..metrics import _exposure_fix, _ExposureWarning, d2_poisson_score
 
 _ACCEPT_SPARSE = ("csr", "csc")
 _DTYPES = (np.float64, np.float32)
@@ -89,6 +89,21 @@ def _check_same_n_samples(X, y) -> None:
 
 class LNPRegressorMixin(RegressorMixin):
     """Prediction and scoring for estimators of ``mu = exposure * exp(X w + b)``.
+
+    With bins of unequal width, cross-validate with metadata routing (the
+    shortest recipe; ``score`` requests ``exposure`` by default)::
+
+        sklearn.set_config(enable_metadata_routing=True)
+        model = make_pipeline(LagTransformer(lags=range(5)),
+                              PoissonLNPRegressor().set_fit_request(exposure=True))
+        GridSearchCV(model, {"poissonlnpregressor__alpha": [1, 10, 100]}).fit(X, y, exposure=e)
+
+    A model fitted with non-constant exposure records it
+    (``exposure_was_constant_ = False``): ``score`` without exposure then
+    raises a ValueError and ``predict`` without it warns, each naming the
+    fix.  ``null_rate_`` is the training rate per unit of exposure (the
+    intercept-only fit), the null of ``get_scorer("bits_per_spike",
+    null="train")``.
 
     Subclasses set ``coef_`` (n_features,) and ``intercept_`` (float).
     """
@@ -205,9 +220,9 @@ class LNPRegressorMixin(RegressorMixin):
         """Expected spike counts ``exposure * exp(X @ coef_ + intercept_)``.
 
         Pass the bin widths: ``model.predict(X, exposure=e)``.  For a model
-        fitted with non-constant exposure, ``predict(X)`` without it warns
-        (:class:`~sklearn_lnp.metrics.ExposureWarning`, naming this fix) and
-        returns the rate per unit of exposure, not counts; scikit-learn's own
+        fitted with non-constant exposure, ``predict(X)`` without it warns (a
+        UserWarning naming this fix) and returns the rate per unit of
+        exposure, not counts; scikit-learn's own
         scorers (e.g. ``"neg_mean_poisson_deviance"``) and ``cross_val_predict``
         call it so and warn the same way.
 
@@ -228,8 +243,8 @@ class LNPRegressorMixin(RegressorMixin):
             warnings.warn(
                 f"{type(self).__name__} was fitted with non-constant exposure (bin widths) "
                 "but predict got none: returning the rate per unit of exposure, not "
-                f"expected counts. Fix: {exposure_fix('predict')}",
-                ExposureWarning,
+                f"expected counts. Fix: {_exposure_fix('predict')}",
+                _ExposureWarning,
                 stacklevel=2,
             )
         return self._predict(X, exposure)
@@ -278,7 +293,7 @@ class LNPRegressorMixin(RegressorMixin):
             raise ValueError(
                 f"{type(self).__name__} was fitted with non-constant exposure (bin widths) "
                 "but score got none: it would compare rates with counts. "
-                f"Fix: {exposure_fix('score')}"
+                f"Fix: {_exposure_fix('score')}"
             )
         y_pred = self.predict(X, exposure=exposure)
         if y_pred.ndim == 2:  # several neurons: the mean of their D^2
