@@ -32,6 +32,7 @@ constant-rate model is exact) and :func:`bits_per_spike` raises a
 from __future__ import annotations
 
 import inspect
+import numbers
 import warnings
 
 import numpy as np
@@ -46,6 +47,33 @@ from ._validation import (
 )
 
 _MAX = np.finfo(np.float64).max
+
+
+class _ExposureWarning(UserWarning):
+    """A model fitted with non-constant exposure predicted without it (a rate, not counts)."""
+
+
+_RECIPE = (
+    "sklearn.set_config(enable_metadata_routing=True); "
+    "model.set_fit_request(exposure=True)  # then pass exposure=e to fit/GridSearchCV"
+)
+
+
+def _exposure_fix(method: str) -> str:
+    """The one-line fix named by the exposure errors and warnings of ``method``."""
+    direct = {
+        "predict": "model.predict(X, exposure=e)",
+        "score": "model.score(X, y, exposure=e)",
+        "scorer": "scorer(model, X, y, exposure=e)",
+    }[method]
+    return f"call {direct}, or in a search/cross-validation: {_RECIPE}"
+
+
+def _final_step(estimator):
+    """The last step of a pipeline (recursively), else ``estimator`` itself."""
+    while hasattr(estimator, "_final_estimator"):
+        estimator = estimator._final_estimator
+    return estimator
 
 
 def _prepare(y_true, y_pred, sample_weight):
@@ -148,6 +176,24 @@ def _null_prediction(y_true, exposure, sample_weight):
             f"{exposure.max():g}) is too large."
         )
     return null
+
+
+def _null_of(null, y_true, exposure, sample_weight):
+    """The null prediction of :func:`bits_per_spike` for its ``null`` argument."""
+    if isinstance(null, str) and null == "test":
+        return _null_prediction(y_true, exposure, sample_weight)
+    if (
+        isinstance(null, str | bool | np.bool_)
+        or not isinstance(null, numbers.Real)
+        or not (np.isfinite(null) and null > 0)
+    ):
+        raise ValueError(
+            "null must be 'test' or a positive finite rate per unit of exposure (e.g. the "
+            f"training rate, model.null_rate_); got {null!r}. ('train' is for the scorer: "
+            "get_scorer('bits_per_spike', null='train').)"
+        )
+    exposure = check_exposure(exposure, y_true.shape[0])
+    return float(null) * (np.ones_like(y_true) if exposure is None else exposure)
 
 
 def _deviance(y_true, y_pred, sample_weight) -> float:
@@ -283,11 +329,29 @@ def d2_poisson_score(y_true, y_pred, *, exposure=None, sample_weight=None) -> fl
     return float(1.0 - ratio)
 
 
-def bits_per_spike(y_true, y_pred, *, exposure=None, sample_weight=None) -> float:
+def bits_per_spike(y_true, y_pred, *, exposure=None, sample_weight=None, null="test") -> float:
     """Log-likelihood gain over the constant-rate model, per spike, in bits.
 
     ``(LL(mu) - LL(mu_0)) / (sum(y) log 2)``, with ``mu_0`` the constant-rate
     prediction ``exposure * sum(y) / sum(exposure)``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        Observed and expected counts.
+    exposure : array-like of shape (n_samples,) or float, optional
+        Bin widths of the null model (1 when omitted).
+    sample_weight : array-like of shape (n_samples,), optional
+    null : "test" or float, default="test"
+        The null model's rate per unit of exposure. ``"test"``: the block's
+        own mean rate ``sum(y) / sum(exposure)`` (the best constant in
+        hindsight: held-out values are then mostly negative for weak models).
+        A float, e.g. the training rate (the fitted ``null_rate_`` of this
+        package's models): ``mu_0 = exposure * null``, so a held-out value
+        is the gain over the constant model one could have fitted, and a
+        model predicting that constant scores exactly 0.  The scorer takes
+        ``null="train"`` to read ``null_rate_`` from the fitted model
+        (``get_scorer("bits_per_spike", null="train")``).
 
     Returns
     -------
@@ -332,7 +396,7 @@ def bits_per_spike(y_true, y_pred, *, exposure=None, sample_weight=None) -> floa
             "bits per spike of zero spikes are undefined. Use d2_poisson_score or "
             "poisson_log_likelihood instead."
         )
-    null = _null_prediction(y_true, exposure, sample_weight)
+    null = _null_of(null, y_true, exposure, sample_weight)
     # LL(mu) - LL(mu_0) = (D(mu_0) - D(mu)) / 2: the log-factorial terms cancel.
     model = _total(
         sample_weight,
@@ -386,6 +450,15 @@ class LNPScorer:
         -1 for losses, so that greater is better.
     name : str, optional
         Name shown by ``repr``.
+    null : None, "train" or float, optional
+        Passed to a ``score_func`` taking ``null`` (:func:`bits_per_spike`):
+        ``"train"`` reads the fitted model's ``null_rate_`` (its training
+        mean rate per unit of exposure, the intercept-only fit), a float is
+        used as given, None keeps ``score_func``'s default (the test block's
+        own rate).
+
+    A model fitted with non-constant exposure and scored without it raises
+    a ValueError naming the fix, as ``model.score`` does.
 
     Examples
     --------
@@ -403,8 +476,13 @@ class LNPScorer:
     True
     """
 
-    def __init__(self, score_func, *, sign=1, name=None):
+    def __init__(self, score_func, *, sign=1, name=None, null=None):
         _check_score_func(score_func)
+        if null is not None and "null" not in _parameters(score_func):
+            raise ValueError(f"null= needs a score_func taking null; {score_func!r} does not.")
+        if null is not None and not (isinstance(null, str) and null == "train"):
+            _null_of(null, np.zeros(1), None, np.ones(1))  # validates a rate
+        self.null = null
         if isinstance(sign, bool) or sign not in (1, -1):
             raise ValueError(f"sign must be 1 or -1; got {sign!r}.")
         self.score_func = score_func
@@ -416,7 +494,16 @@ class LNPScorer:
         return f"LNPScorer({self.name}, sign={self.sign})"
 
     def __call__(self, estimator, X, y_true, sample_weight=None, exposure=None) -> float:
-        y_pred = np.asarray(estimator.predict(X), dtype=np.float64).ravel()
+        final = _final_step(estimator)
+        if exposure is None and getattr(final, "exposure_was_constant_", True) is False:
+            raise ValueError(
+                f"{self!r}: {type(final).__name__} was fitted with non-constant exposure (bin "
+                "widths) but the scorer got none: it would compare rates with counts. "
+                f"Fix: {_exposure_fix('scorer')}"
+            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", _ExposureWarning)  # multiplied by exposure below
+            y_pred = np.asarray(estimator.predict(X), dtype=np.float64).ravel()
         exposure = check_exposure(exposure, y_pred.shape[0])
         if exposure is not None:
             y_pred = y_pred * exposure
@@ -440,8 +527,19 @@ class LNPScorer:
                     stacklevel=2,
                 )
         kwargs = {"sample_weight": sample_weight}
-        if "exposure" in inspect.signature(self.score_func).parameters:
+        if "exposure" in _parameters(self.score_func):
             kwargs["exposure"] = exposure
+        if self.null is not None:
+            kwargs["null"] = self.null
+            if isinstance(self.null, str):  # "train"
+                rate = getattr(final, "null_rate_", None)
+                if rate is None or np.size(rate) != 1:
+                    raise ValueError(
+                        f"{self!r} with null='train' needs a fitted single-neuron model with "
+                        f"null_rate_ (its training rate); {type(final).__name__} has "
+                        f"{rate!r}. Pass null=<rate> instead."
+                    )
+                kwargs["null"] = float(np.ravel(rate)[0])
         return self.sign * float(self.score_func(y_true, y_pred, **kwargs))
 
     def set_score_request(self, *, exposure=UNCHANGED, sample_weight=UNCHANGED):
@@ -474,6 +572,13 @@ class LNPScorer:
         for param, alias in self._requests.items():
             request.score.add_request(param=param, alias=alias)
         return request
+
+
+def _parameters(func) -> dict:
+    try:
+        return dict(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        return {}
 
 
 def _check_score_func(score_func) -> None:
@@ -570,7 +675,7 @@ def get_scorer_names() -> list[str]:
     return sorted(_SCORERS)
 
 
-def get_scorer(name: str) -> LNPScorer:
+def get_scorer(name: str, *, null=None) -> LNPScorer:
     """A new exposure-aware scorer by name.
 
     ``"bits_per_spike"``, ``"d2_poisson"``, ``"poisson_log_likelihood"``
@@ -579,6 +684,12 @@ def get_scorer(name: str) -> LNPScorer:
     Parameters
     ----------
     name : str
+    null : None, "train" or float, optional
+        Only for ``"bits_per_spike"``: the null model's rate. ``"train"``:
+        the fitted model's training rate ``null_rate_`` (held-out values are
+        then the gain over the constant one could have fitted, positive for
+        a useful model); a float: that rate per unit of exposure; None: the
+        test block's own rate (the default of :func:`bits_per_spike`).
 
     Returns
     -------
@@ -613,4 +724,4 @@ def get_scorer(name: str) -> LNPScorer:
     if name not in _SCORERS:
         raise ValueError(f"Unknown scorer {name!r}; choose one of {get_scorer_names()}.")
     func, sign = _SCORERS[name]
-    return LNPScorer(func, sign=sign, name=name)
+    return LNPScorer(func, sign=sign, name=name, null=null)

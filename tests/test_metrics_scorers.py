@@ -157,11 +157,107 @@ def test_sample_weight_needs_an_explicit_request(data):
     assert np.all(np.isfinite(out["test_score"]))
 
 
-def test_missing_exposure_warns_when_predictions_are_rates(data):
+def test_missing_exposure_raises_when_predictions_are_rates(data):
+    # issue 13: a model fitted with non-constant exposure is never scored without it
     _, X, y, e, model = data
-    with pytest.warns(UserWarning, match="metadata routing"):
+    with pytest.raises(ValueError, match="enable_metadata_routing=True"):
         get_scorer("bits_per_spike")(model, X, y)
     unit = PoissonLNPRegressor().fit(X, y)  # fitted without exposure: no warning
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         get_scorer("bits_per_spike")(unit, X, y)
+
+
+# -- bits_per_spike null= (issue 13: comparisons with error bars) ------------------
+
+
+def _train_constant_model(X, y, e):
+    """A model whose prediction is the training constant rate: coef 0, intercept log(rate)."""
+    model = PoissonLNPRegressor(alpha=1e6).fit(X, y, exposure=e)
+    model.coef_ = np.zeros_like(model.coef_)
+    model.intercept_ = float(np.log(model.null_rate_))
+    return model
+
+
+def test_null_rate_is_the_training_rate(data):
+    _, X, y, e, model = data
+    assert np.isclose(model.null_rate_, y.sum() / e.sum())
+    w = np.linspace(0.5, 2.0, y.shape[0])
+    weighted = PoissonLNPRegressor().fit(X, y, exposure=e, sample_weight=w)
+    assert np.isclose(weighted.null_rate_, (w @ y) / (w @ e))
+
+
+def test_null_train_scores_the_training_constant_zero_on_any_block(data):
+    _, X, y, e, _ = data
+    half = y.shape[0] // 2
+    model = _train_constant_model(X[:half], y[:half], e[:half])
+    scorer = get_scorer("bits_per_spike", null="train")
+    for block in (slice(0, half), slice(half, None), slice(10, 60)):
+        assert abs(scorer(model, X[block], y[block], exposure=e[block])) < 1e-12
+        direct = bits_per_spike(
+            y[block],
+            model.predict(X[block], exposure=e[block]),
+            exposure=e[block],
+            null=model.null_rate_,
+        )
+        assert abs(direct) < 1e-12
+    # the default null (the block's own rate) is not 0 for that model on the test half
+    assert get_scorer("bits_per_spike")(model, X[half:], y[half:], exposure=e[half:]) < 0
+
+
+@pytest.mark.parametrize("null", ["train", 0.37])
+def test_null_scorer_equals_a_direct_computation(data, null):
+    _, X, y, e, _ = data
+    half = y.shape[0] // 2
+    model = PoissonLNPRegressor(alpha=0.01).fit(X[:half], y[:half], exposure=e[:half])
+    Xt, yt, et = X[half:], y[half:], e[half:]
+    rate = model.null_rate_ if null == "train" else null
+    mu = model.predict(Xt, exposure=et)
+    ll = np.sum(yt * np.log(mu) - mu)
+    ll0 = np.sum(yt * np.log(rate * et) - rate * et)
+    expected = (ll - ll0) / (yt.sum() * np.log(2.0))
+    assert np.isclose(bits_per_spike(yt, mu, exposure=et, null=rate), expected)
+    scorer = get_scorer("bits_per_spike", null=null)
+    assert np.isclose(scorer(model, Xt, yt, exposure=et), expected)
+    # null="test" is today's default
+    assert bits_per_spike(yt, mu, exposure=et, null="test") == bits_per_spike(yt, mu, exposure=et)
+
+
+@pytest.mark.parametrize("null", ["train", -1.0, 0.0, np.nan, "mean", True])
+def test_bits_per_spike_rejects_bad_null(null):
+    y = np.array([0.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match="null must be 'test' or a positive finite rate"):
+        bits_per_spike(y, np.ones(3), null=null)
+
+
+def test_null_scorer_options_are_checked_when_made():
+    with pytest.raises(ValueError, match="null must be"):
+        get_scorer("bits_per_spike", null=-2.0)
+    with pytest.raises(ValueError, match="needs a score_func taking null"):
+        get_scorer("d2_poisson", null="train")
+
+
+def test_null_train_in_cross_validate_reads_each_folds_training_rate(data):
+    _, X, y, e, _ = data
+    cv = BlockedTimeSeriesSplit(3, gap=0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = PoissonLNPRegressor(alpha=0.01).set_fit_request(exposure=True)
+        scores = cross_validate(
+            model,
+            X,
+            y,
+            cv=cv,
+            scoring=get_scorer("bits_per_spike", null="train"),
+            params={"exposure": e},
+            return_estimator=True,
+        )
+    for (train, test), fitted, score in zip(
+        cv.split(X), scores["estimator"], scores["test_score"], strict=True
+    ):
+        direct = bits_per_spike(
+            y[test],
+            fitted.predict(X[test], exposure=e[test]),
+            exposure=e[test],
+            null=y[train].sum() / e[train].sum(),
+        )
+        assert np.isclose(score, direct)

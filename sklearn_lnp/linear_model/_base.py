@@ -17,7 +17,7 @@ from sklearn.utils.validation import (
 from .._objective import safe_exp
 from .._passes import is_dask_array as _is_dask
 from .._validation import check_counts, check_exposure
-from ..metrics import d2_poisson_score
+from ..metrics import _exposure_fix, _ExposureWarning, d2_poisson_score
 
 _ACCEPT_SPARSE = ("csr", "csc")
 _DTYPES = (np.float64, np.float32)
@@ -90,6 +90,21 @@ def _check_same_n_samples(X, y) -> None:
 class LNPRegressorMixin(RegressorMixin):
     """Prediction and scoring for estimators of ``mu = exposure * exp(X w + b)``.
 
+    With bins of unequal width, cross-validate with metadata routing (the
+    shortest recipe; ``score`` requests ``exposure`` by default)::
+
+        sklearn.set_config(enable_metadata_routing=True)
+        model = make_pipeline(LagTransformer(lags=range(5)),
+                              PoissonLNPRegressor().set_fit_request(exposure=True))
+        GridSearchCV(model, {"poissonlnpregressor__alpha": [1, 10, 100]}).fit(X, y, exposure=e)
+
+    A model fitted with non-constant exposure records it
+    (``exposure_was_constant_ = False``): ``score`` without exposure then
+    raises a ValueError and ``predict`` without it warns, each naming the
+    fix.  ``null_rate_`` is the training rate per unit of exposure (the
+    intercept-only fit), the null of ``get_scorer("bits_per_spike",
+    null="train")``.
+
     Subclasses set ``coef_`` (n_features,) and ``intercept_`` (float).
     """
 
@@ -121,6 +136,7 @@ class LNPRegressorMixin(RegressorMixin):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        self._record_exposure(y, sample_weight, exposure)
         if y.ndim == 2:
             return X, y, sample_weight, exposure
         if np.sum(sample_weight * y) <= 0:
@@ -163,7 +179,20 @@ class LNPRegressorMixin(RegressorMixin):
                 "likelihood rate is 0 and its log (the intercept) is -inf. Fit a neuron "
                 "with at least one spike."
             )
+        self._record_exposure(y, sample_weight, exposure)
         return X, y, sample_weight, exposure
+
+    def _record_exposure(self, y, sample_weight, exposure) -> None:
+        """Set ``exposure_was_constant_`` and ``null_rate_`` from the training data."""
+        self.exposure_was_constant_ = bool(exposure is None or np.ptp(exposure) == 0)
+        time = float(np.sum(sample_weight * (1.0 if exposure is None else exposure)))
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            rate = (sample_weight @ y) / time
+        self.null_rate_ = float(rate) if np.ndim(rate) == 0 else np.asarray(rate, dtype=float)
+
+    def _lost_exposure(self) -> bool:
+        """True when fitted with non-constant exposure (so counts need it)."""
+        return getattr(self, "exposure_was_constant_", True) is False
 
     def _decision(self, X):
         """Linear predictor ``X @ coef_ + intercept_`` (without exposure)."""
@@ -183,8 +212,19 @@ class LNPRegressorMixin(RegressorMixin):
         coef = self.coef_.T if np.ndim(self.coef_) == 2 else self.coef_
         return X, np.asarray(X @ coef, dtype=np.float64) + self.intercept_
 
+    # With metadata routing on, ``score`` asks for ``exposure`` unless told
+    # otherwise: ``set_fit_request(exposure=True)`` alone then scores counts.
+    __metadata_request__score = {"exposure": True}
+
     def predict(self, X, exposure=None):
         """Expected spike counts ``exposure * exp(X @ coef_ + intercept_)``.
+
+        Pass the bin widths: ``model.predict(X, exposure=e)``.  For a model
+        fitted with non-constant exposure, ``predict(X)`` without it warns (a
+        UserWarning naming this fix) and returns the rate per unit of
+        exposure, not counts; scikit-learn's own
+        scorers (e.g. ``"neg_mean_poisson_deviance"``) and ``cross_val_predict``
+        call it so and warn the same way.
 
         Parameters
         ----------
@@ -199,6 +239,17 @@ class LNPRegressorMixin(RegressorMixin):
             Expected counts (non-negative); one column per neuron for a
             model fitted to several neurons.
         """
+        if exposure is None and self._lost_exposure():
+            warnings.warn(
+                f"{type(self).__name__} was fitted with non-constant exposure (bin widths) "
+                "but predict got none: returning the rate per unit of exposure, not "
+                f"expected counts. Fix: {_exposure_fix('predict')}",
+                _ExposureWarning,
+                stacklevel=2,
+            )
+        return self._predict(X, exposure)
+
+    def _predict(self, X, exposure):
         X, eta = self._decision(X)
         exposure = check_exposure(exposure, X.shape[0])
         rate = safe_exp(eta)[0]
@@ -208,6 +259,19 @@ class LNPRegressorMixin(RegressorMixin):
 
     def score(self, X, y, sample_weight=None, exposure=None):
         """D^2: fraction of Poisson deviance explained (1 is perfect, 0 a constant rate).
+
+        Pass the bin widths: ``model.score(X, y, exposure=e)``; in
+        ``GridSearchCV``/``cross_validate``::
+
+            sklearn.set_config(enable_metadata_routing=True)
+            model.set_fit_request(exposure=True)  # score requests exposure by default
+            GridSearchCV(model, grid).fit(X, y, exposure=e)
+
+        For a model fitted with non-constant exposure, ``score`` without it
+        raises a ValueError naming this fix (inside a search with the default
+        ``error_score=nan`` scikit-learn turns it into a "Scoring failed"
+        warning carrying the message and a NaN score; ``error_score="raise"``
+        keeps the error).  With constant exposure (or none) it is optional.
 
         Parameters
         ----------
@@ -225,6 +289,12 @@ class LNPRegressorMixin(RegressorMixin):
         -------
         float
         """
+        if exposure is None and self._lost_exposure():
+            raise ValueError(
+                f"{type(self).__name__} was fitted with non-constant exposure (bin widths) "
+                "but score got none: it would compare rates with counts. "
+                f"Fix: {_exposure_fix('score')}"
+            )
         y_pred = self.predict(X, exposure=exposure)
         if y_pred.ndim == 2:  # several neurons: the mean of their D^2
             y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y, dtype=np.float64)
