@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from _machine import cpu_model
+from _machine import cpu_model, package_versions
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The lab's recording lives beside the repository, never inside it.
@@ -37,19 +37,6 @@ def load_average() -> list[float] | None:
         return [round(x, 2) for x in os.getloadavg()]
     except OSError:
         return None
-
-
-def package_versions(names) -> dict[str, str]:
-    """Installed versions of the named distributions (``"absent"`` if missing)."""
-    from importlib import metadata
-
-    versions = {}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "absent"
-    return versions
 
 
 def machine_info(threads: int, packages=()) -> dict:

@@ -81,7 +81,7 @@ import sys
 import time
 from pathlib import Path
 
-from _machine import cpu_model
+from _machine import cpu_model, package_versions
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -220,18 +220,6 @@ def load_average():
         return None
 
 
-def versions() -> dict:
-    from importlib import metadata
-
-    out = {}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "absent"
-    return out
-
-
 def pin_thread_environment(threads: int) -> None:
     """Set :data:`THREAD_VARIABLES` in this process: every runtime loaded from now on reads them.
 
@@ -302,7 +290,7 @@ def parent(args) -> int:
             "platform": platform.platform(),
             "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         },
-        "versions": versions(),
+        "versions": package_versions(PACKAGES),
         "load_average_at_start": load_average(),
         "repeats": args.repeats,
         "slow_seconds": args.slow_seconds,
