@@ -219,3 +219,41 @@ def check_sample_weight(sample_weight, n_samples: int, name: str = "sample_weigh
             "ratios matter for D^2 and bits per spike)."
         )
     return weights
+
+
+# Largest |X| entry and largest count the estimators accept.  Counts are
+# integers, exact in float64 up to 2**53; beyond that they are not counts, and
+# the Poisson gradient ``x_tj (mu_t - y_t)`` no longer resolves the KKT
+# tolerance.  ``|X| <= 1e50`` keeps the Hessian terms ``mu_t x_tj x_tk``
+# (1e100 * counts * rows) far inside float64; no stimulus comes near it.
+# Larger values are refused, naming the argument, instead of overflowing.
+MAX_ABS_X = 1e50
+MAX_COUNT = 2.0**53
+
+
+def check_representable(X, y) -> None:
+    """ValueError naming ``X`` or ``y`` when a value is beyond what the solvers can represent.
+
+    ``|X| <= MAX_ABS_X`` and ``y <= MAX_COUNT`` (see the constants); a dask
+    ``X`` is not read here (its blocks are checked finite when loaded).
+    """
+    from ._passes import is_dask_array
+
+    if not is_dask_array(X):
+        values = X.data if hasattr(X, "tocsr") else np.asarray(X)
+        # two reductions instead of a copy of X as np.abs(X)
+        largest = max(float(np.max(values, initial=0.0)), -float(np.min(values, initial=0.0)))
+        if largest > MAX_ABS_X:
+            raise ValueError(
+                f"X has an entry of absolute value {largest:.3g} > {MAX_ABS_X:.0e}: the "
+                "Poisson Hessian (squares of X times the rate) would overflow float64. "
+                "Rescale X (e.g. StandardScaler)."
+            )
+    top = float(np.max(np.asarray(y), initial=0.0))
+    if top > MAX_COUNT:
+        raise ValueError(
+            f"y (spike counts) has a count of {top:.3g} > 2**53 (the largest integer "
+            "exact in float64): the Poisson gradient cannot be resolved to the tolerance "
+            "and overflows for larger values. Counts that large are not spike counts; "
+            "check the data."
+        )

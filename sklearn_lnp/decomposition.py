@@ -499,7 +499,7 @@ class SVDSeparator(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         y = check_counts(y, "y")
         # |X| <= 1e50 and counts <= 2**53, as the L1 fits: beyond them the Poisson
         # gradient and Hessian overflow float64 (ValueError naming X or y)
-        from .linear_model._lasso import check_representable
+        from ._validation import check_representable
 
         check_representable(X, y)
         n_pixels = self._layout(X.shape[1])

@@ -22,6 +22,7 @@ from .._objective import PoissonObjective, safe_exp
 from .._penalties import L1
 from .._solvers import warn_if_not_converged
 from .._solvers._prox_newton import prox_newton
+from .._validation import check_representable
 from ..metrics import bits_per_spike, poisson_deviance
 from ..model_selection import BlockedTimeSeriesSplit
 from ._base import LNPBaseEstimator
@@ -31,7 +32,6 @@ from ._lasso import (
     alpha_grid,
     alpha_max,
     check_alpha_grid,
-    check_representable,
     default_eps,
     fit_path,
     set_solution,

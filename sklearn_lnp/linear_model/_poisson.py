@@ -13,8 +13,9 @@ from .._objective import PoissonObjective
 from .._passes import is_dask_array
 from .._penalties import L2
 from .._solvers import SMOOTH_SOLVERS, solve, warn_if_not_converged
+from .._validation import check_representable
 from ._base import LNPBaseEstimator, check_population_counts
-from ._lasso import check_representable, warn_if_no_mle
+from ._lasso import warn_if_no_mle
 
 
 class PoissonLNPRegressor(LNPBaseEstimator):
