@@ -15,7 +15,7 @@ from .._penalties import L2
 from .._solvers import SMOOTH_SOLVERS, solve, warn_if_not_converged
 from .._validation import check_representable
 from ._base import LNPBaseEstimator, check_population_counts
-from ._lasso import warn_if_no_mle
+from ._separation import warn_if_no_mle
 
 
 class PoissonLNPRegressor(LNPBaseEstimator):
