@@ -88,7 +88,7 @@ _MAX_HALVINGS = 40
 _LINE_BLOCK = 65536
 # Work of one subproblem (flops): its sweeps (``m**2`` each on a working set
 # of ``m`` features) and its Cholesky face steps (``m**3 / 3`` each) are
-# capped so that one outer step has a bounded cost (issue 18, item 11).  A
+# capped so that one outer step has a bounded cost.  A
 # well-posed subproblem needs a few tens of sweeps and a few factorisations;
 # a nearly singular one (tiny alpha with ``n_features >= n_samples``) could
 # take 20000 sweeps at every outer step.  The capped subproblem's point still
