@@ -162,7 +162,8 @@ def _read_variables(path) -> dict:
     suffix = path.suffix.lower()
     if suffix == ".npz":
         try:
-            with np.load(path, allow_pickle=False) as contents:
+            # the file opened here, so that it is closed when numpy fails to read it
+            with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as contents:
                 return {key: contents[key] for key in contents.files}
         except (ValueError, OSError, EOFError, zipfile.BadZipFile, AttributeError, KeyError):
             raise ValueError(
