@@ -37,6 +37,13 @@ def _strengths(alpha, name: str = "alpha") -> np.ndarray:
     return values
 
 
+def _column_squares(W: np.ndarray) -> np.ndarray:
+    """``||w_j||^2`` per column (one BLAS dot for a single column)."""
+    if W.shape[1] == 1:
+        return (W.T @ W)[0]
+    return np.einsum("ij,ij->j", W, W)
+
+
 def soft_threshold(U: np.ndarray, threshold) -> np.ndarray:
     """``sign(u) max(|u| - threshold, 0)`` elementwise (``threshold`` broadcast against ``U``)."""
     return np.sign(U) * np.maximum(np.abs(U) - threshold, 0.0)
@@ -135,15 +142,15 @@ class L2(Penalty):
         (``0 * ||w||^2`` would be NaN once ``||w||^2`` overflows.)
         """
         alpha = self._column_alpha(W)
-        if alpha.ndim == 0 and alpha == 0:
-            return np.zeros(W.shape[1])
-        if alpha.ndim == 0 or np.all(alpha > 0):
-            return 0.5 * alpha * np.einsum("ij,ij->j", W, W)
-        alpha = np.broadcast_to(alpha, (W.shape[1],))
+        if alpha.ndim == 0:
+            scalar = float(alpha)
+            return 0.5 * scalar * _column_squares(W) if scalar else np.zeros(W.shape[1])
+        if np.all(alpha > 0):
+            return 0.5 * alpha * _column_squares(W)
         out = np.zeros(W.shape[1])
         on = alpha > 0
         if np.any(on):
-            out[on] = 0.5 * alpha[on] * np.einsum("ij,ij->j", W[:, on], W[:, on])
+            out[on] = 0.5 * alpha[on] * _column_squares(W[:, on])
         return out
 
     def gradient(self, W: np.ndarray) -> np.ndarray:

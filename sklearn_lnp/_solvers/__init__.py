@@ -30,6 +30,7 @@ ones by Newton; problems with few features go to Newton directly.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -111,12 +112,16 @@ def _lbfgs_not_worth_continuing(tol: float, newton_cost: float, iteration_cost: 
         spent = k * iteration_cost
         if spent > newton_cost:
             return True
-        best = np.minimum.accumulate(np.asarray(history[-max(window, k // 2) :]))
+        # (Python floats: the history is short, numpy calls would cost more)
+        best = list(itertools.accumulate(history[-max(window, k // 2) :], min))
         if not best[-1] > 0.0:
             return False
         # least-squares slope of log(best) against the iteration number
-        steps = np.arange(best.size) - 0.5 * (best.size - 1)
-        slope = float(steps @ np.log(best)) / float(steps @ steps)
+        m = len(best)
+        centre = 0.5 * (m - 1)
+        slope = sum((i - centre) * math.log(b) for i, b in enumerate(best)) / (
+            m * (m * m - 1) / 12.0
+        )
         if not slope < 0.0:
             return True
         remaining = math.log(tol / best[-1]) / slope

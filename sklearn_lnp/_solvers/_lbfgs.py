@@ -25,6 +25,7 @@ accurate refreshes (:class:`_Products`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -65,16 +66,19 @@ class _History:
     ``p = R^-T ((D + gamma Y'Y) c - gamma Y'g)``,
 
     the same product as the two-loop recursion in a handful of BLAS calls
-    (``S' Y`` and ``Y' Y`` are updated by one row and column per pair).
+    (``S' Y`` and ``Y' Y`` are updated by one row and column per pair).  The
+    pairs are stored interleaved (rows ``s_0, y_0, s_1, y_1, ...``), so that
+    ``S'g`` and ``Y'g`` come from one matrix-vector product, and so does
+    ``S p - gamma Y c``.
     """
 
     def __init__(self, n_params: int, memory: int):
         # Twice the memory: the window of valid pairs slides forward and is
         # moved back to the front only once every ``memory`` pushes.
-        self._s = np.empty((2 * memory, n_params))
-        self._y = np.empty((2 * memory, n_params))
+        self._pairs = np.empty((2 * memory, 2, n_params))  # [i, 0] = s_i, [i, 1] = y_i
         self._sy = np.empty((2 * memory, 2 * memory))  # sy[i, j] = s_i . y_j
         self._yy = np.empty((2 * memory, 2 * memory))  # yy[i, j] = y_i . y_j
+        self._d = np.empty(2 * memory)  # d[i] = s_i . y_i, the diagonal of sy
         self.start = 0
         self.size = 0
         self.memory = memory
@@ -83,7 +87,7 @@ class _History:
         sy = float(s @ y)
         # Curvature condition; holds for convex objectives with exact line
         # searches unless s or y are at round-off level.
-        if not sy > 1e-12 * float(np.sqrt((s @ s) * (y @ y))):
+        if not sy > 1e-12 * math.sqrt(float(s @ s) * float(y @ y)):
             return
         if self.size == self.memory:  # drop the oldest pair
             self.start += 1
@@ -91,18 +95,22 @@ class _History:
         if self.start + self.size == 2 * self.memory:  # slide the window back
             old = slice(self.start, self.start + self.size)
             new = slice(0, self.size)
-            self._s[new] = self._s[old]
-            self._y[new] = self._y[old]
+            self._pairs[new] = self._pairs[old]
             self._sy[new, new] = self._sy[old, old]
             self._yy[new, new] = self._yy[old, old]
+            self._d[new] = self._d[old]
             self.start = 0
         i0, k = self.start, self.start + self.size
-        self._s[k] = s
-        self._y[k] = y
-        self._sy[k, i0 : k + 1] = self._y[i0 : k + 1] @ s
-        self._sy[i0:k, k] = self._s[i0:k] @ y
-        self._yy[k, i0 : k + 1] = self._y[i0 : k + 1] @ y
+        newest = self._pairs[k]
+        newest[0] = s
+        newest[1] = y
+        # rows s_i, y_i (i = i0 .. k) times the columns s, y: one product
+        dots = self._pairs[i0 : k + 1].reshape(-1, s.size) @ newest.T
+        self._sy[k, i0 : k + 1] = dots[1::2, 0]  # y_i . s
+        self._sy[i0:k, k] = dots[0:-2:2, 1]  # s_i . y
+        self._yy[k, i0 : k + 1] = dots[1::2, 1]
         self._yy[i0:k, k] = self._yy[k, i0:k]
+        self._d[k] = self._sy[k, k]
         self.size += 1
 
     def clear(self) -> None:
@@ -114,18 +122,20 @@ class _History:
         if self.size == 0:
             return -grad
         window = slice(self.start, self.start + self.size)
-        S, Y = self._s[window], self._y[window]
+        pairs = self._pairs[window].reshape(-1, grad.size)
         sy = self._sy[window, window]
         yy = self._yy[window, window]
         gamma = sy[-1, -1] / yy[-1, -1]
+        products = pairs @ grad  # s_0 . g, y_0 . g, s_1 . g, ...
         # dtrsv reads only the upper triangle of sy: that is R.
-        c = dtrsv(sy, S @ grad, lower=0, trans=0)
-        rhs = np.diagonal(sy) * c + gamma * (yy @ c - Y @ grad)
-        p = dtrsv(sy, rhs, lower=0, trans=1)
-        direction = p @ S
-        direction -= gamma * (c @ Y)
-        direction += gamma * grad
-        direction *= -1.0
+        c = dtrsv(sy, products[0::2], lower=0, trans=0)
+        rhs = self._d[window] * c + gamma * (yy @ c - products[1::2])
+        coefficients = np.empty(pairs.shape[0])
+        coefficients[0::2] = dtrsv(sy, rhs, lower=0, trans=1)
+        coefficients[0::2] *= -1.0
+        coefficients[1::2] = gamma * c
+        direction = coefficients @ pairs  # -(S p - gamma Y c)
+        direction -= gamma * grad
         return direction
 
 
@@ -198,6 +208,11 @@ def _mixed_steps(problem, here, D, values, G, paired, products):
     return tuple(out)
 
 
+def _largest(G: np.ndarray) -> np.ndarray:
+    """``max_i |G_ij|`` per column, shape (k,)."""
+    return np.maximum.reduce(np.abs(G), axis=0, initial=0.0)
+
+
 def _take(array: np.ndarray, cols: np.ndarray, k: int) -> np.ndarray:
     """Columns ``cols`` of ``array``: the array itself when they are all ``k``."""
     return array if cols.size == k else array[:, cols]
@@ -252,7 +267,7 @@ def lbfgs(
     rules = list(should_stop) if isinstance(should_stop, Sequence) else [should_stop] * k
     products = _Products(objective.X, k)
     values, G, eta = problem.evaluate(P, fast=products.enabled)
-    grad_max = np.abs(G).max(axis=0, initial=0.0)
+    grad_max = _largest(G)
     reference = grad_max.copy()  # max|grad| at each neuron's last accurate evaluation
     pairs = [_History(n_params, memory) for _ in range(k)]
     histories: list[list[float]] = [[] for _ in range(k)]
@@ -265,7 +280,7 @@ def lbfgs(
         part = _take(P, cols, k)
         sub = problem if cols.size == k else problem.subset(cols)
         values[cols], G[:, cols], eta[:, cols] = sub.evaluate(part)
-        grad_max[cols] = reference[cols] = np.abs(G[:, cols]).max(axis=0, initial=0.0)
+        grad_max[cols] = reference[cols] = _largest(G[:, cols])
         products.approximate[cols] = False
 
     while True:
@@ -279,8 +294,12 @@ def lbfgs(
                 missed = at_tol[due] & (grad_max[approximate[due]] > tol)
                 if np.any(stalled[due] | missed):  # single-precision noise floor
                     products.disable()
-        live = ~stopped & (grad_max > tol) & (n_iter < max_iter)
-        active = every if live.all() else np.flatnonzero(live)
+        if k == 1:  # one neuron: the same test on scalars
+            live = not stopped[0] and grad_max[0] > tol and n_iter[0] < max_iter
+            active = every if live else every[:0]
+        else:
+            live = ~stopped & (grad_max > tol) & (n_iter < max_iter)
+            active = every if live.all() else np.flatnonzero(live)
         if not active.size:
             break
         whole = active.size == k
@@ -329,13 +348,13 @@ def lbfgs(
             n_iter += 1
             S, Y = new_P - P, new_G - G
             P, values, G, eta = new_P, new_values, new_G, new_eta
-            grad_max = np.abs(G).max(axis=0, initial=0.0)
+            grad_max = _largest(G)
         else:
             n_iter[cols] += 1
             S, Y = new_P - P[:, cols], new_G - G[:, cols]
             P[:, cols], values[cols] = new_P, new_values
             G[:, cols], eta[:, cols] = new_G, new_eta
-            grad_max[cols] = np.abs(new_G).max(axis=0, initial=0.0)
+            grad_max[cols] = _largest(new_G)
         if products.used:
             products.moved(cols, grad_max[cols])
         # eta = X w afresh every _REFRESH_EVERY iterations: the updates eta + t z

@@ -104,6 +104,26 @@ def line_search(line, t0, cols=None, *, curvature: float = 0.1) -> np.ndarray:
     return steps
 
 
+def _unresolved(decrease, value):
+    """Whether a decrease is below the resolution of the objective's value ``F``.
+
+    Python floats or arrays (one entry per neuron).
+    """
+    return abs(decrease) <= 64 * _EPS * abs(value)
+
+
+def _accepted(decrease, slope, end_slope, t, curvature):
+    """Armijo and strong Wolfe conditions of step ``t`` (floats or arrays per neuron).
+
+    ``slope`` and ``end_slope`` are the directional derivatives at both ends.
+    """
+    return (
+        (decrease <= _ARMIJO * t * slope)
+        & (slope < 0.0)
+        & (abs(end_slope) <= curvature * abs(slope))
+    )
+
+
 def _move(problem, P, D, line, steps, cols, out, fast):
     """Evaluate the neurons ``cols`` at ``P + steps D`` from ``line.eta_at`` (one read of ``X``)."""
     new_P, values, G, eta = out
@@ -146,16 +166,25 @@ def take_step(problem, P, eta, D, values, G, *, t0=1.0, curvature=0.9, fast=Fals
     """
     slope = _column_dot(G, D)
     line, new_values, new_G, new_eta, new_P = problem.along(P, eta, D, t0, fast=fast)
-    decrease = new_values - values
-    small = np.abs(decrease) <= 64 * _EPS * np.abs(values)
-    if small.any():  # below the resolution of F
-        small = np.flatnonzero(small)
-        decrease[small] = line(t0, small, second=False)[0]
-    accepted = (decrease <= _ARMIJO * t0 * slope) & (slope < 0.0)
-    accepted &= np.abs(_column_dot(new_G, D)) <= curvature * np.abs(slope)
+    end_slope = _column_dot(new_G, D)
+    if slope.size == 1:  # one neuron: the same test on Python floats (no array bookkeeping)
+        slope, end_slope = float(slope[0]), float(end_slope[0])
+        decrease = float(new_values[0]) - float(values[0])
+        if _unresolved(decrease, float(values[0])):
+            decrease = float(line(t0, None, second=False)[0][0])
+        if _accepted(decrease, slope, end_slope, t0, curvature):
+            return np.full(1, float(t0)), new_P, new_values, new_G, new_eta
+        accepted = np.zeros(1, dtype=bool)
+    else:
+        decrease = new_values - values
+        small = _unresolved(decrease, values)
+        if small.any():
+            small = np.flatnonzero(small)
+            decrease[small] = line(t0, small, second=False)[0]
+        accepted = _accepted(decrease, slope, end_slope, t0, curvature)
+        if accepted.all():
+            return np.full(accepted.size, float(t0)), new_P, new_values, new_G, new_eta
     steps = np.where(accepted, float(t0), 0.0)
-    if accepted.all():
-        return steps, new_P, new_values, new_G, new_eta
     rest = np.flatnonzero(~accepted)
     if rest.size:
         steps[rest] = line_search(line, t0, rest, curvature=min(curvature, 0.1))
