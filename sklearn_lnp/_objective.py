@@ -183,8 +183,11 @@ class PoissonObjective:
         self.X = X
         self.Y = Y[:, None] if Y.ndim == 1 else Y
         n_samples = self.Y.shape[0]
+        # the weight of every sample when they are all equal (a scalar multiply)
+        self._equal_weight = None
         if sample_weight is None:
-            self.weights = np.full(n_samples, 1.0 / n_samples)
+            self._equal_weight = 1.0 / n_samples
+            self.weights = np.full(n_samples, self._equal_weight)
         else:
             sample_weight = np.asarray(sample_weight, dtype=np.float64)
             self.weights = sample_weight / sample_weight.sum()
@@ -348,7 +351,7 @@ class PoissonObjective:
             value, r, _ = safe_exp(eta_rows)
             mu[rows] = value
             r = r.copy()
-        r *= self.weights[rows, None]
+        r *= self.weights[rows, None] if self._equal_weight is None else self._equal_weight
         r -= self.weighted_Y[rows]
         return r
 
@@ -451,6 +454,7 @@ class PoissonObjective:
         """
         dW, db = self.split(D)
         step = np.asarray(step, dtype=np.float64)  # () or (k,): broadcasts over the rows
+        unit = step.ndim == 0 and step == 1.0
         Z = np.empty(self.Y.shape)
         new_eta = np.empty(self.Y.shape)
         mu = np.empty(self.Y.shape)
@@ -461,8 +465,11 @@ class PoissonObjective:
                 u += db
             Z[rows] = u
             block = new_eta[rows]
-            np.multiply(u, step, out=block)
-            block += eta[rows]
+            if unit:
+                np.add(u, eta[rows], out=block)
+            else:
+                np.multiply(u, step, out=block)
+                block += eta[rows]
             return self._residual_rows(rows, block, mu, extended)
 
         with np.errstate(over="ignore", invalid="ignore"):
@@ -632,7 +639,7 @@ class LineRestriction:
         Z = self.Z[:, cols]
         t = np.asarray(t, dtype=np.float64)
         if t.ndim == 0:
-            t = np.full(Z.shape[1], float(t))
+            t = np.array([float(t)] * Z.shape[1])
         c1, c2 = self.c1[cols], self.c2[cols]
         penalty = t * c1 + 0.5 * t * t * c2
         top = t * np.where(t >= 0, self._z_max[cols], self._z_min[cols])

@@ -10,6 +10,9 @@ Facts asserted:
   decreases far below ``eps * |F|``;
 * ``gradient_along`` gives the gradient at ``x + t d`` in one pass;
 * the dual (Woodbury) Newton direction equals the primal one;
+* the L-BFGS direction (compact representation, pairs stored interleaved)
+  equals the two-loop recursion on the same pairs, across window slides,
+  dropped pairs and pairs refused by the curvature test;
 * L-BFGS on a float32 design (single-precision products while far from the
   optimum) stops at a point whose float64 gradient meets ``tol``;
 * an L-BFGS iteration costs about one pass over ``X`` and a Newton step in
@@ -31,6 +34,7 @@ import sklearn_lnp._passes._memory as memory
 from sklearn_lnp._objective import PoissonObjective
 from sklearn_lnp._penalties import L2
 from sklearn_lnp._solvers import SmoothProblem, solve
+from sklearn_lnp._solvers._lbfgs import _History
 from sklearn_lnp._solvers._newton import _DualSystem, _newton_direction
 
 
@@ -266,3 +270,41 @@ def test_gradient_along_past_the_exp_threshold_is_exact_and_silent(jump):
     assert np.isfinite(values[0]) and np.all(np.isfinite(G))
     assert values[0] == pytest.approx(_value(fresh, new_P[:, 0]), rel=1e-12)
     np.testing.assert_allclose(G[:, 0], _gradient(fresh, new_P[:, 0]), rtol=1e-12)
+
+
+def _two_loop(pairs, grad):
+    """``-H grad`` by the two-loop recursion (Nocedal and Wright, algorithm 7.4)."""
+    q = grad.copy()
+    alphas = []
+    for s, y in reversed(pairs):
+        a = (s @ q) / (s @ y)
+        alphas.append(a)
+        q -= a * y
+    s, y = pairs[-1]
+    r = (s @ y) / (y @ y) * q
+    for (s, y), a in zip(pairs, reversed(alphas), strict=True):
+        r += (a - (y @ r) / (s @ y)) * s
+    return -r
+
+
+@pytest.mark.parametrize("memory", [1, 3, 5])
+def test_lbfgs_direction_equals_the_two_loop_recursion(memory):
+    rng = np.random.default_rng(memory)
+    n = 7
+    A = rng.standard_normal((n, n))
+    hessian = A @ A.T + np.eye(n)  # the pairs of a convex quadratic: y = H s
+    history = _History(n, memory)
+    kept = []
+    for i in range(4 * memory + 3):  # the window slides back more than once
+        s = rng.standard_normal(n)
+        if i % 4 == 3:  # s'y < 0: refused by the curvature test, nothing changes
+            history.push(s, -hessian @ s)
+        else:
+            history.push(s, hessian @ s)
+            kept = (kept + [(s, hessian @ s)])[-memory:]
+        grad = rng.standard_normal(n)
+        expected = _two_loop(kept, grad)
+        # two exact formulas for the same product: round-off apart only
+        np.testing.assert_allclose(history.direction(grad), expected, rtol=1e-9, atol=1e-12)
+    history.clear()
+    np.testing.assert_array_equal(history.direction(grad), -grad)

@@ -84,14 +84,6 @@ class _History:
         self.memory = memory
 
     def push(self, s: np.ndarray, y: np.ndarray) -> None:
-        sy = float(s @ y)
-        # Curvature condition; holds for convex objectives with exact line
-        # searches unless s or y are at round-off level.
-        if not sy > 1e-12 * math.sqrt(float(s @ s) * float(y @ y)):
-            return
-        if self.size == self.memory:  # drop the oldest pair
-            self.start += 1
-            self.size -= 1
         if self.start + self.size == 2 * self.memory:  # slide the window back
             old = slice(self.start, self.start + self.size)
             new = slice(0, self.size)
@@ -100,17 +92,26 @@ class _History:
             self._yy[new, new] = self._yy[old, old]
             self._d[new] = self._d[old]
             self.start = 0
-        i0, k = self.start, self.start + self.size
+        k = self.start + self.size
+        i0 = self.start + int(self.size == self.memory)  # the oldest pair kept
         newest = self._pairs[k]
         newest[0] = s
         newest[1] = y
         # rows s_i, y_i (i = i0 .. k) times the columns s, y: one product
         dots = self._pairs[i0 : k + 1].reshape(-1, s.size) @ newest.T
+        sy, ss, yy = float(dots[-2, 1]), float(dots[-2, 0]), float(dots[-1, 1])
+        # Curvature condition; holds for convex objectives with exact line
+        # searches unless s or y are at round-off level.
+        if not sy > 1e-12 * math.sqrt(ss * yy):
+            return
+        if i0 > self.start:  # drop the oldest pair
+            self.start = i0
+            self.size -= 1
         self._sy[k, i0 : k + 1] = dots[1::2, 0]  # y_i . s
         self._sy[i0:k, k] = dots[0:-2:2, 1]  # s_i . y
         self._yy[k, i0 : k + 1] = dots[1::2, 1]
         self._yy[i0:k, k] = self._yy[k, i0:k]
-        self._d[k] = self._sy[k, k]
+        self._d[k] = sy
         self.size += 1
 
     def clear(self) -> None:

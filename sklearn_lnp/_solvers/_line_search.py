@@ -173,7 +173,7 @@ def take_step(problem, P, eta, D, values, G, *, t0=1.0, curvature=0.9, fast=Fals
         if _unresolved(decrease, float(values[0])):
             decrease = float(line(t0, None, second=False)[0][0])
         if _accepted(decrease, slope, end_slope, t0, curvature):
-            return np.full(1, float(t0)), new_P, new_values, new_G, new_eta
+            return np.array([float(t0)]), new_P, new_values, new_G, new_eta
         accepted = np.zeros(1, dtype=bool)
     else:
         decrease = new_values - values

@@ -69,7 +69,7 @@ class SmoothProblem:
         line, values, G, new_eta = self.objective.gradient_along(
             eta, D, step, terms=lambda: self.terms(P, D), fast=fast
         )
-        new_P = P + D * step
+        new_P = P + D if np.ndim(step) == 0 and step == 1.0 else P + D * step
         values, G = self._add_penalty(new_P, values, G)
         return line, values, G, new_eta, new_P
 
