@@ -231,6 +231,12 @@ MAX_ABS_X = 1e50
 MAX_COUNT = 2.0**53
 
 
+def _sum_of_squares(v: np.ndarray) -> float:
+    """``v @ v`` for a 1-d float64 ``v``; inf or nan (no warning) when it overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(v @ v)
+
+
 def check_representable(X, y) -> None:
     """ValueError naming ``X`` or ``y`` when a value is beyond what the solvers can represent.
 
@@ -241,8 +247,15 @@ def check_representable(X, y) -> None:
 
     if not is_dask_array(X):
         values = X.data if hasattr(X, "tocsr") else np.asarray(X)
-        # two reductions instead of a copy of X as np.abs(X)
-        largest = max(float(np.max(values, initial=0.0)), -float(np.min(values, initial=0.0)))
+        # |x| <= sqrt(sum x^2): a sum of squares (one BLAS read, the common
+        # case) below MAX_ABS_X**2 settles it; otherwise two exact reductions.
+        largest = 0.0
+        if not (
+            values.dtype == np.float64
+            and (values.flags.c_contiguous or values.flags.f_contiguous)
+            and _sum_of_squares(values.ravel(order="K")) <= MAX_ABS_X**2
+        ):
+            largest = max(float(np.max(values, initial=0.0)), -float(np.min(values, initial=0.0)))
         if largest > MAX_ABS_X:
             raise ValueError(
                 f"X has an entry of absolute value {largest:.3g} > {MAX_ABS_X:.0e}: the "
