@@ -232,7 +232,7 @@ MAX_COUNT = 2.0**53
 
 
 def _sum_of_squares(v: np.ndarray) -> float:
-    """``v @ v`` for a 1-d float64 ``v``; inf or nan (no warning) when it overflows."""
+    """``v @ v`` for a 1-d float ``v`` (in its dtype); inf or nan (no warning) when it overflows."""
     with np.errstate(over="ignore", invalid="ignore"):
         return float(v @ v)
 
@@ -248,10 +248,12 @@ def check_representable(X, y) -> None:
     if not is_dask_array(X):
         values = X.data if hasattr(X, "tocsr") else np.asarray(X)
         # |x| <= sqrt(sum x^2): a sum of squares (one BLAS read, the common
-        # case) below MAX_ABS_X**2 settles it; otherwise two exact reductions.
+        # case) below MAX_ABS_X**2 settles it (a finite float32 sum does:
+        # sqrt of the float32 maximum is below MAX_ABS_X); otherwise two
+        # exact reductions.
         largest = 0.0
         if not (
-            values.dtype == np.float64
+            values.dtype in (np.float32, np.float64)
             and (values.flags.c_contiguous or values.flags.f_contiguous)
             and _sum_of_squares(values.ravel(order="K")) <= MAX_ABS_X**2
         ):

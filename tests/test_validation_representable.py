@@ -2,7 +2,7 @@
 
 Its usual path bounds ``|x|`` by a sum of squares (one BLAS read of ``X``)
 and falls back to exact reductions when that bound is inconclusive; the
-decision must be the exact one whatever the layout and the values.
+decision must be the exact one whatever the layout, the dtype and the values.
 """
 
 from __future__ import annotations
@@ -28,16 +28,19 @@ _SCALES = st.sampled_from(
     scale=_SCALES,
     count=st.integers(0, 30),
     layout=st.sampled_from(["C", "F", "strided"]),
+    dtype=st.sampled_from([np.float64, np.float32]),
     seed=st.integers(0, 2**16),
 )
-def test_refused_exactly_when_an_entry_exceeds_the_bound(n, p, scale, count, layout, seed):
+def test_refused_exactly_when_an_entry_exceeds_the_bound(n, p, scale, count, layout, dtype, seed):
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1.0, 1.0, (n, 2 * p))
     # ``count`` entries of magnitude ``scale`` (many large entries overflow the sum of squares)
     flat = X.reshape(-1)
     flat[rng.integers(0, flat.size, count)] = scale * rng.choice([-1.0, 1.0], count)
+    with np.errstate(over="ignore"):  # float32: large scales become inf (refused too)
+        X = X.astype(dtype)
     X = {"C": X[:, :p].copy(), "F": np.asfortranarray(X[:, :p]), "strided": X[:, ::2]}[layout]
-    too_large = np.max(np.abs(X)) > MAX_ABS_X
+    too_large = float(np.max(np.abs(X))) > MAX_ABS_X
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no RuntimeWarning from an overflowing sum of squares
         if too_large:
