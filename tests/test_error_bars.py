@@ -220,3 +220,15 @@ def test_undetermined_fit_raises_a_named_error():
         data.X, data.y, exposure=data.exposure
     )
     assert np.all(np.isfinite(ridge.coef_std_)) and np.all(ridge.coef_std_ > 0)
+
+
+def test_float32_design_gives_the_float64_error_bars():
+    data = poisson_problem(1000, 10, seed=8, design="binary", per_sqrt_features=True)
+    fit = dict(exposure=data.exposure)
+    double = PoissonLNPRegressor(alpha=0.01, compute_std=True).fit(data.X, data.y, **fit)
+    single = PoissonLNPRegressor(alpha=0.01, compute_std=True).fit(
+        data.X.astype(np.float32), data.y, **fit
+    )
+    assert single.coef_std_.dtype == np.float64
+    # +-1 entries are exact in float32; the two fits agree to their tolerance
+    np.testing.assert_allclose(single.coef_std_, double.coef_std_, rtol=1e-6)
