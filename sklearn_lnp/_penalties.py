@@ -345,7 +345,10 @@ def check_penalty_matrix(Q, n_features: int | None = None, name: str = "penalty_
         raise ValueError(f"{name} must have finite entries only.")
     largest = float(np.max(np.abs(values), initial=0.0))
     asymmetry = Q - Q.T
-    asymmetry = float(abs(asymmetry).max()) if sp.issparse(Q) else float(np.max(np.abs(asymmetry)))
+    if sp.issparse(Q):
+        asymmetry = float(abs(asymmetry).max()) if asymmetry.nnz else 0.0
+    else:
+        asymmetry = float(np.max(np.abs(asymmetry), initial=0.0))
     if asymmetry > SYMMETRY_RTOL * largest:
         raise ValueError(
             f"{name} must be symmetric: max |Q - Q'| = {asymmetry:.3g} exceeds "
@@ -354,6 +357,7 @@ def check_penalty_matrix(Q, n_features: int | None = None, name: str = "penalty_
     Q = 0.5 * (Q + Q.T)
     if sp.issparse(Q):
         Q = sp.csr_matrix(Q)
+        Q.sum_duplicates()  # add_to_hessian adds its entries by index
     if Q.shape[0] and not _is_diagonally_dominant(Q):
         dense = Q.toarray() if sp.issparse(Q) else Q.copy()
         shift = PSD_RTOL * max(float(np.max(np.diagonal(dense))), np.finfo(float).tiny)

@@ -104,7 +104,9 @@ class PoissonLNPRegressor(LNPBaseEstimator):
         one weighted Gram matrix (``n_samples * n_params^2 / 2``
         multiply-adds) and one Cholesky factorisation and inversion
         (``~n_params^3 / 2``).  Off by default so that cross-validation
-        fits pay nothing.
+        fits pay nothing.  Fit raises a ValueError
+        (``PosteriorNotDefiniteError``) when the posterior is not defined
+        (``alpha = 0`` with collinear features or separation).
 
     Attributes
     ----------
