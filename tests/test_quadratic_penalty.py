@@ -297,3 +297,21 @@ def test_estimator_refuses_a_penalty_matrix_of_the_wrong_size():
         PoissonLNPRegressor(alpha=1.0, penalty_matrix=-np.eye(4)).fit(data.X, data.y)
     with pytest.raises(ValueError, match="penalty_matrix"):
         PoissonLNPRegressor(penalty_matrix="identity").fit(data.X, data.y)
+
+
+@pytest.mark.slow  # two fits with 1500 weights, Newton forming 1500 x 1500 Gram matrices
+def test_smoothness_penalty_on_the_real_neuron_at_five_lags(real_design, real_lagged_X):
+    Q = smoothness_penalty(real_design.frame_shape, n_lags=5, space=1.0, time=1.0)
+    y, exposure = real_design.counts, real_design.exposure
+    fits = {
+        solver: PoissonLNPRegressor(alpha=1e-2, penalty_matrix=Q, solver=solver).fit(
+            real_lagged_X, y, exposure=exposure
+        )
+        for solver in ("newton-cholesky", "lbfgs")
+    }
+    for model in fits.values():
+        assert _smooth_fit_kkt(model, real_lagged_X, y, exposure, None, Q) <= 1e-8
+    # two fits to max|grad| <= 1e-8 of one strictly convex objective
+    np.testing.assert_allclose(
+        fits["newton-cholesky"].coef_, fits["lbfgs"].coef_, rtol=0, atol=1e-5
+    )
