@@ -315,3 +315,16 @@ def test_smoothness_penalty_on_the_real_neuron_at_five_lags(real_design, real_la
     np.testing.assert_allclose(
         fits["newton-cholesky"].coef_, fits["lbfgs"].coef_, rtol=0, atol=1e-5
     )
+
+
+def test_penalty_matrix_goes_through_clone_and_grid_search():
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV
+
+    data = poisson_problem(400, 12, seed=0, per_sqrt_features=True)
+    Q = smoothness_penalty((3, 4))
+    model = PoissonLNPRegressor(penalty_matrix=Q, compute_std=True)
+    assert clone(model).get_params()["penalty_matrix"].shape == (12, 12)
+    search = GridSearchCV(model, {"alpha": [0.01, 0.1]}, cv=3).fit(data.X, data.y)
+    best = search.best_estimator_
+    assert best.coef_std_.shape == (12,) and np.all(best.coef_std_ > 0)
