@@ -170,6 +170,10 @@ class PoissonObjective:
     Y : ndarray of shape (n_samples, k)
     weights : ndarray of shape (n_samples,)
         Sample weights normalised to sum to one.
+    total_weight : float
+        Sum of the sample weights before normalisation (``n_samples``
+        without them): the data term times it is the total negative
+        log-likelihood.
     log_exposure : ndarray of shape (n_samples,) or None
     n_passes : int
         Reads of ``X`` so far (``X @ W``, ``X.T @ R``, or one fused sweep when
@@ -188,9 +192,11 @@ class PoissonObjective:
         if sample_weight is None:
             self._equal_weight = 1.0 / n_samples
             self.weights = np.full(n_samples, self._equal_weight)
+            self.total_weight = float(n_samples)
         else:
             sample_weight = np.asarray(sample_weight, dtype=np.float64)
-            self.weights = sample_weight / sample_weight.sum()
+            self.total_weight = float(sample_weight.sum())
+            self.weights = sample_weight / self.total_weight
         if exposure is None:
             self.log_exposure = None
         else:

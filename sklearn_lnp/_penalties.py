@@ -8,6 +8,9 @@ one per neuron.
 
 * :class:`L2`: ``alpha/2 ||w||^2`` -- smooth: value, gradient, its Hessian
   (``alpha I``) and its restriction to a line.
+* :class:`Quadratic`: ``alpha/2 w' Q w`` with a symmetric positive
+  semi-definite ``Q`` (smoothness, :func:`sklearn_lnp.penalties.smoothness_penalty`)
+  -- smooth like :class:`L2`, its Hessian ``alpha Q``.
 * :class:`L1`: ``alpha ||w||_1`` -- not smooth: value, proximal operator,
   KKT violation and ``alpha_max``.
 
@@ -21,8 +24,17 @@ plugs into the solvers unchanged.
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
-__all__ = ["L1", "L2", "Penalty", "l1_violation", "soft_threshold"]
+__all__ = [
+    "L1",
+    "L2",
+    "Penalty",
+    "Quadratic",
+    "check_penalty_matrix",
+    "l1_violation",
+    "soft_threshold",
+]
 
 
 def _strengths(alpha, name: str = "alpha") -> np.ndarray:
@@ -79,6 +91,8 @@ class Penalty:
     """
 
     smooth = False
+    # Whether the Hessian of a smooth penalty is ``alpha I`` (see L2).
+    isotropic = False
 
     def __init__(self, alpha=0.0):
         self.alpha = _strengths(alpha)
@@ -135,6 +149,9 @@ class L2(Penalty):
     """
 
     smooth = True
+    # The penalty's Hessian is ``alpha I``: solvers may use identities that
+    # need it (the Woodbury form of Newton's step, see ``_solvers._newton``).
+    isotropic = True
 
     def value(self, W: np.ndarray) -> np.ndarray:
         """``alpha/2 ||w_j||^2`` of each column; exactly 0 where ``alpha`` is 0, whatever ``W``.
@@ -263,3 +280,231 @@ class L1(Penalty):
         """
         G = np.asarray(gradient_at_zero, dtype=np.float64)
         return np.max(np.abs(G), axis=0, initial=0.0)
+
+
+# Symmetry tolerance of a penalty matrix, relative to its largest entry:
+# matrices built in floating point (e.g. D' D) are symmetric to round-off.
+SYMMETRY_RTOL = 1e-10
+# Positive semi-definiteness tolerance: the Cholesky factorisation of
+# ``Q + PSD_RTOL * max(diag Q) I`` must succeed, i.e. no eigenvalue of ``Q``
+# below about ``-PSD_RTOL * max(diag Q)``.
+PSD_RTOL = 1e-8
+
+
+def _is_diagonally_dominant(Q) -> bool:
+    """Sufficient PSD test (Gershgorin): ``q_ii >= sum_{j != i} |q_ij|`` for every row."""
+    diagonal = np.asarray(Q.diagonal(), dtype=np.float64)
+    off = np.asarray(abs(Q).sum(axis=1)).ravel() - np.abs(diagonal)
+    scale = max(float(np.max(np.abs(diagonal), initial=0.0)), np.finfo(float).tiny)
+    return bool(np.all(diagonal >= 0) and np.all(diagonal - off >= -1e-12 * scale))
+
+
+def check_penalty_matrix(Q, n_features: int | None = None, name: str = "penalty_matrix"):
+    """Validate a quadratic-penalty matrix: square, finite, symmetric, positive semi-definite.
+
+    Parameters
+    ----------
+    Q : array-like or scipy.sparse matrix of shape (n_features, n_features)
+    n_features : int, optional
+        The number of weights ``Q`` must match.
+    name : str
+        The argument's name in error messages.
+
+    Returns
+    -------
+    ndarray or scipy.sparse.csr_matrix of shape (n_features, n_features), float64
+        ``(Q + Q') / 2``: exactly symmetric.
+
+    Raises
+    ------
+    TypeError
+        When ``Q`` is not numeric.
+    ValueError
+        When ``Q`` is not square (or does not match ``n_features``), has
+        non-finite entries, is not symmetric to ``SYMMETRY_RTOL`` times its
+        largest entry, or has an eigenvalue below ``-PSD_RTOL`` times its
+        largest diagonal entry (checked by the Gershgorin bound when ``Q`` is
+        diagonally dominant, otherwise by a Cholesky factorisation of
+        ``Q + PSD_RTOL max(diag Q) I``, on a dense copy for a sparse ``Q``).
+    """
+    import scipy.linalg
+
+    if sp.issparse(Q):
+        if not np.issubdtype(Q.dtype, np.number) or np.issubdtype(Q.dtype, np.complexfloating):
+            raise TypeError(f"{name} must be a real numeric matrix; got dtype {Q.dtype}.")
+        Q = sp.csr_matrix(Q, dtype=np.float64)
+        Q.sum_duplicates()
+        values = Q.data
+    else:
+        try:
+            Q = np.array(Q, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"{name} must be a real numeric (p, p) matrix; {error}") from None
+        values = Q
+    if Q.ndim != 2 or Q.shape[0] != Q.shape[1]:
+        raise ValueError(f"{name} must be a square (p, p) matrix; got shape {Q.shape}.")
+    if n_features is not None and Q.shape[0] != n_features:
+        raise ValueError(
+            f"{name} must have shape ({n_features}, {n_features}) to match the "
+            f"{n_features} features of X; got shape {Q.shape}."
+        )
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{name} must have finite entries only.")
+    largest = float(np.max(np.abs(values), initial=0.0))
+    asymmetry = Q - Q.T
+    if sp.issparse(Q):
+        asymmetry = float(abs(asymmetry).max()) if asymmetry.nnz else 0.0
+    else:
+        asymmetry = float(np.max(np.abs(asymmetry), initial=0.0))
+    if asymmetry > SYMMETRY_RTOL * largest:
+        raise ValueError(
+            f"{name} must be symmetric: max |Q - Q'| = {asymmetry:.3g} exceeds "
+            f"{SYMMETRY_RTOL:g} x max |Q| = {SYMMETRY_RTOL * largest:.3g}."
+        )
+    Q = 0.5 * (Q + Q.T)
+    if sp.issparse(Q):
+        Q = sp.csr_matrix(Q)
+        Q.sum_duplicates()  # add_to_hessian adds its entries by index
+    if Q.shape[0] and not _is_diagonally_dominant(Q):
+        dense = Q.toarray() if sp.issparse(Q) else Q.copy()
+        shift = PSD_RTOL * max(float(np.max(np.diagonal(dense))), np.finfo(float).tiny)
+        dense[np.diag_indices_from(dense)] += shift
+        try:
+            scipy.linalg.cholesky(dense, lower=False, overwrite_a=True, check_finite=False)
+        except np.linalg.LinAlgError:
+            smallest = float(scipy.linalg.eigvalsh(Q.toarray() if sp.issparse(Q) else Q)[0])
+            raise ValueError(
+                f"{name} must be positive semi-definite: its smallest eigenvalue is "
+                f"{smallest:.3g} (tolerance -{shift:.3g})."
+            ) from None
+    return Q
+
+
+class Quadratic(Penalty):
+    r"""Quadratic penalty ``alpha/2 w' Q w`` per neuron, ``Q`` symmetric positive semi-definite.
+
+    ``Q = I`` is :class:`L2`.  A smoothness penalty (squared differences of
+    neighbouring pixels and lags) comes from
+    :func:`sklearn_lnp.penalties.smoothness_penalty`.  Gradient ``alpha Q w``,
+    Hessian ``alpha Q``; a sparse ``Q`` makes the gradient cost ``nnz(Q)``
+    per neuron.
+
+    Parameters
+    ----------
+    alpha : float or array-like of shape (n_neurons,)
+        Strength, one for all neurons or one per neuron.
+    Q : array-like or scipy.sparse matrix of shape (n_features, n_features)
+        Validated by :func:`check_penalty_matrix` (stored as ``(Q + Q')/2``,
+        float64, CSR when sparse).
+    name : str
+        The argument's name in validation errors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> penalty = Quadratic(alpha=2.0, Q=[[1.0, -1.0], [-1.0, 1.0]])
+    >>> W = np.array([[1.0, 2.0], [0.0, 2.0]])
+    >>> penalty.value(W)              # alpha/2 (w1 - w2)^2 per column
+    array([1., 0.])
+    >>> penalty.gradient(W)
+    array([[ 2.,  0.],
+           [-2.,  0.]])
+    """
+
+    smooth = True
+    isotropic = False
+
+    def __init__(self, alpha=0.0, Q=None, *, name: str = "penalty_matrix", _checked=False):
+        super().__init__(alpha)
+        if Q is None:
+            raise ValueError(
+                f"{name} is required: a (p, p) symmetric positive semi-definite matrix."
+            )
+        self.Q = Q if _checked else check_penalty_matrix(Q, name=name)
+
+    def __repr__(self) -> str:
+        alpha = float(self.alpha) if self.alpha.ndim == 0 else self.alpha.tolist()
+        kind = "sparse" if sp.issparse(self.Q) else "dense"
+        return f"Quadratic(alpha={alpha!r}, Q=<{kind} {self.Q.shape[0]}x{self.Q.shape[1]}>)"
+
+    def subset(self, neurons) -> Quadratic:
+        """The same penalty (same ``Q``, not re-validated) for the neurons ``neurons``."""
+        if self.alpha.ndim == 0:
+            return self
+        return Quadratic(self.alpha[neurons], self.Q, _checked=True)
+
+    def _times(self, W: np.ndarray) -> np.ndarray:
+        """``Q W`` as an ndarray of the shape of ``W``."""
+        return np.asarray(self.Q @ W)
+
+    def _active(self, W: np.ndarray) -> np.ndarray:
+        """``alpha`` per column, shape (n_neurons,)."""
+        return np.broadcast_to(self._column_alpha(W), (W.shape[1],))
+
+    def value(self, W: np.ndarray) -> np.ndarray:
+        """``alpha/2 w_j' Q w_j`` of each column; exactly 0 where ``alpha`` is 0."""
+        alpha = self._active(W)
+        out = np.zeros(W.shape[1])
+        on = np.flatnonzero(alpha > 0)
+        if on.size:
+            part = W if on.size == W.shape[1] else W[:, on]
+            out[on] = 0.5 * alpha[on] * np.einsum("ij,ij->j", part, self._times(part))
+        return out
+
+    def gradient(self, W: np.ndarray) -> np.ndarray:
+        """``alpha_j Q w_j``, shape (n_features, n_neurons)."""
+        alpha = self._column_alpha(W)
+        if not np.any(alpha):
+            return np.zeros_like(W, dtype=np.float64)
+        return self._times(W) * alpha
+
+    def add_to_hessian(self, hessian: np.ndarray, n_features: int, neuron: int = 0) -> None:
+        """Add ``alpha_j Q`` to the coefficient block of one neuron's Hessian, in place.
+
+        Parameters
+        ----------
+        hessian : ndarray of shape (n_params, n_params)
+            Coefficients first; an intercept row and column, if any, last
+            (not penalised).
+        n_features : int
+        neuron : int
+            Which neuron's ``alpha`` (ignored for a scalar ``alpha``).
+        """
+        alpha = float(self.alpha) if self.alpha.ndim == 0 else float(self.alpha[neuron])
+        if not alpha:
+            return
+        if sp.issparse(self.Q):
+            coo = self.Q.tocoo()  # no duplicate entries (summed at validation)
+            hessian[coo.row, coo.col] += alpha * coo.data
+        else:
+            hessian[:n_features, :n_features] += alpha * self.Q
+
+    def line_terms(self, W: np.ndarray, D: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The penalty along ``W + t D``: ``pen(W + t D) - pen(W) = c1 t + c2 t^2 / 2``.
+
+        Returns
+        -------
+        c1, c2 : ndarray of shape (n_neurons,)
+            ``alpha d' Q w`` and ``alpha d' Q d`` per neuron.
+        """
+        alpha = self._column_alpha(W)
+        if not np.any(alpha):
+            return np.zeros(W.shape[1]), np.zeros(W.shape[1])
+        QD = self._times(D)
+        c1 = alpha * np.einsum("ij,ij->j", W, QD)
+        c2 = alpha * np.einsum("ij,ij->j", D, QD)
+        return c1, c2
+
+    def change(self, W: np.ndarray, W_new: np.ndarray) -> np.ndarray:
+        """``pen(W_new) - pen(W)`` per neuron as ``alpha/2 (W_new - W)' Q (W_new + W)``.
+
+        Accurate to the size of the change (no difference of two large values).
+        """
+        alpha = self._column_alpha(W)
+        if not np.any(alpha):
+            return np.zeros(W.shape[1])
+        return 0.5 * alpha * np.einsum("ij,ij->j", W_new - W, self._times(W_new + W))
+
+    def kkt_violation(self, W: np.ndarray, G: np.ndarray) -> np.ndarray:
+        """``|G + alpha Q w|`` per coefficient, ``G`` the data term's gradient (shape of ``W``)."""
+        return np.abs(G + self.gradient(W))

@@ -87,6 +87,132 @@ def _integer_pixel_ticks(ax) -> None:
         axis.set_major_locator(MaxNLocator(nbins=5, integer=True, min_n_ticks=2))
 
 
+def plot_rf_significance(
+    coef,
+    coef_std,
+    frame_shape=None,
+    *,
+    level=0.05,
+    z=None,
+    style="mask",
+    ax=None,
+    vmax=None,
+    title=None,
+    colorbar=True,
+    label="weight (log rate per unit)",
+):
+    """Draw an RF with its non-significant pixels masked, or its significant ones outlined.
+
+    A pixel is significant when ``|coef| >= z * coef_std``: its Gaussian
+    (Laplace) interval excludes 0 at two-sided ``level``, with ``z`` the
+    standard normal quantile ``1 - level / 2`` (1.96 for 0.05).  These are
+    per-pixel tests, not corrected for the number of pixels.  ``coef_std``
+    comes from ``PoissonLNPRegressor(compute_std=True).coef_std_`` (see
+    :ref:`error_bars`).  For a space-time RF, draw one lag block at a time.
+
+    Parameters
+    ----------
+    coef : array-like of shape (n_pixels,) or (rows, cols)
+        Weights (log-rate change per unit of stimulus).
+    coef_std : array-like of the shape of ``coef``
+        Their posterior standard deviations (non-negative).
+    frame_shape : tuple (rows, cols), optional
+        Needed when ``coef`` is flat.
+    level : float, default=0.05
+        Two-sided significance level, in (0, 1).
+    z : float, optional
+        Threshold on ``|coef| / coef_std`` (positive); replaces ``level``.
+    style : {"mask", "outline"}, default="mask"
+        ``"mask"`` paints non-significant pixels grey (``"0.6"``);
+        ``"outline"`` draws every pixel and a black outline around the
+        significant ones.
+    ax : matplotlib Axes, optional
+    vmax : float, optional
+        Colour limit; ``max |coef|`` by default (limits ``[-vmax, vmax]``).
+    title : str, optional
+        Default: what is drawn and the threshold.
+    colorbar : bool, default=True
+    label : str
+        Colorbar label.
+
+    Returns
+    -------
+    image : matplotlib.image.AxesImage
+    significant : ndarray of bool of shape (rows, cols)
+
+    Raises
+    ------
+    ValueError
+        When the shapes differ, ``coef_std`` is negative or not finite,
+        ``level`` is not in (0, 1), ``z`` is not positive, or ``style`` is
+        unknown.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.plotting import plot_rf_significance
+    >>> coef = np.array([0.0, 0.5, -0.2, 0.1, 0.0, -0.6])
+    >>> std = np.full(6, 0.1)
+    >>> image, significant = plot_rf_significance(coef, std, (2, 3))
+    >>> significant.astype(int).tolist()
+    [[0, 1, 1], [0, 0, 1]]
+    >>> print(image.axes.get_title())
+    RF, pixels with |w| / std < 1.96 masked
+    (two-sided p >= 0.05 per pixel)
+    """
+    from matplotlib.collections import LineCollection
+    from scipy.stats import norm
+
+    coef = np.asarray(coef, dtype=float)
+    coef_std = np.asarray(coef_std, dtype=float)
+    if coef.shape != coef_std.shape:
+        raise ValueError(
+            f"coef_std must have the shape of coef {coef.shape}; got {coef_std.shape}."
+        )
+    if not np.all(np.isfinite(coef_std)) or np.any(coef_std < 0):
+        raise ValueError("coef_std must be finite and non-negative (standard deviations).")
+    if style not in ("mask", "outline"):
+        raise ValueError(f"style must be 'mask' or 'outline'; got {style!r}.")
+    if z is None:
+        if not (isinstance(level, (int, float, np.floating)) and 0 < level < 1):
+            raise ValueError(f"level must be a probability in (0, 1); got {level!r}.")
+        z = float(norm.ppf(1.0 - level / 2.0))
+        threshold = f"(two-sided p >= {level:g} per pixel)"
+    else:
+        if not (isinstance(z, (int, float, np.floating)) and np.isfinite(z) and z > 0):
+            raise ValueError(f"z must be a positive number; got {z!r}.")
+        z = float(z)
+        threshold = f"(two-sided p >= {2 * norm.sf(z):.3g} per pixel)"
+    if coef.ndim == 1:
+        if frame_shape is None:
+            raise ValueError("frame_shape is required to draw a flat coef.")
+        coef, coef_std = coef.reshape(frame_shape), coef_std.reshape(frame_shape)
+    significant = np.abs(coef) >= z * coef_std
+    if title is None:
+        drawn = "masked" if style == "mask" else "outside the outlines"
+        title = f"RF, pixels with |w| / std < {z:.2f} {drawn}\n{threshold}"
+    image = plot_rf(coef, ax=ax, vmax=vmax, title=title, colorbar=colorbar, label=label)
+    if style == "mask":
+        cmap = image.get_cmap().with_extremes(bad="0.6")
+        image.set_cmap(cmap)
+        image.set_data(np.ma.masked_array(coef, mask=~significant))
+    else:
+        padded = np.pad(significant, 1)
+        segments = []
+        for i, j in zip(*np.nonzero(significant), strict=True):
+            top, left = i - 0.5, j - 0.5
+            if not padded[i, j + 1]:  # row above
+                segments.append([(left, top), (left + 1, top)])
+            if not padded[i + 2, j + 1]:  # row below
+                segments.append([(left, top + 1), (left + 1, top + 1)])
+            if not padded[i + 1, j]:  # column to the left
+                segments.append([(left, top), (left, top + 1)])
+            if not padded[i + 1, j + 2]:  # column to the right
+                segments.append([(left + 1, top), (left + 1, top + 1)])
+        image.axes.add_collection(LineCollection(segments, colors="black", linewidths=1.5))
+    return image, significant
+
+
 def plot_rf_lags(
     coef,
     frame_shape,

@@ -18,6 +18,7 @@ ESTIMATORS = [
     PoissonLNPRegressor(alpha=0.1, solver="newton-cholesky"),
     PoissonLNPRegressor(alpha=0.1, solver="lbfgs"),
     PoissonLNPRegressor(alpha=0.1, fit_intercept=False),
+    PoissonLNPRegressor(alpha=0.1, compute_std=True),
 ]
 
 

@@ -48,9 +48,10 @@ def use_dual(problem: SmoothProblem) -> bool:
     Flop counts (multiply-adds): a primal step forms ``X' D X`` (``n p^2 / 2``)
     and factorises it (``p^3 / 6``); a dual step factorises an ``n x n``
     matrix (``n^3 / 6``) after computing ``K = X X'`` once (``n^2 p / 2``,
-    spread here over four steps).  Needs ``alpha > 0``.
+    spread here over four steps).  Needs ``alpha > 0`` and a penalty whose
+    Hessian is ``alpha I`` (``penalty.isotropic``).
     """
-    if _alpha(problem) <= 0.0:
+    if not problem.penalty.isotropic or _alpha(problem) <= 0.0:
         return False
     n, p = problem.objective.n_samples, problem.objective.n_features
     primal = n * p * p / 2 + p**3 / 6

@@ -1,4 +1,9 @@
-"""``PoissonLNPRegressor``: the LNP model with an optional L2 penalty, solved exactly."""
+"""``PoissonLNPRegressor``: the LNP model with an optional L2 or quadratic penalty, solved exactly.
+
+With ``compute_std=True`` (or :meth:`PoissonLNPRegressor.coef_covariance`)
+it also gives the Laplace posterior covariance of its weights at the
+optimum (:mod:`sklearn_lnp._laplace`).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,15 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from .._laplace import posterior_covariance, posterior_precision
 from .._objective import PoissonObjective
 from .._passes import is_dask_array
-from .._penalties import L2
+from .._penalties import L2, Quadratic, check_penalty_matrix
 from .._solvers import SMOOTH_SOLVERS, solve, warn_if_not_converged
-from .._validation import check_representable
-from ._base import LNPBaseEstimator, check_population_counts
+from .._validation import check_exposure, check_representable
+from ._base import _ACCEPT_SPARSE, _DTYPES, LNPBaseEstimator, check_population_counts
 from ._separation import warn_if_no_mle
 
 
@@ -29,12 +36,22 @@ class PoissonLNPRegressor(LNPBaseEstimator):
     .. math::
 
         \frac{1}{\sum_t s_t} \sum_t s_t \bigl(\mu_t - y_t \log \mu_t\bigr)
-        + \frac{\alpha}{2} \lVert w \rVert_2^2
+        + \frac{\alpha}{2} w^\top Q w
 
-    (``s`` the sample weights, all 1 by default), the mean negative
-    log-likelihood up to a constant, with the scaling of scikit-learn's
-    ``PoissonRegressor``: the same ``alpha`` means the same penalty in both.
-    The intercept is not penalised.  Counts need not be integers.
+    (``s`` the sample weights, all 1 by default; ``Q = I`` -- the ridge --
+    unless ``penalty_matrix`` is given), the mean negative log-likelihood up
+    to a constant, with the scaling of scikit-learn's ``PoissonRegressor``:
+    the same ``alpha`` means the same penalty in both.  The intercept is not
+    penalised.  Counts need not be integers.  A smoothness penalty (squared
+    differences of neighbouring pixels and lags) is
+    ``penalty_matrix=smoothness_penalty(frame_shape, n_lags)``
+    (:func:`sklearn_lnp.penalties.smoothness_penalty`).
+
+    Error bars: with ``compute_std=True`` the fit also stores the Laplace
+    posterior standard deviations ``coef_std_`` and ``intercept_std_``
+    (for ``alpha = 0`` the standard errors of the maximum-likelihood
+    estimate); :meth:`coef_covariance` gives the full covariance.  See
+    :ref:`error_bars`.
 
     To reproduce the textbook model ``r_t = exp(w . s_t) dt R`` pass
     ``exposure=dt * R`` and ``fit_intercept=False``.
@@ -54,9 +71,16 @@ class PoissonLNPRegressor(LNPBaseEstimator):
     Parameters
     ----------
     alpha : float, default=0.0
-        L2 penalty strength (non-negative).  With ``n_features >= n_samples``
+        Penalty strength (non-negative).  With ``n_features >= n_samples``
         use ``alpha > 0``: without it the maximum-likelihood estimate need
         not exist.
+    penalty_matrix : {array-like, sparse matrix} of shape (n_features, n_features), default=None
+        ``Q`` of the penalty ``alpha/2 w' Q w``, symmetric positive
+        semi-definite (checked at fit: symmetric to 1e-10 of its largest
+        entry, no eigenvalue below -1e-8 of its largest diagonal entry).
+        None is the ridge ``Q = I``.  The Newton solver adds ``alpha Q`` to
+        its Gram matrix (always in the primal form), L-BFGS ``alpha Q w`` to
+        its gradient; a sparse ``Q`` keeps that cheap.
     fit_intercept : bool, default=True
         Whether to fit the log baseline rate ``b``.
     solver : {"auto", "newton-cholesky", "lbfgs"}, default="auto"
@@ -75,6 +99,14 @@ class PoissonLNPRegressor(LNPBaseEstimator):
         Start from the previous ``coef_`` and ``intercept_`` when refitting.
     verbose : int, default=0
         Print one line per iteration when positive.
+    compute_std : bool, default=False
+        Also compute ``coef_std_`` and ``intercept_std_`` at fit: per neuron
+        one weighted Gram matrix (``n_samples * n_params^2 / 2``
+        multiply-adds) and one Cholesky factorisation and inversion
+        (``~n_params^3 / 2``).  Off by default so that cross-validation
+        fits pay nothing.  Fit raises a ValueError
+        (``PosteriorNotDefiniteError``) when the posterior is not defined
+        (``alpha = 0`` with collinear features or separation).
 
     Attributes
     ----------
@@ -84,6 +116,14 @@ class PoissonLNPRegressor(LNPBaseEstimator):
     intercept_ : float or ndarray of shape (n_neurons,)
         Log baseline rate ``b`` per unit of exposure (0 when not fitted;
         ``-inf`` for a neuron without spikes).
+    coef_std_ : ndarray of shape (n_features,) or (n_neurons, n_features)
+        Only with ``compute_std=True``: posterior standard deviation of each
+        weight (Laplace approximation at the optimum, see
+        :meth:`coef_covariance`); ``coef_ / coef_std_`` is a z-map.  NaN for
+        a neuron without spikes.
+    intercept_std_ : float or ndarray of shape (n_neurons,)
+        Only with ``compute_std=True``: the same for the intercept (0 when
+        it is not fitted, NaN for a neuron without spikes).
     n_iter_ : int or ndarray of shape (n_neurons,)
         Iterations the solver(s) used.
     objective_ : float or ndarray of shape (n_neurons,)
@@ -122,32 +162,38 @@ class PoissonLNPRegressor(LNPBaseEstimator):
 
     _parameter_constraints = {
         "alpha": [Interval(numbers.Real, 0.0, None, closed="left")],
+        "penalty_matrix": [None, "array-like", "sparse matrix"],
         "fit_intercept": ["boolean"],
         "solver": [StrOptions(set(SMOOTH_SOLVERS))],
         "tol": [Interval(numbers.Real, 0.0, None, closed="neither")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
+        "compute_std": ["boolean"],
     }
 
     def __init__(
         self,
         *,
         alpha=0.0,
+        penalty_matrix=None,
         fit_intercept=True,
         solver="auto",
         tol=1e-8,
         max_iter=1000,
         warm_start=False,
         verbose=0,
+        compute_std=False,
     ):
         self.alpha = alpha
+        self.penalty_matrix = penalty_matrix
         self.fit_intercept = fit_intercept
         self.solver = solver
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
         self.verbose = verbose
+        self.compute_std = compute_std
 
     def fit(self, X, y, sample_weight=None, exposure=None):
         """Fit the receptive field and baseline by maximum likelihood.
@@ -177,7 +223,8 @@ class PoissonLNPRegressor(LNPBaseEstimator):
         )
         # |X| > 1e50 or counts > 2**53: refused naming the argument, not numpy overflow
         check_representable(X, y)
-        self._fit(X, y, sample_weight, exposure)
+        penalty = self._penalty(X.shape[1])
+        self._fit(X, y, sample_weight, exposure, penalty)
         if self.alpha == 0 and not (is_dask_array(X) or is_dask_array(y)):
             # complete separation with n_samples > n_features (n_samples <=
             # n_features has its own warning in _fit): the lasso's exact linear
@@ -188,9 +235,157 @@ class PoissonLNPRegressor(LNPBaseEstimator):
             zeros = np.zeros(fitted.size)
             coef = np.reshape(self.coef_, (Y.shape[1], X.shape[1]))[fitted].T
             warn_if_no_mle(self, X, Y, sample_weight, fitted, zeros, zeros + 1.0, coef)
+        if self.compute_std:
+            self._set_std(X, sample_weight, exposure, penalty)
+        elif hasattr(self, "coef_std_"):  # from an earlier fit with compute_std=True
+            del self.coef_std_, self.intercept_std_
         return self
 
-    def _fit(self, X, y, sample_weight, exposure):
+    def _penalty(self, n_features: int):
+        """``L2(alpha)``, or ``Quadratic(alpha, Q)`` with ``Q`` validated against ``n_features``."""
+        if self.penalty_matrix is None:
+            return L2(self.alpha)
+        Q = check_penalty_matrix(self.penalty_matrix, n_features, name="penalty_matrix")
+        return Quadratic(self.alpha, Q, _checked=True)
+
+    def _covariance(self, X, sample_weight, exposure, penalty, neuron: int) -> np.ndarray:
+        """Posterior covariance of one fitted neuron's parameters on the design ``X``."""
+        coef = np.reshape(self.coef_, (-1, X.shape[1]))[neuron]
+        intercept = np.reshape(self.intercept_, -1)[neuron]
+        if not np.isfinite(intercept):
+            raise ValueError(
+                f"neuron {neuron} had no spikes (intercept_ is -inf): its posterior is not defined."
+            )
+        # The log link: the Hessian depends on the counts only through the
+        # fitted rates, so no counts are needed.
+        objective = PoissonObjective(
+            X, np.zeros(X.shape[0]), exposure, sample_weight, fit_intercept=self.fit_intercept
+        )
+        P = objective.join(coef[:, None], intercept)
+        return posterior_covariance(posterior_precision(objective, penalty, P))
+
+    def _set_std(self, X, sample_weight, exposure, penalty) -> None:
+        """``coef_std_`` and ``intercept_std_`` of every neuron with spikes."""
+        n_features = X.shape[1]
+        coef = np.reshape(self.coef_, (-1, n_features))
+        intercept = np.reshape(self.intercept_, -1)
+        coef_std = np.full(coef.shape, np.nan)
+        intercept_std = np.full(intercept.shape, np.nan if self.fit_intercept else 0.0)
+        for j in np.flatnonzero(np.isfinite(intercept)):
+            std = np.sqrt(np.diagonal(self._covariance(X, sample_weight, exposure, penalty, j)))
+            coef_std[j] = std[:n_features]
+            if self.fit_intercept:
+                intercept_std[j] = std[-1]
+        if np.ndim(self.coef_) == 1:
+            self.coef_std_, self.intercept_std_ = coef_std[0], float(intercept_std[0])
+        else:
+            self.coef_std_, self.intercept_std_ = coef_std, intercept_std
+
+    def coef_covariance(self, X, exposure=None, sample_weight=None, *, neuron=None):
+        r"""Laplace posterior covariance of the fitted parameters, for the training data.
+
+        The inverse of the Hessian of the total penalised negative
+        log-likelihood at the fitted ``coef_`` and ``intercept_``,
+
+        .. math::
+
+            \Bigl(\sum_t s_t \mu_t 	ilde x_t 	ilde x_t^	op
+            + S lpha egin{pmatrix} Q & 0 \ 0 & 0 \end{pmatrix}\Bigr)^{-1},
+            \quad 	ilde x_t = (x_t, 1),\ S = \sum_t s_t,
+
+        with ``mu_t`` the fitted expected counts: the penalty is a Gaussian
+        prior on the weights (precision ``S alpha Q``), the sample weights
+        count bins (frequency weights).  For ``alpha = 0`` it is the inverse
+        Fisher information of the maximum-likelihood estimate (the squared
+        standard errors of a Poisson GLM).  It is the posterior covariance
+        only when ``X``, ``exposure`` and ``sample_weight`` are those of the
+        fit: pass the training data.  The counts are not needed (the log
+        link makes the Hessian depend on them only through the fit).
+
+        Cost: one weighted Gram matrix (``n_samples * n_params^2 / 2``
+        multiply-adds) and one Cholesky factorisation and inversion
+        (``~n_params^3 / 2``); the result has ``n_params^2`` entries.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The training design.
+        exposure : array-like of shape (n_samples,) or float, optional
+            The training bin widths (required when they were not constant).
+        sample_weight : array-like of shape (n_samples,), optional
+            The training sample weights.
+        neuron : int, optional
+            Which neuron (column of ``y`` at fit) of a population fit;
+            must be None for a single neuron.
+
+        Returns
+        -------
+        ndarray of shape (n_params, n_params)
+            ``n_params = n_features + 1`` with the intercept (last row and
+            column) when fitted, else ``n_features``; the square roots of
+            its diagonal are ``coef_std_`` (and ``intercept_std_``).
+
+        Raises
+        ------
+        sklearn_lnp._laplace.PosteriorNotDefiniteError
+            A ValueError, when the Hessian is not positive definite (e.g.
+            ``alpha = 0`` with ``n_features >= n_samples`` or separation).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_lnp import PoissonLNPRegressor
+        >>> from sklearn_lnp.datasets import make_lnp_neuron
+        >>> neuron = make_lnp_neuron(n_frames=2000, frame_shape=(4, 4), random_state=0)
+        >>> model = PoissonLNPRegressor(compute_std=True).fit(
+        ...     neuron.stimulus, neuron.counts, exposure=neuron.exposure)
+        >>> cov = model.coef_covariance(neuron.stimulus, exposure=neuron.exposure)
+        >>> cov.shape
+        (17, 17)
+        >>> bool(np.allclose(np.sqrt(np.diag(cov))[:-1], model.coef_std_))
+        True
+        """
+        check_is_fitted(self)
+        n_neurons = 1 if np.ndim(self.coef_) == 1 else np.shape(self.coef_)[0]
+        if np.ndim(self.coef_) == 1:
+            if neuron not in (None, 0):
+                raise ValueError(f"neuron must be None for a single-neuron fit; got {neuron!r}.")
+            neuron = 0
+        elif (
+            isinstance(neuron, bool)
+            or not isinstance(neuron, numbers.Integral)
+            or not 0 <= neuron < n_neurons
+        ):
+            raise ValueError(
+                f"neuron must be an integer in [0, {n_neurons}) for a fit to {n_neurons} "
+                f"neurons; got {neuron!r}."
+            )
+        if exposure is None and self._lost_exposure():
+            raise ValueError(
+                f"{type(self).__name__} was fitted with non-constant exposure (bin widths) but "
+                "coef_covariance got none: pass the training exposure, "
+                "coef_covariance(X, exposure=e)."
+            )
+        if is_dask_array(X):
+            from .._passes._dask import check_dask_design
+
+            X = check_dask_design(X)
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input."
+                )
+        else:
+            X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, reset=False)
+        n_samples = X.shape[0]
+        exposure = check_exposure(exposure, n_samples)
+        sample_weight = _check_sample_weight(
+            sample_weight, np.empty((n_samples, 0)), dtype=np.float64, ensure_non_negative=True
+        )
+        penalty = self._penalty(X.shape[1])
+        return self._covariance(X, sample_weight, exposure, penalty, int(neuron))
+
+    def _fit(self, X, y, sample_weight, exposure, penalty):
         """Fit every neuron (column of a 2-d ``y``; a 1-d ``y`` is one neuron)."""
         Y = y.reshape(y.shape[0], -1)
         n_neurons, n_features = Y.shape[1], X.shape[1]
@@ -212,7 +407,7 @@ class PoissonLNPRegressor(LNPBaseEstimator):
             P = objective.initial_params()
         results = solve(
             objective,
-            L2(self.alpha),
+            penalty,
             P,
             solver=self.solver,
             tol=self.tol,
