@@ -19,6 +19,10 @@ Facts asserted (simulated neurons with per-bin exposure):
   mean held-out deviance (ElasticNetCV's rule), its ``l1_ratio=1`` row is
   the lasso's cross-validation, and the shapes follow ElasticNetCV's
   convention;
+* pyglmnet's default solver converges to the elastic net with
+  ``alpha = lam (a / lr + 1 - a)``, ``l1_ratio = (a / lr) / (a / lr + 1 - a)``
+  for its ``GLM(alpha=a, reg_lambda=lam, learning_rate=lr)`` (user guide,
+  "Elastic net"), not to its documented objective;
 * ``l1_ratio`` outside (0, 1] is refused naming it (0 pointing to
   ``PoissonLNPRegressor``).
 """
@@ -34,6 +38,7 @@ from sklearn_lnp import LassoLNPCV, LassoLNPRegressor, PoissonLNPRegressor, lass
 from sklearn_lnp._objective import PoissonObjective
 from sklearn_lnp._penalties import ElasticNet
 from sklearn_lnp._solvers._prox_newton import penalised_value
+from sklearn_lnp.linear_model._pyglmnet import pyglmnet_available
 from sklearn_lnp.model_selection import BlockedTimeSeriesSplit
 
 
@@ -246,3 +251,31 @@ def test_bad_path_l1_ratio_is_named():
         lasso_lnp_path(X, y, exposure=e, l1_ratio=0.0)
     with pytest.raises(ValueError, match="l1_ratio"):
         lasso_lnp_path(X, y, exposure=e, l1_ratio=-0.5)
+
+
+@pytest.mark.slow  # pyglmnet's import and its gradient iterations (~2 s under load)
+@pytest.mark.skipif(not pyglmnet_available(), reason="pyglmnet is not installed (optional extra)")
+def test_pyglmnet_batch_gradient_converges_to_the_mapped_elastic_net():
+    from sklearn_lnp._integrations.pyglmnet_numpy import numpy_aliases_for
+    from sklearn_lnp.linear_model._pyglmnet import import_pyglmnet
+
+    module = import_pyglmnet()
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 20))
+    y = rng.poisson(np.exp(X[:, :4].sum(axis=1) * 0.3 + 0.2)).astype(float)
+    lam, mix, rate = 0.02, 0.5, 0.2  # the lab's GLM(alpha=0.5, reg_lambda=lam)
+    glm = module.GLM(
+        distr="poisson", alpha=mix, reg_lambda=lam, learning_rate=rate, max_iter=20000, tol=1e-12
+    )
+    glm.eta = 100.0  # the exponential model over the data (its default is linear above 2)
+    glm.beta0_, glm.beta_ = float(np.log(y.mean())), np.zeros(X.shape[1])
+    with warnings.catch_warnings(), numpy_aliases_for(module), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        glm.fit(X, y)
+    # its proximal step thresholds at mix * lam (not rate * mix * lam): the
+    # fixed point has L1 weight mix * lam / rate and L2 gradient (1 - mix) lam w
+    l1, l2 = mix * lam / rate, (1 - mix) * lam
+    mapped = LassoLNPRegressor(alpha=l1 + l2, l1_ratio=l1 / (l1 + l2)).fit(X, y)
+    np.testing.assert_allclose(glm.beta_, mapped.coef_, atol=1e-7)
+    documented = LassoLNPRegressor(alpha=lam, l1_ratio=mix).fit(X, y)
+    assert np.max(np.abs(glm.beta_ - documented.coef_)) > 1e-3
