@@ -37,7 +37,7 @@ import pytest
 from sklearn_lnp import LassoLNPCV, LassoLNPRegressor, PoissonLNPRegressor, lasso_lnp_path
 from sklearn_lnp._objective import PoissonObjective
 from sklearn_lnp._penalties import ElasticNet
-from sklearn_lnp._solvers._prox_newton import penalised_value
+from sklearn_lnp._solvers._prox_newton import penalised_value, prox_newton
 from sklearn_lnp.linear_model._pyglmnet import pyglmnet_available
 from sklearn_lnp.model_selection import BlockedTimeSeriesSplit
 
@@ -181,6 +181,19 @@ def test_population_is_each_neurons_optimum():
         # the same problem solved to KKT 1e-8 from the same start: equal optima
         np.testing.assert_allclose(together.coef_[j], single.coef_, atol=1e-7)
         assert together.optimality_[j] <= 1e-8
+
+
+def test_per_neuron_alpha_and_l1_ratio_in_lockstep():
+    # the refit of a population's LassoLNPCV: one alpha and one l1_ratio per neuron
+    X, y, e = make_problem()
+    Y = np.asfortranarray(np.column_stack([y, make_problem(seed=3)[1], y]))
+    alphas, ratios = np.array([0.1, 0.05, 0.02]), np.array([0.5, 1.0, 0.2])
+    objective = PoissonObjective(X, Y, e)
+    fit = prox_newton(objective, ElasticNet(alphas, ratios), objective.initial_params())
+    assert np.all(fit.converged)
+    for j in range(3):
+        coef, intercept = fit.params[:-1, j], fit.params[-1, j]
+        assert numpy_kkt(X, Y[:, j], e, coef, intercept, alphas[j], ratios[j]) <= 1e-8
 
 
 def test_cv_over_l1_ratios_follows_elastic_net_cv():
