@@ -243,7 +243,8 @@ class LassoLNPRegressor(LNPBaseEstimator):
         Share of the L1 part of the penalty: 1 is the lasso (exactly the
         fit without this parameter), ``0 < l1_ratio < 1`` the elastic net.
         0 (pure L2) is refused: that is :class:`PoissonLNPRegressor`
-        with the same ``alpha``.  ``solver="pyglmnet"`` takes 1 only.
+        with the same ``alpha``.  ``solver="pyglmnet"`` maps it to pyglmnet's
+        ``alpha`` and ``reg_lambda`` (user guide, "Elastic net").
     fit_intercept : bool, default=True
         Whether to fit the (unpenalised) log baseline rate ``b``.
     solver : {"prox-newton", "pyglmnet"}, default="prox-newton"
@@ -380,11 +381,6 @@ class LassoLNPRegressor(LNPBaseEstimator):
         """
         self._validate_params()
         check_l1_ratio(self.l1_ratio)
-        if self.solver == "pyglmnet" and self.l1_ratio != 1:
-            raise ValueError(
-                f"solver='pyglmnet' takes l1_ratio=1 only (the lasso); got "
-                f"l1_ratio={self.l1_ratio!r}. Use solver='prox-newton' for the elastic net."
-            )
         X, y, sample_weight, exposure = self._validate_fit_data(
             X, y, sample_weight, exposure, multi_output=True
         )
