@@ -13,10 +13,14 @@ one per neuron.
   -- smooth like :class:`L2`, its Hessian ``alpha Q``.
 * :class:`L1`: ``alpha ||w||_1`` -- not smooth: value, proximal operator,
   KKT violation and ``alpha_max``.
+* :class:`ElasticNet`: ``alpha (l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2)``
+  -- an L1 part and a smooth (L2) part, the methods of both.
 
 A smooth solver (Newton, L-BFGS) needs ``value``, ``gradient``,
 ``add_to_hessian`` and ``line_terms``; the proximal Newton solver needs
-``value``, ``prox``/thresholds and ``kkt_violation``.  A new penalty (a
+``value``, ``thresholds`` (the L1 weight of each neuron),
+``add_smooth_hessian`` (the Hessian of a separable smooth part, added to the
+working-set Hessian), ``kkt_violation`` and ``change``.  A new penalty (a
 quadratic form ``w' Q w``, the elastic net) implements the same methods and
 plugs into the solvers unchanged.
 """
@@ -29,6 +33,7 @@ import scipy.sparse as sp
 __all__ = [
     "L1",
     "L2",
+    "ElasticNet",
     "Penalty",
     "Quadratic",
     "check_penalty_matrix",
@@ -231,6 +236,14 @@ class L1(Penalty):
     def value(self, W: np.ndarray) -> np.ndarray:
         """``alpha ||w_j||_1`` of each column, shape (n_neurons,)."""
         return self._column_alpha(W) * np.abs(W).sum(axis=0)
+
+    def thresholds(self, n_neurons: int) -> np.ndarray:
+        """L1 weight of every neuron (the proximal threshold at unit step), shape (n_neurons,)."""
+        return self.strengths(n_neurons)
+
+    def add_smooth_hessian(self, hessian: np.ndarray, n_features: int, neuron: int = 0):
+        """``hessian`` itself: the L1 penalty has no smooth part (see :class:`ElasticNet`)."""
+        return hessian
 
     def prox(self, W: np.ndarray, step: float | np.ndarray = 1.0) -> np.ndarray:
         """Soft thresholding: ``argmin_v alpha ||v||_1 + ||v - W||^2 / (2 step)``."""
@@ -508,3 +521,169 @@ class Quadratic(Penalty):
     def kkt_violation(self, W: np.ndarray, G: np.ndarray) -> np.ndarray:
         """``|G + alpha Q w|`` per coefficient, ``G`` the data term's gradient (shape of ``W``)."""
         return np.abs(G + self.gradient(W))
+
+
+class ElasticNet(Penalty):
+    r"""Elastic-net penalty ``alpha (l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2)`` per neuron.
+
+    glum's and scikit-learn's convention (``ElasticNet``,
+    ``GeneralizedLinearRegressor(alpha, l1_ratio)``): an :class:`L1` part of
+    strength ``alpha * l1_ratio`` plus an :class:`L2` part of strength
+    ``alpha * (1 - l1_ratio)``, held as the attributes ``l1`` and ``l2``
+    and used for everything (one definition of each part).  ``l1_ratio = 1``
+    is the lasso; ``l1_ratio -> 0`` tends to ridge, which is refused here
+    (the smooth solvers take :class:`L2`).
+
+    Optimality (KKT): with ``g`` the gradient of the data term,
+    ``g + alpha (1 - l1_ratio) w`` must lie in ``-alpha l1_ratio`` times the
+    subdifferential of ``|w|``; :meth:`kkt_violation` is the distance to it.
+
+    Parameters
+    ----------
+    alpha : float or array-like of shape (n_neurons,)
+        Overall strength (finite, >= 0).
+    l1_ratio : float or array-like of shape (n_neurons,), default=0.5
+        Share of the L1 part, in (0, 1].
+
+    Attributes
+    ----------
+    alpha, l1_ratio : ndarray of shape () or (n_neurons,)
+    l1 : L1
+        The L1 part, ``alpha * l1_ratio``.
+    l2 : L2
+        The smooth part, ``alpha * (1 - l1_ratio)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> penalty = ElasticNet(alpha=2.0, l1_ratio=0.25)
+    >>> W = np.array([[1.0], [0.0], [-2.0]])
+    >>> penalty.value(W)  # 2 * (0.25 * 3 + 0.75 / 2 * 5)
+    array([5.25])
+    >>> penalty.prox(W, step=1.0).ravel()  # soft threshold at 0.5, then / (1 + 1.5)
+    array([ 0.2,  0. , -0.6])
+    >>> penalty.alpha_max(np.array([[0.3], [-0.1]]))  # 0.3 / 0.25
+    array([1.2])
+    """
+
+    def __init__(self, alpha=0.0, l1_ratio=0.5):
+        super().__init__(alpha)
+        ratio = _strengths(l1_ratio, "l1_ratio")
+        if np.any(ratio <= 0) or np.any(ratio > 1):
+            raise ValueError(
+                f"l1_ratio must be in (0, 1]; got {l1_ratio!r} (0 is the pure L2 penalty: "
+                "use L2 and the smooth solvers)."
+            )
+        if ratio.ndim == 1 and self.alpha.ndim == 1 and ratio.shape != self.alpha.shape:
+            raise ValueError(
+                f"l1_ratio must be a scalar or have one value per neuron, as alpha "
+                f"({self.alpha.shape[0]}); got {ratio.shape[0]} values."
+            )
+        self.l1_ratio = ratio
+        self.l1 = L1(self.alpha * ratio)
+        self.l2 = L2(self.alpha * (1.0 - ratio))
+
+    def __repr__(self) -> str:
+        def show(values):
+            return float(values) if values.ndim == 0 else values.tolist()
+
+        return f"ElasticNet(alpha={show(self.alpha)!r}, l1_ratio={show(self.l1_ratio)!r})"
+
+    def strengths(self, n_neurons: int) -> np.ndarray:
+        """``alpha`` of every neuron, shape (n_neurons,) (``l1_ratio``'s length checked too)."""
+        self.l1.strengths(n_neurons)
+        return super().strengths(n_neurons)
+
+    def subset(self, neurons) -> ElasticNet:
+        """The same penalty for the neurons ``neurons`` (indices or a boolean mask)."""
+        if self.alpha.ndim == 0 and self.l1_ratio.ndim == 0:
+            return self
+        alpha = self.alpha if self.alpha.ndim == 0 else self.alpha[neurons]
+        ratio = self.l1_ratio if self.l1_ratio.ndim == 0 else self.l1_ratio[neurons]
+        return ElasticNet(alpha, ratio)
+
+    def value(self, W: np.ndarray) -> np.ndarray:
+        """Penalty of each column, shape (n_neurons,)."""
+        return self.l1.value(W) + self.l2.value(W)
+
+    def thresholds(self, n_neurons: int) -> np.ndarray:
+        """``alpha l1_ratio`` of every neuron, shape (n_neurons,): the L1 part's weight."""
+        return self.l1.strengths(n_neurons)
+
+    def gradient(self, W: np.ndarray) -> np.ndarray:
+        """Gradient of the smooth part, ``alpha_j (1 - l1_ratio_j) w_j``."""
+        return self.l2.gradient(W)
+
+    def add_to_hessian(self, hessian: np.ndarray, n_features: int, neuron: int = 0) -> None:
+        """Add the smooth part's Hessian to one neuron's coefficient block, in place."""
+        self.l2.add_to_hessian(hessian, n_features, neuron)
+
+    def add_smooth_hessian(self, hessian: np.ndarray, n_features: int, neuron: int = 0):
+        """``hessian`` plus ``alpha (1 - l1_ratio) I`` on its first ``n_features`` coordinates.
+
+        A new array (``hessian`` is not modified, a solver may hold it); ``hessian``
+        itself when the smooth part of neuron ``neuron`` is zero.  The smooth
+        part is separable, so its Hessian on a working set is this diagonal.
+        """
+        strength = self.l2.alpha if self.l2.alpha.ndim == 0 else self.l2.alpha[neuron]
+        if not strength:
+            return hessian
+        out = np.array(hessian, dtype=np.float64, copy=True)
+        self.l2.add_to_hessian(out, n_features, neuron)
+        return out
+
+    def line_terms(self, W: np.ndarray, D: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The smooth part along ``W + t D`` (see :meth:`L2.line_terms`)."""
+        return self.l2.line_terms(W, D)
+
+    def prox(self, W: np.ndarray, step: float | np.ndarray = 1.0) -> np.ndarray:
+        """``argmin_v pen(v) + ||v - W||^2 / (2 step)``: soft threshold, then shrink.
+
+        ``soft_threshold(W, step alpha l1_ratio) / (1 + step alpha (1 - l1_ratio))``.
+        """
+        step = np.asarray(step, dtype=np.float64)
+        return self.l1.prox(W, step) / (1.0 + step * self.l2._column_alpha(W))
+
+    def kkt_violation(self, W: np.ndarray, G: np.ndarray) -> np.ndarray:
+        """Violation of the optimality conditions per coefficient, shape of ``W``.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_features, n_neurons)
+        G : ndarray of shape (n_features, n_neurons)
+            Gradient of the data term with respect to ``W`` (the smooth
+            part's gradient is added here).
+
+        Returns
+        -------
+        ndarray of shape (n_features, n_neurons)
+            The L1 violation (:func:`l1_violation`) of ``G + alpha (1 - l1_ratio) W``
+            at the threshold ``alpha l1_ratio``.
+        """
+        return self.l1.kkt_violation(W, G + self.l2.gradient(W))
+
+    def change(self, W: np.ndarray, W_new: np.ndarray) -> np.ndarray:
+        """``pen(W_new) - pen(W)`` per neuron, accurate to the size of the change.
+
+        The L1 part coordinate by coordinate (:meth:`L1.change`), the smooth
+        part from its restriction to the line (``c1 + c2 / 2`` at ``t = 1``).
+        """
+        c1, c2 = self.l2.line_terms(W, W_new - W)
+        return self.l1.change(W, W_new) + c1 + 0.5 * c2
+
+    def alpha_max(self, gradient_at_zero: np.ndarray) -> np.ndarray:
+        """Smallest ``alpha`` whose optimum has every weight at 0, per neuron.
+
+        ``w = 0`` is optimal iff every gradient entry there is at most
+        ``alpha l1_ratio`` in absolute value (the smooth part's gradient
+        vanishes at 0): :meth:`L1.alpha_max` divided by ``l1_ratio``.
+
+        Parameters
+        ----------
+        gradient_at_zero : ndarray of shape (n_features, n_neurons)
+
+        Returns
+        -------
+        ndarray of shape (n_neurons,)
+        """
+        return L1.alpha_max(gradient_at_zero) / self.l1_ratio

@@ -1,4 +1,4 @@
-"""scikit-learn's estimator checks for ``LassoLNPRegressor`` and ``LassoLNPCV``.
+"""scikit-learn's estimator checks for ``LassoLNPRegressor`` and ``LassoLNPCV`` (and elastic net).
 
 Every check passes for the configurations below; ``EXPECTED_FAILED_CHECKS``
 lists, with the reason, any check that cannot pass for a configuration.
@@ -16,6 +16,9 @@ ESTIMATORS = [
     LassoLNPRegressor(alpha=0.01, fit_intercept=True, solver_options={"inner": "fista"}),
     # Small grid and folds without a gap: the checks fit data sets of ~20 rows.
     LassoLNPCV(alphas=4, cv=BlockedTimeSeriesSplit(3, gap=0)),
+    # the elastic net: an ElasticNet penalty, and (l1_ratio, alpha) cross-validated
+    LassoLNPRegressor(alpha=0.01, l1_ratio=0.5),
+    LassoLNPCV(alphas=3, l1_ratio=[0.5, 1.0], cv=BlockedTimeSeriesSplit(3, gap=0)),
 ]
 
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {

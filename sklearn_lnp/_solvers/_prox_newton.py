@@ -11,16 +11,20 @@ Every neuron ``j`` (column of ``P``) minimises
 where ``f_j`` is its data term (:class:`~sklearn_lnp._objective.PoissonObjective`,
 the sample-weighted mean Poisson negative log-likelihood; the neurons share
 ``X``, exposure and sample weights) and the penalty is an
-:class:`~sklearn_lnp._penalties.L1` object, one ``alpha_j`` per neuron; the
-intercept is not penalised.  ``k = 1`` is an ordinary single fit.
+:class:`~sklearn_lnp._penalties.L1` object, one ``alpha_j`` per neuron (or an
+:class:`~sklearn_lnp._penalties.ElasticNet`, which adds
+``alpha_j (1 - l1_ratio_j)/2 ||w_j||^2`` and weighs the L1 norm by
+``alpha_j l1_ratio_j``); the intercept is not penalised.  ``k = 1`` is an ordinary single fit.
 
-The solver uses of the penalty only its L1 part: ``strengths(k)`` (the
-thresholds of the subproblem), ``kkt_violation`` (the stopping test),
-``change`` (the line search) and ``value`` (the reported objective), all per
-neuron.  A penalty with a smooth part as well (an elastic net) enters at the
-three places where the data term does: its gradient added to ``G``, its
-Hessian to the working-set Hessian (as :meth:`~sklearn_lnp._penalties.L2.add_to_hessian`)
-and its ``line_terms`` to the line restriction (which takes them).
+The solver uses of the penalty: ``thresholds(k)`` (the L1 weights of the
+subproblem), ``add_smooth_hessian`` (the Hessian of a separable smooth part,
+e.g. the L2 part of an :class:`~sklearn_lnp._penalties.ElasticNet`, added to
+the working-set Hessian; nothing for :class:`~sklearn_lnp._penalties.L1`),
+``kkt_violation`` (the stopping test, given the data term's gradient),
+``change`` (the decrease and the line search) and ``value`` (the reported
+objective), all per neuron.  The smooth part is quadratic, so the subproblem
+(data term's quadratic model plus the penalty) holds it exactly: its
+linear term is the data term's alone.
 
 Optimality and the stopping criterion
 -------------------------------------
@@ -181,7 +185,7 @@ def max_kkt_violation(penalty, P, G, n_features: int):
 
     Parameters
     ----------
-    penalty : L1
+    penalty : L1 or ElasticNet
         The penalty of the ``k`` neurons.
     P : ndarray of shape (n_params, k)
     G : ndarray of shape (n_params, k)
@@ -226,7 +230,7 @@ def prox_newton(
         The ``k`` neurons' data terms on a shared design (fastest for
         ``k > 1`` with counts ``Y`` in Fortran order: the solver keeps each
         neuron's linear predictor as a contiguous column).
-    penalty : L1
+    penalty : L1 or ElasticNet
         One strength for all neurons or one per neuron.
     P : ndarray of shape (n_params, k) or None
         Starting points (warm starts), one column per neuron; None: the
@@ -276,7 +280,7 @@ class _Lockstep:
         self.P = np.array(previous.params if P is None else P, dtype=np.float64)
         self.p, k = objective.n_features, self.P.shape[1]
         self.k = k
-        self.alpha = penalty.strengths(k)
+        self.alpha = penalty.thresholds(k)
         self.penalty = penalty
         self.tol, self.max_iter, self.verbose = tol, max_iter, verbose
         self.inner, self.ws_min_size = inner, ws_min_size
@@ -411,6 +415,8 @@ class _Lockstep:
             w0 = self.P[idx, j]
             grad = self.G[idx, j]
             lin = grad - hess @ w0
+            # the penalty's smooth part (quadratic) enters the model exactly
+            hess = self.penalty.add_smooth_hessian(hess, ws.size, j)
             thresholds = np.full(idx.size, self.alpha[j])
             if fit_intercept:
                 thresholds[-1] = 0.0

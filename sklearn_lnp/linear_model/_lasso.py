@@ -1,4 +1,4 @@
-r"""``LassoLNPRegressor`` and ``lasso_lnp_path``: the L1-penalised LNP model, solved exactly."""
+r"""``LassoLNPRegressor``, ``lasso_lnp_path``: the L1 (or elastic-net) LNP model, solved exactly."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.validation import _check_sample_weight, check_array
 
 from .._objective import PoissonObjective
-from .._penalties import L1
+from .._penalties import L1, ElasticNet
 from .._solvers import warn_if_not_converged
 from .._solvers._prox_newton import prox_newton
 from .._solvers._quadratic_lasso import INNER_SOLVERS
@@ -50,17 +50,49 @@ def _prox_newton_options(options) -> dict:
     return {"inner": inner, "ws_min_size": int(ws_min_size)}
 
 
-def alpha_max(objective) -> np.ndarray:
-    """Smallest L1 penalty whose optimum has every weight at zero, per neuron, shape (k,).
+def alpha_max(objective, l1_ratio=1.0) -> np.ndarray:
+    """Smallest penalty whose optimum has every weight at zero, per neuron, shape (k,).
 
     At ``w = 0`` the intercept optimum is closed-form (``exp(b)`` = weighted
     count / weighted exposure; ``b = 0`` without an intercept), and ``w = 0``
-    is optimal iff every gradient entry there is at most ``alpha`` in
-    absolute value (:meth:`~sklearn_lnp._penalties.L1.alpha_max`).  One pass
-    over ``X`` for all neurons.
+    is optimal iff every gradient entry there is at most ``alpha l1_ratio``
+    in absolute value (:meth:`~sklearn_lnp._penalties.L1.alpha_max`, divided
+    by ``l1_ratio`` for the elastic net).  One pass over ``X`` for all
+    neurons.
     """
     _, G, _ = objective.value_gradient(objective.initial_params())
-    return L1.alpha_max(G[: objective.n_features])
+    return L1.alpha_max(G[: objective.n_features]) / np.asarray(l1_ratio, dtype=np.float64)
+
+
+def check_l1_ratio(l1_ratio, name: str = "l1_ratio") -> np.ndarray:
+    """``l1_ratio`` as a float64 array (scalar or 1-d), every value in (0, 1].
+
+    Raises
+    ------
+    ValueError
+        Naming ``name``: for 0 (pure L2), pointing to ``PoissonLNPRegressor``;
+        for values outside (0, 1], non-finite values or an empty list.
+    """
+    ratio = np.asarray(l1_ratio, dtype=np.float64)
+    if ratio.ndim > 1 or ratio.size == 0:
+        raise ValueError(
+            f"{name} must be a number in (0, 1] or a non-empty 1-d list of them; got {l1_ratio!r}."
+        )
+    if np.any(ratio == 0):
+        raise ValueError(
+            f"{name}=0 is the pure L2 (ridge) penalty, which has no L1 part to solve with "
+            "proximal Newton: use PoissonLNPRegressor(alpha=...), whose alpha/2 ||w||^2 is "
+            f"this model's penalty at {name}=0. {name} must be in (0, 1]."
+        )
+    if not np.all((ratio > 0) & (ratio <= 1)):
+        raise ValueError(f"{name} must be in (0, 1]; got {l1_ratio!r}.")
+    return ratio
+
+
+def lasso_penalty(alpha, l1_ratio=1.0):
+    """``L1(alpha)`` when every ``l1_ratio`` is 1 (the lasso), else the ``ElasticNet``."""
+    ratio = np.asarray(l1_ratio, dtype=np.float64)
+    return L1(alpha) if np.all(ratio == 1.0) else ElasticNet(alpha, ratio)
 
 
 def warn_if_nearly_unpenalised(alpha, top, shape, stacklevel: int = 3) -> None:
@@ -159,23 +191,32 @@ class LassoLNPRegressor(LNPBaseEstimator):
     .. math::
 
         F(w, b) = \frac{1}{\sum_t s_t} \sum_t s_t \bigl(\mu_t - y_t \log \mu_t\bigr)
-        + \alpha \lVert w \rVert_1 ,
+        + \alpha \Bigl(\rho \lVert w \rVert_1
+        + \frac{1 - \rho}{2} \lVert w \rVert_2^2\Bigr) ,
 
     the sample-weighted mean Poisson negative log-likelihood of
     :class:`PoissonLNPRegressor` (scikit-learn ``PoissonRegressor`` scaling)
-    plus an L1 penalty on ``w``; the intercept ``b`` is not penalised.  Many
-    weights are exactly zero: a sparse receptive field.
+    plus an L1 penalty on ``w`` (``rho = l1_ratio = 1``, the default) or the
+    elastic net (``0 < l1_ratio < 1``: glum's, scikit-learn's
+    ``ElasticNet``'s and statsmodels' ``L1_wt`` convention); the intercept
+    ``b`` is not penalised.  Many weights are exactly zero: a sparse
+    receptive field; the L2 part keeps groups of correlated pixels together
+    instead of picking one.
 
     **Meaning of alpha.** For ``alpha >= alpha_max`` (see
-    :func:`lasso_lnp_path`, ``alpha_max = max_j |g_j|`` at ``w = 0``) every
-    weight is zero.  The same ``alpha`` is glum's ``alpha`` with
-    ``l1_ratio=1`` and skglm's ``L1(alpha)`` with its ``Poisson`` datafit
+    :func:`lasso_lnp_path`, ``alpha_max = max_j |g_j| / l1_ratio`` at
+    ``w = 0``) every weight is zero.  glum's
+    ``GeneralizedLinearRegressor(alpha, l1_ratio)`` with the log exposure as
+    ``offset`` has the same optimum for any ``l1_ratio``.  The lasso's
+    ``alpha`` is skglm's ``L1(alpha)`` with its ``Poisson`` datafit
     (same mean scaling).  pyglmnet's *documented* objective with its
     ``alpha=1`` has ``reg_lambda = alpha``, but its default solver converges
     to the penalty ``reg_lambda / learning_rate`` (it does not scale its
     proximal threshold by the step): the lab's ``GLM(alpha=0.5,
     reg_lambda=lam)`` (``learning_rate=0.2``) is an elastic net with L1
-    weight ``2.5 * lam`` and L2 term ``(lam / 4) ||w||^2``; the
+    weight ``2.5 * lam`` and L2 term ``(lam / 4) ||w||^2``, i.e. this
+    estimator with ``alpha=3 * lam, l1_ratio=5/6`` (user guide, "Elastic
+    net"); the
     ``solver="pyglmnet"`` backend maps ``alpha`` to ``reg_lambda = alpha * learning_rate``
     for that reason.  scikit-learn's ``Lasso``
     minimises ``||y - Xw||^2 / (2 n) + alpha ||w||_1``, a Gaussian model
@@ -183,10 +224,11 @@ class LassoLNPRegressor(LNPBaseEstimator):
     with :class:`LassoLNPCV`.
 
     **Optimality.** ``solver="prox-newton"`` stops when the largest violation
-    of the L1 optimality (KKT) conditions,
-    ``|g_j| <= alpha`` where ``w_j = 0`` and ``g_j = -alpha sign(w_j)``
-    elsewhere (``g`` the gradient of the smooth part; ``g_b = 0``), is at most
-    ``tol``; the reached value is ``optimality_``.  The algorithm is proximal
+    of the optimality (KKT) conditions,
+    ``|g_j| <= alpha l1_ratio`` where ``w_j = 0`` and
+    ``g_j = -alpha l1_ratio sign(w_j)`` elsewhere (``g`` the gradient of the
+    smooth part, ``alpha (1 - l1_ratio) w`` included; ``g_b = 0``), is at
+    most ``tol``; the reached value is ``optimality_``.  The algorithm is proximal
     Newton with working sets: the subproblem is solved by compiled coordinate
     descent on the working-set Gram matrix and an exact Cholesky step on its
     support.
@@ -197,6 +239,12 @@ class LassoLNPRegressor(LNPBaseEstimator):
         L1 penalty strength (non-negative; scikit-learn's ``Lasso`` default).
         Data with few spikes per bin usually need ``alpha`` well below 1:
         use :class:`LassoLNPCV` or :func:`lasso_lnp_path`.
+    l1_ratio : float in (0, 1], default=1.0
+        Share of the L1 part of the penalty: 1 is the lasso (exactly the
+        fit without this parameter), ``0 < l1_ratio < 1`` the elastic net.
+        0 (pure L2) is refused: that is :class:`PoissonLNPRegressor`
+        with the same ``alpha``.  ``solver="pyglmnet"`` maps it to pyglmnet's
+        ``alpha`` and ``reg_lambda`` (user guide, "Elastic net").
     fit_intercept : bool, default=True
         Whether to fit the (unpenalised) log baseline rate ``b``.
     solver : {"prox-newton", "pyglmnet"}, default="prox-newton"
@@ -270,6 +318,7 @@ class LassoLNPRegressor(LNPBaseEstimator):
 
     _parameter_constraints = {
         "alpha": [Interval(numbers.Real, 0.0, None, closed="left")],
+        "l1_ratio": [Interval(numbers.Real, 0.0, 1.0, closed="both")],
         "fit_intercept": ["boolean"],
         "solver": [StrOptions(set(LASSO_SOLVERS))],
         "tol": [Interval(numbers.Real, 0.0, None, closed="neither")],
@@ -283,6 +332,7 @@ class LassoLNPRegressor(LNPBaseEstimator):
         self,
         alpha=1.0,
         *,
+        l1_ratio=1.0,
         fit_intercept=True,
         solver="prox-newton",
         tol=1e-8,
@@ -292,6 +342,7 @@ class LassoLNPRegressor(LNPBaseEstimator):
         solver_options=None,
     ):
         self.alpha = alpha
+        self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.solver = solver
         self.tol = tol
@@ -329,6 +380,7 @@ class LassoLNPRegressor(LNPBaseEstimator):
         self
         """
         self._validate_params()
+        check_l1_ratio(self.l1_ratio)
         X, y, sample_weight, exposure = self._validate_fit_data(
             X, y, sample_weight, exposure, multi_output=True
         )
@@ -352,11 +404,11 @@ class LassoLNPRegressor(LNPBaseEstimator):
                 if self.fit_intercept:
                     P[-1] = np.reshape(self.intercept_, (n_neurons,))[fitted]
             # alpha_max (one pass over X) for the warnings of a tiny alpha
-            top = alpha_max(objective)
+            top = alpha_max(objective, self.l1_ratio)
             warn_if_nearly_unpenalised(self.alpha, top, X.shape)
             fit = prox_newton(
                 objective,
-                L1(self.alpha),
+                lasso_penalty(self.alpha, self.l1_ratio),
                 P,
                 tol=self.tol,
                 max_iter=self.max_iter,
@@ -493,6 +545,7 @@ def fit_path(
     objective,
     alphas,
     *,
+    l1_ratio=1.0,
     tol=1e-8,
     max_iter=100,
     verbose=0,
@@ -500,7 +553,7 @@ def fit_path(
     callback=None,
     label="",
 ):
-    """Solve ``f_j + alpha ||w_j||_1`` for each alpha (descending), warm-starting each.
+    """Solve ``f_j + alpha (l1_ratio ||w_j||_1 + (1 - l1_ratio)/2 ||w_j||^2)`` for each alpha.
 
     All neurons of ``objective`` go down their own grids together: at
     grid position ``a`` neuron ``j`` is solved at ``alphas[a, j]`` by one
@@ -513,8 +566,11 @@ def fit_path(
     objective : PoissonObjective
         ``k`` neurons.
     alphas : ndarray of shape (n_alphas,) or (n_alphas, k)
-        Penalties in the order solved (descending is fastest); one grid for
-        all neurons or one column per neuron.
+        Penalties in the order solved (descending is fastest, each fit
+        warm-started from the previous one); one grid for all neurons or one
+        column per neuron.
+    l1_ratio : float or ndarray of shape (k,), default=1.0
+        Share of the L1 part (1: the lasso, :class:`~sklearn_lnp._penalties.L1`).
     tol, max_iter : see :class:`LassoLNPRegressor`.
     verbose : int
         One line per alpha when positive; solver lines when > 1.
@@ -548,7 +604,7 @@ def fit_path(
         start = time.perf_counter()
         fit = prox_newton(
             objective,
-            L1(grid[a]),
+            lasso_penalty(grid[a], l1_ratio),
             objective.initial_params() if fit is None else None,
             tol=tol,
             max_iter=max_iter,
@@ -595,6 +651,7 @@ def fit_path(
         "alphas": ["array-like", None],
         "n_alphas": [Interval(numbers.Integral, 1, None, closed="left")],
         "eps": [Interval(numbers.Real, 0.0, 1.0, closed="neither"), None],
+        "l1_ratio": [Interval(numbers.Real, 0.0, 1.0, closed="both")],
         "fit_intercept": ["boolean"],
         "tol": [Interval(numbers.Real, 0.0, None, closed="neither")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -611,22 +668,24 @@ def lasso_lnp_path(
     alphas=None,
     n_alphas: int = 20,
     eps: float | None = None,
+    l1_ratio: float = 1.0,
     fit_intercept: bool = True,
     tol: float = 1e-8,
     max_iter: int = 100,
     verbose: int = 0,
 ) -> Bunch:
-    r"""Exact L1-penalised LNP fits over a grid of penalties, with warm starts.
+    r"""Exact L1-penalised (or elastic-net) LNP fits over a grid of penalties, with warm starts.
 
-    Solves the problem of :class:`LassoLNPRegressor` for every ``alpha``,
-    from the largest to the smallest, each fit starting from the previous
-    solution (so the path costs a few Newton steps per alpha).
+    Solves the problem of :class:`LassoLNPRegressor` (with its ``l1_ratio``)
+    for every ``alpha``, from the largest to the smallest, each fit starting
+    from the previous solution (so the path costs a few Newton steps per
+    alpha).
 
     ``alpha_max``, the smallest penalty whose solution has every weight at
     zero, is exact: at ``w = 0`` the optimal intercept is
     ``log(sum s y / sum s exposure)`` in closed form, and ``w = 0`` is optimal
-    iff every gradient entry there is at most ``alpha`` in absolute value, so
-    ``alpha_max = max_j |g_j(0, b_0)|``.
+    iff every gradient entry there is at most ``alpha l1_ratio`` in absolute
+    value, so ``alpha_max = max_j |g_j(0, b_0)| / l1_ratio``.
 
     Parameters
     ----------
@@ -645,6 +704,9 @@ def lasso_lnp_path(
     eps : float in (0, 1), optional
         ``alpha_min / alpha_max`` of the default grid; default ``1e-2`` if
         ``n_samples < n_features`` (below it the fit interpolates), else ``1e-3``.
+    l1_ratio : float in (0, 1], default=1.0
+        Share of the L1 part of the penalty (see :class:`LassoLNPRegressor`;
+        1 is the lasso, 0 is refused: use :class:`PoissonLNPRegressor`).
     fit_intercept : bool, default=True
     tol : float > 0, default=1e-8
         KKT tolerance of every fit (as :class:`LassoLNPRegressor`, ``tol=0``
@@ -661,7 +723,7 @@ def lasso_lnp_path(
         ``alphas`` (n_alphas,) descending; ``coefs`` (n_features, n_alphas)
         as scikit-learn's ``lasso_path``; ``intercepts`` (n_alphas,);
         ``n_nonzero``, ``n_iter``, ``optimality`` (KKT violation),
-        ``objective`` (n_alphas,); ``alpha_max`` (float).
+        ``objective`` (n_alphas,); ``alpha_max`` (float); ``l1_ratio`` (float).
 
     Raises
     ------
@@ -693,14 +755,15 @@ def lasso_lnp_path(
     ):
         raise ValueError(f"n_alphas must be an integer >= 1; got {n_alphas!r}.")
     grid = None if alphas is None else check_alpha_grid(alphas)
+    l1_ratio = float(check_l1_ratio(l1_ratio))
     X, y, exposure, sample_weight = check_path_data(X, y, exposure, sample_weight)
     objective = PoissonObjective(X, y, exposure, sample_weight, fit_intercept=fit_intercept)
-    top = float(alpha_max(objective)[0])
+    top = float(alpha_max(objective, l1_ratio)[0])
     if grid is None:
         eps = default_eps(*X.shape) if eps is None else float(eps)
         grid = alpha_grid(top, int(n_alphas), eps)
     warn_if_nearly_unpenalised(grid[-1], top, X.shape, stacklevel=4)
-    fits = fit_path(objective, grid, tol=tol, max_iter=max_iter, verbose=verbose)
+    fits = fit_path(objective, grid, l1_ratio=l1_ratio, tol=tol, max_iter=max_iter, verbose=verbose)
     coefs = fits.params[:, : objective.n_features, 0].T.copy()
     intercepts = fits.params[:, -1, 0].copy() if fit_intercept else np.zeros(grid.size)
     return Bunch(
@@ -712,4 +775,5 @@ def lasso_lnp_path(
         optimality=fits.optimality[:, 0],
         objective=fits.objective[:, 0],
         alpha_max=top,
+        l1_ratio=l1_ratio,
     )

@@ -19,7 +19,6 @@ from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._objective import PoissonObjective, safe_exp
-from .._penalties import L1
 from .._solvers import warn_if_not_converged
 from .._solvers._prox_newton import prox_newton
 from .._validation import check_representable
@@ -32,8 +31,10 @@ from ._lasso import (
     alpha_grid,
     alpha_max,
     check_alpha_grid,
+    check_l1_ratio,
     default_eps,
     fit_path,
+    lasso_penalty,
     set_solution,
     silent_neurons,
     warn_if_nearly_unpenalised,
@@ -47,13 +48,25 @@ def _subset(a, rows):
 
 
 def _fold_path(
-    X, Y, exposure, sample_weight, train, test, alphas, settings, *, fold, n_folds, neuron=None
+    X,
+    Y,
+    exposure,
+    sample_weight,
+    train,
+    test,
+    alphas,
+    settings,
+    *,
+    fold,
+    n_folds,
+    neuron=None,
+    l1_ratio=1.0,
 ):
     """Fit every neuron's path on ``train`` in lockstep; score every alpha on ``test``.
 
     One work unit of the cross-validation: fold ``fold`` (0-based, of
     ``n_folds``) of the neurons ``neuron`` (the columns of a 2-d ``y`` that
-    ``Y``'s columns are; None for a 1-d ``y``).  Both are keyword arguments,
+    ``Y``'s columns are; None for a 1-d ``y``) at one ``l1_ratio``.  Both are keyword arguments,
     so a joblib backend can name a failed unit from the call's arguments.
     Neuron ``j`` goes down its own grid ``alphas[:, j]``
     (:func:`~sklearn_lnp.linear_model._lasso.fit_path`).  With
@@ -102,7 +115,7 @@ def _fold_path(
         deviance[a] /= w_test.sum()
         n_nonzero[a] = np.count_nonzero(P[: objective.n_features], axis=0)
 
-    name = f"fold {fold + 1}/{n_folds}"
+    name = f"fold {fold + 1}/{n_folds}" + ("" if l1_ratio == 1 else f" l1_ratio {l1_ratio:g}")
     label = f"[LassoLNPCV] {name} " if settings["verbose"] else ""
     # ``catch_warnings`` swaps the process-wide filters: safe in a main thread
     # (the caller's, a loky worker's), not in a thread pool, where the filters
@@ -118,6 +131,7 @@ def _fold_path(
             fits = fit_path(
                 objective,
                 alphas,
+                l1_ratio=l1_ratio,
                 tol=settings["tol"],
                 max_iter=settings["max_iter"],
                 verbose=max(settings["verbose"] - 1, 0),
@@ -152,8 +166,10 @@ def _fold_path(
     }
 
 
-def _refit(X, Y, exposure, sample_weight, alphas, settings):
-    """Exact fits of all neurons on all rows, neuron ``j`` at ``alphas[j]``, in lockstep.
+def _refit(X, Y, exposure, sample_weight, alphas, l1_ratios, settings):
+    """Exact fits of all neurons on all rows, neuron ``j`` at ``alphas[j], l1_ratios[j]``.
+
+    In lockstep (the lasso when every ``l1_ratio`` is 1).
 
     Returns
     -------
@@ -164,7 +180,7 @@ def _refit(X, Y, exposure, sample_weight, alphas, settings):
     )
     fit = prox_newton(
         objective,
-        L1(alphas),
+        lasso_penalty(alphas, l1_ratios),
         objective.initial_params(),
         tol=settings["tol"],
         max_iter=settings["max_iter"],
@@ -257,13 +273,23 @@ def _choose(deviance_path, bits_path, scoring) -> int:
 
 
 class LassoLNPCV(LNPBaseEstimator):
-    r"""L1-penalised LNP model with ``alpha`` chosen by cross-validation.
+    r"""L1-penalised (or elastic-net) LNP model with ``alpha`` chosen by cross-validation.
 
     For every fold, the exact path of :class:`LassoLNPRegressor` solutions
     is computed on the training rows over the grid ``alphas_`` (largest
     first, each fit warm-started from the previous one) and scored on the
     held-out rows; ``alpha_`` has the best mean score over the folds, and
     the model is refitted on all rows at ``alpha_`` only.
+
+    **Elastic net.** With ``l1_ratio`` a list, every ``l1_ratio`` gets its
+    own path (its own default grid below its ``alpha_max / l1_ratio``) on
+    every fold, and the pair ``(l1_ratio_, alpha_)`` with the best mean
+    held-out score is chosen, as scikit-learn's ``ElasticNetCV``: on a tie
+    the first ``l1_ratio`` in the list wins (then the larger ``alpha``).
+    Also as there, the path attributes gain an ``l1_ratio`` axis (after the
+    neuron axis of a population) only when more than one ``l1_ratio`` is
+    given, and a user grid ``alphas`` is shared by the ``l1_ratio`` values
+    (``alphas_`` then has no such axis).
 
     The default folds are :class:`~sklearn_lnp.model_selection.BlockedTimeSeriesSplit`
     (contiguous test blocks with a 4-bin gap on each side, for designs of up
@@ -299,12 +325,17 @@ class LassoLNPCV(LNPBaseEstimator):
         Number of penalties of the default grid (log-spaced from
         ``alpha_max``, computed on all rows, down to ``eps * alpha_max``;
         per neuron for a 2-d ``y``), or the penalties themselves (positive;
-        shared by all neurons).
+        shared by all neurons and all ``l1_ratio`` values).
     eps : float in (0, 1) or None, default=None
         Ratio of the smallest to the largest penalty of the default grid;
         ``None``: 1e-2 when the smallest training fold has fewer rows than
         ``X`` has columns (as glmnet's ``lambda.min.ratio``: below it such a
         fit interpolates, predicts badly and is slow to solve), else 1e-3.
+    l1_ratio : float in (0, 1] or array-like of them, default=1.0
+        Share of the L1 part of the penalty (see :class:`LassoLNPRegressor`):
+        1 is the lasso, a list is cross-validated with ``alpha`` (scikit-learn's
+        ``ElasticNetCV`` suggests values near 1, e.g. ``[.1, .5, .7, .9, .95,
+        .99, 1]``).  0 is refused: use :class:`PoissonLNPRegressor`.
     cv : int, cross-validation generator or iterable, default=None
         ``None``: ``BlockedTimeSeriesSplit(5)``; an int ``k``:
         ``BlockedTimeSeriesSplit(k)``; anything ``check_cv`` accepts.
@@ -340,12 +371,18 @@ class LassoLNPCV(LNPBaseEstimator):
     ----------
     alpha_ : float or ndarray of shape (n_neurons,)
         Chosen penalty (NaN for a neuron without spikes).
+    l1_ratio_ : float or ndarray of shape (n_neurons,)
+        Chosen ``l1_ratio`` (NaN for a neuron without spikes).
     alphas_ : ndarray of shape (n_alphas,) or (n_neurons, n_alphas)
         Grid, in decreasing order; one row per neuron (NaN for a neuron
-        without spikes when the grid is the default one).
+        without spikes when the grid is the default one).  With several
+        ``l1_ratio`` and the default grid: shape (n_l1_ratio, n_alphas) or
+        (n_neurons, n_l1_ratio, n_alphas).
     alpha_max_ : float or ndarray of shape (n_neurons,)
         Smallest penalty that zeroes every weight on all rows (0 for a
-        neuron without spikes: its weights are zero at any penalty).
+        neuron without spikes: its weights are zero at any penalty),
+        ``max_j |g_j| / l1_ratio``; with several ``l1_ratio``: shape
+        (n_l1_ratio,) or (n_neurons, n_l1_ratio).
     deviance_path_ : ndarray of shape (n_alphas, n_folds) or (n_neurons, n_alphas, n_folds)
         Held-out mean Poisson deviance per bin, per alpha and fold (NaN for a
         population neuron's fold without held-out spikes: skipped).
@@ -353,10 +390,12 @@ class LassoLNPCV(LNPBaseEstimator):
         Held-out bits per spike (NaN for a fold without spikes).
     n_nonzero_path_ : ndarray of shape (n_alphas, n_folds) or (n_neurons, n_alphas, n_folds)
         Non-zero weights of each training-fold fit (0 for a neuron without
-        spikes).
+        spikes).  The three paths get an ``l1_ratio`` axis before the alpha
+        axis when several ``l1_ratio`` are given: (n_l1_ratio, n_alphas,
+        n_folds) or (n_neurons, n_l1_ratio, n_alphas, n_folds).
     best_index_ : int or ndarray of shape (n_neurons,)
-        Index of ``alpha_`` in ``alphas_`` (its row); -1 for a neuron
-        without spikes.
+        Index of ``alpha_`` along the alpha axis (in the row of
+        ``l1_ratio_``); -1 for a neuron without spikes.
     coef_ : ndarray of shape (n_features,) or (n_neurons, n_features)
         Receptive field of the refit on all rows at ``alpha_`` (one row per
         neuron; 0 for a neuron without spikes).
@@ -409,6 +448,7 @@ class LassoLNPCV(LNPBaseEstimator):
     _parameter_constraints = {
         "alphas": [Interval(numbers.Integral, 1, None, closed="left"), "array-like"],
         "eps": [Interval(numbers.Real, 0.0, 1.0, closed="neither"), None],
+        "l1_ratio": [Interval(numbers.Real, 0.0, 1.0, closed="both"), "array-like"],
         "cv": ["cv_object"],
         "scoring": [StrOptions(set(SCORINGS))],
         "fit_intercept": ["boolean"],
@@ -424,6 +464,7 @@ class LassoLNPCV(LNPBaseEstimator):
         *,
         alphas=20,
         eps=None,
+        l1_ratio=1.0,
         cv=None,
         scoring="deviance",
         fit_intercept=True,
@@ -435,6 +476,7 @@ class LassoLNPCV(LNPBaseEstimator):
     ):
         self.alphas = alphas
         self.eps = eps
+        self.l1_ratio = l1_ratio
         self.cv = cv
         self.scoring = scoring
         self.fit_intercept = fit_intercept
@@ -494,6 +536,8 @@ class LassoLNPCV(LNPBaseEstimator):
         self
         """
         self._validate_params()
+        ratios = np.atleast_1d(check_l1_ratio(self.l1_ratio))
+        several, n_ratios = ratios.size > 1, ratios.size
         X, y, sample_weight, exposure = self._validate_fit_data(
             X, y, sample_weight, exposure, multi_output=True
         )
@@ -516,44 +560,47 @@ class LassoLNPCV(LNPBaseEstimator):
         Y_active = np.asfortranarray(Y[:, active])  # each neuron's counts a contiguous column
         verbose = int(self.verbose)
 
-        alpha_max_ = np.zeros(n_neurons)
+        alpha_max_ = np.zeros((n_neurons, n_ratios))
         if active.size:
-            alpha_max_[active] = alpha_max(
+            top = alpha_max(
                 PoissonObjective(
                     X, Y_active, exposure, sample_weight, fit_intercept=self.fit_intercept
                 )
             )
+            alpha_max_[active] = top[:, None] / ratios
         eps = self._grid_eps(folds, n_features)
         if eps is not None:
-            alphas = np.full((n_neurons, int(self.alphas)), np.nan)
+            alphas = np.full((n_neurons, n_ratios, int(self.alphas)), np.nan)
             for j in active:
-                alphas[j] = alpha_grid(alpha_max_[j], int(self.alphas), eps)
+                for r in range(n_ratios):
+                    alphas[j, r] = alpha_grid(alpha_max_[j, r], int(self.alphas), eps)
         else:
-            alphas = np.tile(check_alpha_grid(self.alphas, "alphas"), (n_neurons, 1))
-        n_alphas = alphas.shape[1]
+            grid = check_alpha_grid(self.alphas, "alphas")
+            alphas = np.tile(grid, (n_neurons, n_ratios, 1))
+        n_alphas = alphas.shape[2]
         if active.size:  # a user grid far below alpha_max on a wide design: say why it is slow
-            warn_if_nearly_unpenalised(np.min(alphas[active], axis=1), alpha_max_[active], X.shape)
+            warn_if_nearly_unpenalised(np.min(alphas[active], axis=2), alpha_max_[active], X.shape)
         if population:
             settings = self._settings(options, max(verbose - 1, 0), max(verbose - 3, 0), True)
         else:
             settings = self._settings(options, verbose, max(verbose - 2, 0), False)
         if verbose:
+            mix = f" x {n_ratios} l1_ratios" if several else ""
             if population:
                 print(
                     f"[LassoLNPCV] {n_neurons} neurons ({len(silent)} without spikes), "
-                    f"{n_alphas} alphas per neuron, {n_folds} folds: one lockstep path of "
+                    f"{n_alphas} alphas{mix} per neuron, {n_folds} folds: one lockstep path of "
                     f"{active.size} neurons per fold",
                     flush=True,
                 )
             else:
                 print(
-                    f"[LassoLNPCV] {n_alphas} alphas from {alphas[0, 0]:.4g} to "
-                    f"{alphas[0, -1]:.4g} (alpha_max {alpha_max_[0]:.4g}), {n_folds} folds",
+                    f"[LassoLNPCV] {n_alphas} alphas{mix} from {alphas[0, 0, 0]:.4g} to "
+                    f"{alphas[0, 0, -1]:.4g} (alpha_max {alpha_max_[0, 0]:.4g}), {n_folds} folds",
                     flush=True,
                 )
 
         start = time.perf_counter()
-        grids = np.ascontiguousarray(alphas[active].T)
         results = []
         if active.size:
             results = Parallel(n_jobs=self.n_jobs)(
@@ -564,34 +611,39 @@ class LassoLNPCV(LNPBaseEstimator):
                     sample_weight,
                     train,
                     test,
-                    grids,
+                    np.ascontiguousarray(alphas[active, r].T),
                     settings,
                     fold=k,
                     n_folds=n_folds,
                     neuron=active.tolist() if population else None,
+                    l1_ratio=float(ratios[r]),
                 )
+                for r in range(n_ratios)
                 for k, (train, test) in enumerate(folds)
             )
         self.cv_seconds_ = time.perf_counter() - start
 
-        shape = (n_neurons, n_alphas, n_folds)
+        shape = (n_neurons, n_ratios, n_alphas, n_folds)
         deviance, bits = np.full(shape, np.nan), np.full(shape, np.nan)
         n_nonzero = np.zeros(shape, dtype=int)
         short = []  # (neuron, fold, largest KKT violation) of unfinished paths
-        for k, r in enumerate(results):
-            deviance[active, :, k] = r["deviance"].T
-            bits[active, :, k] = r["bits"].T
-            n_nonzero[active, :, k] = r["n_nonzero"].T
-            for i in np.flatnonzero(~np.all(r["converged"], axis=0)):
-                short.append((int(active[i]), k, float(np.max(r["optimality"][:, i]))))
+        for unit, res in enumerate(results):
+            r, k = divmod(unit, n_folds)
+            deviance[active, r, :, k] = res["deviance"].T
+            bits[active, r, :, k] = res["bits"].T
+            n_nonzero[active, r, :, k] = res["n_nonzero"].T
+            for i in np.flatnonzero(~np.all(res["converged"], axis=0)):
+                short.append((int(active[i]), k, float(np.max(res["optimality"][:, i]))))
         for j, skipped_folds in skipped.items():  # no spikes held out: scores skipped
-            deviance[j, :, skipped_folds] = np.nan
-            bits[j, :, skipped_folds] = np.nan
+            deviance[j][..., skipped_folds] = np.nan
+            bits[j][..., skipped_folds] = np.nan
         if verbose and population:
-            for k, r in enumerate(results):
+            for unit, res in enumerate(results):
+                r, k = divmod(unit, n_folds)
+                mix = f" (l1_ratio {ratios[r]:g})" if several else ""
                 print(
-                    f"[LassoLNPCV] fold {k + 1}/{n_folds}: {active.size} neurons, "
-                    f"{r['seconds']:.2f} s of fits; max KKT {r['optimality'].max():.1e}",
+                    f"[LassoLNPCV] fold {k + 1}/{n_folds}{mix}: {active.size} neurons, "
+                    f"{res['seconds']:.2f} s of fits; max KKT {res['optimality'].max():.1e}",
                     flush=True,
                 )
 
@@ -604,30 +656,46 @@ class LassoLNPCV(LNPBaseEstimator):
                     "scoring='deviance' or other folds."
                 )
         best_index = np.full(n_neurons, -1)
-        alpha_ = np.full(n_neurons, np.nan)
+        best_ratio = np.full(n_neurons, -1)
+        alpha_, l1_ratio_ = np.full(n_neurons, np.nan), np.full(n_neurons, np.nan)
         for j in active:
-            best_index[j] = _choose(deviance[j], bits[j], self.scoring)
-            alpha_[j] = alphas[j, best_index[j]]
+            # (l1_ratio, alpha) flattened in that order: on a tie the first
+            # l1_ratio given, then the largest alpha (ElasticNetCV's rule)
+            flat = _choose(
+                deviance[j].reshape(-1, n_folds), bits[j].reshape(-1, n_folds), self.scoring
+            )
+            best_ratio[j], best_index[j] = divmod(flat, n_alphas)
+            alpha_[j] = alphas[j, best_ratio[j], best_index[j]]
+            l1_ratio_[j] = ratios[best_ratio[j]]
 
         start = time.perf_counter()
         fit = None
         if active.size:
-            fit = _refit(X, Y_active, exposure, sample_weight, alpha_[active], settings)
+            fit = _refit(
+                X, Y_active, exposure, sample_weight, alpha_[active], l1_ratio_[active], settings
+            )
         refit_seconds = time.perf_counter() - start
         set_solution(self, fit, active, n_neurons, n_features, population=population)
+        if not several:  # ElasticNetCV's convention: an l1_ratio axis only for several
+            alphas, alpha_max_ = alphas[:, 0], alpha_max_[:, 0]
+            deviance, bits, n_nonzero = deviance[:, 0], bits[:, 0], n_nonzero[:, 0]
+        elif eps is None:  # a user grid, shared by the l1_ratios
+            alphas = alphas[:, 0]
         if not population:
-            self.alpha_max_ = float(alpha_max_[0])
+            self.alpha_max_ = float(alpha_max_[0]) if not several else alpha_max_[0]
             self.alphas_ = alphas[0]
             self.deviance_path_ = deviance[0]
             self.bits_per_spike_path_ = bits[0]
             self.n_nonzero_path_ = n_nonzero[0]
             self.best_index_ = int(best_index[0])
             self.alpha_ = float(alpha_[0])
+            self.l1_ratio_ = float(l1_ratio_[0])
             warn_if_not_converged(fit.result(0), self.tol, self.max_iter)
             if verbose:
+                mix = f", l1_ratio_ = {self.l1_ratio_:g}" if several else ""
                 print(
                     f"[LassoLNPCV] cross-validation {self.cv_seconds_:.2f} s; alpha_ = "
-                    f"{self.alpha_:.4g} ({self.best_index_ + 1}/{n_alphas}); refit: "
+                    f"{self.alpha_:.4g} ({self.best_index_ + 1}/{n_alphas}){mix}; refit: "
                     f"{self.n_nonzero_} non-zero, KKT {self.optimality_:.1e}",
                     flush=True,
                 )
@@ -636,16 +704,17 @@ class LassoLNPCV(LNPBaseEstimator):
         self.deviance_path_, self.bits_per_spike_path_ = deviance, bits
         self.n_nonzero_path_ = n_nonzero
         self.best_index_, self.alpha_ = best_index, alpha_
+        self.l1_ratio_ = l1_ratio_
         short_refits = [] if fit is None else active[~fit.converged].tolist()
         if verbose >= 2:
             for j in active:
                 print(
                     f"[LassoLNPCV] neuron {j}: alpha_ = {alpha_[j]:.4g} "
-                    f"({best_index[j] + 1}/{n_alphas}); refit: "
+                    f"({best_index[j] + 1}/{n_alphas}), l1_ratio_ = {l1_ratio_[j]:g}; refit: "
                     f"{self.n_nonzero_[j]} non-zero, KKT {self.optimality_[j]:.1e}",
                     flush=True,
                 )
-        self._warn_short(short, short_refits, active.size * n_folds)
+        self._warn_short(short, short_refits, active.size * n_folds * n_ratios)
         if verbose and active.size:
             chosen = alpha_[active]
             print(

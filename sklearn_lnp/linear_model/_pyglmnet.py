@@ -23,7 +23,12 @@ runs it, for comparison, and never passes its answer off as the optimum:
   ``reg_lambda = alpha * learning_rate``.  Its ``cdfast`` solver thresholds
   by ``reg_lambda`` after Newton coordinate steps, a weighted lasso with
   weights that change with the fit: no exact mapping exists, so
-  ``reg_lambda = alpha`` and the gap is reported.  pyglmnet has no offset
+  ``reg_lambda = alpha`` and the gap is reported.  The elastic net
+  (``l1_ratio < 1``) maps the same way: batch-gradient's fixed point has L1
+  weight ``a * reg_lambda / lr`` and L2 weight ``(1 - a) * reg_lambda`` for
+  its ``alpha=a``, so ``reg_lambda = alpha (l1_ratio lr + 1 - l1_ratio)`` and
+  ``a = alpha l1_ratio lr / reg_lambda``; cdfast gets the documented
+  ``reg_lambda = alpha``, ``a = l1_ratio``.  pyglmnet has no offset
   and no sample weights: a constant exposure is absorbed into the intercept
   exactly; per-bin exposure (replaced by its geometric mean) and
   non-uniform weights cannot be passed and are reported (and warned about).
@@ -55,8 +60,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._integrations.pyglmnet_numpy import numpy_aliases_for
 from .._objective import ETA_MAX
-from .._penalties import L1
 from .._solvers._prox_newton import max_kkt_violation, penalised_value, prox_newton
+from ._lasso import lasso_penalty
 
 INSTALL_HINT = (
     'pip install ".[pyglmnet]" from the sklearn-lnp repository (or: pip install "pyglmnet>=1.1")'
@@ -101,13 +106,14 @@ def fit_pyglmnet(
     y,
     *,
     alpha: float,
+    l1_ratio: float = 1.0,
     exposure=None,
     fit_intercept: bool = True,
     init_intercept: float = 0.0,
     options=None,
     verbose: int = 0,
 ) -> dict:
-    """Run pyglmnet's ``GLM`` (Poisson, pure L1) and return its raw answer.
+    """Run pyglmnet's ``GLM`` (Poisson, L1 or elastic net) and return its raw answer.
 
     Parameters
     ----------
@@ -115,8 +121,11 @@ def fit_pyglmnet(
         Densified for pyglmnet when sparse.
     y : ndarray of shape (n_samples,)
     alpha : float
-        Our L1 penalty; pyglmnet gets ``reg_lambda = alpha * learning_rate``
+        Our penalty; for the lasso pyglmnet gets ``reg_lambda = alpha * learning_rate``
         (batch-gradient) or ``alpha`` (cdfast), with its ``alpha=1``.
+    l1_ratio : float in (0, 1], default=1.0
+        Our L1 share; mapped to pyglmnet's ``alpha`` and ``reg_lambda`` as
+        in the module docstring.
     exposure : ndarray of shape (n_samples,) or None
         Only a constant exposure can be mapped exactly (into the intercept);
         a varying one is replaced by its geometric mean (the caller reports
@@ -151,10 +160,13 @@ def fit_pyglmnet(
     learning_rate = float(options.get("learning_rate", 2e-1))
     # See the module docstring: batch-gradient's fixed point has penalty
     # reg_lambda / learning_rate.
-    reg_lambda = float(alpha) * (learning_rate if solver == "batch-gradient" else 1.0)
+    rate = learning_rate if solver == "batch-gradient" else 1.0
+    l1, l2 = float(alpha) * l1_ratio * rate, float(alpha) * (1.0 - l1_ratio)
+    reg_lambda = l1 + l2
+    mix = l1 / reg_lambda if reg_lambda > 0 else 1.0
     glm = module.GLM(
         distr="poisson",
-        alpha=1.0,
+        alpha=mix,
         reg_lambda=reg_lambda,
         solver=solver,
         learning_rate=learning_rate,
@@ -184,6 +196,7 @@ def fit_pyglmnet(
         "intercept": intercept,
         "n_iter": int(glm.n_iter_),
         "reg_lambda": reg_lambda,
+        "pyglmnet_alpha": mix,
         "eta": eta,
         "z_max": float(np.max(z)) if np.all(np.isfinite(z)) else float("nan"),
         "n_bins_linear_part": int(np.sum(z > eta)),
@@ -206,7 +219,8 @@ def fit_with_pyglmnet(estimator, objective, X, y, sample_weight, exposure) -> No
         pyglmnet returned non-finite coefficients.
     """
     import_pyglmnet()
-    alpha = float(estimator.alpha)
+    alpha, l1_ratio = float(estimator.alpha), float(estimator.l1_ratio)
+    penalty = lasso_penalty(alpha, l1_ratio)
     exposure_varies = exposure is not None and not np.all(exposure == exposure[0])
     weights_vary = not np.all(sample_weight == sample_weight[0])
     unmapped = []
@@ -222,7 +236,7 @@ def fit_with_pyglmnet(estimator, objective, X, y, sample_weight, exposure) -> No
     # The optimum first: it sets pyglmnet's ``eta`` (see the module
     # docstring) and is the reference of the report.
     optimum = prox_newton(
-        objective, L1(alpha), objective.initial_params(), tol=estimator.tol, max_iter=100
+        objective, penalty, objective.initial_params(), tol=estimator.tol, max_iter=100
     ).result()
     options = _check_options(estimator.solver_options)
     if "eta" not in options:
@@ -235,6 +249,7 @@ def fit_with_pyglmnet(estimator, objective, X, y, sample_weight, exposure) -> No
         X,
         y,
         alpha=alpha,
+        l1_ratio=l1_ratio,
         exposure=exposure,
         fit_intercept=estimator.fit_intercept,
         init_intercept=float(start_params[-1, 0]) if estimator.fit_intercept else 0.0,
@@ -252,9 +267,9 @@ def fit_with_pyglmnet(estimator, objective, X, y, sample_weight, exposure) -> No
             "learning_rate in solver_options."
         )
     params = (np.append(coef, intercept) if estimator.fit_intercept else coef)[:, None]
-    value = float(penalised_value(objective, L1(alpha), params)[0])
+    value = float(penalised_value(objective, penalty, params)[0])
     _, G, _ = objective.value_gradient(params)
-    violation = float(max_kkt_violation(L1(alpha), params, G, X.shape[1])[0][0])
+    violation = float(max_kkt_violation(penalty, params, G, X.shape[1])[0][0])
     n_nonzero = int(np.count_nonzero(coef))
     n_nonzero_optimum = int(np.count_nonzero(optimum.params[: X.shape[1]]))
     n_linear = raw["n_bins_linear_part"]
@@ -268,6 +283,7 @@ def fit_with_pyglmnet(estimator, objective, X, y, sample_weight, exposure) -> No
         "n_nonzero_optimum": n_nonzero_optimum,
         "n_iter": raw["n_iter"],
         "reg_lambda": raw["reg_lambda"],
+        "pyglmnet_alpha": raw["pyglmnet_alpha"],
         "eta": raw["eta"],
         "n_bins_linear_part": n_linear,
         "unmapped": unmapped,
