@@ -21,6 +21,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .._objective import PoissonObjective, safe_exp
 from .._penalties import L1
 from .._solvers import warn_if_not_converged
+from .._solvers._result import count_scale
 from .._solvers._prox_newton import prox_newton
 from .._validation import check_representable
 from ..metrics import bits_per_spike, poisson_deviance
@@ -166,7 +167,7 @@ def _refit(X, Y, exposure, sample_weight, alphas, settings):
         objective,
         L1(alphas),
         objective.initial_params(),
-        tol=settings["tol"],
+        tol=settings["tol"] * count_scale(objective),
         max_iter=settings["max_iter"],
         verbose=settings["refit_verbose"],
         **settings["solver_options"],
@@ -321,7 +322,8 @@ class LassoLNPCV(LNPBaseEstimator):
         averaged over folds.  Both paths are stored.
     fit_intercept : bool, default=True
     tol : float, default=1e-8
-        KKT tolerance of every fit (see :class:`LassoLNPRegressor`).
+        KKT tolerance of every fit, relative to the scale of the counts
+        (``tol * max(1, mean count)``, see :class:`LassoLNPRegressor`).
     max_iter : int, default=100
         Proximal Newton steps per fit.
     n_jobs : int or None, default=None
@@ -623,7 +625,7 @@ class LassoLNPCV(LNPBaseEstimator):
             self.n_nonzero_path_ = n_nonzero[0]
             self.best_index_ = int(best_index[0])
             self.alpha_ = float(alpha_[0])
-            warn_if_not_converged(fit.result(0), self.tol, self.max_iter)
+            warn_if_not_converged(fit.result(0), fit.tol, self.max_iter)
             if verbose:
                 print(
                     f"[LassoLNPCV] cross-validation {self.cv_seconds_:.2f} s; alpha_ = "
@@ -676,7 +678,8 @@ class LassoLNPCV(LNPBaseEstimator):
         if short_refits:
             parts.append(f"the refits of neurons {short_refits}")
         warnings.warn(
-            f"LassoLNPCV: {' and '.join(parts)} stopped short of tol={self.tol:.3g}: "
+            f"LassoLNPCV: {' and '.join(parts)} stopped short of tol={self.tol:.3g} "
+            "(times max(1, mean count)): "
             f"largest KKT violation {worst:.3g} ({place}). Increase max_iter or loosen tol.",
             ConvergenceWarning,
             stacklevel=3,

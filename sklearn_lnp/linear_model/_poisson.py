@@ -13,6 +13,7 @@ from .._objective import PoissonObjective
 from .._passes import is_dask_array
 from .._penalties import L2
 from .._solvers import SMOOTH_SOLVERS, solve, warn_if_not_converged
+from .._solvers._result import count_scale
 from .._validation import check_representable
 from ._base import LNPBaseEstimator, check_population_counts
 from ._separation import warn_if_no_mle
@@ -68,7 +69,11 @@ class PoissonLNPRegressor(LNPBaseEstimator):
         when the observed L-BFGS rate predicts that Newton is cheaper.
     tol : float, default=1e-8
         Stopping criterion: the fit stops when the largest absolute entry of
-        the gradient of the objective (intercept included) is at most ``tol``.
+        the gradient of the objective (intercept included) is at most
+        ``tol * max(1, mean count)``.  The gradient grows in proportion to
+        the counts, so the criterion is relative to their scale (the mean
+        count is weighted by ``sample_weight``; for a population, the
+        smallest neuron's): counts in any unit stop at the same point.
     max_iter : int, default=1000
         Maximum iterations of each solver.
     warm_start : bool, default=False
@@ -210,12 +215,13 @@ class PoissonLNPRegressor(LNPBaseEstimator):
             P = objective.join(previous.T, np.reshape(self.intercept_, -1)[fitted])
         else:
             P = objective.initial_params()
+        tol = self.tol * count_scale(objective)
         results = solve(
             objective,
             L2(self.alpha),
             P,
             solver=self.solver,
-            tol=self.tol,
+            tol=tol,
             max_iter=self.max_iter,
             verbose=self.verbose,
         )
@@ -242,15 +248,17 @@ class PoissonLNPRegressor(LNPBaseEstimator):
             optimality[j] = result.optimality
             solvers[j] = result.solver
         if failed and y.ndim == 1:
-            warn_if_not_converged(failed[0][1], self.tol, self.max_iter)
+            warn_if_not_converged(
+                failed[0][1], tol, self.max_iter, shape=X.shape, alpha=self.alpha
+            )
         elif failed:
             worst = max(failed, key=lambda item: item[1].optimality)[1]
             warnings.warn(
                 f"{len(failed)} of {n_neurons} neurons (y columns "
-                f"{[j for j, _ in failed]}) stopped short of tol={self.tol:.3g}: "
+                f"{[j for j, _ in failed]}) stopped short of tol={tol:.3g}: "
                 f"largest optimality {worst.optimality:.3g} after {worst.n_iter} iterations "
-                f"(max_iter={self.max_iter}). Increase max_iter, loosen tol, or add "
-                "regularisation (alpha > 0).",
+                f"(max_iter={self.max_iter}). Increase max_iter or loosen tol"
+                + (", or add regularisation (alpha > 0)." if self.alpha == 0 else "."),
                 ConvergenceWarning,
                 stacklevel=3,
             )
