@@ -18,7 +18,7 @@ from .._penalties import L1
 from .._solvers import warn_if_not_converged
 from .._solvers._prox_newton import prox_newton
 from .._solvers._quadratic_lasso import INNER_SOLVERS
-from .._solvers._result import count_scale
+from .._solvers._result import stopping_tol
 from .._validation import check_counts, check_exposure, check_representable
 from ._base import LNPBaseEstimator, check_population_counts
 from ._separation import TINY_ALPHA_RATIO, warn_if_no_mle
@@ -206,12 +206,13 @@ class LassoLNPRegressor(LNPBaseEstimator):
         answer is checked against the optimum of the objective above and a
         ``ConvergenceWarning`` says how far it is (``backend_report_``).
     tol : float, default=1e-8
-        Largest KKT violation accepted, relative to the scale of the counts:
-        the fit stops when it is at most ``tol * max(1, mean count)`` (in
-        the units of the gradient of the mean negative log-likelihood, which
-        grows in proportion to the counts; the mean count is weighted by
-        ``sample_weight``, for a population the smallest neuron's), so that
-        counts in any unit stop at the same point.
+        Largest KKT violation accepted, in the units of the gradient of the
+        mean negative log-likelihood: the fit stops at a violation of at
+        most ``max(tol, 1e-12 * mean count)``.  The gradient and its
+        round-off grow in proportion to the counts, so the criterion never
+        asks for less than 1e-12 of their scale (the mean count weighted by
+        ``sample_weight``; for a population, the smallest neuron's); below a
+        mean count of 1e4 it is ``tol`` itself.
     max_iter : int, default=100
         Maximum number of proximal Newton steps (for ``"pyglmnet"``, see
         ``solver_options``).
@@ -359,7 +360,7 @@ class LassoLNPRegressor(LNPBaseEstimator):
             # alpha_max (one pass over X) for the warnings of a tiny alpha
             top = alpha_max(objective)
             warn_if_nearly_unpenalised(self.alpha, top, X.shape)
-            tol = self.tol * count_scale(objective)
+            tol = stopping_tol(self.tol, objective)
             fit = prox_newton(
                 objective,
                 L1(self.alpha),
@@ -370,7 +371,17 @@ class LassoLNPRegressor(LNPBaseEstimator):
                 **_prox_newton_options(self.solver_options),
             )
             _finite_or_raise(fit, fit.solver)
-            warn_if_no_mle(self, X, Y, sample_weight, fitted, self.alpha, top, fit.params)
+            warn_if_no_mle(
+                self,
+                X,
+                Y,
+                sample_weight,
+                fitted,
+                self.alpha,
+                top,
+                fit.params,
+                fix="Use alpha of the order of alpha_max / 100 or more (see LassoLNPCV).",
+            )
         set_solution(self, fit, fitted, n_neurons, n_features, population=y.ndim == 2)
         if fit is None:
             return self
@@ -549,7 +560,7 @@ def fit_path(
         objective=np.zeros((n, k)),
         converged=np.zeros((n, k), dtype=bool),
     )
-    tol = tol * count_scale(objective)
+    tol = stopping_tol(tol, objective)
     fit = None
     for a in range(n):
         start = time.perf_counter()
@@ -654,8 +665,8 @@ def lasso_lnp_path(
         ``n_samples < n_features`` (below it the fit interpolates), else ``1e-3``.
     fit_intercept : bool, default=True
     tol : float > 0, default=1e-8
-        KKT tolerance of every fit, relative to the counts' scale (as
-        :class:`LassoLNPRegressor`; ``tol=0``
+        KKT tolerance of every fit (as :class:`LassoLNPRegressor`, at least
+        1e-12 of the mean count; ``tol=0``
         is refused: the violation stalls at round-off, so it would only mean
         "run ``max_iter`` steps").
     max_iter : int >= 1, default=100

@@ -21,8 +21,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .._objective import PoissonObjective, safe_exp
 from .._penalties import L1
 from .._solvers import warn_if_not_converged
-from .._solvers._result import count_scale
 from .._solvers._prox_newton import prox_newton
+from .._solvers._result import stopping_tol
 from .._validation import check_representable
 from ..metrics import bits_per_spike, poisson_deviance
 from ..model_selection import BlockedTimeSeriesSplit
@@ -158,22 +158,25 @@ def _refit(X, Y, exposure, sample_weight, alphas, settings):
 
     Returns
     -------
-    ProxNewtonFit
+    fit : ProxNewtonFit
+    tol : float
+        The KKT tolerance used (``settings["tol"]``, or above it at huge counts).
     """
     objective = PoissonObjective(
         X, Y, exposure, sample_weight, fit_intercept=settings["fit_intercept"]
     )
+    tol = stopping_tol(settings["tol"], objective)
     fit = prox_newton(
         objective,
         L1(alphas),
         objective.initial_params(),
-        tol=settings["tol"] * count_scale(objective),
+        tol=tol,
         max_iter=settings["max_iter"],
         verbose=settings["refit_verbose"],
         **settings["solver_options"],
     )
     _finite_or_raise(fit, fit.solver, "LassoLNPCV refit: ")
-    return fit
+    return fit, tol
 
 
 def _check_folds(folds, Y, sample_weight, active, population) -> dict:
@@ -322,8 +325,8 @@ class LassoLNPCV(LNPBaseEstimator):
         averaged over folds.  Both paths are stored.
     fit_intercept : bool, default=True
     tol : float, default=1e-8
-        KKT tolerance of every fit, relative to the scale of the counts
-        (``tol * max(1, mean count)``, see :class:`LassoLNPRegressor`).
+        KKT tolerance of every fit (at least 1e-12 of the mean count, see
+        :class:`LassoLNPRegressor`).
     max_iter : int, default=100
         Proximal Newton steps per fit.
     n_jobs : int or None, default=None
@@ -614,7 +617,7 @@ class LassoLNPCV(LNPBaseEstimator):
         start = time.perf_counter()
         fit = None
         if active.size:
-            fit = _refit(X, Y_active, exposure, sample_weight, alpha_[active], settings)
+            fit, refit_tol = _refit(X, Y_active, exposure, sample_weight, alpha_[active], settings)
         refit_seconds = time.perf_counter() - start
         set_solution(self, fit, active, n_neurons, n_features, population=population)
         if not population:
@@ -625,7 +628,7 @@ class LassoLNPCV(LNPBaseEstimator):
             self.n_nonzero_path_ = n_nonzero[0]
             self.best_index_ = int(best_index[0])
             self.alpha_ = float(alpha_[0])
-            warn_if_not_converged(fit.result(0), fit.tol, self.max_iter)
+            warn_if_not_converged(fit.result(0), refit_tol, self.max_iter)
             if verbose:
                 print(
                     f"[LassoLNPCV] cross-validation {self.cv_seconds_:.2f} s; alpha_ = "
@@ -679,7 +682,7 @@ class LassoLNPCV(LNPBaseEstimator):
             parts.append(f"the refits of neurons {short_refits}")
         warnings.warn(
             f"LassoLNPCV: {' and '.join(parts)} stopped short of tol={self.tol:.3g} "
-            "(times max(1, mean count)): "
+            "(or 1e-12 of the mean count, if larger): "
             f"largest KKT violation {worst:.3g} ({place}). Increase max_iter or loosen tol.",
             ConvergenceWarning,
             stacklevel=3,

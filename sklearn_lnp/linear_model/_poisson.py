@@ -13,7 +13,7 @@ from .._objective import PoissonObjective
 from .._passes import is_dask_array
 from .._penalties import L2
 from .._solvers import SMOOTH_SOLVERS, solve, warn_if_not_converged
-from .._solvers._result import count_scale
+from .._solvers._result import stopping_tol
 from .._validation import check_representable
 from ._base import LNPBaseEstimator, check_population_counts
 from ._separation import warn_if_no_mle
@@ -70,10 +70,11 @@ class PoissonLNPRegressor(LNPBaseEstimator):
     tol : float, default=1e-8
         Stopping criterion: the fit stops when the largest absolute entry of
         the gradient of the objective (intercept included) is at most
-        ``tol * max(1, mean count)``.  The gradient grows in proportion to
-        the counts, so the criterion is relative to their scale (the mean
-        count is weighted by ``sample_weight``; for a population, the
-        smallest neuron's): counts in any unit stop at the same point.
+        ``max(tol, 1e-12 * mean count)``.  The gradient and its round-off
+        grow in proportion to the counts, so the criterion never asks for
+        less than 1e-12 of their scale (the mean count weighted by
+        ``sample_weight``; for a population, the smallest neuron's); below a
+        mean count of 1e4 it is ``tol`` itself.
     max_iter : int, default=1000
         Maximum iterations of each solver.
     warm_start : bool, default=False
@@ -192,7 +193,18 @@ class PoissonLNPRegressor(LNPBaseEstimator):
             fitted = np.flatnonzero(np.asarray(sample_weight) @ (Y > 0) > 0)
             zeros = np.zeros(fitted.size)
             coef = np.reshape(self.coef_, (Y.shape[1], X.shape[1]))[fitted].T
-            warn_if_no_mle(self, X, Y, sample_weight, fitted, zeros, zeros + 1.0, coef)
+            warn_if_no_mle(
+                self,
+                X,
+                Y,
+                sample_weight,
+                fitted,
+                zeros,
+                zeros + 1.0,
+                coef,
+                fix="Use an L2 penalty alpha > 0, chosen by cross-validation (e.g. GridSearchCV "
+                "over alpha with BlockedTimeSeriesSplit).",
+            )
         return self
 
     def _fit(self, X, y, sample_weight, exposure):
@@ -215,7 +227,7 @@ class PoissonLNPRegressor(LNPBaseEstimator):
             P = objective.join(previous.T, np.reshape(self.intercept_, -1)[fitted])
         else:
             P = objective.initial_params()
-        tol = self.tol * count_scale(objective)
+        tol = stopping_tol(self.tol, objective)
         results = solve(
             objective,
             L2(self.alpha),
