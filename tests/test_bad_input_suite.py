@@ -1155,3 +1155,54 @@ def test_every_command_option_refuses_bad_values(
     lines = [line for line in err.strip().splitlines() if not line.startswith("warning:")]
     assert len(lines) == 1 and "Traceback" not in err, err
     assert option in lines[0], f"{option}={value!r}: the message does not name it: {err}"
+
+
+# -- y of shape (n, 1) -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            n, marks=[] if n in ("PoissonLNPRegressor", "STAEstimator") else [pytest.mark.slow]
+        )
+        for n, (_, kind) in ESTIMATORS.items()
+        if kind == "regressor"
+    ],
+)
+def test_column_y_is_a_population_of_one_for_every_estimator(name):
+    """The rule of docs/user_guide/data_conventions.rst, for every public regressor.
+
+    Estimators that fit several neurons (``multi_output`` tag) treat y of shape (n, 1)
+    as a population of one (coef_ (1, p), predictions (n, 1)); single-neuron
+    estimators ravel it with scikit-learn's DataConversionWarning.  Both give the
+    numbers of the 1-d fit.
+    """
+    from sklearn.exceptions import DataConversionWarning
+
+    make, _ = ESTIMATORS[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        single = make().fit(X(), y(), exposure=exposure())
+    column = y()[:, None]
+    population = _fitted_population_supported(name)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model = make().fit(X(), column, exposure=exposure())
+    converted = [w for w in record if issubclass(w.category, DataConversionWarning)]
+    prediction = model.predict(X(), exposure=exposure())
+    # the same solver path on the same numbers (one column of a population):
+    # equal up to the order of summation in the population code
+    if population:
+        assert not converted
+        assert np.shape(model.coef_) == (1, P)
+        assert prediction.shape == (N, 1)
+        np.testing.assert_allclose(model.coef_[0], single.coef_, rtol=1e-7, atol=1e-9)
+    else:
+        assert converted, "a single-neuron estimator ravels (n, 1) with a DataConversionWarning"
+        assert np.shape(model.coef_) == np.shape(single.coef_)
+        assert prediction.shape == (N,)
+        np.testing.assert_allclose(model.coef_, single.coef_, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(
+        np.ravel(prediction), single.predict(X(), exposure=exposure()), rtol=1e-7
+    )
+    score = model.score(X(), column, exposure=exposure())
+    assert score == pytest.approx(single.score(X(), y(), exposure=exposure()), rel=1e-7)
