@@ -119,7 +119,11 @@ def _format_bytes(n_bytes: float) -> str:
     for unit, size in (("EiB", 2**60), ("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30)):
         if n_bytes >= size:
             return f"{n_bytes / size:.3g} {unit}"
-    return f"{n_bytes / 2**20:.3g} MiB"
+    if n_bytes >= 2**20:
+        return f"{n_bytes / 2**20:.3g} MiB"
+    if n_bytes >= 2**10:
+        return f"{n_bytes / 2**10:.3g} KiB"
+    return f"{n_bytes:.0f} bytes"
 
 
 def check_counts(y, name: str = "y") -> np.ndarray:
