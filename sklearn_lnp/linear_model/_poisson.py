@@ -260,9 +260,7 @@ class PoissonLNPRegressor(LNPBaseEstimator):
             optimality[j] = result.optimality
             solvers[j] = result.solver
         if failed and y.ndim == 1:
-            warn_if_not_converged(
-                failed[0][1], tol, self.max_iter, shape=X.shape, alpha=self.alpha
-            )
+            warn_if_not_converged(failed[0][1], tol, self.max_iter, shape=X.shape, alpha=self.alpha)
         elif failed:
             worst = max(failed, key=lambda item: item[1].optimality)[1]
             warnings.warn(
