@@ -638,6 +638,12 @@ ACCEPTED: dict[tuple[str, str, str], str] = {
     "coefficients: NaN and inf propagate to the output, visibly",
     ("sklearn_lnp.*", "recording", "spike_times.empty"): "a recording without spikes is "
     "valid (every count 0); the fits refuse a y without spikes, naming y",
+    ("sklearn_lnp.spikes.*", "*", "empty"): "no spike times is valid (every count 0); "
+    "check_times takes min_length for callers that need some",
+    ("sklearn_lnp.spikes.spike_triggered_average", "stimulus", "more_dims"): "a 3-d stimulus "
+    "is (n_frames, rows, cols), as documented",
+    ("sklearn_lnp.analysis.spike_time_sta", "recording", "stimulus.more_dims"): "a 3-d "
+    "stimulus is (n_frames, rows, cols), as documented for spike_triggered_average",
     ("sklearn_lnp.datasets.recording_from_counts", "counts", "short"): "the stimulus may "
     "have more frames than there are counts (the extra frames get no trigger interval)",
 }
@@ -693,20 +699,6 @@ KNOWN = [
         "more_dims",
         r"accepted",
         "lasso_lnp_path reshapes a 3-d y of shape (n, 1, 1)",
-    ),
-    (
-        "sklearn_lnp.spikes.*",
-        "*",
-        "empty",
-        r"accepted without a refusal",
-        "empty spike times are accepted (no spikes: all counts 0); documented nowhere",
-    ),
-    (
-        "sklearn_lnp.spikes.spike_triggered_average",
-        "stimulus",
-        "more_dims",
-        r"accepted",
-        "a 3-d stimulus (frames x rows x cols) is flattened per frame without a message",
     ),
     (
         "sklearn_lnp.preprocessing.basis_coef_to_lags",
@@ -845,13 +837,6 @@ KNOWN = [
         "*",
         r".",
         "n_frames goes unchecked to make_lnp_neuron (see the datasets rule)",
-    ),
-    (
-        "sklearn_lnp.analysis.spike_time_sta",
-        "recording",
-        "stimulus.more_dims",
-        r"accepted",
-        "a 3-d stimulus is flattened per frame without a message",
     ),
     (
         "STAEstimator.fit",
