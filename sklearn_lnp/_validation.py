@@ -72,16 +72,46 @@ def physical_memory() -> int | None:
         return None
 
 
-def check_memory(n_bytes: float, request: str) -> None:
-    """Raise a ValueError when ``n_bytes`` exceed the physical memory of the machine.
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation now, or None when unknown.
 
-    ``request`` names the arguments that set the size, for the message.
+    Linux's ``MemAvailable`` (free memory plus what the kernel can reclaim
+    without swapping), else the free pages; never more than
+    :func:`physical_memory`.
     """
     total = physical_memory()
-    if total is not None and not n_bytes <= total:
+    available = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    available = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        available = None
+    if available is None:
+        try:
+            available = int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_AVPHYS_PAGES"))
+        except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+            available = None
+    if available is None or total is None:
+        return total if available is None else available
+    return min(available, total)
+
+
+def check_memory(n_bytes: float, request: str) -> None:
+    """Raise a ValueError when ``n_bytes`` exceed the memory available on this machine.
+
+    ``request`` names the arguments that set the size, for the message, which
+    gives the estimate and the available memory (:func:`available_memory`).
+    """
+    available = available_memory()
+    if available is not None and not n_bytes <= available:
+        total = physical_memory()
+        of_total = "" if total is None else f" of {_format_bytes(total)}"
         raise ValueError(
             f"{request} would need {_format_bytes(n_bytes)} of memory, more than this "
-            f"machine has ({_format_bytes(total)})."
+            f"machine has available ({_format_bytes(available)}{of_total})."
         )
 
 
@@ -89,7 +119,11 @@ def _format_bytes(n_bytes: float) -> str:
     for unit, size in (("EiB", 2**60), ("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30)):
         if n_bytes >= size:
             return f"{n_bytes / size:.3g} {unit}"
-    return f"{n_bytes / 2**20:.3g} MiB"
+    if n_bytes >= 2**20:
+        return f"{n_bytes / 2**20:.3g} MiB"
+    if n_bytes >= 2**10:
+        return f"{n_bytes / 2**10:.3g} KiB"
+    return f"{n_bytes:.0f} bytes"
 
 
 def check_counts(y, name: str = "y") -> np.ndarray:

@@ -243,6 +243,35 @@ def test_lags_too_large_for_the_machine_are_refused(tmp_path, cell, capsys, no_w
     _assert_one_error_line(err, "--lags 0-199", "would need", "1 MiB")
 
 
+@pytest.mark.parametrize(
+    "options, named",
+    [
+        (["--lags", "0-199"], "--lags 0-199"),
+        (["--penalty", "l1", "--lags", "0,1"], "--lags 0,1"),
+        (["--sta", "--lags", "0"], "--sta-window"),
+    ],
+)
+def test_requests_beyond_the_available_memory_are_refused_before_any_work(
+    tmp_path, cell, capsys, no_work, monkeypatch, options, named
+):
+    """Compared with the memory available now, not the machine's total: refused, naming
+    the option, the estimate and the available memory, before any analysis runs."""
+    monkeypatch.setattr("sklearn_lnp._validation.physical_memory", lambda: 2**40)
+    monkeypatch.setattr("sklearn_lnp._validation.available_memory", lambda: 2**10)
+    status, _, err = _run(capsys, "fit", str(cell), "--out", str(tmp_path / "out"), *options)
+    assert status == 2
+    _assert_one_error_line(err, named, "would need", "available (1 KiB of 1 TiB)")
+    assert not (tmp_path / "out").exists()
+
+
+def test_available_memory_is_at_most_the_physical_memory():
+    from sklearn_lnp._validation import available_memory, physical_memory
+
+    available, total = available_memory(), physical_memory()
+    if total is not None:
+        assert available is not None and 0 < available <= total
+
+
 def test_a_frame_shape_that_does_not_divide_a_flat_stimulus(tmp_path, capsys, no_work):
     recording = _toy_recording()
     path = tmp_path / "flat.npz"

@@ -18,6 +18,7 @@ from .._penalties import L1, ElasticNet
 from .._solvers import warn_if_not_converged
 from .._solvers._prox_newton import prox_newton
 from .._solvers._quadratic_lasso import INNER_SOLVERS
+from .._solvers._result import stopping_tol
 from .._validation import check_counts, check_exposure, check_representable
 from ._base import LNPBaseEstimator, check_population_counts
 from ._separation import TINY_ALPHA_RATIO, warn_if_no_mle
@@ -253,8 +254,13 @@ class LassoLNPRegressor(LNPBaseEstimator):
         answer is checked against the optimum of the objective above and a
         ``ConvergenceWarning`` says how far it is (``backend_report_``).
     tol : float, default=1e-8
-        Largest KKT violation accepted (absolute, in the units of the
-        gradient of the mean negative log-likelihood).
+        Largest KKT violation accepted, in the units of the gradient of the
+        mean negative log-likelihood: the fit stops at a violation of at
+        most ``max(tol, 1e-12 * mean count)``.  The gradient and its
+        round-off grow in proportion to the counts, so the criterion never
+        asks for less than 1e-12 of their scale (the mean count weighted by
+        ``sample_weight``; for a population, the smallest neuron's); below a
+        mean count of 1e4 it is ``tol`` itself.
     max_iter : int, default=100
         Maximum number of proximal Newton steps (for ``"pyglmnet"``, see
         ``solver_options``).
@@ -406,33 +412,44 @@ class LassoLNPRegressor(LNPBaseEstimator):
             # alpha_max (one pass over X) for the warnings of a tiny alpha
             top = alpha_max(objective, self.l1_ratio)
             warn_if_nearly_unpenalised(self.alpha, top, X.shape)
+            tol = stopping_tol(self.tol, objective)
             fit = prox_newton(
                 objective,
                 lasso_penalty(self.alpha, self.l1_ratio),
                 P,
-                tol=self.tol,
+                tol=tol,
                 max_iter=self.max_iter,
                 verbose=self.verbose,
                 **_prox_newton_options(self.solver_options),
             )
             _finite_or_raise(fit, fit.solver)
-            warn_if_no_mle(self, X, Y, sample_weight, fitted, self.alpha, top, fit.params)
+            warn_if_no_mle(
+                self,
+                X,
+                Y,
+                sample_weight,
+                fitted,
+                self.alpha,
+                top,
+                fit.params,
+                fix="Use alpha of the order of alpha_max / 100 or more (see LassoLNPCV).",
+            )
         set_solution(self, fit, fitted, n_neurons, n_features, population=y.ndim == 2)
         if fit is None:
             return self
         failed = fitted[~fit.converged].tolist()
         if y.ndim == 1:
-            warn_if_not_converged(fit.result(0), self.tol, self.max_iter)
+            warn_if_not_converged(fit.result(0), tol, self.max_iter)
         elif failed:
-            self._warn_unconverged(failed, stacklevel=3)
+            self._warn_unconverged(failed, tol, stacklevel=3)
         return self
 
-    def _warn_unconverged(self, failed, stacklevel: int) -> None:
+    def _warn_unconverged(self, failed, tol: float, stacklevel: int) -> None:
         """One ``ConvergenceWarning`` naming the neurons ``failed`` and the largest violation."""
         worst = int(np.argmax(self.optimality_))
         warnings.warn(
             f"{len(failed)} of {len(self.optimality_)} neurons (y columns {failed}) stopped "
-            f"short of tol={self.tol:.3g}: largest KKT violation "
+            f"short of tol={tol:.3g}: largest KKT violation "
             f"{self.optimality_[worst]:.3g} (neuron {worst}). Increase max_iter or loosen tol.",
             ConvergenceWarning,
             stacklevel=stacklevel,
@@ -474,7 +491,7 @@ class LassoLNPRegressor(LNPBaseEstimator):
         for name, values in attributes.items():
             setattr(self, name, np.array(values, dtype=object if name == "solver_" else None))
         if failed:
-            self._warn_unconverged(failed, stacklevel=4)
+            self._warn_unconverged(failed, self.tol, stacklevel=4)
         self.n_features_in_ = X.shape[1]
         return self
 
@@ -599,6 +616,7 @@ def fit_path(
         objective=np.zeros((n, k)),
         converged=np.zeros((n, k), dtype=bool),
     )
+    tol = stopping_tol(tol, objective)
     fit = None
     for a in range(n):
         start = time.perf_counter()
@@ -709,7 +727,8 @@ def lasso_lnp_path(
         1 is the lasso, 0 is refused: use :class:`PoissonLNPRegressor`).
     fit_intercept : bool, default=True
     tol : float > 0, default=1e-8
-        KKT tolerance of every fit (as :class:`LassoLNPRegressor`, ``tol=0``
+        KKT tolerance of every fit (as :class:`LassoLNPRegressor`, at least
+        1e-12 of the mean count; ``tol=0``
         is refused: the violation stalls at round-off, so it would only mean
         "run ``max_iter`` steps").
     max_iter : int >= 1, default=100

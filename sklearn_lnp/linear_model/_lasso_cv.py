@@ -21,6 +21,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .._objective import PoissonObjective, safe_exp
 from .._solvers import warn_if_not_converged
 from .._solvers._prox_newton import prox_newton
+from .._solvers._result import stopping_tol
 from .._validation import check_representable
 from ..metrics import bits_per_spike, poisson_deviance
 from ..model_selection import BlockedTimeSeriesSplit
@@ -173,22 +174,25 @@ def _refit(X, Y, exposure, sample_weight, alphas, l1_ratios, settings):
 
     Returns
     -------
-    ProxNewtonFit
+    fit : ProxNewtonFit
+    tol : float
+        The KKT tolerance used (``settings["tol"]``, or above it at huge counts).
     """
     objective = PoissonObjective(
         X, Y, exposure, sample_weight, fit_intercept=settings["fit_intercept"]
     )
+    tol = stopping_tol(settings["tol"], objective)
     fit = prox_newton(
         objective,
         lasso_penalty(alphas, l1_ratios),
         objective.initial_params(),
-        tol=settings["tol"],
+        tol=tol,
         max_iter=settings["max_iter"],
         verbose=settings["refit_verbose"],
         **settings["solver_options"],
     )
     _finite_or_raise(fit, fit.solver, "LassoLNPCV refit: ")
-    return fit
+    return fit, tol
 
 
 def _check_folds(folds, Y, sample_weight, active, population) -> dict:
@@ -352,7 +356,8 @@ class LassoLNPCV(LNPBaseEstimator):
         averaged over folds.  Both paths are stored.
     fit_intercept : bool, default=True
     tol : float, default=1e-8
-        KKT tolerance of every fit (see :class:`LassoLNPRegressor`).
+        KKT tolerance of every fit (at least 1e-12 of the mean count, see
+        :class:`LassoLNPRegressor`).
     max_iter : int, default=100
         Proximal Newton steps per fit.
     n_jobs : int or None, default=None
@@ -671,7 +676,7 @@ class LassoLNPCV(LNPBaseEstimator):
         start = time.perf_counter()
         fit = None
         if active.size:
-            fit = _refit(
+            fit, refit_tol = _refit(
                 X, Y_active, exposure, sample_weight, alpha_[active], l1_ratio_[active], settings
             )
         refit_seconds = time.perf_counter() - start
@@ -690,7 +695,7 @@ class LassoLNPCV(LNPBaseEstimator):
             self.best_index_ = int(best_index[0])
             self.alpha_ = float(alpha_[0])
             self.l1_ratio_ = float(l1_ratio_[0])
-            warn_if_not_converged(fit.result(0), self.tol, self.max_iter)
+            warn_if_not_converged(fit.result(0), refit_tol, self.max_iter)
             if verbose:
                 mix = f", l1_ratio_ = {self.l1_ratio_:g}" if several else ""
                 print(
@@ -745,7 +750,8 @@ class LassoLNPCV(LNPBaseEstimator):
         if short_refits:
             parts.append(f"the refits of neurons {short_refits}")
         warnings.warn(
-            f"LassoLNPCV: {' and '.join(parts)} stopped short of tol={self.tol:.3g}: "
+            f"LassoLNPCV: {' and '.join(parts)} stopped short of tol={self.tol:.3g} "
+            "(or 1e-12 of the mean count, if larger): "
             f"largest KKT violation {worst:.3g} ({place}). Increase max_iter or loosen tol.",
             ConvergenceWarning,
             stacklevel=3,

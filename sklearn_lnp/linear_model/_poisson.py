@@ -20,6 +20,7 @@ from .._objective import PoissonObjective
 from .._passes import is_dask_array
 from .._penalties import L2, Quadratic, check_penalty_matrix
 from .._solvers import SMOOTH_SOLVERS, solve, warn_if_not_converged
+from .._solvers._result import stopping_tol
 from .._validation import check_exposure, check_representable
 from ._base import _ACCEPT_SPARSE, _DTYPES, LNPBaseEstimator, check_population_counts
 from ._separation import warn_if_no_mle
@@ -92,7 +93,12 @@ class PoissonLNPRegressor(LNPBaseEstimator):
         when the observed L-BFGS rate predicts that Newton is cheaper.
     tol : float, default=1e-8
         Stopping criterion: the fit stops when the largest absolute entry of
-        the gradient of the objective (intercept included) is at most ``tol``.
+        the gradient of the objective (intercept included) is at most
+        ``max(tol, 1e-12 * mean count)``.  The gradient and its round-off
+        grow in proportion to the counts, so the criterion never asks for
+        less than 1e-12 of their scale (the mean count weighted by
+        ``sample_weight``; for a population, the smallest neuron's); below a
+        mean count of 1e4 it is ``tol`` itself.
     max_iter : int, default=1000
         Maximum iterations of each solver.
     warm_start : bool, default=False
@@ -234,7 +240,18 @@ class PoissonLNPRegressor(LNPBaseEstimator):
             fitted = np.flatnonzero(np.asarray(sample_weight) @ (Y > 0) > 0)
             zeros = np.zeros(fitted.size)
             coef = np.reshape(self.coef_, (Y.shape[1], X.shape[1]))[fitted].T
-            warn_if_no_mle(self, X, Y, sample_weight, fitted, zeros, zeros + 1.0, coef)
+            warn_if_no_mle(
+                self,
+                X,
+                Y,
+                sample_weight,
+                fitted,
+                zeros,
+                zeros + 1.0,
+                coef,
+                fix="Use an L2 penalty alpha > 0, chosen by cross-validation (e.g. GridSearchCV "
+                "over alpha with BlockedTimeSeriesSplit).",
+            )
         if self.compute_std:
             self._set_std(X, sample_weight, exposure, penalty)
         elif hasattr(self, "coef_std_"):  # from an earlier fit with compute_std=True
@@ -405,12 +422,13 @@ class PoissonLNPRegressor(LNPBaseEstimator):
             P = objective.join(previous.T, np.reshape(self.intercept_, -1)[fitted])
         else:
             P = objective.initial_params()
+        tol = stopping_tol(self.tol, objective)
         results = solve(
             objective,
             penalty,
             P,
             solver=self.solver,
-            tol=self.tol,
+            tol=tol,
             max_iter=self.max_iter,
             verbose=self.verbose,
         )
@@ -437,15 +455,15 @@ class PoissonLNPRegressor(LNPBaseEstimator):
             optimality[j] = result.optimality
             solvers[j] = result.solver
         if failed and y.ndim == 1:
-            warn_if_not_converged(failed[0][1], self.tol, self.max_iter)
+            warn_if_not_converged(failed[0][1], tol, self.max_iter, shape=X.shape, alpha=self.alpha)
         elif failed:
             worst = max(failed, key=lambda item: item[1].optimality)[1]
             warnings.warn(
                 f"{len(failed)} of {n_neurons} neurons (y columns "
-                f"{[j for j, _ in failed]}) stopped short of tol={self.tol:.3g}: "
+                f"{[j for j, _ in failed]}) stopped short of tol={tol:.3g}: "
                 f"largest optimality {worst.optimality:.3g} after {worst.n_iter} iterations "
-                f"(max_iter={self.max_iter}). Increase max_iter, loosen tol, or add "
-                "regularisation (alpha > 0).",
+                f"(max_iter={self.max_iter}). Increase max_iter or loosen tol"
+                + (", or add regularisation (alpha > 0)." if self.alpha == 0 else "."),
                 ConvergenceWarning,
                 stacklevel=3,
             )

@@ -82,8 +82,13 @@ def _may_separate(X, y, sample_weight, params, n_features: int) -> bool:
     return bool(np.min(eta[empty]) < np.median(eta) - _SEPARATION_LOG_GAP)
 
 
-def warn_if_no_mle(estimator, X, Y, sample_weight, fitted, alphas, tops, params) -> None:
+def warn_if_no_mle(
+    estimator, X, Y, sample_weight, fitted, alphas, tops, params, *, fix=None
+) -> None:
     """UserWarning naming the neurons whose fit is nearly unpenalised and whose MLE does not exist.
+
+    The warning names the estimator's class and ends with ``fix``, the
+    estimator's own remedy (a sentence; by default, to use a larger ``alpha``).
 
     Checked (one linear programme per neuron, :func:`separating_direction`)
     only for ``alpha < TINY_ALPHA_RATIO * alpha_max`` (``alpha = 0``
@@ -112,12 +117,15 @@ def warn_if_no_mle(estimator, X, Y, sample_weight, fitted, alphas, tops, params)
     if not bad:
         return
     where = "" if Y.shape[1] == 1 else f" for y columns {bad}"
+    strength = (
+        "With alpha=0" if np.all(alphas == 0) else "With alpha this small relative to alpha_max"
+    )
     warnings.warn(
-        f"The unpenalised maximum-likelihood fit does not exist{where}: a hyperplane "
-        "separates the bins with spikes from (some of) the others, so the likelihood keeps "
-        "growing as the weights go to infinity (complete separation). With alpha "
-        "this small relative to alpha_max the coefficients are huge and meaningless; use "
-        "alpha > 0 of the order of alpha_max / 100 or more (see LassoLNPCV).",
+        f"{type(estimator).__name__}: the unpenalised maximum-likelihood fit does not "
+        f"exist{where}: a hyperplane separates the bins with spikes from (some of) the "
+        "others, so the likelihood keeps growing as the weights go to infinity (complete "
+        f"separation). {strength} the coefficients are huge and meaningless. "
+        f"{fix or 'Use a larger alpha.'}",
         UserWarning,
         stacklevel=3,
     )
