@@ -45,12 +45,9 @@ from ._validation import (
     check_exposure,
     check_sample_weight,
 )
+from .exceptions import ExposureWarning
 
 _MAX = np.finfo(np.float64).max
-
-
-class _ExposureWarning(UserWarning):
-    """A model fitted with non-constant exposure predicted without it (a rate, not counts)."""
 
 
 _RECIPE = (
@@ -457,7 +454,7 @@ class LNPScorer:
         used as given, None keeps ``score_func``'s default (the test block's
         own rate).
 
-    A model fitted with non-constant exposure and scored without it raises
+    A model fitted with exposure other than 1 and scored without it raises
     a ValueError naming the fix, as ``model.score`` does.
 
     Examples
@@ -495,14 +492,14 @@ class LNPScorer:
 
     def __call__(self, estimator, X, y_true, sample_weight=None, exposure=None) -> float:
         final = _final_step(estimator)
-        if exposure is None and getattr(final, "exposure_was_constant_", True) is False:
+        if exposure is None and getattr(final, "exposure_required_", False):
             raise ValueError(
-                f"{self!r}: {type(final).__name__} was fitted with non-constant exposure (bin "
-                "widths) but the scorer got none: it would compare rates with counts. "
+                f"{self!r}: {type(final).__name__} was fitted with exposure (bin widths) "
+                "other than 1 but the scorer got none: it would compare rates with counts. "
                 f"Fix: {_exposure_fix('scorer')}"
             )
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", _ExposureWarning)  # multiplied by exposure below
+            warnings.simplefilter("ignore", ExposureWarning)  # multiplied by exposure below
             y_pred = np.asarray(estimator.predict(X), dtype=np.float64).ravel()
         exposure = check_exposure(exposure, y_pred.shape[0])
         if exposure is not None:
