@@ -17,8 +17,8 @@ JSON and figures.
   (:func:`~sklearn_lnp.metrics.compare_held_out`).
 
 The long steps take ``progress``, a function called with one line per fold
-(e.g. ``"alpha 10, fold 3/5: -0.121 bits/spike"``); the command prints them
-on stderr.
+(e.g. ``"STA fold 3/5: +0.021 bits/spike"``); the command prints them on
+stderr.
 
 A recording's fits all use :func:`~sklearn_lnp.datasets.lagged_recording_design`
 (bin ``k`` sees frame ``k + frame_offset - L`` at lag ``L``).  A penalty given
@@ -149,7 +149,10 @@ class _FoldProgressScorer(LNPScorer):
         self.calls += 1
         alpha = getattr(estimator, "alpha", None)
         where = f"alpha {alpha:g}, " if alpha is not None else ""
-        self.progress(f"{self.label}{where}fold {fold}/{self.n_splits}: {score:+.3f} bits/spike")
+        self.progress(
+            f"{self.label}{where}fold {fold}/{self.n_splits}: {score:+.3f} bits/spike "
+            "(null: the test block's rate)"
+        )
         return score
 
 
@@ -286,8 +289,8 @@ def fit_poisson_alpha_cv(
         Solver log of the final fit.
     progress : callable, optional
         Called with one line per alpha and fold of the search, e.g.
-        ``"alpha 10, fold 3/5: -0.121 bits/spike"`` (held-out bits per spike
-        against the test block's own rate).
+        ``"alpha 10, fold 3/5: -0.121 bits/spike (null: the test block's
+        rate)"``, the held-out score of the search.
     label : str, default=""
         Prefix of the progress lines.
 
@@ -417,6 +420,7 @@ def fit_lags_separately(
     n_splits: int = 5,
     gap: int | None = None,
     verbose: int = 0,
+    progress: Progress | None = None,
 ) -> Bunch:
     """One L2 Poisson GLM per lag, on that lag's frames alone (the lab's recipe).
 
@@ -436,6 +440,9 @@ def fit_lags_separately(
         Bins between test and training blocks; ``max(lags)`` by default, so
         that every lag is scored on the same folds as a joint fit of ``lags``.
     verbose : int, default=0
+    progress : callable, optional
+        Called with one line per alpha and fold of each lag's search (see
+        :func:`fit_poisson_alpha_cv`).
 
     Returns
     -------
@@ -479,6 +486,8 @@ def fit_lags_separately(
                 gap=gap,
                 n_splits=n_splits,
                 verbose=verbose,
+                progress=progress,
+                label=f"lag {design.lags[k]}: ",
             )
         )
     coef = np.concatenate([fit.model.coef_ for fit in fits])

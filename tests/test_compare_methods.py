@@ -153,3 +153,19 @@ def test_compare_methods_pairs_the_searched_and_the_refitted_methods_on_the_same
 def test_bad_input_names_the_argument(scores, kwargs, match):
     with pytest.raises(ValueError, match=match):
         compare_held_out(scores, **kwargs)
+
+
+def test_the_alpha_search_reports_each_fold(simulated):
+    from sklearn_lnp.analysis import fit_poisson_alpha_cv
+
+    neuron, X = simulated
+    lines = []
+    fit = fit_poisson_alpha_cv(
+        X, neuron.counts, neuron.exposure, [0.1, 10.0], n_splits=3, progress=lines.append
+    )
+    assert [line.split(":")[0] for line in lines] == [
+        f"alpha {a:g}, fold {k}/3" for a in (0.1, 10.0) for k in (1, 2, 3)
+    ]
+    # the reported numbers are the search's own fold scores
+    reported = np.array([float(line.split(": ")[1].split()[0]) for line in lines])
+    np.testing.assert_allclose(reported, fit.cv_scores.ravel(), atol=5e-4)  # printed to 3 dp
