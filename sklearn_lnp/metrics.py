@@ -10,7 +10,8 @@ For cross-validation use the exposure-aware scorers, :func:`get_scorer`
 (``"bits_per_spike"``, ``"d2_poisson"``, ``"poisson_log_likelihood"``,
 ``"neg_poisson_deviance"``) or :func:`make_lnp_scorer`, with metadata routing
 enabled: they multiply the model's rate by the routed ``exposure``, which
-scikit-learn's ``make_scorer`` cannot do.
+scikit-learn's ``make_scorer`` cannot do.  :func:`compare_held_out` compares
+several methods' held-out scores on the same folds, with paired standard errors.
 
 Input checks and edge cases
 ---------------------------
