@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from .metrics import comparison_table
 from .plotting import (
     plot_count_vs_rate,
     plot_counts_over_time,
@@ -397,3 +398,45 @@ def _l1_figures(l1: Bunch, columns: list[int]) -> dict:
     ax.set_title(f"L1 fits, lags {lags[0]}-{lags[-1]}: {n_folds}-fold blocked CV")
     curve.tight_layout()
     return {"l1_grid.png": grid, "l1_cv.png": curve}
+
+
+def methods_report(methods: Bunch) -> tuple[dict, str]:
+    """The method table (``"methods"``): held-out gains on the same folds, paired differences.
+
+    Returns the JSON block (per method: the mean gain over the constant rate
+    of the training blocks and its s.e., the paired difference to the
+    reference and its s.e., whether it is resolved, the per-fold gains) and
+    the printed lines: the Markdown table and the rule.
+    """
+    comparison = methods.comparison
+    rows = [
+        {
+            "method": name,
+            "gain_bits_per_spike": float(comparison.gain[k]),
+            "gain_se": float(comparison.gain_se[k]),
+            "difference_to_reference": float(comparison.difference[k]),
+            "difference_se": float(comparison.difference_se[k]),
+            "resolved": bool(comparison.resolved[k]),
+            "fold_gains": comparison.fold_gains[k].tolist(),
+        }
+        for k, name in enumerate(comparison.names)
+    ]
+    summary = {
+        "scoring": "held-out bits per spike over the constant rate of the training blocks",
+        "n_folds": comparison.n_folds,
+        "gap": methods.gap,
+        "fold_rates_spikes_per_s": methods.fold_rates.tolist(),
+        "reference": comparison.reference,
+        "rule": comparison.rule,
+        "methods": rows,
+    }
+    message = (
+        f"Held-out gain over the constant rate of the training blocks ({comparison.n_folds} "
+        f"blocked folds, gap {methods.gap}; rates of the test blocks "
+        f"{np.round(methods.fold_rates, 1).tolist()} spikes/s), paired by fold:\n"
+        f"{comparison_table(comparison)}\n"
+        f"Rule: {comparison.rule}. Methods whose difference is not resolved are not told "
+        "apart by these folds. (CV) rows: the chosen penalty's scores on the folds that "
+        "chose it."
+    )
+    return summary, message

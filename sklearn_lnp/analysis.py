@@ -12,6 +12,13 @@ JSON and figures.
 * :func:`separate_space_time_rf`: spatial map and temporal kernel (rank-1 SVD).
 * :func:`fit_l1_lags`: L1 fits of all lags over a path of penalties, alpha by CV.
 * :func:`spike_time_sta`: the spike-triggered average at sub-frame delays.
+* :func:`held_out_scores` and :func:`compare_methods`: every method's held-out
+  gain on the same blocked folds, with paired standard errors
+  (:func:`~sklearn_lnp.metrics.compare_held_out`).
+
+The long steps take ``progress``, a function called with one line per fold
+(e.g. ``"STA fold 3/5: +0.021 bits/spike"``); the command prints them on
+stderr.
 
 A recording's fits all use :func:`~sklearn_lnp.datasets.lagged_recording_design`
 (bin ``k`` sees frame ``k + frame_offset - L`` at lag ``L``).  A penalty given
@@ -23,29 +30,37 @@ to the fits and the scorer.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import sklearn
+from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils import Bunch
 
 from .datasets import lagged_recording_design, make_lnp_neuron
 from .decomposition import separate_space_time, space_time_matrix
 from .linear_model import LassoLNPCV, PoissonLNPRegressor, lasso_lnp_path
-from .metrics import bits_per_spike, get_scorer
+from .metrics import LNPScorer, bits_per_spike, compare_held_out, get_scorer
 from .model_selection import BlockedTimeSeriesSplit
 from .preprocessing import SlowDriftFeatures
 from .spikes import spike_triggered_average
+from .sta import STAEstimator
+
+Progress = Callable[[str], None]
 
 __all__ = [
+    "compare_methods",
     "constant_rate_cv_scores",
     "fit_l1_lags",
     "fit_lags_jointly",
     "fit_lags_separately",
     "fit_poisson_alpha_cv",
     "fit_simulated_neuron",
+    "held_out_scores",
     "rf_peak",
     "separate_space_time_rf",
     "slow_drift_regressors",
@@ -117,6 +132,116 @@ def constant_rate_cv_scores(
     return np.array(scores, dtype=np.float64)
 
 
+class _FoldProgressScorer(LNPScorer):
+    """The ``"bits_per_spike"`` scorer of a sequential ``GridSearchCV`` that reports each fold.
+
+    ``GridSearchCV`` scores candidate by candidate, fold by fold within each
+    (with ``n_jobs=None``), so the calls count the folds.
+    """
+
+    def __init__(self, progress: Progress, n_splits: int, label: str):
+        super().__init__(bits_per_spike, name="bits_per_spike")
+        self.progress, self.n_splits, self.label, self.calls = progress, n_splits, label, 0
+
+    def __call__(self, estimator, X, y_true, sample_weight=None, exposure=None) -> float:
+        score = super().__call__(estimator, X, y_true, sample_weight, exposure)
+        fold = self.calls % self.n_splits + 1
+        self.calls += 1
+        alpha = getattr(estimator, "alpha", None)
+        where = f"alpha {alpha:g}, " if alpha is not None else ""
+        self.progress(
+            f"{self.label}{where}fold {fold}/{self.n_splits}: {score:+.3f} bits/spike "
+            "(null: the test block's rate)"
+        )
+        return score
+
+
+class _ForwardFoldLines(io.TextIOBase):
+    """Stdout of a verbose ``LassoLNPCV``: its per-fold lines go to ``progress``, the rest away."""
+
+    def __init__(self, progress: Progress, label: str):
+        self.progress, self.label, self.pending = progress, label, ""
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            if line.startswith("[LassoLNPCV] fold"):
+                self.progress(self.label + line.removeprefix("[LassoLNPCV] "))
+        return len(text)
+
+
+def held_out_scores(
+    estimator,
+    X,
+    counts: np.ndarray,
+    exposure: np.ndarray,
+    *,
+    n_splits: int = 5,
+    gap: int = 0,
+    progress: Progress | None = None,
+    label: str = "",
+) -> np.ndarray:
+    """Held-out gain of ``estimator`` over the constant training rate, fold by fold.
+
+    On each fold of ``BlockedTimeSeriesSplit(n_splits, gap=gap)`` a clone of
+    ``estimator`` is fitted to the training blocks with their bin widths and
+    scored on the test block by :func:`~sklearn_lnp.metrics.bits_per_spike`
+    with the training blocks' constant rate as null
+    (``get_scorer("bits_per_spike", null="train")``): positive where the
+    model predicts the test block better than that rate.  These are the
+    inputs of :func:`~sklearn_lnp.metrics.compare_held_out`.
+
+    Parameters
+    ----------
+    estimator : LNP estimator
+        Fitted as ``fit(X, y, exposure=e)`` (e.g. ``PoissonLNPRegressor``,
+        ``STAEstimator``, ``SVDSeparator``).
+    X : {ndarray, sparse matrix} of shape (n_bins, n_features)
+        Design, rows in temporal order.
+    counts : ndarray of shape (n_bins,)
+    exposure : ndarray of shape (n_bins,)
+        Bin widths (s).
+    n_splits : int, default=5
+    gap : int, default=0
+        Bins left out on each side of a test block (use the largest lag).
+    progress : callable, optional
+        Called with one line per fold, e.g. ``"fold 3/5: +0.021 bits/spike"``.
+    label : str, default=""
+        Prefix of the progress lines.
+
+    Returns
+    -------
+    ndarray of shape (n_splits,)
+        Bits per spike.
+
+    Examples
+    --------
+    >>> from sklearn_lnp import PoissonLNPRegressor
+    >>> from sklearn_lnp.analysis import held_out_scores
+    >>> from sklearn_lnp.datasets import make_lnp_neuron
+    >>> neuron = make_lnp_neuron(n_frames=1500, frame_shape=(6, 6), random_state=0)
+    >>> gains = held_out_scores(PoissonLNPRegressor(alpha=0.01), neuron.stimulus,
+    ...                         neuron.counts, neuron.exposure, progress=print)
+    ... # doctest: +ELLIPSIS
+    fold 1/5: +0... bits/spike
+    ...
+    fold 5/5: +0... bits/spike
+    >>> gains.shape, bool(gains.min() > 0)
+    ((5,), True)
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    exposure = np.asarray(exposure, dtype=np.float64)
+    scorer = get_scorer("bits_per_spike", null="train")
+    scores = []
+    for k, (train, test) in enumerate(BlockedTimeSeriesSplit(n_splits, gap=gap).split(X)):
+        model = clone(estimator).fit(X[train], counts[train], exposure=exposure[train])
+        scores.append(scorer(model, X[test], counts[test], exposure=exposure[test]))
+        if progress is not None:
+            progress(f"{label}fold {k + 1}/{n_splits}: {scores[-1]:+.3f} bits/spike")
+    return np.array(scores, dtype=np.float64)
+
+
 def _timed_fit(model, X, y, exposure):
     start = time.perf_counter()
     model.fit(X, y, exposure=exposure)
@@ -133,6 +258,8 @@ def fit_poisson_alpha_cv(
     n_splits: int = 5,
     solver: str = "auto",
     verbose: int = 0,
+    progress: Progress | None = None,
+    label: str = "",
 ) -> Bunch:
     """Fit a :class:`~sklearn_lnp.PoissonLNPRegressor`, its L2 penalty chosen by blocked CV.
 
@@ -160,6 +287,12 @@ def fit_poisson_alpha_cv(
         ``PoissonLNPRegressor`` solver.
     verbose : int, default=0
         Solver log of the final fit.
+    progress : callable, optional
+        Called with one line per alpha and fold of the search, e.g.
+        ``"alpha 10, fold 3/5: -0.121 bits/spike (null: the test block's
+        rate)"``, the held-out score of the search.
+    label : str, default=""
+        Prefix of the progress lines.
 
     Returns
     -------
@@ -205,7 +338,9 @@ def fit_poisson_alpha_cv(
             PoissonLNPRegressor(solver=solver).set_fit_request(exposure=True),
             {"alpha": alphas.tolist()},
             cv=BlockedTimeSeriesSplit(n_splits, gap=gap),
-            scoring=get_scorer("bits_per_spike"),
+            scoring=get_scorer("bits_per_spike")
+            if progress is None
+            else _FoldProgressScorer(progress, n_splits, label),
             refit=False,
             error_score="raise",
         ).fit(X, counts, exposure=exposure)
@@ -285,6 +420,7 @@ def fit_lags_separately(
     n_splits: int = 5,
     gap: int | None = None,
     verbose: int = 0,
+    progress: Progress | None = None,
 ) -> Bunch:
     """One L2 Poisson GLM per lag, on that lag's frames alone (the lab's recipe).
 
@@ -304,6 +440,9 @@ def fit_lags_separately(
         Bins between test and training blocks; ``max(lags)`` by default, so
         that every lag is scored on the same folds as a joint fit of ``lags``.
     verbose : int, default=0
+    progress : callable, optional
+        Called with one line per alpha and fold of each lag's search (see
+        :func:`fit_poisson_alpha_cv`).
 
     Returns
     -------
@@ -347,6 +486,8 @@ def fit_lags_separately(
                 gap=gap,
                 n_splits=n_splits,
                 verbose=verbose,
+                progress=progress,
+                label=f"lag {design.lags[k]}: ",
             )
         )
     coef = np.concatenate([fit.model.coef_ for fit in fits])
@@ -402,6 +543,7 @@ def fit_lags_jointly(
     n_splits: int = 5,
     gap: int | None = None,
     verbose: int = 0,
+    progress: Progress | None = None,
 ) -> Bunch:
     """One L2 Poisson GLM of all lags at once, with the slow rate drift modelled.
 
@@ -428,6 +570,9 @@ def fit_lags_jointly(
     gap : int, optional
         ``max(lags)`` by default: no training bin shares a frame with a test bin.
     verbose : int, default=0
+    progress : callable, optional
+        Called with one line per alpha and fold of the search (see
+        :func:`fit_poisson_alpha_cv`).
 
     Returns
     -------
@@ -474,6 +619,7 @@ def fit_lags_jointly(
         n_splits=n_splits,
         solver="lbfgs",
         verbose=verbose,
+        progress=progress,
     )
     coef = fit.model.coef_[: design.X.shape[1]]
     n_lags = design.lags.size
@@ -560,6 +706,7 @@ def fit_l1_lags(
     n_splits: int = 5,
     gap: int | None = None,
     verbose: int = 0,
+    progress: Progress | None = None,
 ) -> Bunch:
     """L1 (lasso) fits of all lags at once over a path of penalties, alpha by blocked CV.
 
@@ -581,6 +728,9 @@ def fit_l1_lags(
     gap : int, optional
         ``max(lags)`` by default.
     verbose : int, default=0
+    progress : callable, optional
+        Called with one line per fold of the cross-validation (its path over
+        all alphas), when ``verbose`` is 0.
 
     Returns
     -------
@@ -613,13 +763,17 @@ def fit_l1_lags(
     design = lagged_recording_design(recording, lags, frame_offset=frame_offset)
     X, y, exposure = design.X, design.counts, design.exposure
     gap = int(max(design.lags)) if gap is None else gap
+    report = progress is not None and not verbose
     cv = LassoLNPCV(
         alphas=alphas,
         cv=BlockedTimeSeriesSplit(n_splits, gap=gap),
         scoring="bits_per_spike",
-        verbose=verbose,
+        verbose=1 if report else verbose,
     )
-    cv, cv_seconds = _timed_fit(cv, X, y, exposure)
+    # its verbose fold lines (stdout) become progress lines; the rest is dropped
+    forward = _ForwardFoldLines(progress, "L1 ") if report else None
+    with contextlib.redirect_stdout(forward) if report else contextlib.nullcontext():
+        cv, cv_seconds = _timed_fit(cv, X, y, exposure)
     start = time.perf_counter()
     path = lasso_lnp_path(X, y, exposure=exposure, alphas=cv.alphas_)
     path_seconds = time.perf_counter() - start
@@ -713,3 +867,124 @@ def spike_time_sta(
         resolution=float(resolution),
         seconds=seconds,
     )
+
+
+def compare_methods(
+    recording: Bunch,
+    lags: Sequence[int] = (0, 1, 2, 3, 4),
+    *,
+    alpha: float = 0.0,
+    joint: Bunch | None = None,
+    l1: Bunch | None = None,
+    frame_offset: int = 0,
+    n_splits: int = 5,
+    progress: Progress | None = None,
+) -> Bunch:
+    """Held-out gains of the command's methods on the same blocked folds, paired.
+
+    Every method is scored on ``BlockedTimeSeriesSplit(n_splits,
+    gap=max(lags))`` of the bins of :func:`~sklearn_lnp.datasets.lagged_recording_design`
+    ``(recording, lags)`` by its gain over the constant rate of the training
+    blocks, and compared with a reference method fold by fold
+    (:func:`~sklearn_lnp.metrics.compare_held_out`):
+
+    * ``PoissonLNPRegressor(alpha)`` on the lag-0 frames alone, and the STA
+      (``STAEstimator``) of ``lags``, fitted here on each fold;
+    * the joint fit ``joint`` (:func:`fit_lags_jointly` of the same lags)
+      and the lasso ``l1`` (:func:`fit_l1_lags`), when given: their scores at
+      the penalty their cross-validation chose, on the folds that chose it
+      (slightly optimistic: the choice saw those folds); a ``joint`` with a
+      fixed alpha is scored here.
+
+    The reference is the joint fit when given, else the lag-0 fit.
+
+    Parameters
+    ----------
+    recording : Bunch
+        As returned by :func:`~sklearn_lnp.datasets.load_recording`.
+    lags : sequence of int, default=(0, 1, 2, 3, 4)
+        Those of ``joint`` and ``l1``.
+    alpha : float, default=0.0
+        L2 penalty of the lag-0 fit.
+    joint, l1 : Bunch, optional
+        Results of :func:`fit_lags_jointly` and :func:`fit_l1_lags` with
+        ``lags``, ``n_splits`` and the default gap.
+    frame_offset : int, default=0
+    n_splits : int, default=5
+    progress : callable, optional
+        Called with one line per fold of the fits made here.
+
+    Returns
+    -------
+    Bunch
+        ``comparison`` (the :func:`~sklearn_lnp.metrics.compare_held_out`
+        Bunch: ``names``, ``gain``, ``gain_se``, ``difference``,
+        ``difference_se``, ``resolved``, ``rule`` ...); ``fold_rates``
+        (n_splits,) the firing rate of each test block (spikes/s);
+        ``n_splits`` and ``gap``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lnp.analysis import compare_methods, fit_lags_jointly
+    >>> from sklearn_lnp.datasets import make_separable_neuron, recording_from_counts
+    >>> neuron = make_separable_neuron(2000, frame_shape=(4, 5), rf_center=(1, 2),
+    ...                                random_state=0)
+    >>> recording = recording_from_counts(neuron.stimulus, neuron.counts, frame_shape=(4, 5),
+    ...                                   random_state=0)
+    >>> joint = fit_lags_jointly(recording, alpha=[0.01, 1.0], n_drift=0)
+    >>> result = compare_methods(recording, alpha=0.01, joint=joint)
+    >>> result.comparison.names[0], result.comparison.reference == result.comparison.names[0]
+    ('L2, lags 0-4 jointly, alpha = 0.01 (CV)', True)
+    >>> bool(np.all(result.comparison.gain > 0))     # every method beats the constant rate
+    True
+    """
+    design = lagged_recording_design(recording, lags, frame_offset=frame_offset)
+    X, y, e = design.X, design.counts, design.exposure
+    gap, n_pixels = int(max(design.lags)), int(np.prod(design.frame_shape))
+    span = _lags_name(design.lags)
+    options = {"n_splits": n_splits, "gap": gap, "progress": progress}
+    gains = {}
+    if joint is not None:
+        fit, drift = joint.fit, f" + {joint.n_drift} drift regressors" if joint.n_drift else ""
+        if fit.alphas is None:
+            X_joint = X
+            if joint.n_drift:
+                X_joint = np.hstack([X, slow_drift_regressors(e, joint.n_drift)])
+            model = PoissonLNPRegressor(alpha=fit.alpha, solver="lbfgs")
+            name = f"L2, {span} jointly{drift}, alpha = {fit.alpha:g}"
+            gains[name] = held_out_scores(model, X_joint, y, e, label="joint L2 ", **options)
+        else:
+            name = f"L2, {span} jointly{drift}, alpha = {fit.alpha:g} (CV)"
+            gains[name] = fit.cv_scores[fit.best_index] - fit.baseline_cv_scores
+    model = PoissonLNPRegressor(alpha=alpha)
+    gains[f"L2, lag 0 alone, alpha = {alpha:g}"] = held_out_scores(
+        model, X[:, :n_pixels], y, e, label="lag-0 L2 ", **options
+    )
+    if l1 is not None:
+        cv = l1.cv
+        name = f"L1, {span} jointly, alpha = {cv.alpha_:.4g} (LassoLNPCV)"
+        gains[name] = cv.bits_per_spike_path_[cv.best_index_] - l1.baseline_cv_scores
+    gains[f"STA, {span}, exp nonlinearity"] = held_out_scores(
+        STAEstimator(), X, y, e, label="STA ", **options
+    )
+    rates = [
+        y[test].sum() / e[test].sum()
+        for _, test in BlockedTimeSeriesSplit(n_splits, gap=gap).split(X)
+    ]
+    return Bunch(
+        comparison=compare_held_out(gains, reference=next(iter(gains))),
+        fold_rates=np.array(rates),
+        n_splits=n_splits,
+        gap=gap,
+    )
+
+
+def _lags_name(lags) -> str:
+    """``"lag 0"``, ``"lags 0-4"`` or ``"lags 0, 2, 5"``."""
+    lags = [int(lag) for lag in lags]
+    if len(lags) == 1:
+        return f"lag {lags[0]}"
+    if lags == list(range(lags[0], lags[-1] + 1)):
+        return f"lags {lags[0]}-{lags[-1]}"
+    return "lags " + ", ".join(map(str, lags))

@@ -44,6 +44,7 @@ from ._command import (
 )
 from ._output import SUMMARY, RunFolder
 from .analysis import (
+    compare_methods,
     fit_l1_lags,
     fit_lags_jointly,
     fit_lags_separately,
@@ -141,24 +142,31 @@ def run_fit(args) -> dict:
     summary["recording"] = str(path.resolve())
     _log(message)
     requested = {"lags": list(args.lags) != [0], "sta": args.sta, "l1": args.penalty == "l1"}
+    results = {}  # the joint and L1 fits, for the method table
     with run:
         summary["figures"] = _reports.save_figures(figures, run.path)
         for key, analysis in (("lags", _run_lags), ("sta", _run_sta), ("l1", _run_l1)):
             if requested[key]:
-                block, figures, message = analysis(args, recording)
+                block, figures, message = analysis(args, recording, results)
                 _log(message)
                 block["figures"] = _reports.save_figures(figures, run.path)
                 summary[key] = block
                 summary["figures"] += block["figures"]
+        if results:  # the same blocked folds for every method
+            _progress("Method table: held-out gains of every method, paired by fold ...")
+            methods = compare_methods(recording, args.lags, alpha=args.alpha, progress=_progress,
+                                      frame_offset=args.frame_offset, **results)  # fmt: skip
+            summary["methods"], message = _reports.methods_report(methods)
+            _log(message)
         _finish(run, summary)
     return summary
 
 
-def _fit_options(args) -> dict:
-    return {"frame_offset": args.frame_offset, "verbose": args.verbose}
+def _fit_options(args) -> dict:  # progress: a line per cross-validation fold
+    return {"frame_offset": args.frame_offset, "verbose": args.verbose, "progress": _progress}
 
 
-def _run_lags(args, recording) -> _reports.Report:
+def _run_lags(args, recording, results) -> _reports.Report:
     """The joint fit of ``--lags``: alpha ``--lags-alpha`` or by CV over ``--alpha-grid``."""
     alpha = args.alpha_grid if args.lags_alpha is None else args.lags_alpha
     what = f"alpha {alpha}"
@@ -166,18 +174,12 @@ def _run_lags(args, recording) -> _reports.Report:
         n_fits = 5 * len(alpha) + 1
         what = f"alpha by 5-fold blocked CV over {list(alpha)} ({n_fits} fits, 20-60 s on 2 cores)"
     _progress(f"Joint fit of lags {list(args.lags)} with {args.drift} drift regressors, {what} ...")
-    joint = fit_lags_jointly(
-        recording,
-        args.lags,
-        alpha=alpha,
-        n_drift=args.drift,
-        center=args.center,
-        **_fit_options(args),
-    )
+    results["joint"] = joint = fit_lags_jointly(recording, args.lags, alpha=alpha,
+        n_drift=args.drift, center=args.center, **_fit_options(args))  # fmt: skip
     return _reports.lags_report(joint)
 
 
-def _run_sta(args, recording) -> _reports.Report:
+def _run_sta(args, recording, results) -> _reports.Report:
     """The spike-time STA at ``--sta-resolution`` steps up to ``--sta-window`` and its SVD."""
     _progress(f"Spike-time STA: delays 0-{args.sta_window} s in {args.sta_resolution} s steps ...")
     sta = spike_time_sta(
@@ -186,15 +188,13 @@ def _run_sta(args, recording) -> _reports.Report:
     return _reports.sta_report(sta, recording.frame_shape)
 
 
-def _run_l1(args, recording) -> _reports.Report:
+def _run_l1(args, recording, results) -> _reports.Report:
     """L1 fits of ``--lags`` over ``--l1-alphas`` (or the default path), alpha by blocked CV."""
     alphas = 20 if args.l1_alphas is None else list(args.l1_alphas)
-    _progress(
-        f"L1 fits of lags {list(args.lags)}: LassoLNPCV over "
-        f"{alphas if isinstance(alphas, int) else len(alphas)} alphas, 5 blocked folds, "
-        "then the path on all bins (about 15-60 s) ..."
-    )
-    l1 = fit_l1_lags(recording, args.lags, alphas=alphas, **_fit_options(args))
+    n_alphas = alphas if isinstance(alphas, int) else len(alphas)
+    _progress(f"L1 fits of lags {list(args.lags)}: LassoLNPCV over {n_alphas} alphas, 5 "
+              "blocked folds, then the path on all bins (about 15-60 s) ...")  # fmt: skip
+    results["l1"] = l1 = fit_l1_lags(recording, args.lags, alphas=alphas, **_fit_options(args))
     return _reports.l1_report(l1, thin_grid=args.l1_alphas is None)
 
 

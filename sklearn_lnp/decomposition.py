@@ -68,7 +68,7 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -78,12 +78,12 @@ from sklearn.utils.metadata_routing import (
     _routing_enabled,
     process_routing,
 )
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._bilinear import fit_low_rank
 from ._objective import safe_exp
 from ._validation import check_counts, check_exposure
-from .metrics import d2_poisson_score
+from .linear_model._base import LNPRegressorMixin, record_exposure
 
 __all__ = ["CENTERINGS", "SVDSeparator", "separate_space_time", "space_time_matrix"]
 
@@ -304,7 +304,7 @@ def separate_space_time(W, *, center="none", rank=1, frame_shape=None) -> Bunch:
     )
 
 
-class SVDSeparator(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
+class SVDSeparator(LNPRegressorMixin, MetaEstimatorMixin, BaseEstimator):
     """Separable (rank-``k``) space-time LNP model: a spatial map times a temporal kernel.
 
     ``X`` is a lag-major design (:class:`~sklearn_lnp.LagTransformer`),
@@ -386,6 +386,12 @@ class SVDSeparator(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         ``"bilinear"``: largest gradient entry of the objective at the solution.
     objective_ : float
         ``"bilinear"``: the penalised objective (that of ``estimator``) at the solution.
+    exposure_required_ : bool
+        True when fitted with exposure other than 1: ``predict`` without
+        exposure then warns and ``score`` without it raises (as for
+        :class:`~sklearn_lnp.PoissonLNPRegressor`).
+    null_rate_ : float
+        Training rate per unit of exposure (spikes / exposure).
     n_features_in_ : int
 
     Examples
@@ -523,6 +529,13 @@ class SVDSeparator(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         del self._covariate_coef
         if self.fit_method == "svd":
             self.intercept_ = self._refit_intercept(X, y, inner_params)
+        # the exposure the fit used (the inner estimator's, under routing)
+        record_exposure(
+            self,
+            y,
+            inner_params.get("sample_weight"),
+            check_exposure(inner_params.get("exposure"), X.shape[0]),
+        )
         return self
 
     def _fit_svd(self, X, y, inner_params, n_pixels):
@@ -614,45 +627,6 @@ class SVDSeparator(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         if exposure is not None:
             expected = expected * exposure
         return float(np.log(np.sum(weights * y) / np.sum(weights * expected)) - eta.max())
-
-    def predict(self, X, exposure=None):
-        """Expected counts ``exposure * exp(X @ coef_ + intercept_)`` of the rank-k model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features_in_)
-        exposure : array-like of shape (n_samples,) or float, optional
-            Bin widths; 1 when omitted.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32), reset=False
-        )
-        eta = np.asarray(X @ self.coef_, dtype=np.float64).ravel() + self.intercept_
-        exposure = check_exposure(exposure, X.shape[0])
-        rate = safe_exp(eta)[0]
-        return rate if exposure is None else exposure * rate
-
-    def score(self, X, y, sample_weight=None, exposure=None):
-        """D^2 (fraction of Poisson deviance explained) of the rank-k model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features_in_)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), optional
-        exposure : array-like of shape (n_samples,), optional
-
-        Returns
-        -------
-        float
-        """
-        y_pred = self.predict(X, exposure=exposure)
-        return d2_poisson_score(y, y_pred, exposure=exposure, sample_weight=sample_weight)
 
     def get_metadata_routing(self):
         """Routing: ``fit`` metadata go to the inner estimator as it requests them.

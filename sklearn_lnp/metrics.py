@@ -10,7 +10,8 @@ For cross-validation use the exposure-aware scorers, :func:`get_scorer`
 (``"bits_per_spike"``, ``"d2_poisson"``, ``"poisson_log_likelihood"``,
 ``"neg_poisson_deviance"``) or :func:`make_lnp_scorer`, with metadata routing
 enabled: they multiply the model's rate by the routed ``exposure``, which
-scikit-learn's ``make_scorer`` cannot do.
+scikit-learn's ``make_scorer`` cannot do.  :func:`compare_held_out` compares
+several methods' held-out scores on the same folds, with paired standard errors.
 
 Input checks and edge cases
 ---------------------------
@@ -37,6 +38,7 @@ import warnings
 
 import numpy as np
 from scipy.special import gammaln, xlogy
+from sklearn.utils import Bunch
 from sklearn.utils.metadata_routing import UNCHANGED, MetadataRequest
 
 from ._validation import (
@@ -45,12 +47,9 @@ from ._validation import (
     check_exposure,
     check_sample_weight,
 )
+from .exceptions import ExposureWarning
 
 _MAX = np.finfo(np.float64).max
-
-
-class _ExposureWarning(UserWarning):
-    """A model fitted with non-constant exposure predicted without it (a rate, not counts)."""
 
 
 _RECIPE = (
@@ -413,6 +412,214 @@ def bits_per_spike(y_true, y_pred, *, exposure=None, sample_weight=None, null="t
         return float((constant - model) / (n_spikes * np.log(2.0)))
 
 
+# -- comparing methods on the same folds ----------------------------------------
+
+#: The rule by which :func:`compare_held_out` calls a difference resolved.
+RESOLVED_RULE = (
+    "a difference to the reference is resolved when |mean of the per-fold differences| > "
+    "{n_se:g} x its paired standard error (s.d. of the per-fold differences / sqrt(n_folds))"
+)
+
+
+def _fold_scores(values, what: str) -> np.ndarray:
+    scores = as_real_array(values, what, "held-out scores, one per fold")
+    if scores.ndim != 1:
+        raise ValueError(f"{what} must be 1-d (one score per fold); got shape {scores.shape}.")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError(
+            f"{what} must be finite; got {scores.tolist()} (a fold without spikes has no "
+            "bits per spike: leave that fold out of every method)."
+        )
+    return scores
+
+
+def compare_held_out(scores, *, reference: str, baseline=None, n_se: float = 2.0) -> Bunch:
+    """Paired comparison of several methods' held-out scores on the same folds.
+
+    Each method's per-fold held-out bits per spike are its gain over the
+    constant rate of the training blocks (:func:`bits_per_spike` with
+    ``null=`` the training rate, e.g. ``get_scorer("bits_per_spike",
+    null="train")``).  Folds differ in difficulty (a block where the rate
+    drifts costs every method alike), so methods are compared *pairwise per
+    fold*: the difference of a method to ``reference`` is the mean of the
+    per-fold differences, with the paired standard error ``sd / sqrt(n_folds)``
+    of those differences (``sd`` with ``n_folds - 1`` degrees of freedom).  A
+    difference is *resolved* when ``|difference| > n_se * se``; otherwise the
+    folds do not tell the two methods apart, whichever mean is larger.
+
+    All methods must be scored on the same folds (the same
+    ``BlockedTimeSeriesSplit`` of the same bins), else the pairing is void.
+
+    Parameters
+    ----------
+    scores : mapping of str to array-like of shape (n_folds,)
+        Held-out bits per spike of each method, fold by fold, with the
+        training rate as null (gains).  With ``baseline``: the scores with
+        the test block's own rate as null (the default of
+        :func:`bits_per_spike`), from which ``baseline`` is subtracted.
+    reference : str
+        The method (a key of ``scores``) the others are compared with.
+    baseline : array-like of shape (n_folds,), optional
+        Held-out bits per spike of the constant rate of the training blocks
+        scored against each test block's own rate
+        (:func:`~sklearn_lnp.analysis.constant_rate_cv_scores`): subtracted
+        from every method's scores to give their gains.  The gains are then
+        exactly those of ``null="train"``.
+    n_se : float, default=2.0
+        A difference is resolved when it exceeds ``n_se`` standard errors.
+
+    Returns
+    -------
+    Bunch
+        ``names`` (list of the n_methods keys, in order); ``reference``;
+        ``n_folds``; ``fold_gains`` (n_methods, n_folds) bits per spike;
+        ``gain`` and ``gain_se`` (n_methods,): the mean gain over the
+        constant training rate and its standard error over folds;
+        ``difference`` and ``difference_se`` (n_methods,): the mean paired
+        difference to ``reference`` and its standard error (0 and 0 for the
+        reference itself); ``resolved`` (n_methods,) bool; ``n_se``;
+        ``rule``, the sentence stating the rule.
+
+    Raises
+    ------
+    ValueError
+        Naming the method whose scores are not 1-d and finite or differ in
+        number of folds; ``reference`` not among ``scores``; fewer than 2
+        folds; ``n_se`` not positive.
+
+    See Also
+    --------
+    comparison_table : the result as a Markdown table.
+
+    Examples
+    --------
+    Three methods on five folds; the last fold is hard for every method:
+
+    >>> from sklearn_lnp.metrics import compare_held_out
+    >>> result = compare_held_out(
+    ...     {"A": [0.03, 0.02, 0.03, 0.04, -0.50],
+    ...      "B": [0.05, 0.04, 0.05, 0.06, -0.48],     # A + 0.02 on every fold
+    ...      "C": [0.04, 0.01, 0.05, 0.03, -0.49]},
+    ...     reference="A")
+    >>> result.difference.round(3).tolist(), result.difference_se.round(3).tolist()
+    ([0.0, 0.02, 0.004], [0.0, 0.0, 0.006])
+    >>> result.resolved.tolist()
+    [False, True, False]
+    >>> result.gain_se.round(3).tolist()     # the hard fold dominates each method's spread
+    [0.106, 0.106, 0.105]
+    """
+    if not hasattr(scores, "items") or not len(scores):
+        raise ValueError(
+            "scores must be a non-empty mapping of method name to its per-fold held-out "
+            f"scores; got {type(scores).__name__}."
+        )
+    names = list(scores)
+    if reference not in scores:
+        raise ValueError(f"reference must be one of the methods {names}; got {reference!r}.")
+    if isinstance(n_se, bool) or not isinstance(n_se, numbers.Real) or not n_se > 0:
+        raise ValueError(f"n_se must be a positive number of standard errors; got {n_se!r}.")
+    gains = [_fold_scores(scores[name], f"scores[{name!r}]") for name in names]
+    n_folds = gains[0].size
+    for name, gain in zip(names, gains, strict=True):
+        if gain.size != n_folds:
+            raise ValueError(
+                f"scores[{name!r}] has {gain.size} folds, scores[{names[0]!r}] {n_folds}: "
+                "every method must be scored on the same folds."
+            )
+    if n_folds < 2:
+        raise ValueError(f"a standard error over folds needs at least 2 folds; got {n_folds}.")
+    fold_gains = np.vstack(gains)
+    if baseline is not None:
+        baseline = _fold_scores(baseline, "baseline")
+        if baseline.size != n_folds:
+            raise ValueError(
+                f"baseline has {baseline.size} folds, the scores {n_folds}: it must be the "
+                "constant rate's score on the same folds."
+            )
+        fold_gains = fold_gains - baseline
+    differences = fold_gains - fold_gains[names.index(reference)]
+
+    def standard_error(values):
+        return np.std(values, axis=1, ddof=1) / np.sqrt(n_folds)
+
+    difference, difference_se = differences.mean(axis=1), standard_error(differences)
+    return Bunch(
+        names=names,
+        reference=reference,
+        n_folds=n_folds,
+        fold_gains=fold_gains,
+        gain=fold_gains.mean(axis=1),
+        gain_se=standard_error(fold_gains),
+        difference=difference,
+        difference_se=difference_se,
+        resolved=np.abs(difference) > n_se * difference_se,
+        n_se=float(n_se),
+        rule=RESOLVED_RULE.format(n_se=n_se),
+    )
+
+
+def comparison_table(comparison: Bunch, *, extra_columns=None, decimals: int = 3) -> str:
+    """A :func:`compare_held_out` result as a Markdown table, one row per method.
+
+    Columns: the method, its mean gain over the constant training rate ± its
+    standard error, the paired difference to the reference (the row marked
+    "reference") ± its standard error, and whether that difference is
+    resolved, then ``extra_columns``.
+
+    Parameters
+    ----------
+    comparison : Bunch
+        As returned by :func:`compare_held_out`.
+    extra_columns : mapping of str to mapping of str to str, optional
+        ``{column title: {method name: text}}``, e.g. fit times; a method
+        missing from a column gets an empty cell.
+    decimals : int, default=3
+        Decimals of the bits per spike.
+
+    Returns
+    -------
+    str
+        The table, lines separated by newlines.
+
+    Examples
+    --------
+    >>> from sklearn_lnp.metrics import compare_held_out, comparison_table
+    >>> result = compare_held_out({"A": [0.01, 0.03, 0.02], "B": [0.03, 0.05, 0.05]},
+    ...                           reference="A")
+    >>> print(comparison_table(result))    # doctest: +NORMALIZE_WHITESPACE
+    | method | gain (bits/spike) ± s.e. | difference to the reference ± s.e. | resolved (> 2 s.e.) |
+    | --- | ---: | ---: | :---: |
+    | A | +0.020 ± 0.006 | reference | |
+    | B | +0.043 ± 0.007 | +0.023 ± 0.003 | yes |
+    """
+    extra_columns = dict(extra_columns or {})
+    header = [
+        "method",
+        "gain (bits/spike) ± s.e.",
+        "difference to the reference ± s.e.",
+        f"resolved (> {comparison.n_se:g} s.e.)",
+        *extra_columns,
+    ]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "| --- | ---: | ---: | :---: |" + " ---: |" * len(extra_columns),
+    ]
+    for k, name in enumerate(comparison.names):
+        gain = f"{comparison.gain[k]:+.{decimals}f} ± {comparison.gain_se[k]:.{decimals}f}"
+        if name == comparison.reference:
+            difference, resolved = "reference", ""
+        else:
+            difference = (
+                f"{comparison.difference[k]:+.{decimals}f} ± "
+                f"{comparison.difference_se[k]:.{decimals}f}"
+            )
+            resolved = "yes" if comparison.resolved[k] else "no"
+        cells = [name, gain, difference, resolved]
+        cells += [column.get(name, "") for column in extra_columns.values()]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 # -- scorers -------------------------------------------------------------------
 #
 # scikit-learn's ``make_scorer`` calls ``estimator.predict(X)`` without any
@@ -457,7 +664,7 @@ class LNPScorer:
         used as given, None keeps ``score_func``'s default (the test block's
         own rate).
 
-    A model fitted with non-constant exposure and scored without it raises
+    A model fitted with exposure other than 1 and scored without it raises
     a ValueError naming the fix, as ``model.score`` does.
 
     Examples
@@ -495,14 +702,14 @@ class LNPScorer:
 
     def __call__(self, estimator, X, y_true, sample_weight=None, exposure=None) -> float:
         final = _final_step(estimator)
-        if exposure is None and getattr(final, "exposure_was_constant_", True) is False:
+        if exposure is None and getattr(final, "exposure_required_", False):
             raise ValueError(
-                f"{self!r}: {type(final).__name__} was fitted with non-constant exposure (bin "
-                "widths) but the scorer got none: it would compare rates with counts. "
+                f"{self!r}: {type(final).__name__} was fitted with exposure (bin widths) "
+                "other than 1 but the scorer got none: it would compare rates with counts. "
                 f"Fix: {_exposure_fix('scorer')}"
             )
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", _ExposureWarning)  # multiplied by exposure below
+            warnings.simplefilter("ignore", ExposureWarning)  # multiplied by exposure below
             y_pred = np.asarray(estimator.predict(X), dtype=np.float64).ravel()
         exposure = check_exposure(exposure, y_pred.shape[0])
         if exposure is not None:

@@ -398,24 +398,10 @@ class STAEstimator(LNPRegressorMixin, BaseEstimator):
         X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, reset=False)
         return X, matvec(X, self.filter_)
 
-    def predict(self, X, exposure=None):
-        """Expected spike counts ``exposure * f(X @ filter_)``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        exposure : array-like of shape (n_samples,) or float, optional
-            Bin widths; 1 when omitted (then the prediction is the rate per
-            unit of exposure).
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Expected counts (non-negative).
-        """
-        check_is_fitted(self)
+    def _predict(self, X, exposure):
+        """``exposure * f(X @ filter_)``; the exposure rule is :meth:`predict`'s."""
         if hasattr(self, "scale_"):
-            return super().predict(X, exposure=exposure)
+            return super()._predict(X, exposure)
         X, z = self._filter_output(X)
         exposure = check_exposure(exposure, X.shape[0])
         rate = np.interp(z, self.bin_centers_, self.bin_rates_)

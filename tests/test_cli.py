@@ -225,3 +225,37 @@ def test_help_exits_zero_and_lists_options(argv, options, capsys):
     text = capsys.readouterr().out
     for option in options:
         assert option in text
+
+
+@pytest.mark.slow  # two runs with a joint CV, an L1 CV and the method table: ~10 s
+def test_cross_validation_reports_each_fold_and_the_method_table_pairs_the_methods(
+    tmp_path, toy_mat, capsys
+):
+    """Per-fold progress of the long CV steps on stderr (silenced by --quiet), and the
+    method table: gains over the training rate with paired s.e. on stdout and in
+    summary.json."""
+    argv = ["fit", str(toy_mat), "--out", str(tmp_path), "--lags", "0-1", "--alpha-grid", "0.1,10"]
+    argv += ["--penalty", "l1", "--l1-alphas", "0.1,0.01"]
+    assert main(argv) == 0
+    printed = capsys.readouterr()
+    err = printed.err.splitlines()
+    for fold in ("alpha 0.1, fold 3/5:", "alpha 10, fold 5/5:", "L1 fold 3/5:", "STA fold 2/5:"):
+        assert any(fold in line for line in err), fold
+    assert "fold 3/5" not in printed.out
+    methods = json.loads((tmp_path / "toy" / "summary.json").read_text())["methods"]
+    rows = {row["method"]: row for row in methods["methods"]}
+    reference = rows[methods["reference"]]
+    assert methods["reference"].startswith("L2, lags 0-1 jointly")
+    assert reference["difference_to_reference"] == 0 and not reference["resolved"]
+    assert len(rows) == 4 and methods["n_folds"] == 5 and "2 x" in methods["rule"]
+    for row in rows.values():
+        folds = np.array(row["fold_gains"])
+        assert row["gain_bits_per_spike"] == pytest.approx(folds.mean())
+        assert row["gain_se"] == pytest.approx(folds.std(ddof=1) / np.sqrt(5))
+        differences = folds - np.array(reference["fold_gains"])
+        assert row["difference_se"] == pytest.approx(differences.std(ddof=1) / np.sqrt(5))
+        # the toy cell is driven by one pixel at lag 0: every model beats the constant rate
+        assert row["gain_bits_per_spike"] > 0
+    assert "| reference |" in printed.out and "Rule:" in printed.out
+    assert main([*argv, "--quiet", "--overwrite"]) == 0
+    assert not any("fold" in line for line in capsys.readouterr().err.splitlines())

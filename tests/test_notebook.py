@@ -126,16 +126,20 @@ def test_notebook_runs_top_to_bottom_on_the_real_recording(monkeypatch):
     # Section 1: the derived objective and gradient agree with the package.
     check = text_of(cells[1])
     assert "F by hand" in check and "model.objective_" in check
-    # The closing table lists every method with held-out bits/spike and a fit time.
+    # The closing table lists every method with its held-out gain ± s.e., the paired
+    # difference to the reference ± s.e., whether it is resolved, and a fit time.
     table = text_of(cells[-1])
     rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
-    assert rows[0].startswith("| method | held-out bits/spike")
+    assert rows[0].startswith("| method | gain (bits/spike) ± s.e. | difference to the ref")
+    assert "Rule: a difference to the reference is resolved when" in table
+    assert "best" not in table  # no method is named best on unresolved differences
     methods = [row.split(" | ")[0].lstrip("| ") for row in rows[1:]]
     for expected in ("lag 0 alone, alpha = 0", "lags 0-4 jointly, L2", "rank 1 by SVD",
                      "bilinear", "L1 GLM, lag 0", "L1 GLM, lags 0-4", "STA, lag 0",
                      "constant rate"):  # fmt: skip
         assert any(expected in method for method in methods), f"{expected!r} not in {methods}"
-    assert all(row.count("|") == 5 for row in rows)
+    assert all(row.count("|") == 6 for row in rows)
+    assert sum("| reference |" in row for row in rows) == 1
     assert seconds < BUDGET_SECONDS, (
         f"the notebook took {seconds:.0f} s, over the {BUDGET_SECONDS} s budget of issue 7"
     )

@@ -30,6 +30,7 @@ PUBLIC_MODULES = (
     "sklearn_lnp.sta",
     "sklearn_lnp.spikes",
     "sklearn_lnp.metrics",
+    "sklearn_lnp.exceptions",
     "sklearn_lnp.datasets",
     "sklearn_lnp.subframe",
     "sklearn_lnp.simulation",

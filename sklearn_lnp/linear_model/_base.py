@@ -17,7 +17,8 @@ from sklearn.utils.validation import (
 from .._objective import safe_exp
 from .._passes import is_dask_array as _is_dask
 from .._validation import check_counts, check_exposure
-from ..metrics import _exposure_fix, _ExposureWarning, d2_poisson_score
+from ..exceptions import ExposureWarning
+from ..metrics import _exposure_fix, d2_poisson_score
 
 _ACCEPT_SPARSE = ("csr", "csc")
 _DTYPES = (np.float64, np.float32)
@@ -87,6 +88,55 @@ def _check_same_n_samples(X, y) -> None:
         )
 
 
+def record_exposure(estimator, y, sample_weight, exposure) -> None:
+    """Set ``exposure_required_`` and ``null_rate_`` of ``estimator`` from its training data.
+
+    ``exposure_required_`` is True when the bin widths of the fit were not 1
+    everywhere (uneven, or a constant other than 1): the model's rate is then
+    per unit of that exposure, and counts need it at predict and score
+    (:func:`check_exposure_given`).  ``null_rate_`` is the training rate per
+    unit of exposure, ``sum(s y) / sum(s e)`` (per column for a 2-d ``y``).
+    """
+    weights = np.ones(np.shape(y)[0]) if sample_weight is None else np.asarray(sample_weight)
+    estimator.exposure_required_ = bool(exposure is not None and np.any(exposure != 1.0))
+    time = float(np.sum(weights * (1.0 if exposure is None else exposure)))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        rate = (weights @ y) / time
+    estimator.null_rate_ = float(rate) if np.ndim(rate) == 0 else np.asarray(rate, dtype=float)
+
+
+def check_exposure_given(estimator, method: str, exposure) -> None:
+    """The exposure rule of ``predict`` and ``score`` of every LNP estimator.
+
+    For a model fitted with exposure other than 1 (``exposure_required_``),
+    ``predict`` without exposure warns (:class:`~sklearn_lnp.exceptions.ExposureWarning`)
+    and ``score`` without it raises a ValueError, each naming the one-line fix.
+    A model fitted without exposure, or with exposure 1, is silent.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+    method : {"predict", "score"}
+    exposure : array-like or None
+        What the method received.
+    """
+    if exposure is not None or not getattr(estimator, "exposure_required_", False):
+        return
+    name = type(estimator).__name__
+    if method == "score":
+        raise ValueError(
+            f"{name} was fitted with exposure (bin widths) other than 1 but score got none: "
+            f"it would compare rates with counts. Fix: {_exposure_fix('score')}"
+        )
+    warnings.warn(
+        f"{name} was fitted with exposure (bin widths) other than 1 but predict got none: "
+        "returning the rate per unit of exposure, not expected counts. "
+        f"Fix: {_exposure_fix('predict')}",
+        ExposureWarning,
+        stacklevel=3,
+    )
+
+
 class LNPRegressorMixin(RegressorMixin):
     """Prediction and scoring for estimators of ``mu = exposure * exp(X w + b)``.
 
@@ -98,10 +148,11 @@ class LNPRegressorMixin(RegressorMixin):
                               PoissonLNPRegressor().set_fit_request(exposure=True))
         GridSearchCV(model, {"poissonlnpregressor__alpha": [1, 10, 100]}).fit(X, y, exposure=e)
 
-    A model fitted with non-constant exposure records it
-    (``exposure_was_constant_ = False``): ``score`` without exposure then
-    raises a ValueError and ``predict`` without it warns, each naming the
-    fix.  ``null_rate_`` is the training rate per unit of exposure (the
+    A model fitted with exposure other than 1 (uneven bin widths, or a
+    constant other than 1) records it (``exposure_required_ = True``):
+    ``score`` without exposure then raises a ValueError and ``predict``
+    without it warns (:class:`~sklearn_lnp.exceptions.ExposureWarning`),
+    each naming the fix.  ``null_rate_`` is the training rate per unit of exposure (the
     intercept-only fit), the null of ``get_scorer("bits_per_spike",
     null="train")``.
 
@@ -136,7 +187,7 @@ class LNPRegressorMixin(RegressorMixin):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        self._record_exposure(y, sample_weight, exposure)
+        record_exposure(self, y, sample_weight, exposure)
         if y.ndim == 2:
             return X, y, sample_weight, exposure
         if np.sum(sample_weight * y) <= 0:
@@ -179,20 +230,8 @@ class LNPRegressorMixin(RegressorMixin):
                 "likelihood rate is 0 and its log (the intercept) is -inf. Fit a neuron "
                 "with at least one spike."
             )
-        self._record_exposure(y, sample_weight, exposure)
+        record_exposure(self, y, sample_weight, exposure)
         return X, y, sample_weight, exposure
-
-    def _record_exposure(self, y, sample_weight, exposure) -> None:
-        """Set ``exposure_was_constant_`` and ``null_rate_`` from the training data."""
-        self.exposure_was_constant_ = bool(exposure is None or np.ptp(exposure) == 0)
-        time = float(np.sum(sample_weight * (1.0 if exposure is None else exposure)))
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            rate = (sample_weight @ y) / time
-        self.null_rate_ = float(rate) if np.ndim(rate) == 0 else np.asarray(rate, dtype=float)
-
-    def _lost_exposure(self) -> bool:
-        """True when fitted with non-constant exposure (so counts need it)."""
-        return getattr(self, "exposure_was_constant_", True) is False
 
     def _decision(self, X):
         """Linear predictor ``X @ coef_ + intercept_`` (without exposure)."""
@@ -220,9 +259,9 @@ class LNPRegressorMixin(RegressorMixin):
         """Expected spike counts ``exposure * exp(X @ coef_ + intercept_)``.
 
         Pass the bin widths: ``model.predict(X, exposure=e)``.  For a model
-        fitted with non-constant exposure, ``predict(X)`` without it warns (a
-        UserWarning naming this fix) and returns the rate per unit of
-        exposure, not counts; scikit-learn's own
+        fitted with exposure other than 1, ``predict(X)`` without it warns (an
+        :class:`~sklearn_lnp.exceptions.ExposureWarning` naming this fix) and
+        returns the rate per unit of exposure, not counts; scikit-learn's own
         scorers (e.g. ``"neg_mean_poisson_deviance"``) and ``cross_val_predict``
         call it so and warn the same way.
 
@@ -239,14 +278,7 @@ class LNPRegressorMixin(RegressorMixin):
             Expected counts (non-negative); one column per neuron for a
             model fitted to several neurons.
         """
-        if exposure is None and self._lost_exposure():
-            warnings.warn(
-                f"{type(self).__name__} was fitted with non-constant exposure (bin widths) "
-                "but predict got none: returning the rate per unit of exposure, not "
-                f"expected counts. Fix: {_exposure_fix('predict')}",
-                _ExposureWarning,
-                stacklevel=2,
-            )
+        check_exposure_given(self, "predict", exposure)
         return self._predict(X, exposure)
 
     def _predict(self, X, exposure):
@@ -267,11 +299,11 @@ class LNPRegressorMixin(RegressorMixin):
             model.set_fit_request(exposure=True)  # score requests exposure by default
             GridSearchCV(model, grid).fit(X, y, exposure=e)
 
-        For a model fitted with non-constant exposure, ``score`` without it
+        For a model fitted with exposure other than 1, ``score`` without it
         raises a ValueError naming this fix (inside a search with the default
         ``error_score=nan`` scikit-learn turns it into a "Scoring failed"
         warning carrying the message and a NaN score; ``error_score="raise"``
-        keeps the error).  With constant exposure (or none) it is optional.
+        keeps the error).  Fitted without exposure (or with exposure 1) it is optional.
 
         Parameters
         ----------
@@ -289,12 +321,7 @@ class LNPRegressorMixin(RegressorMixin):
         -------
         float
         """
-        if exposure is None and self._lost_exposure():
-            raise ValueError(
-                f"{type(self).__name__} was fitted with non-constant exposure (bin widths) "
-                "but score got none: it would compare rates with counts. "
-                f"Fix: {_exposure_fix('score')}"
-            )
+        check_exposure_given(self, "score", exposure)
         y_pred = self.predict(X, exposure=exposure)
         if y_pred.ndim == 2:  # several neurons: the mean of their D^2
             y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y, dtype=np.float64)

@@ -185,6 +185,29 @@ def _finite_or_raise(fit, solver: str, where: str = "") -> None:
 class LassoLNPRegressor(LNPBaseEstimator):
     r"""Linear-nonlinear-Poisson model with an L1 (lasso) penalty, solved exactly.
 
+    The recipe for bins of unequal width ``e`` (the shortest correct one):
+    enable metadata routing and request ``exposure`` at fit (``score``
+    requests it by default), so that every fit and score of a search gets
+    its fold's bin widths:
+
+    >>> import sklearn
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn_lnp import BlockedTimeSeriesSplit, LassoLNPRegressor
+    >>> from sklearn_lnp.datasets import make_lnp_neuron
+    >>> neuron = make_lnp_neuron(n_frames=1000, frame_shape=(6, 6), random_state=0)
+    >>> X, y, e = neuron.stimulus, neuron.counts, neuron.exposure
+    >>> with sklearn.config_context(enable_metadata_routing=True):   # or sklearn.set_config
+    ...     model = LassoLNPRegressor().set_fit_request(exposure=True)
+    ...     search = GridSearchCV(model, {"alpha": [0.003, 0.03]},
+    ...                           cv=BlockedTimeSeriesSplit(5)).fit(X, y, exposure=e)
+    >>> counts = search.best_estimator_.predict(X, exposure=e)     # expected spikes per bin
+    >>> bool(abs(counts.sum() / y.sum() - 1) < 1e-6)   # the MLE intercept matches the total
+    True
+
+    Without ``exposure``, ``score`` of a model fitted with bin widths other
+    than 1 raises and ``predict`` warns
+    (:class:`~sklearn_lnp.exceptions.ExposureWarning`), each naming this fix.
+
     Counts are modelled as ``y_t ~ Poisson(mu_t)`` with
     ``mu_t = exposure_t * exp(X_t @ w + b)``, and the fitted parameters
     minimise

@@ -29,6 +29,29 @@ from ._separation import warn_if_no_mle
 class PoissonLNPRegressor(LNPBaseEstimator):
     r"""Linear-nonlinear-Poisson model fitted by (penalised) maximum likelihood.
 
+    The recipe for bins of unequal width ``e`` (the shortest correct one):
+    enable metadata routing and request ``exposure`` at fit (``score``
+    requests it by default), so that every fit and score of a search gets
+    its fold's bin widths:
+
+    >>> import sklearn
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn_lnp import BlockedTimeSeriesSplit, PoissonLNPRegressor
+    >>> from sklearn_lnp.datasets import make_lnp_neuron
+    >>> neuron = make_lnp_neuron(n_frames=1000, frame_shape=(6, 6), random_state=0)
+    >>> X, y, e = neuron.stimulus, neuron.counts, neuron.exposure
+    >>> with sklearn.config_context(enable_metadata_routing=True):   # or sklearn.set_config
+    ...     model = PoissonLNPRegressor().set_fit_request(exposure=True)
+    ...     search = GridSearchCV(model, {"alpha": [0.01, 1.0]},
+    ...                           cv=BlockedTimeSeriesSplit(5)).fit(X, y, exposure=e)
+    >>> counts = search.best_estimator_.predict(X, exposure=e)     # expected spikes per bin
+    >>> bool(abs(counts.sum() / y.sum() - 1) < 1e-6)   # the MLE intercept matches the total
+    True
+
+    Without ``exposure``, ``score`` of a model fitted with bin widths other
+    than 1 raises and ``predict`` warns
+    (:class:`~sklearn_lnp.exceptions.ExposureWarning`), each naming this fix.
+
     Counts are modelled as ``y_t ~ Poisson(mu_t)`` with
     ``mu_t = exposure_t * exp(X_t @ w + b)``: ``X_t`` is a stimulus frame
     (flattened pixels, or several lagged frames), ``w`` the receptive field
