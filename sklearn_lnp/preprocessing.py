@@ -372,8 +372,8 @@ class RaisedCosineBasis:
     (``log_time=True``), or ``t`` itself; then to ``x`` in ``[0, 1]`` over
     the lag range ``[min(lags), max(lags)]``.  Function ``j`` is the bump
 
-    .. math:: b_j(x) = 	frac12\,igl(1 + \cos(\pi (x - c_j) / (2 s))igr)
-              \quad	ext{for } |x - c_j| < 2 s, 	ext{ else } 0,
+    .. math:: b_j(x) = \tfrac12\,\bigl(1 + \cos(\pi (x - c_j) / (2 s))\bigr)
+              \quad\text{for } |x - c_j| < 2 s, \text{ else } 0,
 
     with centres ``c_j = j s`` spaced ``s = 1 / (n_basis - 1)`` apart, so the
     first bump peaks at the smallest lag and the last at the largest.  Bumps

@@ -329,9 +329,9 @@ class PoissonLNPRegressor(LNPBaseEstimator):
 
         .. math::
 
-            \Bigl(\sum_t s_t \mu_t 	ilde x_t 	ilde x_t^	op
-            + S lpha egin{pmatrix} Q & 0 \ 0 & 0 \end{pmatrix}\Bigr)^{-1},
-            \quad 	ilde x_t = (x_t, 1),\ S = \sum_t s_t,
+            \Bigl(\sum_t s_t \mu_t \tilde x_t \tilde x_t^\top
+            + S \alpha \begin{pmatrix} Q & 0 \\ 0 & 0 \end{pmatrix}\Bigr)^{-1},
+            \quad \tilde x_t = (x_t, 1),\ S = \sum_t s_t,
 
         with ``mu_t`` the fitted expected counts: the penalty is a Gaussian
         prior on the weights (precision ``S alpha Q``), the sample weights
