@@ -400,9 +400,9 @@ class PoissonLNPRegressor(LNPBaseEstimator):
                 f"neuron must be an integer in [0, {n_neurons}) for a fit to {n_neurons} "
                 f"neurons; got {neuron!r}."
             )
-        if exposure is None and self._lost_exposure():
+        if exposure is None and getattr(self, "exposure_required_", False):
             raise ValueError(
-                f"{type(self).__name__} was fitted with non-constant exposure (bin widths) but "
+                f"{type(self).__name__} was fitted with exposure (bin widths) other than 1 but "
                 "coef_covariance got none: pass the training exposure, "
                 "coef_covariance(X, exposure=e)."
             )
