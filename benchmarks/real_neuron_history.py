@@ -1,7 +1,7 @@
 """What spike history adds on the lab's neuron: held-out bits per spike at sub-frame bins.
 
 The recording is binned at ``BIN`` seconds (each bin carries the frame on screen
-and its width as exposure, ``sklearn_lnp.subframe.subframe_design``).  Two models,
+and its width as exposure, ``sklearn_lnp.datasets.subframe_design``).  Two models,
 fitted on the same blocked folds (``BlockedTimeSeriesSplit(5, gap)`` with the gap
 the longest stimulus lag), scored by held-out bits per spike:
 
@@ -39,9 +39,8 @@ from sklearn_lnp import (
     RaisedCosineBasis,
     SpikeHistoryTransformer,
 )
-from sklearn_lnp.datasets import load_recording
+from sklearn_lnp.datasets import load_recording, subframe_design
 from sklearn_lnp.metrics import bits_per_spike
-from sklearn_lnp.subframe import subframe_design
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "nds_cl_5_data.mat"
 BIN = 0.002  # s
