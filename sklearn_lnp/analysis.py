@@ -850,6 +850,7 @@ def fit_history_glm(
     history_window: float = 0.1,
     n_history_basis: int = 8,
     n_blocks: int = 10,
+    drift: bool = True,
     alpha: float = 1e-4,
     frame_offset: int = 0,
     verbose: int = 0,
@@ -870,7 +871,7 @@ def fit_history_glm(
       the ``n_blocks`` cross-validation blocks.
 
     Four models (``stimulus``, ``stimulus_history``, ``stimulus_drift``,
-    ``stimulus_history_drift``) are fitted by
+    ``stimulus_history_drift``; the first two with ``drift=False``) are fitted by
     :class:`~sklearn_lnp.PoissonLNPRegressor` (L2 ``alpha``, exposure,
     ``solver="newton-cholesky"``) on the
     same folds: the recording is cut into ``n_blocks`` contiguous blocks and
@@ -910,6 +911,8 @@ def fit_history_glm(
         Basis functions over the history lags (at most one per lag).
     n_blocks : int, default=10
         Contiguous blocks; ``n_blocks - 2`` folds (at least 4 blocks).
+    drift : bool, default=True
+        Also fit and score the two models with drift columns.
     alpha : float, default=1e-4
         L2 penalty of every fit (mean NLL scaling).
     frame_offset : int, default=0
@@ -926,8 +929,9 @@ def fit_history_glm(
         s.e.) from :func:`paired_fold_difference`, for ``"history"``
         (stimulus_history - stimulus), ``"history_given_drift"``
         (stimulus_history_drift - stimulus_drift) and ``"drift"``
-        (stimulus_drift - stimulus); ``model``: the
-        ``stimulus_history_drift`` model fitted on all bins;
+        (stimulus_drift - stimulus), the last two only with ``drift``;
+        ``model``: the ``stimulus_history_drift`` model (``stimulus_history``
+        without ``drift``) fitted on all bins;
         ``history_filter`` (n_history_lags,) its history filter over lags
         (log gain); ``history_gain`` ``exp(history_filter)``;
         ``history_lag_ms`` (n_history_lags,) lags in ms (at ``bin_width``);
@@ -998,8 +1002,11 @@ def fit_history_glm(
     knots = np.r_[design.bin_start[edges[:-1]], design.bin_start[-1] + exposure[-1]]
     columns["drift"] = interpolating_drift_regressors(times, knots)
     folds = list(cv.split(stimulus))[1:-1]
+    models = {
+        name: groups for name, groups in _HISTORY_MODELS.items() if drift or "drift" not in name
+    }
     scores = {}
-    for name, groups in _HISTORY_MODELS.items():
+    for name, groups in models.items():
         X = np.hstack([columns[g] for g in groups])
         fold_scores = []
         for train, test in folds:
@@ -1010,23 +1017,25 @@ def fit_history_glm(
                 bits_per_spike(y[test], predicted, exposure=exposure[test], null=model.null_rate_)
             )
         scores[name] = np.array(fold_scores)
-    X = np.hstack([columns[g] for g in _HISTORY_MODELS["stimulus_history_drift"]])
+    X = np.hstack([columns[g] for g in models[list(models)[-1]]])
     model = PoissonLNPRegressor(alpha=alpha, solver=_HISTORY_SOLVER, verbose=verbose)
     model.fit(X, y, exposure=exposure)
     n_stim = stimulus.shape[1]
     n_hist = columns["history"].shape[1]
     history_filter = history.coef_to_lags(model.coef_[n_stim : n_stim + n_hist])
+    differences = {
+        "history": paired_fold_difference(scores["stimulus"], scores["stimulus_history"])
+    }
+    if drift:
+        differences["history_given_drift"] = paired_fold_difference(
+            scores["stimulus_drift"], scores["stimulus_history_drift"]
+        )
+        differences["drift"] = paired_fold_difference(scores["stimulus"], scores["stimulus_drift"])
     block_rates = np.add.reduceat(y, edges[:-1]) / np.add.reduceat(exposure, edges[:-1])
     return Bunch(
         scores=scores,
         mean_scores={name: float(values.mean()) for name, values in scores.items()},
-        differences={
-            "history": paired_fold_difference(scores["stimulus"], scores["stimulus_history"]),
-            "history_given_drift": paired_fold_difference(
-                scores["stimulus_drift"], scores["stimulus_history_drift"]
-            ),
-            "drift": paired_fold_difference(scores["stimulus"], scores["stimulus_drift"]),
-        },
+        differences=differences,
         model=model,
         history_filter=history_filter,
         history_gain=np.exp(history_filter),

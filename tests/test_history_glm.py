@@ -27,7 +27,7 @@ from sklearn_lnp.analysis import (
     paired_fold_difference,
 )
 from sklearn_lnp.cli import main
-from sklearn_lnp.datasets import save_recording
+from sklearn_lnp.datasets import recording_from_counts, save_recording
 from sklearn_lnp.simulation import simulate_glm_spikes
 
 SHAPE = (3, 4)
@@ -57,6 +57,14 @@ def _refractory_recording(seed=0, n_frames=600, bin_width=0.005, rate=30.0):
         spike_times=np.sort(spikes),
         trigger_times=triggers,
     )
+
+
+def _plain_recording(n_frames=60):
+    """A 3 x 4 pixel recording of Poisson counts per frame (no numba simulation to compile)."""
+    rng = np.random.default_rng(0)
+    stimulus = rng.choice([-1.0, 1.0], size=(n_frames + 1, SHAPE[0] * SHAPE[1]))
+    counts = rng.poisson(5.0 * np.exp(0.8 * stimulus[:n_frames, PIXEL]))
+    return recording_from_counts(stimulus, counts, frame_shape=SHAPE, random_state=0)
 
 
 def test_drift_tents_interpolate_and_never_extrapolate():
@@ -128,7 +136,7 @@ def test_history_adds_bits_on_a_refractory_neuron():
     ],
 )
 def test_history_glm_refuses_bad_arguments_by_name(kwargs, name):
-    recording = _refractory_recording(n_frames=60)
+    recording = _plain_recording()
     with pytest.raises(ValueError, match=name):
         fit_history_glm(recording, **{"bin_width": 0.005, **kwargs})
 
@@ -165,7 +173,7 @@ def test_command_writes_the_history_comparison_and_figure(tmp_path, capsys):
 )  # fmt: skip
 def test_command_refuses_bad_history_bins_before_any_work(tmp_path, capsys, value, fix):
     path = tmp_path / "refractory.npz"
-    save_recording(path, _refractory_recording(n_frames=60, bin_width=0.01))
+    save_recording(path, _plain_recording())
     out = tmp_path / "out"
     argv = ["fit", str(path), "--out", str(out), "--lags", "0", "--history-bin-ms", value]
     try:
@@ -179,7 +187,7 @@ def test_command_refuses_bad_history_bins_before_any_work(tmp_path, capsys, valu
 
 
 def test_command_refuses_a_history_bin_wider_than_a_frame(tmp_path, capsys):
-    recording = _refractory_recording(n_frames=60, bin_width=0.01)
+    recording = _plain_recording()
     recording.trigger_times = recording.trigger_times.copy()
     recording.trigger_times[5] = recording.trigger_times[4] + 0.02  # one 20 ms frame
     path = tmp_path / "short_frame.npz"
@@ -188,3 +196,14 @@ def test_command_refuses_a_history_bin_wider_than_a_frame(tmp_path, capsys):
     assert main([*argv, "--lags", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert "--history-bin-ms 30" in err and "shortest frame interval" in err
+
+
+def test_without_drift_only_the_two_models_are_fitted():
+    recording = _plain_recording(n_frames=80)
+    result = fit_history_glm(
+        recording, bin_width=0.005, n_pixels=1, n_blocks=4, stimulus_window=0.05, drift=False
+    )
+    assert list(result.scores) == ["stimulus", "stimulus_history"]
+    assert list(result.differences) == ["history"]
+    n = result.n_columns
+    assert result.model.coef_.size == n["stimulus"] + n["history"]  # no drift columns
