@@ -1,12 +1,11 @@
 """The ``sklearn-lnp`` command.
 
-``sklearn-lnp`` (or ``sklearn-lnp demo``) simulates the textbook LNP neuron,
-fits it and writes figures; ``sklearn-lnp fit PATH`` (.mat or .npz) fits a
-recording and writes the RF figure and a JSON summary; ``--lags`` adds the
-joint space-time fit, ``--sta`` the spike-time STA at sub-frame resolution,
-``--penalty l1`` the L1 fits over a path of penalties, ``--history-bin-ms``
-the spike-history GLM at sub-frame bins (each an analysis of
-:mod:`sklearn_lnp.analysis`, callable from Python).
+``sklearn-lnp`` (or ``sklearn-lnp demo``) simulates the textbook LNP neuron, fits it and writes
+figures; ``sklearn-lnp fit PATH`` (.mat or .npz) fits a recording and writes the RF figure and a
+JSON summary; ``--lags`` adds the joint space-time fit, ``--sta`` the spike-time STA at sub-frame
+resolution, ``--penalty l1`` the L1 fits over a path of penalties, ``--history-bin-ms`` the
+spike-history GLM at sub-frame bins (each an analysis of :mod:`sklearn_lnp.analysis`, callable
+from Python).
 
 Results go to stdout, progress to stderr (``--quiet`` silences it), each
 warning once as one line on stderr.  A user error is one line on stderr that
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _reports, analysis
+from . import _reports
 from ._command import (
     FIT_HELP,
     FIT_OPTIONS,
@@ -44,6 +43,14 @@ from ._command import (
     terminate_as_interrupt,
 )
 from ._output import SUMMARY, RunFolder
+from .analysis import (
+    fit_history_glm,
+    fit_l1_lags,
+    fit_lags_jointly,
+    fit_lags_separately,
+    fit_simulated_neuron,
+    spike_time_sta,
+)
 
 DEFAULT_OUT = Path("sklearn_lnp_output")
 __all__ = ["UsageError", "build_parser", "main", "run_demo", "run_fit"]
@@ -72,8 +79,7 @@ def run_demo(args) -> dict:
     run.check()
     _progress(f"Simulating the textbook LNP neuron ({args.n_frames} frames, seed {args.seed}) "
               "and fitting it ...")  # fmt: skip
-    demo = analysis.fit_simulated_neuron(args.n_frames, random_state=args.seed,
-                                         verbose=args.verbose)  # fmt: skip
+    demo = fit_simulated_neuron(args.n_frames, random_state=args.seed, verbose=args.verbose)
     summary, figures, message = _reports.demo_report(demo, args.n_frames, args.seed)
     _log(message)
     _progress("Drawing the figures ...")
@@ -131,7 +137,7 @@ def run_fit(args) -> dict:
     recording = read_recording(args)
     check_against_recording(args, recording)
     _progress(f"Fitting PoissonLNPRegressor(alpha={args.alpha}) at lag 0 ...")
-    lag0 = analysis.fit_lags_separately(recording, (0,), alpha=args.alpha, **_fit_options(args))
+    lag0 = fit_lags_separately(recording, (0,), alpha=args.alpha, **_fit_options(args))
     summary, figures, message = _reports.lag0_report(path, lag0, args.frame_offset, args.alpha)
     summary["recording"] = str(path.resolve())
     _log(message)
@@ -139,10 +145,9 @@ def run_fit(args) -> dict:
                  "history": args.history_bin_ms is not None}  # fmt: skip
     with run:
         summary["figures"] = _reports.save_figures(figures, run.path)
-        runs = (_run_lags, _run_sta, _run_l1, _run_history)
-        for key, run_analysis in zip(requested, runs, strict=True):
+        for key, step in zip(requested, (_run_lags, _run_sta, _run_l1, _run_history), strict=True):
             if requested[key]:
-                block, figures, message = run_analysis(args, recording)
+                block, figures, message = step(args, recording)
                 _log(message)
                 block["figures"] = _reports.save_figures(figures, run.path)
                 summary[key] = block
@@ -163,15 +168,15 @@ def _run_lags(args, recording) -> _reports.Report:
         n_fits = 5 * len(alpha) + 1
         what = f"alpha by 5-fold blocked CV over {list(alpha)} ({n_fits} fits, 20-60 s on 2 cores)"
     _progress(f"Joint fit of lags {list(args.lags)} with {args.drift} drift regressors, {what} ...")
-    joint = analysis.fit_lags_jointly(recording, args.lags, alpha=alpha, n_drift=args.drift,
-                                      center=args.center, **_fit_options(args))  # fmt: skip
+    joint = fit_lags_jointly(recording, args.lags, alpha=alpha, n_drift=args.drift,
+                             center=args.center, **_fit_options(args))  # fmt: skip
     return _reports.lags_report(joint)
 
 
 def _run_sta(args, recording) -> _reports.Report:
     """The spike-time STA at ``--sta-resolution`` steps up to ``--sta-window`` and its SVD."""
     _progress(f"Spike-time STA: delays 0-{args.sta_window} s in {args.sta_resolution} s steps ...")
-    sta = analysis.spike_time_sta(
+    sta = spike_time_sta(
         recording, window=args.sta_window, resolution=args.sta_resolution, center=args.center
     )
     return _reports.sta_report(sta, recording.frame_shape)
@@ -183,16 +188,15 @@ def _run_l1(args, recording) -> _reports.Report:
     n_alphas = alphas if isinstance(alphas, int) else len(alphas)
     _progress(f"L1 fits of lags {list(args.lags)}: LassoLNPCV over {n_alphas} alphas, "
               "5 blocked folds, then the path on all bins (about 15-60 s) ...")  # fmt: skip
-    l1 = analysis.fit_l1_lags(recording, args.lags, alphas=alphas, **_fit_options(args))
+    l1 = fit_l1_lags(recording, args.lags, alphas=alphas, **_fit_options(args))
     return _reports.l1_report(l1, thin_grid=args.l1_alphas is None)
 
 
 def _run_history(args, recording) -> _reports.Report:
     """The spike-history GLM at ``--history-bin-ms`` bins, scored on interior blocks."""
     _progress(f"Spike-history GLM at {args.history_bin_ms:g} ms bins, 8 held-out blocks ...")
-    width = args.history_bin_ms / 1000.0
-    history = analysis.fit_history_glm(recording, bin_width=width, **_fit_options(args))
-    return _reports.history_report(history)
+    return _reports.history_report(fit_history_glm(recording, bin_width=args.history_bin_ms / 1e3,
+                                                   **_fit_options(args)))  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -219,9 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
     demo = sub.add_parser("demo", help="simulate the textbook LNP neuron, fit it, draw figures")
-    demo.add_argument(
-        "--n-frames", type=number(int, 10), default=5000, help="frames to simulate (5000)"
-    )
+    demo.add_argument("--n-frames", type=number(int, 10), default=5000,
+                      help="frames to simulate (5000)")  # fmt: skip
     demo.add_argument("--seed", type=number(int, 0), default=0, help="random seed (0)")
     fit = sub.add_parser("fit", help="fit a recording (.mat or .npz: movie, spikes, triggers)")
     for name, settings in FIT_OPTIONS.items():
