@@ -203,8 +203,12 @@ def main(argv=None):
             if args.nemos_python:
                 command += ["--nemos-python", args.nemos_python]
             load = os.getloadavg()[0]
-            out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-            run = json.loads(out.strip().splitlines()[-1])
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode:  # e.g. the simulation refusing a runaway rate: say so, go on
+                error = done.stderr.strip().splitlines()[-1]
+                print(f"{method} at {seconds:g} s failed: {error}", file=sys.stderr)
+                continue
+            run = json.loads(done.stdout.strip().splitlines()[-1])
             run["load_before"] = round(load, 2)
             runs.append(run)
             print(json.dumps(run), flush=True)
