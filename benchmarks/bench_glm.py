@@ -1,42 +1,84 @@
-"""Coupled Poisson GLM of a simulated population at 1 ms bins: simulate, build, fit, recover.
+"""Coupled Poisson GLM of a simulated population at 1 ms bins: lockstep fit, loop, nemos.
 
 Each neuron has a stimulus filter on 2 shared white-noise inputs (5 lags), a
 refractory self-history and, for 10 % of the ordered pairs, an excitatory or
 inhibitory coupling filter (lags 1-20 ms).  The design is the stimulus lags plus
-every neuron's history in 6 log raised cosines; one multi-output
-``PoissonLNPRegressor`` fit estimates all neurons in lockstep.  Reported: the
-times of the simulation (numba loop), of the design and of the fit, and the
-correlation of the recovered and true coupling filters.
+every neuron's history in 8 log raised cosines (built one lag block at a time,
+never at full lag resolution): 10 + 8 x n_neurons columns.  Methods, each in its
+own process so that its peak memory (RSS) is its own:
 
-nemos (0.2.8, JAX) is not compared: installing it would add JAX, xarray, h5py,
-pynapple and some 20 other packages to the environment shared by the team.
+* ``lockstep``: one multi-output ``PoissonLNPRegressor`` fit of all neurons
+  (``solver="auto"``: L-BFGS on all neurons at once, handed over to Newton);
+* ``loop``: one ``PoissonLNPRegressor`` fit per neuron, in a Python loop;
+* ``nemos``: ``nemos.glm.PopulationGLM`` with the same Ridge penalty (its loss
+  is the sum over neurons of the mean Poisson NLL plus ``strength/2 ||W||^2``,
+  the same optimum as ``alpha`` here; constant bins, so the exposure is in
+  the intercept), run by the Python of ``--nemos-python`` (a venv with nemos,
+  which brings JAX), on the design saved by this script; its solution is
+  scored with this package's objective.
 
-Run: ``python benchmarks/bench_glm.py [n_neurons] [seconds]`` (default 10 neurons, 60 s).
+Reported per method: CPU and wall time of the fit, iterations, the objective
+and largest gradient entry at the solution (this package's objective, summed
+over neurons), peak RSS, and the median correlation of recovered and true
+coupling filters.  Threads are pinned to 1 before numpy is imported and checked
+with threadpoolctl; the machine's load is recorded.
+
+Run: ``python benchmarks/bench_glm.py [--neurons 50] [--seconds 20 60]
+[--methods lockstep loop nemos] [--nemos-python PATH]``; results are written to
+``benchmarks/results/bench_glm_<neurons>n_<seconds>s.json`` and ``.md`` (for
+nemos the peak RSS is that of its own process, which loads the saved design).
 """
 
 from __future__ import annotations
 
-import json
-import sys
-import time
-from pathlib import Path
+import os
 
-import numpy as np
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ[_name] = "1"
 
-from sklearn_lnp import (
-    LagTransformer,
-    PoissonLNPRegressor,
-    RaisedCosineBasis,
-    SpikeHistoryTransformer,
-)
-from sklearn_lnp.simulation import simulate_glm_spikes
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import resource  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 LAGS = np.arange(1, 21)
 DT = 0.001
+ALPHA = 1e-5
+N_BASIS = 8
+RESULTS = Path(__file__).resolve().parent / "results"
+
+# Runs in the nemos venv: load the design, fit PopulationGLM, save the parameters.
+NEMOS_WORKER = """
+import json, resource, sys, time
+import jax
+jax.config.update("jax_enable_x64", True)
+import numpy as np, nemos
+data = np.load(sys.argv[1])
+X, y = data["X"], data["counts"]
+model = nemos.glm.PopulationGLM(regularizer="Ridge", regularizer_strength=float(sys.argv[3]),
+                                solver_name="LBFGS", solver_kwargs={"tol": 1e-8, "maxiter": 5000})
+cpu, wall = time.process_time(), time.perf_counter()
+model.fit(X, y)
+cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+np.savez(sys.argv[2], coef=np.asarray(model.coef_), intercept=np.asarray(model.intercept_))
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+print(json.dumps({"cpu_s": round(cpu, 2), "wall_s": round(wall, 2), "nemos": nemos.__version__,
+                  "jax": jax.__version__, "peak_rss_mb_nemos_process": round(rss, 1)}))
+"""
 
 
 def population(n_neurons: int, n_bins: int, seed: int = 0):
-    """Stimulus, true filters [lag, source, target] and simulated counts."""
+    """Stimulus, true filters [lag, source, target], coupled pairs and simulated counts."""
+    from sklearn_lnp import LagTransformer
+    from sklearn_lnp.simulation import simulate_glm_spikes
+
     rng = np.random.default_rng(seed)
     stimulus = rng.normal(size=(n_bins, 2))
     kernel = np.array([0.0, 0.3, 0.5, 0.3, 0.1])
@@ -54,52 +96,143 @@ def population(n_neurons: int, n_bins: int, seed: int = 0):
     signs = rng.choice([-0.8, 0.8], size=(n_neurons, n_neurons))
     for i, j in zip(*np.nonzero(coupled), strict=True):
         filters[:, i, j] = signs[i, j] * bump
-    start = time.perf_counter()
     counts = simulate_glm_spikes(drive, filters, exposure=DT, random_state=seed)
-    return stimulus, filters, coupled, counts, time.perf_counter() - start
+    return stimulus, filters, coupled, counts
 
 
-def run(n_neurons: int = 10, seconds: float = 60.0) -> dict:
-    n_bins = int(seconds / DT)
-    simulate_glm_spikes(np.zeros(10), [0.0])  # compile before timing
-    stimulus, filters, coupled, counts, t_sim = population(n_neurons, n_bins)
-    start = time.perf_counter()
-    Xs = LagTransformer(range(5)).fit_transform(stimulus)
-    history = SpikeHistoryTransformer(LAGS, basis=RaisedCosineBasis(6))
-    X = np.hstack([Xs, history.fit_transform(counts)])
-    t_design = time.perf_counter() - start
-    start = time.perf_counter()
-    model = PoissonLNPRegressor(alpha=1e-5).fit(X, counts, exposure=np.full(n_bins, DT))
-    t_fit = time.perf_counter() - start
-    # [target, lag, source]
-    W = history.coef_to_lags(model.coef_[:, Xs.shape[1] :]).reshape(n_neurons, LAGS.size, -1)
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kB
+
+
+def _score(X, counts, coef, intercept) -> tuple[float, float]:
+    """Summed objective and largest gradient entry of this package's objective at a solution."""
+    mu = DT * np.exp(X @ coef.T + intercept)  # (n_bins, n_neurons)
+    n = X.shape[0]
+    objective = np.sum(np.mean(mu - counts * np.log(mu), axis=0)) + ALPHA / 2 * np.sum(coef**2)
+    residual = (mu - counts) / n
+    gradient = np.vstack([X.T @ residual + ALPHA * coef.T, residual.sum(axis=0)])
+    return float(objective), float(np.abs(gradient).max())
+
+
+def worker(n_neurons: int, seconds: float, method: str, nemos_python: str | None) -> dict:
+    """One method at one size, in this process: design, fit, scores, peak RSS."""
+    from threadpoolctl import threadpool_info
+
+    from sklearn_lnp import (
+        LagTransformer,
+        PoissonLNPRegressor,
+        RaisedCosineBasis,
+        SpikeHistoryTransformer,
+    )
+
+    n_bins = int(round(seconds / DT))
+    stimulus, filters, coupled, counts = population(n_neurons, n_bins)
+    cpu = time.process_time()
+    history = SpikeHistoryTransformer(LAGS, basis=RaisedCosineBasis(N_BASIS))
+    X = np.hstack([LagTransformer(range(5)).fit_transform(stimulus), history.fit_transform(counts)])
+    design_cpu = time.process_time() - cpu
+    rss_design = _peak_rss_mb()
+    exposure = np.full(n_bins, DT)
+    result = {"method": method, "n_neurons": n_neurons, "seconds": seconds, "n_bins": n_bins}
+    result.update(n_columns=X.shape[1], design_cpu_s=round(design_cpu, 2))
+    cpu, wall = time.process_time(), time.perf_counter()
+    if method == "lockstep":
+        model = PoissonLNPRegressor(alpha=ALPHA).fit(X, counts, exposure=exposure)
+        coef, intercept, n_iter = model.coef_, model.intercept_, np.asarray(model.n_iter_)
+        result["solver"] = sorted(set(np.asarray(model.solver_).tolist()))
+    elif method == "loop":
+        fits = [
+            PoissonLNPRegressor(alpha=ALPHA).fit(X, counts[:, j], exposure=exposure)
+            for j in range(n_neurons)
+        ]
+        coef = np.array([f.coef_ for f in fits])
+        intercept = np.array([f.intercept_ for f in fits])
+        n_iter = np.array([f.n_iter_ for f in fits])
+        result["solver"] = sorted({f.solver_ for f in fits})
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            data, out = Path(folder) / "design.npz", Path(folder) / "nemos.npz"
+            np.savez(data, X=X, counts=counts)
+            text = subprocess.run(
+                [nemos_python, "-c", NEMOS_WORKER, str(data), str(out), str(ALPHA)],
+                check=True, capture_output=True, text=True,
+                env={**os.environ, "JAX_PLATFORMS": "cpu",
+                     "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false"},
+            ).stdout  # fmt: skip
+            nemos_result = json.loads(text.strip().splitlines()[-1])
+            params = np.load(out)
+            coef, intercept = params["coef"].T, params["intercept"] - np.log(DT)
+        n_iter = np.array([np.nan])
+        result.update(nemos_result)
+    if method != "nemos":
+        result["cpu_s"] = round(time.process_time() - cpu, 2)
+        result["wall_s"] = round(time.perf_counter() - wall, 2)
+    result["n_iter_max"] = None if np.isnan(n_iter).all() else int(np.nanmax(n_iter))
+    result["n_iter_median"] = None if np.isnan(n_iter).all() else float(np.nanmedian(n_iter))
+    result["objective"], result["max_gradient"] = _score(X, counts, coef, intercept)
+    result["peak_rss_mb_after_design"] = round(rss_design, 1)
+    result["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+    result["design_mb"] = round(X.nbytes / 2**20, 1)
+    W = history.coef_to_lags(coef[:, -N_BASIS * n_neurons :]).reshape(n_neurons, LAGS.size, -1)
     pairs = np.argwhere(coupled)
     corr = [np.corrcoef(W[j, :, i], filters[:, i, j])[0, 1] for i, j in pairs]
-    self_corr = [np.corrcoef(W[i, :, i], filters[:, i, i])[0, 1] for i in range(n_neurons)]
-    return {
-        "n_neurons": n_neurons,
-        "seconds": seconds,
-        "n_bins": n_bins,
-        "n_columns": X.shape[1],
-        "spikes_per_neuron": float(counts.sum(0).mean()),
-        "simulate_s": round(t_sim, 2),
-        "design_s": round(t_design, 2),
-        "fit_s": round(t_fit, 2),
-        "n_coupled_pairs": len(pairs),
-        "coupling_corr_median": float(np.median(corr)) if corr else None,
-        "coupling_corr_min": float(np.min(corr)) if corr else None,
-        "history_corr_median": float(np.median(self_corr)),
-    }
+    result["coupling_corr_median"] = float(np.median(corr)) if corr else None
+    result["threads"] = sorted({(p["internal_api"], p["num_threads"]) for p in threadpool_info()})
+    return result
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    n_neurons = int(argv[0]) if argv else 10
-    seconds = float(argv[1]) if len(argv) > 1 else 60.0
-    result = run(n_neurons, seconds)
-    print(json.dumps(result, indent=2))
-    out = Path(__file__).resolve().parent / "results" / f"bench_glm_{n_neurons}.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--neurons", type=int, default=50)
+    parser.add_argument("--seconds", type=float, nargs="+", default=[20.0, 60.0])
+    parser.add_argument("--methods", nargs="+", default=["lockstep", "loop"])
+    parser.add_argument("--nemos-python", default=None, help="python of a venv with nemos")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        result = worker(args.neurons, args.seconds[0], args.methods[0], args.nemos_python)
+        print(json.dumps(result))
+        return
+    runs = []
+    for seconds in args.seconds:
+        for method in args.methods:
+            if method == "nemos" and args.nemos_python is None:
+                continue
+            command = [sys.executable, __file__, "--worker", "--neurons", str(args.neurons)]
+            command += ["--seconds", str(seconds), "--methods", method]
+            if args.nemos_python:
+                command += ["--nemos-python", args.nemos_python]
+            load = os.getloadavg()[0]
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode:  # e.g. the simulation refusing a runaway rate: say so, go on
+                error = done.stderr.strip().splitlines()[-1]
+                print(f"{method} at {seconds:g} s failed: {error}", file=sys.stderr)
+                continue
+            run = json.loads(done.stdout.strip().splitlines()[-1])
+            run["load_before"] = round(load, 2)
+            runs.append(run)
+            print(json.dumps(run), flush=True)
+    machine = {"platform": platform.platform(), "cpus": os.cpu_count(), "python": sys.version}
+    payload = {"machine": machine, "alpha": ALPHA, "n_basis": N_BASIS, "runs": runs}
+    RESULTS.mkdir(exist_ok=True)
+    stem = f"bench_glm_{args.neurons}n_{'_'.join(f'{s:g}' for s in args.seconds)}s"
+    (RESULTS / f"{stem}.json").write_text(json.dumps(payload, indent=2) + "\n")
+    lines = [
+        "| neurons | seconds (1 ms bins) | columns | method | fit CPU s | fit wall s | max iter "
+        "| objective | max gradient | peak RSS MB | coupling r (median) | load |",
+        "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in runs:
+        r = {k: (float("nan") if v is None else v) for k, v in r.items()}
+        rss = r.get("peak_rss_mb_nemos_process", r["peak_rss_mb"])
+        lines.append(
+            f"| {r['n_neurons']} | {r['seconds']:g} | {r['n_columns']} | {r['method']} "
+            f"| {r['cpu_s']:.1f} | {r['wall_s']:.1f} | {r['n_iter_max']} | {r['objective']:.10f} "
+            f"| {r['max_gradient']:.1e} | {rss:.0f} | {r['coupling_corr_median']:.3f} "
+            f"| {r['load_before']:.1f} |"
+        )
+    (RESULTS / f"{stem}.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":

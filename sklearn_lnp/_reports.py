@@ -19,6 +19,7 @@ from .plotting import (
     plot_count_vs_rate,
     plot_counts_over_time,
     plot_cv_curve,
+    plot_history_gain,
     plot_lasso_grid,
     plot_rf,
     plot_rf_lags,
@@ -440,3 +441,66 @@ def methods_report(methods: Bunch) -> tuple[dict, str]:
         "chose it."
     )
     return summary, message
+
+
+def history_report(history: Bunch) -> Report:
+    """The spike-history GLM block of ``--history-bin-ms`` (``analysis.fit_history_glm``)."""
+    summary = _history_summary(history)
+    mean, se = history.differences["history"]
+    mean_d, se_d = history.differences["history_given_drift"]
+    peak = int(np.argmax(history.history_gain))
+    message = (
+        f"Done in {history.seconds:.1f} s ({history.n_bins} bins of "
+        f"{1000 * history.bin_width:g} ms). Held-out bits/spike over "
+        f"{history.scores['stimulus'].size} interior blocks: stimulus "
+        f"{history.mean_scores['stimulus']:+.3f}, stimulus + history "
+        f"{history.mean_scores['stimulus_history']:+.3f}; history adds {mean:+.3f} +- {se:.3f} "
+        f"(paired s.e.), {mean_d:+.3f} +- {se_d:.3f} with drift terms. Gain "
+        f"{history.history_gain[0]:.2f} at {history.history_lag_ms[0]:g} ms, peak "
+        f"{history.history_gain[peak]:.2f} at {history.history_lag_ms[peak]:g} ms."
+    )
+    return summary, _history_figures(history), message
+
+
+def _history_summary(history: Bunch) -> dict:
+    return {
+        "bin_width_s": history.bin_width,
+        "n_bins": history.n_bins,
+        "n_spikes": history.n_spikes,
+        "alpha": history.alpha,
+        "pixels": np.asarray(history.pixels).tolist(),
+        "n_columns": history.n_columns,
+        "block_rates_hz": history.block_rates.tolist(),
+        "null": "train",
+        "bits_per_spike": {name: s.tolist() for name, s in history.scores.items()},
+        "mean_bits_per_spike": history.mean_scores,
+        "differences": {
+            name: {"mean": mean, "paired_se": se}
+            for name, (mean, se) in history.differences.items()
+        },
+        "history_lag_ms": history.history_lag_ms.tolist(),
+        "history_gain": history.history_gain.tolist(),
+        "seconds": history.seconds,
+    }
+
+
+def _history_figures(history: Bunch) -> dict:
+    plt = pyplot()
+    fig, (gain_ax, score_ax) = plt.subplots(1, 2, figsize=(10, 3.6))
+    plot_history_gain(
+        history.history_filter,
+        history.bin_width,
+        lags=np.round(history.history_lag_ms / (1000 * history.bin_width)).astype(int),
+        ax=gain_ax,
+        title=f"Spike-history gain exp(h) at {1000 * history.bin_width:g} ms bins",
+    )
+    folds = np.arange(1, history.scores["stimulus"].size + 1)
+    for name, scores in history.scores.items():
+        score_ax.plot(folds, scores, "o-", label=name.replace("_", " + "))
+    score_ax.axhline(0.0, color="0.5", lw=0.8, ls=":")
+    score_ax.set_xlabel("held-out interior block")
+    score_ax.set_ylabel("bits per spike (vs training rate)")
+    score_ax.set_title("Held-out bits per spike per block")
+    score_ax.legend(fontsize=7)
+    fig.tight_layout()
+    return {"history_gain.png": fig}

@@ -1,19 +1,19 @@
 """The ``sklearn-lnp`` command.
 
-``sklearn-lnp`` (or ``sklearn-lnp demo``) simulates the textbook LNP neuron,
-fits it and writes figures; ``sklearn-lnp fit PATH`` (.mat or .npz) fits a
-recording and writes the RF figure and a JSON summary; ``--lags`` adds the
-joint space-time fit, ``--sta`` the spike-time STA at sub-frame resolution,
-``--penalty l1`` the L1 fits over a path of penalties (each an analysis of
-:mod:`sklearn_lnp.analysis`, callable from Python).
+``sklearn-lnp`` (or ``sklearn-lnp demo``) simulates the textbook LNP neuron, fits it and writes
+figures; ``sklearn-lnp fit PATH`` (.mat or .npz) fits a recording and writes the RF figure and a
+JSON summary; ``--lags`` adds the joint space-time fit, ``--sta`` the spike-time STA at sub-frame
+resolution, ``--penalty l1`` the L1 fits over a path of penalties, ``--history-bin-ms`` the
+spike-history GLM at sub-frame bins (each an analysis of :mod:`sklearn_lnp.analysis`, callable
+from Python).
 
 Results go to stdout, progress to stderr (``--quiet`` silences it), each
 warning once as one line on stderr.  A user error is one line on stderr that
 names the option or file to fix, exit status 2, nothing written: every option
-is checked before any work; a bug still shows
-its traceback.  A run is written at once to a new folder, ``--out``/<recording
-name> (``demo``), or replaces with ``--overwrite`` an earlier run of the same
-recording there, never anything else (``sklearn_lnp._output``).
+is checked before any work; a bug still shows its traceback.  A run is
+written at once to a new folder, ``--out``/<recording name> (``demo``), or
+replaces with ``--overwrite`` an earlier run of the same recording there,
+never anything else (``sklearn_lnp._output``).
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from ._command import (
 from ._output import SUMMARY, RunFolder
 from .analysis import (
     compare_methods,
+    fit_history_glm,
     fit_l1_lags,
     fit_lags_jointly,
     fit_lags_separately,
@@ -97,8 +98,8 @@ def run_fit(args) -> dict:
     ``--penalty l1`` the L1 grid (:mod:`sklearn_lnp.analysis`).  Outputs go
     to ``out/<recording name>/``, written at once at the end (see
     ``sklearn_lnp._output``).  Returns the JSON summary: the binning, the
-    lag-0 fit (``"lag0"``), the ``"lags"``, ``"sta"`` and ``"l1"`` blocks when
-    requested and the ``figures`` written.
+    lag-0 fit (``"lag0"``), the ``"lags"``, ``"sta"``, ``"l1"`` and ``"history"``
+    blocks when requested and the ``figures`` written.
 
     Examples
     --------
@@ -141,13 +142,14 @@ def run_fit(args) -> dict:
     summary, figures, message = _reports.lag0_report(path, lag0, args.frame_offset, args.alpha)
     summary["recording"] = str(path.resolve())
     _log(message)
-    requested = {"lags": list(args.lags) != [0], "sta": args.sta, "l1": args.penalty == "l1"}
+    requested = {"lags": list(args.lags) != [0], "sta": args.sta, "l1": args.penalty == "l1",
+                 "history": args.history_bin_ms is not None}  # fmt: skip
     results = {}  # the joint and L1 fits, for the method table
     with run:
         summary["figures"] = _reports.save_figures(figures, run.path)
-        for key, analysis in (("lags", _run_lags), ("sta", _run_sta), ("l1", _run_l1)):
+        for key, step in zip(requested, (_run_lags, _run_sta, _run_l1, _run_history), strict=True):
             if requested[key]:
-                block, figures, message = analysis(args, recording, results)
+                block, figures, message = step(args, recording, results)
                 _log(message)
                 block["figures"] = _reports.save_figures(figures, run.path)
                 summary[key] = block
@@ -198,6 +200,13 @@ def _run_l1(args, recording, results) -> _reports.Report:
     return _reports.l1_report(l1, thin_grid=args.l1_alphas is None)
 
 
+def _run_history(args, recording, results) -> _reports.Report:
+    """The spike-history GLM at ``--history-bin-ms`` bins, scored on interior blocks."""
+    _progress(f"Spike-history GLM at {args.history_bin_ms:g} ms bins, 8 held-out blocks ...")
+    return _reports.history_report(fit_history_glm(recording, bin_width=args.history_bin_ms / 1e3,
+                                                   **_fit_options(args)))  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser of ``sklearn-lnp`` (subcommands ``demo`` and ``fit``).
 
@@ -222,9 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
     demo = sub.add_parser("demo", help="simulate the textbook LNP neuron, fit it, draw figures")
-    demo.add_argument(
-        "--n-frames", type=number(int, 10), default=5000, help="frames to simulate (5000)"
-    )
+    demo.add_argument("--n-frames", type=number(int, 10), default=5000,
+                      help="frames to simulate (5000)")  # fmt: skip
     demo.add_argument("--seed", type=number(int, 0), default=0, help="random seed (0)")
     fit = sub.add_parser("fit", help="fit a recording (.mat or .npz: movie, spikes, triggers)")
     for name, settings in FIT_OPTIONS.items():

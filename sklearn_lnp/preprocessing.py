@@ -23,7 +23,7 @@ lockstep multi-output fit)::
     history = glm[0].named_transformers_["history"]
     filters = history.coef_to_lags(glm[-1].coef_[:, n_stim_columns:])
 
-Sub-frame bins of a recording come from :func:`sklearn_lnp.subframe.subframe_design`;
+Sub-frame bins of a recording come from :func:`sklearn_lnp.datasets.subframe_design`;
 spike trains of a GLM with history from
 :func:`sklearn_lnp.simulation.simulate_glm_spikes`.
 

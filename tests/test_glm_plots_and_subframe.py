@@ -10,8 +10,8 @@ import pytest
 from sklearn.utils import Bunch
 
 from sklearn_lnp import PoissonLNPRegressor, RaisedCosineBasis, SpikeHistoryTransformer
+from sklearn_lnp.datasets import subframe_design
 from sklearn_lnp.plotting import plot_coupling_filters, plot_history_gain
-from sklearn_lnp.subframe import subframe_design
 
 
 def test_history_gain_plot_draws_exp_of_the_filter_over_ms():

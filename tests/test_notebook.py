@@ -32,6 +32,7 @@ SECTIONS = [
     "## 5. L1 regularisation",
     "## 6. The spike-triggered average",
     "## 7. Every method on this neuron",
+    "## 8. Spike history: the Poisson GLM",
 ]
 
 
@@ -126,9 +127,13 @@ def test_notebook_runs_top_to_bottom_on_the_real_recording(monkeypatch):
     # Section 1: the derived objective and gradient agree with the package.
     check = text_of(cells[1])
     assert "F by hand" in check and "model.objective_" in check
+    # Section 8 draws the history gain and prints the paired held-out comparison.
+    assert drawn.get(SECTIONS[7], 0) >= 1, "no figure in section 8"
+    glm_text = "\n".join(text_of(cell) for cell in cells if "fit_history_glm(" in cell.source)
+    assert "| history | +" in glm_text and "paired s.e." in glm_text
     # The closing table lists every method with its held-out gain ± s.e., the paired
     # difference to the reference ± s.e., whether it is resolved, and a fit time.
-    table = text_of(cells[-1])
+    table = text_of(next(cell for cell in cells if "compare_held_out(" in cell.source))
     rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
     assert rows[0].startswith("| method | gain (bits/spike) ± s.e. | difference to the ref")
     assert "Rule: a difference to the reference is resolved when" in table

@@ -32,7 +32,6 @@ PUBLIC_MODULES = (
     "sklearn_lnp.metrics",
     "sklearn_lnp.exceptions",
     "sklearn_lnp.datasets",
-    "sklearn_lnp.subframe",
     "sklearn_lnp.simulation",
     "sklearn_lnp.plotting",
     "sklearn_lnp.parallel",
