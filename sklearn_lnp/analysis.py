@@ -12,17 +12,14 @@ JSON and figures.
 * :func:`separate_space_time_rf`: spatial map and temporal kernel (rank-1 SVD).
 * :func:`fit_l1_lags`: L1 fits of all lags over a path of penalties, alpha by CV.
 * :func:`spike_time_sta`: the spike-triggered average at sub-frame delays.
-<<<<<<< HEAD
 * :func:`held_out_scores` and :func:`compare_methods`: every method's held-out
   gain on the same blocked folds, with paired standard errors
   (:func:`~sklearn_lnp.metrics.compare_held_out`).
+* :func:`fit_history_glm`: what spike history adds, held out, at sub-frame bins.
 
 The long steps take ``progress``, a function called with one line per fold
 (e.g. ``"STA fold 3/5: +0.021 bits/spike"``); the command prints them on
 stderr.
-=======
-* :func:`fit_history_glm`: what spike history adds, held out, at sub-frame bins.
->>>>>>> h14
 
 A recording's fits all use :func:`~sklearn_lnp.datasets.lagged_recording_design`
 (bin ``k`` sees frame ``k + frame_offset - L`` at lag ``L``).  A penalty given
@@ -34,12 +31,9 @@ to the fits and the scorer.
 
 from __future__ import annotations
 
-<<<<<<< HEAD
 import contextlib
 import io
-=======
 import numbers
->>>>>>> h14
 import time
 from collections.abc import Callable, Sequence
 
@@ -74,12 +68,8 @@ __all__ = [
     "fit_lags_separately",
     "fit_poisson_alpha_cv",
     "fit_simulated_neuron",
-<<<<<<< HEAD
     "held_out_scores",
-=======
     "interpolating_drift_regressors",
-    "paired_fold_difference",
->>>>>>> h14
     "rf_peak",
     "separate_space_time_rf",
     "slow_drift_regressors",
@@ -888,7 +878,6 @@ def spike_time_sta(
     )
 
 
-<<<<<<< HEAD
 def compare_methods(
     recording: Bunch,
     lags: Sequence[int] = (0, 1, 2, 3, 4),
@@ -917,36 +906,105 @@ def compare_methods(
       fixed alpha is scored here.
 
     The reference is the joint fit when given, else the lag-0 fit.
-=======
-def paired_fold_difference(a, b) -> tuple[float, float]:
-    """Mean and standard error of the fold-wise difference ``b - a``.
 
     Parameters
     ----------
-    a, b : array-like of shape (n_folds,)
-        Scores of two models on the same folds.
+    recording : Bunch
+        As returned by :func:`~sklearn_lnp.datasets.load_recording`.
+    lags : sequence of int, default=(0, 1, 2, 3, 4)
+        Those of ``joint`` and ``l1``.
+    alpha : float, default=0.0
+        L2 penalty of the lag-0 fit.
+    joint, l1 : Bunch, optional
+        Results of :func:`fit_lags_jointly` and :func:`fit_l1_lags` with
+        ``lags``, ``n_splits`` and the default gap.
+    frame_offset : int, default=0
+    n_splits : int, default=5
+    progress : callable, optional
+        Called with one line per fold of the fits made here.
 
     Returns
     -------
-    tuple of float (mean, standard error)
-        ``mean(b - a)`` and ``std(b - a, ddof=1) / sqrt(n_folds)``: the
-        paired standard error, which removes the fold-to-fold variation the
-        two models share (a hard fold is hard for both).
+    Bunch
+        ``comparison`` (the :func:`~sklearn_lnp.metrics.compare_held_out`
+        Bunch: ``names``, ``gain``, ``gain_se``, ``difference``,
+        ``difference_se``, ``resolved``, ``rule`` ...); ``fold_rates``
+        (n_splits,) the firing rate of each test block (spikes/s);
+        ``n_splits`` and ``gap``.
 
     Examples
     --------
-    >>> from sklearn_lnp.analysis import paired_fold_difference
-    >>> mean, se = paired_fold_difference([0.1, 0.3, -0.2], [0.2, 0.45, -0.05])
-    >>> round(mean, 4), round(se, 4)
-    (0.1333, 0.0167)
+    >>> import numpy as np
+    >>> from sklearn_lnp.analysis import compare_methods, fit_lags_jointly
+    >>> from sklearn_lnp.datasets import make_separable_neuron, recording_from_counts
+    >>> neuron = make_separable_neuron(2000, frame_shape=(4, 5), rf_center=(1, 2),
+    ...                                random_state=0)
+    >>> recording = recording_from_counts(neuron.stimulus, neuron.counts, frame_shape=(4, 5),
+    ...                                   random_state=0)
+    >>> joint = fit_lags_jointly(recording, alpha=[0.01, 1.0], n_drift=0)
+    >>> result = compare_methods(recording, alpha=0.01, joint=joint)
+    >>> result.comparison.names[0], result.comparison.reference == result.comparison.names[0]
+    ('L2, lags 0-4 jointly, alpha = 0.01 (CV)', True)
+    >>> bool(np.all(result.comparison.gain > 0))     # every method beats the constant rate
+    True
     """
-    diff = np.asarray(b, dtype=np.float64) - np.asarray(a, dtype=np.float64)
-    if diff.ndim != 1 or diff.size < 2:
-        raise ValueError(
-            f"paired_fold_difference needs two 1-d score arrays of the same length >= 2; "
-            f"got shapes {np.shape(a)} and {np.shape(b)}."
-        )
-    return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(diff.size))
+    design = lagged_recording_design(recording, lags, frame_offset=frame_offset)
+    X, y, e = design.X, design.counts, design.exposure
+    gap, n_pixels = int(max(design.lags)), int(np.prod(design.frame_shape))
+    span = _lags_name(design.lags)
+    options = {"n_splits": n_splits, "gap": gap, "progress": progress}
+    gains = {}
+    if joint is not None:
+        fit, drift = joint.fit, f" + {joint.n_drift} drift regressors" if joint.n_drift else ""
+        if fit.alphas is None:
+            X_joint = X
+            if joint.n_drift:
+                X_joint = np.hstack([X, slow_drift_regressors(e, joint.n_drift)])
+            model = PoissonLNPRegressor(alpha=fit.alpha, solver="lbfgs")
+            name = f"L2, {span} jointly{drift}, alpha = {fit.alpha:g}"
+            gains[name] = held_out_scores(model, X_joint, y, e, label="joint L2 ", **options)
+        else:
+            name = f"L2, {span} jointly{drift}, alpha = {fit.alpha:g} (CV)"
+            gains[name] = fit.cv_scores[fit.best_index] - fit.baseline_cv_scores
+    model = PoissonLNPRegressor(alpha=alpha)
+    gains[f"L2, lag 0 alone, alpha = {alpha:g}"] = held_out_scores(
+        model, X[:, :n_pixels], y, e, label="lag-0 L2 ", **options
+    )
+    if l1 is not None:
+        cv = l1.cv
+        name = f"L1, {span} jointly, alpha = {cv.alpha_:.4g} (LassoLNPCV)"
+        gains[name] = cv.bits_per_spike_path_[cv.best_index_] - l1.baseline_cv_scores
+    gains[f"STA, {span}, exp nonlinearity"] = held_out_scores(
+        STAEstimator(), X, y, e, label="STA ", **options
+    )
+    rates = [
+        y[test].sum() / e[test].sum()
+        for _, test in BlockedTimeSeriesSplit(n_splits, gap=gap).split(X)
+    ]
+    return Bunch(
+        comparison=compare_held_out(gains, reference=next(iter(gains))),
+        fold_rates=np.array(rates),
+        n_splits=n_splits,
+        gap=gap,
+    )
+
+
+def _lags_name(lags) -> str:
+    """``"lag 0"``, ``"lags 0-4"`` or ``"lags 0, 2, 5"``."""
+    lags = [int(lag) for lag in lags]
+    if len(lags) == 1:
+        return f"lag {lags[0]}"
+    if lags == list(range(lags[0], lags[-1] + 1)):
+        return f"lags {lags[0]}-{lags[-1]}"
+    return "lags " + ", ".join(map(str, lags))
+
+
+def _paired_difference(scores: dict, method: str, reference: str) -> tuple[float, float]:
+    """``method - reference``: mean and paired s.e. over folds (``compare_held_out``)."""
+    comparison = compare_held_out(
+        {name: scores[name] for name in (reference, method)}, reference=reference
+    )
+    return float(comparison.difference[1]), float(comparison.difference_se[1])
 
 
 def interpolating_drift_regressors(
@@ -1079,25 +1137,11 @@ def fit_history_glm(
     the training rate scores 0.  The designs are built on the whole
     recording before splitting; no column leaks the target (history holds
     lags >= 1 only).
->>>>>>> h14
 
     Parameters
     ----------
     recording : Bunch
         As returned by :func:`~sklearn_lnp.datasets.load_recording`.
-<<<<<<< HEAD
-    lags : sequence of int, default=(0, 1, 2, 3, 4)
-        Those of ``joint`` and ``l1``.
-    alpha : float, default=0.0
-        L2 penalty of the lag-0 fit.
-    joint, l1 : Bunch, optional
-        Results of :func:`fit_lags_jointly` and :func:`fit_l1_lags` with
-        ``lags``, ``n_splits`` and the default gap.
-    frame_offset : int, default=0
-    n_splits : int, default=5
-    progress : callable, optional
-        Called with one line per fold of the fits made here.
-=======
     bin_width : float, default=0.002
         Bin width (s), positive and at most the shortest frame interval.
     pixels : sequence of int, optional
@@ -1126,88 +1170,14 @@ def fit_history_glm(
         As in :func:`~sklearn_lnp.datasets.subframe_design`.
     verbose : int, default=0
         Solver log of every fit.
->>>>>>> h14
 
     Returns
     -------
     Bunch
-<<<<<<< HEAD
-        ``comparison`` (the :func:`~sklearn_lnp.metrics.compare_held_out`
-        Bunch: ``names``, ``gain``, ``gain_se``, ``difference``,
-        ``difference_se``, ``resolved``, ``rule`` ...); ``fold_rates``
-        (n_splits,) the firing rate of each test block (spikes/s);
-        ``n_splits`` and ``gap``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_lnp.analysis import compare_methods, fit_lags_jointly
-    >>> from sklearn_lnp.datasets import make_separable_neuron, recording_from_counts
-    >>> neuron = make_separable_neuron(2000, frame_shape=(4, 5), rf_center=(1, 2),
-    ...                                random_state=0)
-    >>> recording = recording_from_counts(neuron.stimulus, neuron.counts, frame_shape=(4, 5),
-    ...                                   random_state=0)
-    >>> joint = fit_lags_jointly(recording, alpha=[0.01, 1.0], n_drift=0)
-    >>> result = compare_methods(recording, alpha=0.01, joint=joint)
-    >>> result.comparison.names[0], result.comparison.reference == result.comparison.names[0]
-    ('L2, lags 0-4 jointly, alpha = 0.01 (CV)', True)
-    >>> bool(np.all(result.comparison.gain > 0))     # every method beats the constant rate
-    True
-    """
-    design = lagged_recording_design(recording, lags, frame_offset=frame_offset)
-    X, y, e = design.X, design.counts, design.exposure
-    gap, n_pixels = int(max(design.lags)), int(np.prod(design.frame_shape))
-    span = _lags_name(design.lags)
-    options = {"n_splits": n_splits, "gap": gap, "progress": progress}
-    gains = {}
-    if joint is not None:
-        fit, drift = joint.fit, f" + {joint.n_drift} drift regressors" if joint.n_drift else ""
-        if fit.alphas is None:
-            X_joint = X
-            if joint.n_drift:
-                X_joint = np.hstack([X, slow_drift_regressors(e, joint.n_drift)])
-            model = PoissonLNPRegressor(alpha=fit.alpha, solver="lbfgs")
-            name = f"L2, {span} jointly{drift}, alpha = {fit.alpha:g}"
-            gains[name] = held_out_scores(model, X_joint, y, e, label="joint L2 ", **options)
-        else:
-            name = f"L2, {span} jointly{drift}, alpha = {fit.alpha:g} (CV)"
-            gains[name] = fit.cv_scores[fit.best_index] - fit.baseline_cv_scores
-    model = PoissonLNPRegressor(alpha=alpha)
-    gains[f"L2, lag 0 alone, alpha = {alpha:g}"] = held_out_scores(
-        model, X[:, :n_pixels], y, e, label="lag-0 L2 ", **options
-    )
-    if l1 is not None:
-        cv = l1.cv
-        name = f"L1, {span} jointly, alpha = {cv.alpha_:.4g} (LassoLNPCV)"
-        gains[name] = cv.bits_per_spike_path_[cv.best_index_] - l1.baseline_cv_scores
-    gains[f"STA, {span}, exp nonlinearity"] = held_out_scores(
-        STAEstimator(), X, y, e, label="STA ", **options
-    )
-    rates = [
-        y[test].sum() / e[test].sum()
-        for _, test in BlockedTimeSeriesSplit(n_splits, gap=gap).split(X)
-    ]
-    return Bunch(
-        comparison=compare_held_out(gains, reference=next(iter(gains))),
-        fold_rates=np.array(rates),
-        n_splits=n_splits,
-        gap=gap,
-    )
-
-
-def _lags_name(lags) -> str:
-    """``"lag 0"``, ``"lags 0-4"`` or ``"lags 0, 2, 5"``."""
-    lags = [int(lag) for lag in lags]
-    if len(lags) == 1:
-        return f"lag {lags[0]}"
-    if lags == list(range(lags[0], lags[-1] + 1)):
-        return f"lags {lags[0]}-{lags[-1]}"
-    return "lags " + ", ".join(map(str, lags))
-=======
         ``scores``: dict of model name -> ndarray of shape (n_blocks - 2,)
         held-out bits per spike; ``mean_scores``: dict of model name ->
         float; ``differences``: dict of comparison name -> (mean, paired
-        s.e.) from :func:`paired_fold_difference`, for ``"history"``
+        s.e.) from :func:`~sklearn_lnp.metrics.compare_held_out`, for ``"history"``
         (stimulus_history - stimulus), ``"history_given_drift"``
         (stimulus_history_drift - stimulus_drift) and ``"drift"``
         (stimulus_drift - stimulus), the last two only with ``drift``;
@@ -1305,13 +1275,13 @@ def _lags_name(lags) -> str:
     n_hist = columns["history"].shape[1]
     history_filter = history.coef_to_lags(model.coef_[n_stim : n_stim + n_hist])
     differences = {
-        "history": paired_fold_difference(scores["stimulus"], scores["stimulus_history"])
+        "history": _paired_difference(scores, "stimulus_history", "stimulus")
     }
     if drift:
-        differences["history_given_drift"] = paired_fold_difference(
-            scores["stimulus_drift"], scores["stimulus_history_drift"]
+        differences["history_given_drift"] = _paired_difference(
+            scores, "stimulus_history_drift", "stimulus_drift"
         )
-        differences["drift"] = paired_fold_difference(scores["stimulus"], scores["stimulus_drift"])
+        differences["drift"] = _paired_difference(scores, "stimulus_drift", "stimulus")
     block_rates = np.add.reduceat(y, edges[:-1]) / np.add.reduceat(exposure, edges[:-1])
     return Bunch(
         scores=scores,
@@ -1330,4 +1300,3 @@ def _lags_name(lags) -> str:
         alpha=float(alpha),
         seconds=time.perf_counter() - start,
     )
->>>>>>> h14

@@ -24,7 +24,6 @@ from sklearn.utils import Bunch
 from sklearn_lnp.analysis import (
     fit_history_glm,
     interpolating_drift_regressors,
-    paired_fold_difference,
 )
 from sklearn_lnp.cli import main
 from sklearn_lnp.datasets import recording_from_counts, save_recording
@@ -80,20 +79,6 @@ def test_drift_tents_interpolate_and_never_extrapolate():
     np.testing.assert_allclose(tents[times <= 0.0] / 3.0, np.eye(4)[[0]].repeat(41, axis=0))
     with pytest.raises(ValueError, match="knots"):
         interpolating_drift_regressors(times, np.array([0.0, 0.0, 1.0]))
-
-
-def test_paired_difference_is_mean_and_standard_error_of_the_differences():
-    rng = np.random.default_rng(1)
-    a = rng.normal(size=7)
-    diff = rng.normal(0.3, 0.1, size=7)
-    mean, se = paired_fold_difference(a, a + diff)
-    assert mean == pytest.approx(diff.mean())
-    assert se == pytest.approx(diff.std(ddof=1) / np.sqrt(7))
-    # A constant shift has no spread: the fold-to-fold variation both share cancels.
-    mean, se = paired_fold_difference(a, a + 0.25)
-    assert mean == pytest.approx(0.25) and se == pytest.approx(0.0, abs=1e-15)
-    with pytest.raises(ValueError, match="paired_fold_difference"):
-        paired_fold_difference([1.0], [2.0])
 
 
 @pytest.mark.slow  # 17 fits on 26,000 bins: ~4 s of CPU
