@@ -84,13 +84,17 @@ _AXES = ("rows", "cols", "lags")
 
 
 def _kron_apply(mats, V: np.ndarray, sizes) -> np.ndarray:
-    """``kron(mats[0], mats[1], mats[2]) @ V`` axis by axis, for ``V`` of shape (p, m)."""
+    """``kron(mats[0], mats[1], mats[2]) @ V`` axis by axis, for ``V`` of shape (p, m).
+
+    Three (batched) matrix products on reshaped views, ``p m (n_lags + rows +
+    cols)`` multiply-adds, no transposed copies.
+    """
     n_lag, n_row, n_col = sizes
-    T = V.reshape(n_lag, n_row, n_col, -1)
-    T = np.einsum("al,lrcm->arcm", mats[0], T, optimize=True)
-    T = np.einsum("br,arcm->abcm", mats[1], T, optimize=True)
-    T = np.einsum("dc,abcm->abdm", mats[2], T, optimize=True)
-    return T.reshape(V.shape[0], -1)
+    m = V.shape[1]
+    T = mats[0] @ np.ascontiguousarray(V).reshape(n_lag, -1)
+    T = np.matmul(mats[1], T.reshape(n_lag, n_row, n_col * m))
+    T = np.matmul(mats[2], T.reshape(n_lag * n_row, n_col, m))
+    return T.reshape(V.shape[0], m)
 
 
 class _LaplaceEvidence:
@@ -263,7 +267,7 @@ class _LaplaceEvidence:
         for j, mats in enumerate(factor_sets):
             dCg = rho * _kron_apply(mats, g[:, None], sizes)[:, 0]
             XdC = rho * _kron_apply(mats, Xt, sizes)  # (X dC)', (p, n)
-            trace_A = float(np.einsum("pn,pn,n->", XdC, Xt, d))
+            trace_A = float(np.einsum("pn,pn->n", XdC, Xt) @ d)
             if self.fit_intercept:
                 trace_A -= float(a @ (rho * _kron_apply(mats, a[:, None], sizes)[:, 0])) / a0
             trace_AsA = float(np.sum((rho * _kron_apply(mats, Vx, sizes)) * M))
@@ -275,11 +279,14 @@ class _LaplaceEvidence:
         chol = fit["chol"]
         vectors, keep, root = fit["vectors"], fit["keep"], fit["root"]
         p = int(np.prod(self.sizes))
-        basis_t = root[:, None] * _kron_apply([v.T for v in vectors], np.eye(p), self.sizes)[keep]
-        k = keep.size
-        inverse = scipy.linalg.cho_solve((chol, True), np.eye(chol.shape[0]))[:k, :k]
-        # diag(B Hinv_zz B'): the z block of the inverse of the full Hessian
-        return np.sqrt(np.maximum(np.einsum("kp,kl,lp->p", basis_t, inverse, basis_t), 0.0))
+        # E = [B'; 0] (the intercept row zero): Cov(w) = E' H^-1 E, and with
+        # H = L L' its diagonal is the column sums of (L^-1 E)**2
+        E = np.zeros((chol.shape[0], p))
+        E[: keep.size] = (
+            root[:, None] * _kron_apply([v.T for v in vectors], np.eye(p), self.sizes)[keep]
+        )
+        R = scipy.linalg.solve_triangular(chol, E, lower=True, overwrite_b=True)
+        return np.sqrt(np.einsum("kp,kp->p", R, R))
 
 
 class SmoothLNPRegressor(LNPBaseEstimator):
