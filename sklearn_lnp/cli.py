@@ -4,16 +4,14 @@
 fits it and writes figures; ``sklearn-lnp fit PATH`` (.mat or .npz) fits a
 recording and writes the RF figure and a JSON summary; ``--lags`` adds the
 joint space-time fit, ``--sta`` the spike-time STA at sub-frame resolution,
-``--penalty l1`` the L1 fits over a path of penalties (each an analysis of
-:mod:`sklearn_lnp.analysis`, callable from Python).
+``--penalty l1`` the L1 fits over a path of penalties, ``--smooth`` the
+evidence-optimised smoothness prior (each in :mod:`sklearn_lnp.analysis`).
 
-Results go to stdout, progress to stderr (``--quiet`` silences it), each
-warning once as one line on stderr.  A user error is one line on stderr that
-names the option or file to fix, exit status 2, nothing written: every option
-is checked before any work; a bug still shows
-its traceback.  A run is written at once to a new folder, ``--out``/<recording
-name> (``demo``), or replaces with ``--overwrite`` an earlier run of the same
-recording there, never anything else (``sklearn_lnp._output``).
+Results go to stdout, progress to stderr (``--quiet`` silences it), each warning once as one
+line on stderr.  A user error is one line on stderr that names the option or file to fix, exit
+status 2, nothing written: every option is checked before any work; a bug still shows its
+traceback.  A run is written at once to a new folder, ``--out``/<recording name> (``demo``), or
+replaces with ``--overwrite`` an earlier run of the same recording there, never anything else.
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _reports
+from . import _reports, analysis
 from ._command import (
     FIT_HELP,
     FIT_OPTIONS,
@@ -43,13 +41,6 @@ from ._command import (
     terminate_as_interrupt,
 )
 from ._output import SUMMARY, RunFolder
-from .analysis import (
-    fit_l1_lags,
-    fit_lags_jointly,
-    fit_lags_separately,
-    fit_simulated_neuron,
-    spike_time_sta,
-)
 
 DEFAULT_OUT = Path("sklearn_lnp_output")
 __all__ = ["UsageError", "build_parser", "main", "run_demo", "run_fit"]
@@ -78,7 +69,8 @@ def run_demo(args) -> dict:
     run.check()
     _progress(f"Simulating the textbook LNP neuron ({args.n_frames} frames, seed {args.seed}) "
               "and fitting it ...")  # fmt: skip
-    demo = fit_simulated_neuron(args.n_frames, random_state=args.seed, verbose=args.verbose)
+    demo = analysis.fit_simulated_neuron(args.n_frames, random_state=args.seed,
+                                         verbose=args.verbose)  # fmt: skip
     summary, figures, message = _reports.demo_report(demo, args.n_frames, args.seed)
     _log(message)
     _progress("Drawing the figures ...")
@@ -96,8 +88,8 @@ def run_fit(args) -> dict:
     ``--penalty l1`` the L1 grid (:mod:`sklearn_lnp.analysis`).  Outputs go
     to ``out/<recording name>/``, written at once at the end (see
     ``sklearn_lnp._output``).  Returns the JSON summary: the binning, the
-    lag-0 fit (``"lag0"``), the ``"lags"``, ``"sta"`` and ``"l1"`` blocks when
-    requested and the ``figures`` written.
+    lag-0 fit (``"lag0"``), the ``"lags"``, ``"sta"``, ``"l1"`` and ``"smooth"``
+    blocks when requested and the ``figures`` written.
 
     Examples
     --------
@@ -136,16 +128,17 @@ def run_fit(args) -> dict:
     recording = read_recording(args)
     check_against_recording(args, recording)
     _progress(f"Fitting PoissonLNPRegressor(alpha={args.alpha}) at lag 0 ...")
-    lag0 = fit_lags_separately(recording, (0,), alpha=args.alpha, **_fit_options(args))
+    lag0 = analysis.fit_lags_separately(recording, (0,), alpha=args.alpha, **_fit_options(args))
     summary, figures, message = _reports.lag0_report(path, lag0, args.frame_offset, args.alpha)
     summary["recording"] = str(path.resolve())
     _log(message)
-    requested = {"lags": list(args.lags) != [0], "sta": args.sta, "l1": args.penalty == "l1"}
+    runs = {"lags": (list(args.lags) != [0], _run_lags), "sta": (args.sta, _run_sta),
+            "l1": (args.penalty == "l1", _run_l1), "smooth": (args.smooth, _run_smooth)}
     with run:
         summary["figures"] = _reports.save_figures(figures, run.path)
-        for key, analysis in (("lags", _run_lags), ("sta", _run_sta), ("l1", _run_l1)):
-            if requested[key]:
-                block, figures, message = analysis(args, recording)
+        for key, (requested, run_analysis) in runs.items():
+            if requested:
+                block, figures, message = run_analysis(args, recording)
                 _log(message)
                 block["figures"] = _reports.save_figures(figures, run.path)
                 summary[key] = block
@@ -166,7 +159,7 @@ def _run_lags(args, recording) -> _reports.Report:
         n_fits = 5 * len(alpha) + 1
         what = f"alpha by 5-fold blocked CV over {list(alpha)} ({n_fits} fits, 20-60 s on 2 cores)"
     _progress(f"Joint fit of lags {list(args.lags)} with {args.drift} drift regressors, {what} ...")
-    joint = fit_lags_jointly(
+    joint = analysis.fit_lags_jointly(
         recording,
         args.lags,
         alpha=alpha,
@@ -180,7 +173,7 @@ def _run_lags(args, recording) -> _reports.Report:
 def _run_sta(args, recording) -> _reports.Report:
     """The spike-time STA at ``--sta-resolution`` steps up to ``--sta-window`` and its SVD."""
     _progress(f"Spike-time STA: delays 0-{args.sta_window} s in {args.sta_resolution} s steps ...")
-    sta = spike_time_sta(
+    sta = analysis.spike_time_sta(
         recording, window=args.sta_window, resolution=args.sta_resolution, center=args.center
     )
     return _reports.sta_report(sta, recording.frame_shape)
@@ -194,8 +187,15 @@ def _run_l1(args, recording) -> _reports.Report:
         f"{alphas if isinstance(alphas, int) else len(alphas)} alphas, 5 blocked folds, "
         "then the path on all bins (about 15-60 s) ..."
     )
-    l1 = fit_l1_lags(recording, args.lags, alphas=alphas, **_fit_options(args))
+    l1 = analysis.fit_l1_lags(recording, args.lags, alphas=alphas, **_fit_options(args))
     return _reports.l1_report(l1, thin_grid=args.l1_alphas is None)
+
+
+def _run_smooth(args, recording) -> _reports.Report:
+    """SmoothLNPRegressor of ``--lags`` (prior by evidence) against CV-alpha ridge, fold by fold."""
+    _progress(f"SmoothLNPRegressor of lags {list(args.lags)}, 5 folds and all bins (1-3 min) ...")
+    smooth = analysis.fit_smooth_lags(recording, args.lags, frame_offset=args.frame_offset)
+    return _reports.smooth_report(smooth)
 
 
 def build_parser() -> argparse.ArgumentParser:
