@@ -726,6 +726,7 @@ def fit_smooth_lags(
     frame_offset: int = 0,
     n_splits: int = 5,
     gap: int | None = None,
+    verbose: int = 0,
 ) -> Bunch:
     """:class:`~sklearn_lnp.SmoothLNPRegressor` on all lags, against ridge, fold by fold.
 
@@ -750,6 +751,8 @@ def fit_smooth_lags(
     n_splits : int, default=5
     gap : int, optional
         ``max(lags)`` by default.
+    verbose : int, default=0
+        Log of the evidence search of the fit on all bins.
 
     Returns
     -------
@@ -806,7 +809,7 @@ def fit_smooth_lags(
         )
         smooth_scores.append(scorer(fold, X[test], counts[test], exposure=exposure[test]))
     smooth_scores = np.asarray(smooth_scores)
-    model = SmoothLNPRegressor(frame_shape, n_lags=n_lags)
+    model = SmoothLNPRegressor(frame_shape, n_lags=n_lags, verbose=verbose)
     cpu = time.process_time()
     model, fit_seconds = _timed_fit(model, X, counts, exposure)
     fit_cpu_seconds = time.process_time() - cpu

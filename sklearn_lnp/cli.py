@@ -1,17 +1,15 @@
 """The ``sklearn-lnp`` command.
 
-``sklearn-lnp`` (or ``sklearn-lnp demo``) simulates the textbook LNP neuron,
-fits it and writes figures; ``sklearn-lnp fit PATH`` (.mat or .npz) fits a
-recording and writes the RF figure and a JSON summary; ``--lags`` adds the
-joint space-time fit, ``--sta`` the spike-time STA at sub-frame resolution,
-``--penalty l1`` the L1 fits over a path of penalties, ``--smooth`` the
-evidence-optimised smoothness prior (each in :mod:`sklearn_lnp.analysis`).
+``sklearn-lnp`` (or ``sklearn-lnp demo``) simulates the textbook LNP neuron, fits it and writes
+figures; ``sklearn-lnp fit PATH`` (.mat or .npz) fits a recording, writes its RF figure and a JSON
+summary; ``--lags`` adds the joint space-time fit, ``--sta`` the sub-frame spike-time STA,
+``--penalty l1`` the L1 path, ``--smooth`` the evidence fit (each in :mod:`sklearn_lnp.analysis`).
 
 Results go to stdout, progress to stderr (``--quiet`` silences it), each warning once as one
-line on stderr.  A user error is one line on stderr that names the option or file to fix, exit
-status 2, nothing written: every option is checked before any work; a bug still shows its
-traceback.  A run is written at once to a new folder, ``--out``/<recording name> (``demo``), or
-replaces with ``--overwrite`` an earlier run of the same recording there, never anything else.
+line on stderr.  A user error is one line on stderr naming the option or file to fix, exit status
+2, nothing written (every option is checked before any work); a bug shows its traceback.  A run
+goes at once to a new folder, ``--out``/<recording name> (``demo``), or replaces with
+``--overwrite`` an earlier run of the same recording there, never anything else.
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _reports, analysis
+from . import _reports
 from ._command import (
     FIT_HELP,
     FIT_OPTIONS,
@@ -41,6 +39,14 @@ from ._command import (
     terminate_as_interrupt,
 )
 from ._output import SUMMARY, RunFolder
+from .analysis import (
+    fit_l1_lags,
+    fit_lags_jointly,
+    fit_lags_separately,
+    fit_simulated_neuron,
+    fit_smooth_lags,
+    spike_time_sta,
+)
 
 DEFAULT_OUT = Path("sklearn_lnp_output")
 __all__ = ["UsageError", "build_parser", "main", "run_demo", "run_fit"]
@@ -69,8 +75,7 @@ def run_demo(args) -> dict:
     run.check()
     _progress(f"Simulating the textbook LNP neuron ({args.n_frames} frames, seed {args.seed}) "
               "and fitting it ...")  # fmt: skip
-    demo = analysis.fit_simulated_neuron(args.n_frames, random_state=args.seed,
-                                         verbose=args.verbose)  # fmt: skip
+    demo = fit_simulated_neuron(args.n_frames, random_state=args.seed, verbose=args.verbose)
     summary, figures, message = _reports.demo_report(demo, args.n_frames, args.seed)
     _log(message)
     _progress("Drawing the figures ...")
@@ -83,13 +88,12 @@ def run_demo(args) -> dict:
 def run_fit(args) -> dict:
     """Fit a real recording; write each analysis's figures and ``summary.json``.
 
-    Always the lag-0 fit at ``--alpha``; with ``--lags`` other than 0 the
-    joint space-time fit and its SVD, with ``--sta`` the spike-time STA, with
-    ``--penalty l1`` the L1 grid (:mod:`sklearn_lnp.analysis`).  Outputs go
-    to ``out/<recording name>/``, written at once at the end (see
-    ``sklearn_lnp._output``).  Returns the JSON summary: the binning, the
-    lag-0 fit (``"lag0"``), the ``"lags"``, ``"sta"``, ``"l1"`` and ``"smooth"``
-    blocks when requested and the ``figures`` written.
+    Always the lag-0 fit at ``--alpha``; with ``--lags`` other than 0 the joint space-time fit
+    and its SVD, with ``--sta`` the spike-time STA, with ``--penalty l1`` the L1 grid, with
+    ``--smooth`` the evidence fit (:mod:`sklearn_lnp.analysis`).  Outputs go to
+    ``out/<recording name>/``, written at once at the end (see ``sklearn_lnp._output``).
+    Returns the JSON summary: the binning, the lag-0 fit (``"lag0"``), the ``"lags"``,
+    ``"sta"``, ``"l1"`` and ``"smooth"`` blocks when requested and the ``figures`` written.
 
     Examples
     --------
@@ -128,7 +132,7 @@ def run_fit(args) -> dict:
     recording = read_recording(args)
     check_against_recording(args, recording)
     _progress(f"Fitting PoissonLNPRegressor(alpha={args.alpha}) at lag 0 ...")
-    lag0 = analysis.fit_lags_separately(recording, (0,), alpha=args.alpha, **_fit_options(args))
+    lag0 = fit_lags_separately(recording, (0,), alpha=args.alpha, **_fit_options(args))
     summary, figures, message = _reports.lag0_report(path, lag0, args.frame_offset, args.alpha)
     summary["recording"] = str(path.resolve())
     _log(message)
@@ -136,13 +140,12 @@ def run_fit(args) -> dict:
             "l1": (args.penalty == "l1", _run_l1), "smooth": (args.smooth, _run_smooth)}
     with run:
         summary["figures"] = _reports.save_figures(figures, run.path)
-        for key, (requested, run_analysis) in runs.items():
-            if requested:
-                block, figures, message = run_analysis(args, recording)
-                _log(message)
-                block["figures"] = _reports.save_figures(figures, run.path)
-                summary[key] = block
-                summary["figures"] += block["figures"]
+        for key, run_analysis in [(key, run) for key, (wanted, run) in runs.items() if wanted]:
+            block, figures, message = run_analysis(args, recording)
+            _log(message)
+            block["figures"] = _reports.save_figures(figures, run.path)
+            summary[key] = block
+            summary["figures"] += block["figures"]
         _finish(run, summary)
     return summary
 
@@ -159,7 +162,7 @@ def _run_lags(args, recording) -> _reports.Report:
         n_fits = 5 * len(alpha) + 1
         what = f"alpha by 5-fold blocked CV over {list(alpha)} ({n_fits} fits, 20-60 s on 2 cores)"
     _progress(f"Joint fit of lags {list(args.lags)} with {args.drift} drift regressors, {what} ...")
-    joint = analysis.fit_lags_jointly(
+    joint = fit_lags_jointly(
         recording,
         args.lags,
         alpha=alpha,
@@ -173,7 +176,7 @@ def _run_lags(args, recording) -> _reports.Report:
 def _run_sta(args, recording) -> _reports.Report:
     """The spike-time STA at ``--sta-resolution`` steps up to ``--sta-window`` and its SVD."""
     _progress(f"Spike-time STA: delays 0-{args.sta_window} s in {args.sta_resolution} s steps ...")
-    sta = analysis.spike_time_sta(
+    sta = spike_time_sta(
         recording, window=args.sta_window, resolution=args.sta_resolution, center=args.center
     )
     return _reports.sta_report(sta, recording.frame_shape)
@@ -187,15 +190,13 @@ def _run_l1(args, recording) -> _reports.Report:
         f"{alphas if isinstance(alphas, int) else len(alphas)} alphas, 5 blocked folds, "
         "then the path on all bins (about 15-60 s) ..."
     )
-    l1 = analysis.fit_l1_lags(recording, args.lags, alphas=alphas, **_fit_options(args))
+    l1 = fit_l1_lags(recording, args.lags, alphas=alphas, **_fit_options(args))
     return _reports.l1_report(l1, thin_grid=args.l1_alphas is None)
 
 
 def _run_smooth(args, recording) -> _reports.Report:
-    """SmoothLNPRegressor of ``--lags`` (prior by evidence) against CV-alpha ridge, fold by fold."""
-    _progress(f"SmoothLNPRegressor of lags {list(args.lags)}, 5 folds and all bins (1-3 min) ...")
-    smooth = analysis.fit_smooth_lags(recording, args.lags, frame_offset=args.frame_offset)
-    return _reports.smooth_report(smooth)
+    _progress(f"SmoothLNPRegressor of lags {list(args.lags)} vs ridge, 5 folds + all (1-3 min) ...")
+    return _reports.smooth_report(fit_smooth_lags(recording, args.lags, **_fit_options(args)))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -246,8 +247,7 @@ def main(argv=None) -> int:
     Parameters
     ----------
     argv : list of str, optional
-        Command-line arguments (``sys.argv[1:]`` by default).  No command, or
-        options without one, run the ``demo``.
+        Command-line arguments (``sys.argv[1:]`` by default); none, or options alone, run ``demo``.
 
     Returns
     -------
