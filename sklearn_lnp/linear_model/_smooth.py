@@ -306,7 +306,7 @@ class SmoothLNPRegressor(LNPBaseEstimator):
     log-likelihood plus ``w' C^-1 w / (2 N)`` (``N`` the number of bins, or
     the sum of the sample weights).  The intercept has a flat prior (it is
     not penalised and is integrated out with the weights, which adds a
-    constant).  See :mod:`sklearn_lnp.linear_model._smooth` for the formulas
+    constant).  See the docstring of ``sklearn_lnp.linear_model._smooth`` for the formulas
     and the user guide's page on smoothness priors.
 
     Cost: each evaluation of the evidence is one MAP fit (a ridge problem on
