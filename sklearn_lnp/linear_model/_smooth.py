@@ -75,6 +75,7 @@ from sklearn.utils._param_validation import Interval
 from .._objective import PoissonObjective
 from .._penalties import L2
 from .._solvers import SmoothProblem, solve
+from .._solvers._blas import single_threaded_blas
 from .._validation import check_representable
 from ..priors import _check_layout, asd_axis_kernels
 from ._base import LNPBaseEstimator
@@ -529,7 +530,9 @@ class SmoothLNPRegressor(LNPBaseEstimator):
                 )
             return -fit["log_evidence"], -grad
 
-        with np.errstate(over="ignore", under="ignore"):
+        # Many small factorisations and products: multi-threaded BLAS mostly
+        # spins threads that compete for busy cores (see single_threaded_blas).
+        with np.errstate(over="ignore", under="ignore"), single_threaded_blas():
             result = scipy.optimize.minimize(
                 negative_log_evidence,
                 x0,
@@ -538,10 +541,11 @@ class SmoothLNPRegressor(LNPBaseEstimator):
                 bounds=bounds,
                 options={"maxiter": self.max_iter, "gtol": 1e-5},
             )
-        rho, scales = evidence.unpack(result.x)
-        fit = cache.get("fit")
-        if fit is None or fit["rho"] != rho or not np.array_equal(fit["scales"], scales):
-            fit = evidence.map_fit(rho, scales)
+            rho, scales = evidence.unpack(result.x)
+            fit = cache.get("fit")
+            if fit is None or fit["rho"] != rho or not np.array_equal(fit["scales"], scales):
+                fit = evidence.map_fit(rho, scales)
+            coef_std = evidence.coef_std(fit)
         if not result.success:
             warnings.warn(
                 f"The evidence optimisation (L-BFGS-B) stopped after {result.nit} iterations "
@@ -566,7 +570,7 @@ class SmoothLNPRegressor(LNPBaseEstimator):
         self.frame_shape_ = evidence.frame_shape
         self.coef_ = fit["w"]
         self.intercept_ = float(fit["b"])
-        self.coef_std_ = evidence.coef_std(fit)
+        self.coef_std_ = coef_std
         self.prior_scale_ = float(rho)
         self.length_scales_ = length_scales
         self.log_evidence_ = float(fit["log_evidence"])
