@@ -4,8 +4,8 @@
 figures; ``sklearn-lnp fit PATH`` (.mat or .npz) fits a recording and writes the RF figure and a
 JSON summary; ``--lags`` adds the joint space-time fit, ``--sta`` the spike-time STA at sub-frame
 resolution, ``--penalty l1`` the L1 fits over a path of penalties, ``--history-bin-ms`` the
-spike-history GLM at sub-frame bins (each an analysis of :mod:`sklearn_lnp.analysis`, callable
-from Python).
+spike-history GLM at sub-frame bins, ``--smooth`` the evidence fit (each an analysis of
+:mod:`sklearn_lnp.analysis`, callable from Python; the steps are in ``sklearn_lnp._steps``).
 
 Results go to stdout, progress to stderr (``--quiet`` silences it), each
 warning once as one line on stderr.  A user error is one line on stderr that
@@ -24,9 +24,7 @@ import sys
 import warnings
 from pathlib import Path
 
-import numpy as np
-
-from . import _reports
+from . import _reports, _steps
 from ._command import (
     FIT_HELP,
     FIT_OPTIONS,
@@ -43,15 +41,7 @@ from ._command import (
     terminate_as_interrupt,
 )
 from ._output import SUMMARY, RunFolder
-from .analysis import (
-    compare_methods,
-    fit_history_glm,
-    fit_l1_lags,
-    fit_lags_jointly,
-    fit_lags_separately,
-    fit_simulated_neuron,
-    spike_time_sta,
-)
+from .analysis import fit_lags_separately, fit_simulated_neuron
 
 DEFAULT_OUT = Path("sklearn_lnp_output")
 __all__ = ["UsageError", "build_parser", "main", "run_demo", "run_fit"]
@@ -95,11 +85,13 @@ def run_fit(args) -> dict:
 
     Always the lag-0 fit at ``--alpha``; with ``--lags`` other than 0 the
     joint space-time fit and its SVD, with ``--sta`` the spike-time STA, with
-    ``--penalty l1`` the L1 grid (:mod:`sklearn_lnp.analysis`).  Outputs go
+    ``--penalty l1`` the L1 grid, with
+    ``--history-bin-ms`` the history GLM, with ``--smooth`` the evidence fit.  Outputs go
     to ``out/<recording name>/``, written at once at the end (see
     ``sklearn_lnp._output``).  Returns the JSON summary: the binning, the
-    lag-0 fit (``"lag0"``), the ``"lags"``, ``"sta"``, ``"l1"`` and ``"history"``
-    blocks when requested and the ``figures`` written.
+    lag-0 fit (``"lag0"``), the ``"lags"``, ``"sta"``, ``"l1"``, ``"history"`` and
+    ``"smooth"`` blocks when requested, the method table (``"methods"``) when
+    ``--lags`` or ``--penalty l1`` fitted methods to compare, and the ``figures`` written.
 
     Examples
     --------
@@ -138,73 +130,26 @@ def run_fit(args) -> dict:
     recording = read_recording(args)
     check_against_recording(args, recording)
     _progress(f"Fitting PoissonLNPRegressor(alpha={args.alpha}) at lag 0 ...")
-    lag0 = fit_lags_separately(recording, (0,), alpha=args.alpha, **_fit_options(args))
+    options = _steps.fit_options(args, _progress)
+    lag0 = fit_lags_separately(recording, (0,), alpha=args.alpha, **options)
     summary, figures, message = _reports.lag0_report(path, lag0, args.frame_offset, args.alpha)
     summary["recording"] = str(path.resolve())
     _log(message)
-    requested = {"lags": list(args.lags) != [0], "sta": args.sta, "l1": args.penalty == "l1",
-                 "history": args.history_bin_ms is not None}  # fmt: skip
     results = {}  # the joint and L1 fits, for the method table
     with run:
         summary["figures"] = _reports.save_figures(figures, run.path)
-        for key, step in zip(requested, (_run_lags, _run_sta, _run_l1, _run_history), strict=True):
-            if requested[key]:
-                block, figures, message = step(args, recording, results)
+        for key, wanted, step in _steps.STEPS:
+            if wanted(args):
+                block, figures, message = step(args, recording, results, _progress)
                 _log(message)
                 block["figures"] = _reports.save_figures(figures, run.path)
                 summary[key] = block
                 summary["figures"] += block["figures"]
         if results:  # the same blocked folds for every method
-            _progress("Method table: held-out gains of every method, paired by fold ...")
-            methods = compare_methods(recording, args.lags, alpha=args.alpha, progress=_progress,
-                                      frame_offset=args.frame_offset, **results)  # fmt: skip
-            summary["methods"], message = _reports.methods_report(methods)
+            summary["methods"], message = _steps.method_table(args, recording, results, _progress)
             _log(message)
         _finish(run, summary)
     return summary
-
-
-def _fit_options(args) -> dict:  # progress: a line per cross-validation fold
-    return {"frame_offset": args.frame_offset, "verbose": args.verbose, "progress": _progress}
-
-
-def _run_lags(args, recording, results) -> _reports.Report:
-    """The joint fit of ``--lags``: alpha ``--lags-alpha`` or by CV over ``--alpha-grid``."""
-    alpha = args.alpha_grid if args.lags_alpha is None else args.lags_alpha
-    what = f"alpha {alpha}"
-    if np.ndim(alpha) > 0:
-        n_fits = 5 * len(alpha) + 1
-        what = f"alpha by 5-fold blocked CV over {list(alpha)} ({n_fits} fits, 20-60 s on 2 cores)"
-    _progress(f"Joint fit of lags {list(args.lags)} with {args.drift} drift regressors, {what} ...")
-    results["joint"] = joint = fit_lags_jointly(recording, args.lags, alpha=alpha,
-        n_drift=args.drift, center=args.center, **_fit_options(args))  # fmt: skip
-    return _reports.lags_report(joint)
-
-
-def _run_sta(args, recording, results) -> _reports.Report:
-    """The spike-time STA at ``--sta-resolution`` steps up to ``--sta-window`` and its SVD."""
-    _progress(f"Spike-time STA: delays 0-{args.sta_window} s in {args.sta_resolution} s steps ...")
-    sta = spike_time_sta(
-        recording, window=args.sta_window, resolution=args.sta_resolution, center=args.center
-    )
-    return _reports.sta_report(sta, recording.frame_shape)
-
-
-def _run_l1(args, recording, results) -> _reports.Report:
-    """L1 fits of ``--lags`` over ``--l1-alphas`` (or the default path), alpha by blocked CV."""
-    alphas = 20 if args.l1_alphas is None else list(args.l1_alphas)
-    n_alphas = alphas if isinstance(alphas, int) else len(alphas)
-    _progress(f"L1 fits of lags {list(args.lags)}: LassoLNPCV over {n_alphas} alphas, 5 "
-              "blocked folds, then the path on all bins (about 15-60 s) ...")  # fmt: skip
-    results["l1"] = l1 = fit_l1_lags(recording, args.lags, alphas=alphas, **_fit_options(args))
-    return _reports.l1_report(l1, thin_grid=args.l1_alphas is None)
-
-
-def _run_history(args, recording, results) -> _reports.Report:
-    """The spike-history GLM at ``--history-bin-ms`` bins, scored on interior blocks."""
-    _progress(f"Spike-history GLM at {args.history_bin_ms:g} ms bins, 8 held-out blocks ...")
-    return _reports.history_report(fit_history_glm(recording, bin_width=args.history_bin_ms / 1e3,
-                                                   **_fit_options(args)))  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -254,8 +199,7 @@ def main(argv=None) -> int:
     Parameters
     ----------
     argv : list of str, optional
-        Command-line arguments (``sys.argv[1:]`` by default).  No command, or
-        options without one, run the ``demo``.
+        Command-line arguments (``sys.argv[1:]`` by default); none, or options alone, run ``demo``.
 
     Returns
     -------

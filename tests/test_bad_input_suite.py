@@ -1099,7 +1099,7 @@ def test_every_command_option_refuses_bad_values(
     command, option, value, expected, tmp_path, monkeypatch, capsys
 ):
     """A bad value: exit 2 and one error line naming the option, before any work."""
-    from sklearn_lnp import cli
+    from sklearn_lnp import _steps, cli
     from sklearn_lnp.datasets import save_recording
 
     def reached(*args, **kwargs):
@@ -1110,9 +1110,13 @@ def test_every_command_option_refuses_bad_values(
         "fit_lags_jointly",
         "spike_time_sta",
         "fit_l1_lags",
+        "fit_history_glm",
+        "fit_smooth_lags",
         "fit_simulated_neuron",
     ):
-        monkeypatch.setattr(cli, step, reached)
+        for module in (cli, _steps):  # where the command calls it
+            if hasattr(module, step):
+                monkeypatch.setattr(module, step, reached)
     monkeypatch.chdir(tmp_path)
     argv = [command]
     if command == "fit":

@@ -24,6 +24,7 @@ from pathlib import Path
 PUBLIC_MODULES = (
     "sklearn_lnp.linear_model",
     "sklearn_lnp.penalties",
+    "sklearn_lnp.priors",
     "sklearn_lnp.preprocessing",
     "sklearn_lnp.model_selection",
     "sklearn_lnp.decomposition",
