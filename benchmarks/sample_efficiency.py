@@ -18,7 +18,7 @@ wherever a penalty is chosen by cross-validation:
 * ``ridge``: ``PoissonLNPRegressor`` with ``alpha`` chosen by
   ``GridSearchCV`` (scoring ``neg_poisson_deviance``, exposure routed by
   metadata routing) over ``alpha = (n_features / n_bins) * 10**k``,
-  ``k = -2 .. 1`` in half decades (the chosen alpha scales as ``1/n_bins``);
+  ``k = -1.5 .. 2`` in half decades (the chosen alpha scales as ``1/n_bins``);
   the table reports how often the choice fell on the grid's edge;
 * ``lasso``: ``LassoLNPCV`` (its default 20-alpha path, scoring deviance);
 * ``smooth``: ``SmoothLNPRegressor(frame_shape, n_lags=5)`` (ASD prior,
@@ -67,7 +67,7 @@ FULL = {
     "n_lags": 5,
     "grid": [125, 250, 500, 1000, 2000, 4000, 8000, 16000],
     "n_splits": 5,
-    "ridge_decades": [-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0],
+    "ridge_decades": [-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0],
     "lasso_alphas": 20,
 }
 QUICK = {
