@@ -41,8 +41,11 @@ Run from the repository root::
     python benchmarks/sample_efficiency.py --methods smooth --resume
     python benchmarks/sample_efficiency.py --quick          # smoke run, seconds
 
-``--resume`` keeps the fits already in the JSON (same grid and neurons) and
-runs only the missing ones; the Markdown table is rebuilt from all of them.
+``--resume`` keeps the fits already in the JSON (same setup) and runs only
+the missing ones; the Markdown table is rebuilt from all of them.  Two
+processes can share the work: ``--name part --methods smooth`` writes
+``part.{json,md}``, and ``--merge results/part.json --methods`` (no methods)
+adds its fits to the main file and rebuilds the table.
 Writes ``benchmarks/results/sample_efficiency[_quick].{json,md}``.
 """
 
@@ -397,6 +400,21 @@ def git_commit() -> str:
     return out.stdout.strip()
 
 
+def fit_key(fit: dict) -> tuple:
+    return fit["rf"], fit["seed"], fit["method"], fit["n_bins"]
+
+
+def check_same_setup(payload: dict, setup: dict, neurons: dict, path: Path) -> None:
+    """Refuse to mix fits of another grid, CV or neurons into one table."""
+    same = payload.get("neurons") == neurons and all(
+        json.loads(json.dumps(payload["setup"].get(k))) == json.loads(json.dumps(v))
+        for k, v in setup.items()
+        if k not in ("n_features", "mean_rate")
+    )
+    if not same:
+        raise SystemExit(f"{path} was written with another setup or neurons; cannot combine")
+
+
 # -- main ------------------------------------------------------------------------------
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
@@ -409,6 +427,10 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads (1)")
     parser.add_argument("--resume", action="store_true", help="keep the fits already saved")
     parser.add_argument("--out", type=Path, default=HERE / "results", help="output folder")
+    parser.add_argument("--name", default=None, help="file stem (sample_efficiency[_quick])")
+    parser.add_argument(
+        "--merge", type=Path, nargs="*", default=[], help="add the fits of these JSON files"
+    )
     args = parser.parse_args(argv)
     # Before numpy (and every BLAS, OpenMP or numba runtime) is loaded.
     pin_thread_environment(args.threads)
@@ -420,7 +442,7 @@ def main(argv=None) -> int:
     setup = dict(QUICK if args.quick else FULL)
     neurons = QUICK_NEURONS if args.quick else NEURONS
     n_seeds = args.seeds or (1 if args.quick else 3)
-    stem = "sample_efficiency_quick" if args.quick else "sample_efficiency"
+    stem = args.name or ("sample_efficiency_quick" if args.quick else "sample_efficiency")
     json_path, md_path = args.out / f"{stem}.json", args.out / f"{stem}.md"
     args.out.mkdir(parents=True, exist_ok=True)
     command = "python benchmarks/sample_efficiency.py " + shlex.join(
@@ -429,11 +451,15 @@ def main(argv=None) -> int:
     payload = {"commands": [], "machines": [], "fits": [], "unavailable": {}}
     if args.resume and json_path.exists():
         payload = json.loads(json_path.read_text())
-        if payload["setup"]["grid"] != setup["grid"] or payload["neurons"] != {
-            k: dict(v) for k, v in neurons.items()
-        }:
-            raise SystemExit(f"{json_path} was written with another grid or neurons; no --resume")
+        check_same_setup(payload, setup, neurons, json_path)
     payload["commands"].append(command.strip())
+    for path in args.merge:
+        other = json.loads(path.read_text())
+        check_same_setup(other, setup, neurons, path)
+        keys = {fit_key(f) for f in payload["fits"]}
+        payload["fits"] += [f for f in other["fits"] if fit_key(f) not in keys]
+        payload["commands"] += [f"{c}  (merged from {path.name})" for c in other["commands"]]
+        payload["machines"] += other["machines"]
     payload["neurons"] = neurons
     unavailable = {m: why for m in args.methods if (why := available(m))}
     payload["unavailable"] = unavailable
@@ -449,18 +475,17 @@ def main(argv=None) -> int:
         info["threadpools"] = pools
         info["git_commit"] = git_commit()
         setup["n_features"] = int(X.shape[1])
-        setup["mean_rate"] = {}
+        # closed form, the same for every seed (the RF is fixed; seeds draw stimulus and spikes)
+        setup["mean_rate"] = {rf: simulate(rf, 0, 10, setup, neurons)[4] for rf in neurons}
         payload["setup"] = setup
-        done = {(f["rf"], f["seed"], f["method"], f["n_bins"]) for f in payload["fits"]}
-        for seed in range(n_seeds):
+        done = {fit_key(f) for f in payload["fits"]}
+        for seed in range(n_seeds if methods else 0):
             for rf in neurons:
-                X, y, exposure, truth, rate = simulate(rf, seed, max(setup["grid"]), setup, neurons)
-                setup["mean_rate"][rf] = rate
+                X, y, exposure, truth, _ = simulate(rf, seed, max(setup["grid"]), setup, neurons)
                 for method in methods:
                     for n in setup["grid"]:
                         key = (rf, seed, method, n)
-                        old = [f for f in payload["fits"] if (f["rf"], f["seed"], f["method"],
-                                                              f["n_bins"]) == key]  # fmt: skip
+                        old = [f for f in payload["fits"] if fit_key(f) == key]
                         if key in done:
                             if old[0]["corr"] >= max(TARGETS):
                                 break
