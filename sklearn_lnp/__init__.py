@@ -5,7 +5,13 @@ The estimators follow scikit-learn's API and drop into ``Pipeline``,
 """
 
 from .decomposition import SVDSeparator
-from .linear_model import LassoLNPCV, LassoLNPRegressor, PoissonLNPRegressor, lasso_lnp_path
+from .linear_model import (
+    LassoLNPCV,
+    LassoLNPRegressor,
+    PoissonLNPRegressor,
+    SmoothLNPRegressor,
+    lasso_lnp_path,
+)
 from .model_selection import BlockedTimeSeriesSplit
 from .preprocessing import (
     LagTransformer,
@@ -25,6 +31,7 @@ __all__ = [
     "PoissonLNPRegressor",
     "RaisedCosineBasis",
     "SlowDriftFeatures",
+    "SmoothLNPRegressor",
     "SpikeHistoryTransformer",
     "SVDSeparator",
     "STAEstimator",
