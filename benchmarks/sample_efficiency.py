@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import shlex
 import sys
 import time
@@ -196,7 +197,6 @@ def bins_to_reach(grid, corr, target):
     the first grid point, which is returned) or ``">"`` (never reached; the
     last grid point is returned).
     """
-    import math
 
     for k, (n, r) in enumerate(zip(grid, corr, strict=True)):
         if r >= target:
@@ -400,6 +400,16 @@ def git_commit() -> str:
     return out.stdout.strip()
 
 
+def correlation(coef, truth) -> float:
+    """Pearson correlation of the fitted and true weights; 0 for a constant (all-zero) fit."""
+    import numpy as np
+
+    coef = np.asarray(coef, dtype=np.float64)
+    if np.ptp(coef) == 0.0:
+        return 0.0  # no pattern at all, e.g. a lasso fit with every weight at 0
+    return float(np.corrcoef(coef, truth)[0, 1])
+
+
 def fit_key(fit: dict) -> tuple:
     return fit["rf"], fit["seed"], fit["method"], fit["n_bins"]
 
@@ -435,7 +445,6 @@ def main(argv=None) -> int:
     # Before numpy (and every BLAS, OpenMP or numba runtime) is loaded.
     pin_thread_environment(args.threads)
 
-    import numpy as np
     from _common import load_average, machine_info, write_json
     from threadpoolctl import threadpool_limits
 
@@ -452,6 +461,8 @@ def main(argv=None) -> int:
     if args.resume and json_path.exists():
         payload = json.loads(json_path.read_text())
         check_same_setup(payload, setup, neurons, json_path)
+        # a fit without a finite correlation (an interrupted or faulty record) is re-run
+        payload["fits"] = [f for f in payload["fits"] if math.isfinite(f["corr"])]
     payload["commands"].append(command.strip())
     for path in args.merge:
         other = json.loads(path.read_text())
@@ -493,7 +504,7 @@ def main(argv=None) -> int:
                         wall, cpu = time.perf_counter(), time.process_time()
                         model, chosen = fit_method(method, X[:n], y[:n], exposure[:n], setup)
                         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-                        corr = float(np.corrcoef(model.coef_, truth)[0, 1])
+                        corr = correlation(model.coef_, truth)
                         payload["fits"].append(
                             {
                                 "rf": rf,
