@@ -248,18 +248,27 @@ def summarise(fits: list[dict], targets=TARGETS) -> list[dict]:
         if ridge is None or [k[::2] for k in ridge["keys"]] != [k[::2] for k in row["keys"]]:
             continue  # the ratio needs ridge on the same neurons and seeds
         for target in targets:
-            pairs = [(row[f"bins_{target}"]["per_seed"][i], ridge[f"bins_{target}"]["per_seed"][i])
-                     for i in range(row["n_seeds"])]  # fmt: skip
-            s = [a[0] for a, _ in pairs]
-            r = [b[0] for _, b in pairs]
-            flags = [a[1] for a, _ in pairs] + [b[1] for _, b in pairs]
-            ratios = np.array(s) / np.array(r)
+            # per seed; a pair where neither reached the target has no ratio, and one
+            # reached at the grid's start or not by its end makes the ratio a bound
+            pairs = [
+                (a, b)
+                for a, b in zip(
+                    row[f"bins_{target}"]["per_seed"],
+                    ridge[f"bins_{target}"]["per_seed"],
+                    strict=True,
+                )
+                if not (a[1] == ">" and b[1] == ">")
+            ]
+            if not pairs:
+                continue
+            ratios = np.array([a[0] / b[0] for a, b in pairs])
             row[f"ratio_to_ridge_{target}"] = {
                 "per_seed": ratios.tolist(),
                 "median": float(np.median(ratios)),
                 "min": float(ratios.min()),
                 "max": float(ratios.max()),
-                "bounded": any(flags),
+                "bounded": any(a[1] or b[1] for a, b in pairs),
+                "n_pairs": len(pairs),
             }
     return rows
 
