@@ -46,7 +46,7 @@ the missing ones; the Markdown table is rebuilt from all of them.  Two
 processes can share the work: ``--name part --methods smooth`` writes
 ``part.{json,md}``, and ``--merge results/part.json --methods`` (no methods)
 adds its fits to the main file and rebuilds the table.
-Writes ``benchmarks/results/sample_efficiency[_quick].{json,md}``.
+Writes ``benchmarks/results/sample_efficiency[_quick].{json,md,png}``.
 """
 
 from __future__ import annotations
@@ -66,6 +66,11 @@ from run_all import check_threads, pin_thread_environment  # noqa: E402 (no nume
 
 METHODS = ("ridge", "lasso", "smooth")
 TARGETS = (0.9, 0.95)
+LABELS = {
+    "ridge": "ridge, CV alpha",
+    "lasso": "lasso, LassoLNPCV",
+    "smooth": "smooth, ASD evidence",
+}
 FULL = {
     "frame_shape": (20, 15),
     "n_lags": 5,
@@ -289,6 +294,57 @@ def _fmt_bins(entry: dict, grid) -> str:
     if len(per_seed) == 1:
         return median
     return f"{median} [{one(*per_seed[0])} - {one(*per_seed[-1])}]"
+
+
+def plot(payload: dict, path: Path) -> None:
+    """Correlation with the true RF against bins: median over seeds, range shaded."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fits, grid = payload["fits"], payload["setup"]["grid"]
+    rfs = list(payload["neurons"])
+    fig, axes = plt.subplots(1, len(rfs), figsize=(4.2 * len(rfs), 3.4), sharey=True)
+    for ax, rf in zip(np.atleast_1d(axes), rfs, strict=True):
+        for method, color in zip(METHODS, ("C0", "C1", "C2"), strict=True):
+            points = []
+            for n in grid:
+                key = (rf, method, n)
+                corr = [f["corr"] for f in fits if (f["rf"], f["method"], f["n_bins"]) == key]
+                if corr:
+                    points.append((n, np.median(corr), min(corr), max(corr)))
+            if not points:
+                continue
+            n, median, low, high = map(np.array, zip(*points, strict=True))
+            ax.plot(n, median, "o-", color=color, label=LABELS[method])
+            ax.fill_between(n, low, high, color=color, alpha=0.2, linewidth=0)
+        for target in TARGETS:
+            ax.axhline(target, color="0.5", linestyle="--", linewidth=0.8)
+        ax.set_xscale("log")
+        ax.set_xticks(grid, [f"{g:,}" for g in grid], rotation=45)
+        ax.minorticks_off()
+        ax.set_xlabel("recording length (bins of 0.2 s)")
+        spec = payload["neurons"][rf]
+        ax.set_title(
+            f"Gaussian RF, sigma {spec['rf_sigma']} px"
+            if spec["spatial"] == "gaussian"
+            else f"DoG RF, sigma {spec['rf_sigma']} / {spec['surround_sigma']} px",
+            fontsize=10,
+        )
+        ax.grid(True, which="major", alpha=0.3)
+    np.atleast_1d(axes)[0].set_ylabel("correlation with the true RF")
+    np.atleast_1d(axes)[0].legend(loc="lower right")
+    n_seeds = len({f["seed"] for f in fits})
+    fig.suptitle(
+        f"Correlation of the fitted with the true RF (all lags): median over {n_seeds} "
+        f"seed{'s' * (n_seeds > 1)}, range shaded",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def describe(rf: str, spec: dict) -> str:
@@ -542,6 +598,7 @@ def main(argv=None) -> int:
     payload["summary"] = summarise(payload["fits"])
     write_json(json_path, payload)
     md_path.write_text(markdown(payload))
+    plot(payload, md_path.with_suffix(".png"))
     print(f"wrote {md_path} and {json_path}", flush=True)
     return 0
 

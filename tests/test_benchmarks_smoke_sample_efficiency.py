@@ -2,7 +2,7 @@
 
 Facts asserted (no timing assertions: timings depend on the machine):
 
-* the quick run writes the Markdown table and the JSON, with the machine
+* the quick run writes the Markdown table, the JSON and the figure, with the machine
   lines, and every method (ridge, lasso, smooth) has a row in the
   bins-to-target table, or, for ``SmoothLNPRegressor`` only while it is not
   in the package, a "Not run" line saying so;
@@ -34,6 +34,7 @@ def test_quick_run_writes_a_table_with_every_method(tmp_path):
     run_benchmark("sample_efficiency.py", "--quick", "--out", str(tmp_path))
     table = (tmp_path / "sample_efficiency_quick.md").read_text()
     payload = json.loads((tmp_path / "sample_efficiency_quick.json").read_text())
+    assert (tmp_path / "sample_efficiency_quick.png").read_bytes().startswith(b"\x89PNG")
 
     assert "| RF | method | seeds | bins to 0.9 | bins to 0.95 |" in table
     assert_machine_lines(table, [])
