@@ -497,7 +497,8 @@ def main(argv=None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--quick", action="store_true", help="6 x 5 pixels, 3 sizes (smoke)")
-    parser.add_argument("--seeds", type=int, default=None, help="seeds 0..N-1 (3; quick 1)")
+    parser.add_argument("--seeds", type=int, default=None, help="N seeds (3; quick 1)")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds K..K+N-1 (0)")
     parser.add_argument("--methods", nargs="*", choices=METHODS, default=list(METHODS))
     parser.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads (1)")
     parser.add_argument("--resume", action="store_true", help="keep the fits already saved")
@@ -555,7 +556,7 @@ def main(argv=None) -> int:
         setup["mean_rate"] = {rf: simulate(rf, 0, 10, setup, neurons)[4] for rf in neurons}
         payload["setup"] = setup
         done = {fit_key(f) for f in payload["fits"]}
-        for seed in range(n_seeds if methods else 0):
+        for seed in range(args.first_seed, args.first_seed + n_seeds if methods else 0):
             for rf in neurons:
                 X, y, exposure, truth, _ = simulate(rf, seed, max(setup["grid"]), setup, neurons)
                 for method in methods:
