@@ -57,6 +57,7 @@ import math
 import shlex
 import sys
 import time
+import warnings
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -444,6 +445,12 @@ def markdown(payload: dict) -> str:
         edges = sum(bool(f["info"].get("alpha_at_grid_edge")) for f in ridge)
         lines += ["", f"Ridge: the CV-chosen alpha was at the grid's edge in {edges} of "
                   f"{len(ridge)} fits."]  # fmt: skip
+    warned = [f for f in fits if f.get("warnings")]
+    lines += ["", f"Fits that raised a warning: {len(warned)} of {len(fits)}."]
+    lines += [
+        f"- {f['rf']} {f['method']} seed {f['seed']} n={f['n_bins']}: {'; '.join(f['warnings'])}"
+        for f in warned
+    ]
     if payload.get("unavailable"):
         lines += [
             "",
@@ -568,7 +575,9 @@ def main(argv=None) -> int:
                                 break
                             continue
                         wall, cpu = time.perf_counter(), time.process_time()
-                        model, chosen = fit_method(method, X[:n], y[:n], exposure[:n], setup)
+                        with warnings.catch_warnings(record=True) as caught:
+                            warnings.simplefilter("always")
+                            model, chosen = fit_method(method, X[:n], y[:n], exposure[:n], setup)
                         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
                         corr = correlation(model.coef_, truth)
                         payload["fits"].append(
@@ -583,6 +592,9 @@ def main(argv=None) -> int:
                                 "wall_seconds": wall,
                                 "load_average": load_average(),
                                 "info": chosen,
+                                "warnings": sorted(
+                                    {f"{w.category.__name__}: {w.message}"[:300] for w in caught}
+                                ),
                             }
                         )
                         print(
