@@ -214,56 +214,60 @@ def bins_to_reach(grid, corr, target):
     return float(grid[-1]) if grid else float("nan"), ">"
 
 
-def curves(fits: list[dict]) -> dict:
-    """(rf, method, seed) -> (grid, correlations) sorted by n_bins."""
+def curves(fits: list[dict], grid) -> dict:
+    """(rf, method, seed) -> (n_bins, correlations), sorted, for every complete curve.
+
+    A curve is complete when it reached the highest target or ran to the grid's
+    end; an interrupted one (a run stopped early) would fake a "not reached".
+    """
     out = {}
     for fit in fits:
         out.setdefault((fit["rf"], fit["method"], fit["seed"]), []).append(
             (fit["n_bins"], fit["corr"])
         )
-    return {key: tuple(zip(*sorted(points), strict=True)) for key, points in out.items()}
+    points = {key: tuple(zip(*sorted(p), strict=True)) for key, p in out.items()}
+    return {
+        key: (n, r) for key, (n, r) in points.items() if max(r) >= max(TARGETS) or n[-1] == grid[-1]
+    }
 
 
-def summarise(fits: list[dict], targets=TARGETS) -> list[dict]:
-    """Bins to each target per (rf, method): per seed, median and range."""
+def summarise(fits: list[dict], grid, targets=TARGETS) -> list[dict]:
+    """Bins to each target per (rf, method): per seed, median and range; smooth / ridge."""
     import numpy as np
 
     rows = []
-    by_key = curves(fits)
+    by_key = curves(fits, grid)
     rfs = sorted({k[0] for k in by_key}, key=list(NEURONS).index)
     for rf in [*rfs, "all"]:
         for method in METHODS:
-            keys = [k for k in by_key if k[1] == method and (rf == "all" or k[0] == rf)]
+            keys = sorted(k for k in by_key if k[1] == method and (rf == "all" or k[0] == rf))
             if not keys:
                 continue
-            row = {"rf": rf, "method": method, "n_seeds": len(keys), "keys": sorted(keys)}
+            row = {"rf": rf, "method": method, "n_seeds": len(keys)}
             for target in targets:
-                reached = [bins_to_reach(*by_key[k], target) for k in sorted(keys)]
+                reached = [bins_to_reach(*by_key[k], target) for k in keys]
                 values = np.array([np.inf if flag == ">" else v for v, flag in reached])
                 row[f"bins_{target}"] = {
-                    "per_seed": [[v, flag] for v, flag in reached],
+                    "per_seed": [
+                        [k[0], k[2], v, flag] for k, (v, flag) in zip(keys, reached, strict=True)
+                    ],
                     "median": float(np.median(values)),
                     "min": float(values.min()),
                     "max": float(values.max()),
                 }
             rows.append(row)
     for row in rows:
-        if row["method"] != "smooth":
-            continue
         ridge = next((r for r in rows if r["rf"] == row["rf"] and r["method"] == "ridge"), None)
-        if ridge is None or [k[::2] for k in ridge["keys"]] != [k[::2] for k in row["keys"]]:
-            continue  # the ratio needs ridge on the same neurons and seeds
+        if row["method"] != "smooth" or ridge is None:
+            continue
         for target in targets:
-            # per seed; a pair where neither reached the target has no ratio, and one
-            # reached at the grid's start or not by its end makes the ratio a bound
+            # per (rf, seed) that both ran; a pair where neither reached the target has no
+            # ratio, and one reached at the grid's start or not by its end makes it a bound
+            theirs = {(rf, seed): (v, f) for rf, seed, v, f in ridge[f"bins_{target}"]["per_seed"]}
             pairs = [
-                (a, b)
-                for a, b in zip(
-                    row[f"bins_{target}"]["per_seed"],
-                    ridge[f"bins_{target}"]["per_seed"],
-                    strict=True,
-                )
-                if not (a[1] == ">" and b[1] == ">")
+                ((v, f), theirs[rf, seed])
+                for rf, seed, v, f in row[f"bins_{target}"]["per_seed"]
+                if (rf, seed) in theirs and not (f == ">" and theirs[rf, seed][1] == ">")
             ]
             if not pairs:
                 continue
@@ -287,7 +291,10 @@ def _fmt_bins(entry: dict, grid) -> str:
             return f">{grid[-1]:,}"
         return ("<=" if flag == "<=" else "") + f"{value:,.0f}"
 
-    per_seed = sorted(entry["per_seed"], key=lambda vf: float("inf") if vf[1] == ">" else vf[0])
+    per_seed = sorted(
+        (tuple(e[2:]) for e in entry["per_seed"]),
+        key=lambda vf: float("inf") if vf[1] == ">" else vf[0],
+    )
     flag_of = {}
     for value, flag in per_seed:
         flag_of.setdefault(value, flag)
@@ -367,7 +374,7 @@ def markdown(payload: dict) -> str:
 
     setup, fits = payload["setup"], payload["fits"]
     grid = setup["grid"]
-    rows = summarise(fits)
+    rows = summarise(fits, grid)
     lines = [
         "# Sample efficiency: bins needed to reach a correlation with the true RF",
         "",
@@ -395,7 +402,9 @@ def markdown(payload: dict) -> str:
         "## Bins to reach the target correlation",
         "",
         "Median over seeds [min-max], interpolated in log(n_bins) between grid points; "
-        "`>max`: not reached on the grid. Ratio: smooth / ridge per seed, median [min-max].",
+        "`>N`: not reached by the grid's end N. Interrupted curves (a run stopped before "
+        "reaching 0.95 or the grid's end) are left out. Ratio: smooth / ridge per (RF, seed), "
+        "median [min-max].",
         "",
         "| RF | method | seeds | bins to 0.9 | bins to 0.95 | ratio to ridge, 0.9 "
         "| ratio to ridge, 0.95 |",
@@ -608,7 +617,7 @@ def main(argv=None) -> int:
         info["threadpools_after"] = check_threads(args.threads, "after the fits")[0]
     info["load_average_at_end"] = load_average()
     payload["machines"].append(info)
-    payload["summary"] = summarise(payload["fits"])
+    payload["summary"] = summarise(payload["fits"], setup["grid"])
     write_json(json_path, payload)
     md_path.write_text(markdown(payload))
     plot(payload, md_path.with_suffix(".png"))
