@@ -395,8 +395,26 @@ def markdown(payload: dict) -> str:
         "true ones.",
         "",
     ]
+    loads = [f["load_average"][0] for f in fits if f.get("load_average")]
+    if loads:
+        lines += [
+            f"Load average (1 min) after each fit: median {np.median(loads):.1f}, range "
+            f"{min(loads):.1f}-{max(loads):.1f}, on {payload['machines'][-1]['logical_cores']} "
+            "cores shared with other jobs: CPU times (`process_time`) are this process's own, "
+            "wall times are not comparable.",
+            "",
+        ]
+    lines += [
+        "Machine, as recorded by each run that finished (a run stopped early leaves its fits "
+        "but no record; all ran on this machine):",
+        "",
+    ]
     for info in payload["machines"]:
-        lines += [*machine_lines(info), f"- load average at end: {info.get('load_average_at_end')}"]
+        lines += [
+            *machine_lines(info),
+            f"- load average at end: {info.get('load_average_at_end')}",
+            f"- git commit: {info.get('git_commit')}",
+        ]
         lines.append("")
     lines += [
         "## Bins to reach the target correlation",
