@@ -125,6 +125,15 @@ def check_against_recording(args, recording) -> None:
             f"--lags {_lag_text(args.lags)} ({n_bins} bins x {n_columns} columns)",
             "choose fewer lags",
         )
+    if args.smooth:
+        # The evidence fit's dense design, its whitened copy, X' D X B and three
+        # p x p matrices (posterior sd); p = lags x pixels.
+        n_columns = len(args.lags) * n_pixels
+        _check_memory(
+            8.0 * n_columns * (3 * n_bins + 3 * n_columns),
+            f"--smooth on --lags {_lag_text(args.lags)} ({n_bins} bins x {n_columns} columns)",
+            "choose fewer lags",
+        )
     if args.sta:
         n_taus = math.ceil(args.sta_window / args.sta_resolution - 1e-9)
         n_times = recording.trigger_times.size
@@ -262,6 +271,8 @@ FIT_HELP = {
     "alpha by blocked CV, and draw the lags x alphas grid and the CV curve",
     "--l1-alphas": "L1 penalties of --penalty l1, e.g. 0.01,0.03,0.1 (default: 20 log-spaced "
     "from alpha_max, the smallest penalty with an all-zero RF)",
+    "--smooth": "also fit SmoothLNPRegressor on the --lags (smoothness prior chosen by the "
+    "evidence), compare it with CV-alpha ridge on 5 blocked folds, draw its RF and z-map",
 }
 
 
@@ -284,6 +295,7 @@ FIT_OPTIONS = {
     "--sta-resolution": {"type": number(float, 0, strict=True), "default": 0.025},
     "--penalty": {"choices": ("l2", "l1"), "default": "l2"},
     "--l1-alphas": {"type": positive_list, "default": None},
+    "--smooth": {"action": "store_true"},
 }
 
 

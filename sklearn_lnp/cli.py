@@ -1,19 +1,15 @@
 """The ``sklearn-lnp`` command.
 
-``sklearn-lnp`` (or ``sklearn-lnp demo``) simulates the textbook LNP neuron,
-fits it and writes figures; ``sklearn-lnp fit PATH`` (.mat or .npz) fits a
-recording and writes the RF figure and a JSON summary; ``--lags`` adds the
-joint space-time fit, ``--sta`` the spike-time STA at sub-frame resolution,
-``--penalty l1`` the L1 fits over a path of penalties (each an analysis of
-:mod:`sklearn_lnp.analysis`, callable from Python).
+``sklearn-lnp`` (or ``sklearn-lnp demo``) simulates the textbook LNP neuron, fits it and writes
+figures; ``sklearn-lnp fit PATH`` (.mat or .npz) fits a recording, writes its RF figure and a JSON
+summary; ``--lags`` adds the joint space-time fit, ``--sta`` the sub-frame spike-time STA,
+``--penalty l1`` the L1 path, ``--smooth`` the evidence fit (each in :mod:`sklearn_lnp.analysis`).
 
-Results go to stdout, progress to stderr (``--quiet`` silences it), each
-warning once as one line on stderr.  A user error is one line on stderr that
-names the option or file to fix, exit status 2, nothing written: every option
-is checked before any work; a bug still shows
-its traceback.  A run is written at once to a new folder, ``--out``/<recording
-name> (``demo``), or replaces with ``--overwrite`` an earlier run of the same
-recording there, never anything else (``sklearn_lnp._output``).
+Results go to stdout, progress to stderr (``--quiet`` silences it), each warning once as one
+line on stderr.  A user error is one line on stderr naming the option or file to fix, exit status
+2, nothing written (every option is checked before any work); a bug shows its traceback.  A run
+goes at once to a new folder, ``--out``/<recording name> (``demo``), or replaces with
+``--overwrite`` an earlier run of the same recording there, never anything else.
 """
 
 from __future__ import annotations
@@ -48,6 +44,7 @@ from .analysis import (
     fit_lags_jointly,
     fit_lags_separately,
     fit_simulated_neuron,
+    fit_smooth_lags,
     spike_time_sta,
 )
 
@@ -91,13 +88,12 @@ def run_demo(args) -> dict:
 def run_fit(args) -> dict:
     """Fit a real recording; write each analysis's figures and ``summary.json``.
 
-    Always the lag-0 fit at ``--alpha``; with ``--lags`` other than 0 the
-    joint space-time fit and its SVD, with ``--sta`` the spike-time STA, with
-    ``--penalty l1`` the L1 grid (:mod:`sklearn_lnp.analysis`).  Outputs go
-    to ``out/<recording name>/``, written at once at the end (see
-    ``sklearn_lnp._output``).  Returns the JSON summary: the binning, the
-    lag-0 fit (``"lag0"``), the ``"lags"``, ``"sta"`` and ``"l1"`` blocks when
-    requested and the ``figures`` written.
+    Always the lag-0 fit at ``--alpha``; with ``--lags`` other than 0 the joint space-time fit
+    and its SVD, with ``--sta`` the spike-time STA, with ``--penalty l1`` the L1 grid, with
+    ``--smooth`` the evidence fit (:mod:`sklearn_lnp.analysis`).  Outputs go to
+    ``out/<recording name>/``, written at once at the end (see ``sklearn_lnp._output``).
+    Returns the JSON summary: the binning, the lag-0 fit (``"lag0"``), the ``"lags"``,
+    ``"sta"``, ``"l1"`` and ``"smooth"`` blocks when requested and the ``figures`` written.
 
     Examples
     --------
@@ -140,16 +136,16 @@ def run_fit(args) -> dict:
     summary, figures, message = _reports.lag0_report(path, lag0, args.frame_offset, args.alpha)
     summary["recording"] = str(path.resolve())
     _log(message)
-    requested = {"lags": list(args.lags) != [0], "sta": args.sta, "l1": args.penalty == "l1"}
+    runs = {"lags": (list(args.lags) != [0], _run_lags), "sta": (args.sta, _run_sta),
+            "l1": (args.penalty == "l1", _run_l1), "smooth": (args.smooth, _run_smooth)}
     with run:
         summary["figures"] = _reports.save_figures(figures, run.path)
-        for key, analysis in (("lags", _run_lags), ("sta", _run_sta), ("l1", _run_l1)):
-            if requested[key]:
-                block, figures, message = analysis(args, recording)
-                _log(message)
-                block["figures"] = _reports.save_figures(figures, run.path)
-                summary[key] = block
-                summary["figures"] += block["figures"]
+        for key, run_analysis in [(key, run) for key, (wanted, run) in runs.items() if wanted]:
+            block, figures, message = run_analysis(args, recording)
+            _log(message)
+            block["figures"] = _reports.save_figures(figures, run.path)
+            summary[key] = block
+            summary["figures"] += block["figures"]
         _finish(run, summary)
     return summary
 
@@ -196,6 +192,11 @@ def _run_l1(args, recording) -> _reports.Report:
     )
     l1 = fit_l1_lags(recording, args.lags, alphas=alphas, **_fit_options(args))
     return _reports.l1_report(l1, thin_grid=args.l1_alphas is None)
+
+
+def _run_smooth(args, recording) -> _reports.Report:
+    _progress(f"SmoothLNPRegressor of lags {list(args.lags)} vs ridge, 5 folds + all (1-3 min) ...")
+    return _reports.smooth_report(fit_smooth_lags(recording, args.lags, **_fit_options(args)))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -246,8 +247,7 @@ def main(argv=None) -> int:
     Parameters
     ----------
     argv : list of str, optional
-        Command-line arguments (``sys.argv[1:]`` by default).  No command, or
-        options without one, run the ``demo``.
+        Command-line arguments (``sys.argv[1:]`` by default); none, or options alone, run ``demo``.
 
     Returns
     -------

@@ -17,6 +17,8 @@ REAL_DATA_PATH = REPO_ROOT.parent / "shared" / "data" / "nds_cl_5_data.mat"
 SLOW_DOCTESTS = (
     "sklearn_lnp/cli.py::sklearn_lnp.cli.run_",
     "sklearn_lnp/cli.py::sklearn_lnp.cli.main",
+    # three evidence optimisations and a ridge grid over folds
+    "sklearn_lnp/analysis.py::sklearn_lnp.analysis.fit_smooth_lags",
 )
 REAL_DATA_SKIP_REASON = (
     f"real recording not found at {REAL_DATA_PATH} (the lab's nds_cl_5_data.mat is expected "

@@ -31,6 +31,7 @@ SECTIONS = [
     "## 4. Space-time separation",
     "## 5. L1 regularisation",
     "## 6. The spike-triggered average",
+    "## 6b. Smoothness chosen by evidence",
     "## 7. Every method on this neuron",
 ]
 

@@ -23,6 +23,7 @@ from pathlib import Path
 #: The public modules, in the order of the API reference.
 PUBLIC_MODULES = (
     "sklearn_lnp.linear_model",
+    "sklearn_lnp.priors",
     "sklearn_lnp.preprocessing",
     "sklearn_lnp.model_selection",
     "sklearn_lnp.decomposition",

@@ -84,13 +84,17 @@ _AXES = ("rows", "cols", "lags")
 
 
 def _kron_apply(mats, V: np.ndarray, sizes) -> np.ndarray:
-    """``kron(mats[0], mats[1], mats[2]) @ V`` axis by axis, for ``V`` of shape (p, m)."""
+    """``kron(mats[0], mats[1], mats[2]) @ V`` axis by axis, for ``V`` of shape (p, m).
+
+    Three (batched) matrix products on reshaped views, ``p m (n_lags + rows +
+    cols)`` multiply-adds, no transposed copies.
+    """
     n_lag, n_row, n_col = sizes
-    T = V.reshape(n_lag, n_row, n_col, -1)
-    T = np.einsum("al,lrcm->arcm", mats[0], T, optimize=True)
-    T = np.einsum("br,arcm->abcm", mats[1], T, optimize=True)
-    T = np.einsum("dc,abcm->abdm", mats[2], T, optimize=True)
-    return T.reshape(V.shape[0], -1)
+    m = V.shape[1]
+    T = mats[0] @ np.ascontiguousarray(V).reshape(n_lag, -1)
+    T = np.matmul(mats[1], T.reshape(n_lag, n_row, n_col * m))
+    T = np.matmul(mats[2], T.reshape(n_lag * n_row, n_col, m))
+    return T.reshape(V.shape[0], m)
 
 
 class _LaplaceEvidence:
@@ -263,7 +267,7 @@ class _LaplaceEvidence:
         for j, mats in enumerate(factor_sets):
             dCg = rho * _kron_apply(mats, g[:, None], sizes)[:, 0]
             XdC = rho * _kron_apply(mats, Xt, sizes)  # (X dC)', (p, n)
-            trace_A = float(np.einsum("pn,pn,n->", XdC, Xt, d))
+            trace_A = float(np.einsum("pn,pn->n", XdC, Xt) @ d)
             if self.fit_intercept:
                 trace_A -= float(a @ (rho * _kron_apply(mats, a[:, None], sizes)[:, 0])) / a0
             trace_AsA = float(np.sum((rho * _kron_apply(mats, Vx, sizes)) * M))
@@ -275,11 +279,14 @@ class _LaplaceEvidence:
         chol = fit["chol"]
         vectors, keep, root = fit["vectors"], fit["keep"], fit["root"]
         p = int(np.prod(self.sizes))
-        basis_t = root[:, None] * _kron_apply([v.T for v in vectors], np.eye(p), self.sizes)[keep]
-        k = keep.size
-        inverse = scipy.linalg.cho_solve((chol, True), np.eye(chol.shape[0]))[:k, :k]
-        # diag(B Hinv_zz B'): the z block of the inverse of the full Hessian
-        return np.sqrt(np.maximum(np.einsum("kp,kl,lp->p", basis_t, inverse, basis_t), 0.0))
+        # E = [B'; 0] (the intercept row zero): Cov(w) = E' H^-1 E, and with
+        # H = L L' its diagonal is the column sums of (L^-1 E)**2
+        E = np.zeros((chol.shape[0], p))
+        E[: keep.size] = (
+            root[:, None] * _kron_apply([v.T for v in vectors], np.eye(p), self.sizes)[keep]
+        )
+        R = scipy.linalg.solve_triangular(chol, E, lower=True, overwrite_b=True)
+        return np.sqrt(np.einsum("kp,kp->p", R, R))
 
 
 class SmoothLNPRegressor(LNPBaseEstimator):
@@ -299,7 +306,7 @@ class SmoothLNPRegressor(LNPBaseEstimator):
     log-likelihood plus ``w' C^-1 w / (2 N)`` (``N`` the number of bins, or
     the sum of the sample weights).  The intercept has a flat prior (it is
     not penalised and is integrated out with the weights, which adds a
-    constant).  See :mod:`sklearn_lnp.linear_model._smooth` for the formulas
+    constant).  See the docstring of ``sklearn_lnp.linear_model._smooth`` for the formulas
     and the user guide's page on smoothness priors.
 
     Cost: each evaluation of the evidence is one MAP fit (a ridge problem on
@@ -310,13 +317,15 @@ class SmoothLNPRegressor(LNPBaseEstimator):
     hyperparameters are found by L-BFGS-B over their logarithms within the
     bounds, with the analytic gradient.
 
-    One neuron at a time: a 2-d ``y`` is refused (fit each column).
+    One neuron at a time: a ``y`` of several columns is refused (fit each
+    column).
 
     Parameters
     ----------
-    frame_shape : tuple of int (rows, cols)
+    frame_shape : tuple of int (rows, cols) or None, default=None
         Pixels of one stimulus frame; ``n_features`` must equal
-        ``n_lags * rows * cols``.
+        ``n_lags * rows * cols``.  None: a one-dimensional stimulus (one
+        row of ``n_features / n_lags`` pixels).
     n_lags : int, default=1
         Lag blocks in the design.
     fit_intercept : bool, default=True
@@ -361,6 +370,8 @@ class SmoothLNPRegressor(LNPBaseEstimator):
         MAP fits (evidence evaluations) the optimisation took.
     n_iter_ : int
         Iterations of the evidence optimiser.
+    frame_shape_ : tuple of int
+        The layout used (``frame_shape``, or ``(1, n_features / n_lags)``).
     n_components_ : int
         Eigen-directions of the prior kept at the optimum (``k``).
     fit_seconds_ : float
@@ -383,7 +394,7 @@ class SmoothLNPRegressor(LNPBaseEstimator):
     """
 
     _parameter_constraints = {
-        "frame_shape": ["array-like"],
+        "frame_shape": [None, "array-like"],
         "n_lags": [Interval(numbers.Integral, 1, None, closed="left")],
         "fit_intercept": ["boolean"],
         "length_scale_bounds": ["array-like"],
@@ -396,7 +407,7 @@ class SmoothLNPRegressor(LNPBaseEstimator):
 
     def __init__(
         self,
-        frame_shape,
+        frame_shape=None,
         n_lags=1,
         *,
         fit_intercept=True,
@@ -432,15 +443,28 @@ class SmoothLNPRegressor(LNPBaseEstimator):
             )
         return low, high
 
-    def _evidence_problem(self, X, y, sample_weight, exposure) -> _LaplaceEvidence:
-        """Validated layout and the evidence of the data (used by fit and the tests)."""
+    def _layout(self, n_features: int) -> tuple[tuple[int, int], int]:
+        """``(frame_shape, n_lags)`` checked against ``n_features``; None is one row of pixels."""
+        if self.frame_shape is None:
+            _check_layout((1, 1), self.n_lags)
+            if n_features % self.n_lags:
+                raise ValueError(
+                    f"n_lags={self.n_lags!r} must divide the number of features (X has "
+                    f"{n_features} columns) when frame_shape is None."
+                )
+            return (1, n_features // self.n_lags), int(self.n_lags)
         frame_shape, n_lags = _check_layout(self.frame_shape, self.n_lags)
         p = n_lags * frame_shape[0] * frame_shape[1]
-        if X.shape[1] != p:
+        if n_features != p:
             raise ValueError(
                 f"frame_shape={tuple(self.frame_shape)!r} and n_lags={self.n_lags!r} give "
-                f"{p} features (n_lags * rows * cols), but X has {X.shape[1]} columns."
+                f"{p} features (n_lags * rows * cols), but X has {n_features} columns."
             )
+        return frame_shape, n_lags
+
+    def _evidence_problem(self, X, y, sample_weight, exposure) -> _LaplaceEvidence:
+        """Validated layout and the evidence of the data (used by fit and the tests)."""
+        frame_shape, n_lags = self._layout(X.shape[1])
         X = X.toarray() if hasattr(X, "toarray") else X
         X = np.asarray(X, dtype=np.float64)
         return _LaplaceEvidence(
@@ -471,11 +495,13 @@ class SmoothLNPRegressor(LNPBaseEstimator):
         self._validate_params()
         scale_bounds = self._check_bounds(self.prior_scale_bounds, "prior_scale_bounds")
         length_bounds = self._check_bounds(self.length_scale_bounds, "length_scale_bounds")
-        _check_layout(self.frame_shape, self.n_lags)
-        if np.ndim(y) == 2:
+        if self.frame_shape is not None:
+            _check_layout(self.frame_shape, self.n_lags)
+        shape = getattr(y, "shape", None)
+        if shape is not None and len(shape) == 2 and shape[1] != 1:
             raise ValueError(
                 "SmoothLNPRegressor fits one neuron: y must be 1-d (one count per bin); "
-                f"got shape {np.shape(y)}. Fit each column separately."
+                f"got shape {tuple(shape)}. Fit each column separately."
             )
         start = time.perf_counter()
         X, y, sample_weight, exposure = self._validate_fit_data(X, y, sample_weight, exposure)
@@ -537,6 +563,7 @@ class SmoothLNPRegressor(LNPBaseEstimator):
         length_scales = scales.copy()
         inactive = [axis for axis in range(3) if axis not in evidence.active]
         length_scales[inactive] = np.nan
+        self.frame_shape_ = evidence.frame_shape
         self.coef_ = fit["w"]
         self.intercept_ = float(fit["b"])
         self.coef_std_ = evidence.coef_std(fit)
