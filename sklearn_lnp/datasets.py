@@ -800,6 +800,40 @@ def biphasic_kernel(n_lags: int = 5, *, zero_crossing: float = 1.5, decay: float
     return kernel / np.linalg.norm(kernel)
 
 
+def monophasic_kernel(n_lags: int = 5, *, peak: float = 1.0):
+    """A monophasic temporal kernel over lags ``0 .. n_lags - 1`` (frames), unit norm.
+
+    The alpha function ``k(L) = (t / peak) exp(1 - t / peak)`` at the frame
+    centres ``t = L + 0.5``: one lobe of one sign, rising to its maximum at
+    ``peak`` frames and decaying after it (a sustained cell's impulse
+    response, where :func:`biphasic_kernel` is a transient one's).
+
+    Parameters
+    ----------
+    n_lags : int, default=5
+    peak : float, default=1.0
+        Time (frames) of the maximum.
+
+    Returns
+    -------
+    ndarray of shape (n_lags,)
+
+    Examples
+    --------
+    >>> from sklearn_lnp.datasets import monophasic_kernel
+    >>> monophasic_kernel(5).round(2)
+    array([0.6 , 0.66, 0.4 , 0.21, 0.1 ])
+    """
+    if n_lags < 1 or not peak > 0:
+        raise ValueError(
+            "monophasic_kernel needs n_lags >= 1 and peak > 0; got "
+            f"n_lags={n_lags!r}, peak={peak!r}."
+        )
+    t = np.arange(n_lags) + 0.5
+    kernel = (t / peak) * np.exp(1.0 - t / peak)
+    return kernel / np.linalg.norm(kernel)
+
+
 def make_separable_neuron(
     n_frames: int = 2000,
     *,
@@ -814,18 +848,29 @@ def make_separable_neuron(
     rf_norm: float = 1.0,
     mean_count: float = 2.0,
     dt: float = 0.2,
+    noise: str = "binary",
     random_state=None,
 ) -> Bunch:
     r"""Simulate an LNP neuron with a separable space-time receptive field.
 
     The RF is ``W = rf_norm * u v^T`` (pixels x lags) with a unit-norm spatial
     map ``u`` (Gaussian or difference of Gaussians) and a unit-norm temporal
-    kernel ``v`` (:func:`biphasic_kernel` by default).  The stimulus is
-    binary +-1 checkerboard noise; bin ``t`` sees frames ``t - L`` for
+    kernel ``v`` (:func:`biphasic_kernel` by default, or
+    :func:`monophasic_kernel`).  The stimulus is white noise of unit variance
+    per pixel: binary +-1 checkerboard noise (the lab's dense noise) or
+    Gaussian; bin ``t`` sees frames ``t - L`` for
     ``L = 0 .. n_lags - 1`` (0 before the first frame, as
     :class:`~sklearn_lnp.LagTransformer` fills them), and its count is
     Poisson with mean ``dt * exp(b + sum_L x_{t-L} . W[:, L])``, ``b`` chosen
     so that a blank stimulus gives ``mean_count`` spikes per bin.
+
+    The mean firing rate over the noise ensemble has a closed form,
+    ``exp(b) prod_i cosh(w_i)`` spikes/s for binary noise and
+    ``exp(b + ||w||^2 / 2)`` for Gaussian noise (``w`` the lag-major RF, for
+    every bin after the first ``n_lags - 1``); it is returned as
+    ``mean_rate``.  The defaults (10 spikes/s for a blank screen, 0.2 s bins
+    like the lab's frames, ``rf_norm=1``) give about 16.5 spikes/s, the lab's
+    neuron fires 17.
 
     Parameters
     ----------
@@ -838,25 +883,29 @@ def make_separable_neuron(
         Centre (row, col); the middle of the frame by default.
     rf_sigma, surround_sigma, surround_weight : float
         Spatial widths (pixels) and surround weight (``"dog"``).
-    temporal : array-like of shape (n_lags,), optional
-        Temporal kernel (normalised to unit norm); biphasic by default.
+    temporal : {"biphasic", "monophasic"} or array-like of shape (n_lags,), optional
+        Temporal kernel: :func:`biphasic_kernel` (the default),
+        :func:`monophasic_kernel`, or given (normalised to unit norm).
     rf_norm : float, default=1.0
         Frobenius norm of ``W`` (log-rate units per unit contrast).
     mean_count : float, default=2.0
         Expected count per bin for a blank (all-zero) stimulus.
     dt : float, default=0.2
         Bin width in s (the exposure).
+    noise : {"binary", "gaussian"}, default="binary"
+        Pixel distribution of the white-noise stimulus: +-1 with equal
+        probability, or standard normal.
     random_state : int, RandomState instance or None
 
     Returns
     -------
     Bunch with
-        ``stimulus`` (n_frames, n_pixels) of +-1, ``counts`` (n_frames,),
+        ``stimulus`` (n_frames, n_pixels), ``counts`` (n_frames,),
         ``rate`` (expected counts, (n_frames,)), ``exposure`` (n_frames,) equal
         to ``dt``, ``spatial`` (n_pixels,) and ``temporal`` (n_lags,) unit-norm
         truth, ``rf`` (n_pixels, n_lags) = ``W``, ``coef`` the lag-major
-        truth (n_lags * n_pixels,), ``intercept`` ``b``, ``lags``,
-        ``frame_shape``.
+        truth (n_lags * n_pixels,), ``intercept`` ``b``, ``mean_rate``
+        (spikes/s, the ensemble mean above), ``dt``, ``lags``, ``frame_shape``.
 
     Examples
     --------
@@ -882,8 +931,16 @@ def make_separable_neuron(
     else:
         raise ValueError(f"spatial must be 'gaussian' or 'dog'; got {spatial!r}.")
     u = u.ravel() / np.linalg.norm(u)
-    if temporal is None:
+    if noise not in ("binary", "gaussian"):
+        raise ValueError(f"noise must be 'binary' or 'gaussian'; got {noise!r}.")
+    if temporal is None or (isinstance(temporal, str) and temporal == "biphasic"):
         v = biphasic_kernel(n_lags)
+    elif isinstance(temporal, str) and temporal == "monophasic":
+        v = monophasic_kernel(n_lags)
+    elif isinstance(temporal, str):
+        raise ValueError(
+            f"temporal must be 'biphasic', 'monophasic' or an array; got {temporal!r}."
+        )
     else:
         v = np.asarray(temporal, dtype=np.float64).ravel()
         if v.shape != (n_lags,) or not np.all(np.isfinite(v)) or not np.any(v):
@@ -894,7 +951,12 @@ def make_separable_neuron(
         v = v / np.linalg.norm(v)
     W = rf_norm * np.outer(u, v)
     coef = W.T.ravel()
-    stimulus = rng.choice([-1.0, 1.0], size=(n_frames, u.size))
+    if noise == "binary":
+        stimulus = rng.choice([-1.0, 1.0], size=(n_frames, u.size))
+        log_gain = float(np.sum(np.log(np.cosh(coef))))
+    else:
+        stimulus = rng.standard_normal(size=(n_frames, u.size))
+        log_gain = 0.5 * float(coef @ coef)
     design = LagTransformer(lags=range(n_lags)).fit_transform(stimulus)
     intercept = float(np.log(mean_count / dt))
     rate = dt * np.exp(intercept + design @ coef)
@@ -909,6 +971,8 @@ def make_separable_neuron(
         rf=W,
         coef=coef,
         intercept=intercept,
+        mean_rate=float(np.exp(intercept + log_gain)),
+        dt=dt,
         lags=np.arange(n_lags),
         frame_shape=tuple(frame_shape),
     )
