@@ -187,6 +187,7 @@ def test_l1_fit_of_the_simulation_is_sparse_and_finds_the_centre(separable):
     np.testing.assert_allclose(chosen, l1.cv.coef_, atol=1e-4)
 
 
+@pytest.mark.slow  # 1.3 s (measured in the fast loop at load ~3)
 def test_cv_alpha_is_the_choice_of_gridsearchcv_on_the_same_grid_and_folds(separable):
     neuron, _ = separable
     X, y, e = neuron.stimulus, neuron.counts, neuron.exposure
@@ -234,6 +235,7 @@ def test_real_lag0_fit_is_an_on_rf_at_row_12_col_4(real_recording):
     assert result.design.X.shape == (1488, 300)
 
 
+@pytest.mark.slow  # 1.2 s (measured in the fast loop at load ~3)
 def test_real_cv_alpha_equals_gridsearchcv_and_is_interior(real_recording, real_design):
     grid = [1.0, 10.0, 100.0]
     result = _quiet(fit_lags_separately, real_recording, (0,), alpha=grid, gap=4)
@@ -265,6 +267,7 @@ def test_real_joint_fit_is_biphasic_at_the_rf(real_recording):
     assert 0.2 < joint.frame_duration < 0.23  # README: mean frame 0.2155 s
 
 
+@pytest.mark.slow  # 1.6 s (measured in the fast loop at load ~3)
 def test_real_l1_fit_of_lag_0_finds_the_rf(real_recording):
     l1 = _quiet(fit_l1_lags, real_recording, (0,), alphas=[0.1, 0.05, 0.03, 0.02])
     assert l1.peaks == [RF] and l1.maps[0][RF] > 0

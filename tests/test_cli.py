@@ -88,6 +88,7 @@ def _toy_recording():
     return recording_from_counts(stimulus, counts, frame_shape=TOY_SHAPE, random_state=0)
 
 
+@pytest.mark.slow  # 0.9 s per file type (measured in the fast loop at load ~3)
 @pytest.mark.parametrize("suffix", [".mat", ".npz"])
 def test_fit_a_recording_with_other_names(tmp_path, capsys, suffix):
     path = tmp_path / f"cell{suffix}"
@@ -181,6 +182,7 @@ def test_user_errors_are_one_line_exit_2_and_write_nothing(tmp_path, toy_mat, ca
     assert not out.exists()
 
 
+@pytest.mark.slow  # 2.0 s (measured in the fast loop at load ~3)
 def test_progress_on_stderr_and_quiet(monkeypatch, tmp_path, capsys):
     assert main(["demo", "--n-frames", "300", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr()

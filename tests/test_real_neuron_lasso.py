@@ -62,6 +62,7 @@ def numpy_kkt(X, y, e, coef, intercept, alpha):
     return max(v.max(), abs(r.sum()))
 
 
+@pytest.mark.slow  # 0.9 s (measured in the fast loop at load ~3)
 def test_kkt_along_the_path(lagged, top):
     X, y, e, _ = lagged
     path = lasso_lnp_path(X, y, exposure=e, alphas=top * np.array([0.5, 0.2, 0.1, 0.04]))

@@ -54,6 +54,7 @@ def test_shapes_truth_and_rate_formula(spatial, temporal, noise):
         assert abs(neuron.stimulus.mean()) < 6e-3 and abs(neuron.stimulus.var() - 1) < 1e-2
 
 
+@pytest.mark.slow  # 1.6-1.9 s per case (measured in the fast loop at load ~3)
 @pytest.mark.parametrize(("spatial", "noise"), [("gaussian", "binary"), ("dog", "gaussian")])
 def test_mean_rate_is_realistic_and_matches_the_simulation(spatial, noise):
     neuron = make_separable_neuron(

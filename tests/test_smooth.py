@@ -204,6 +204,7 @@ def test_length_scales_grow_with_the_rf_width():
 
 
 # -- scikit-learn integration -------------------------------------------------
+@pytest.mark.slow  # 1.7 s (measured in the fast loop at load ~3)
 def test_pipeline_and_grid_search_route_exposure():
     """LagTransformer + SmoothLNPRegressor in GridSearchCV over blocked folds, with
     the exposure routed to fit and score: a rescaled exposure shifts only the intercept."""

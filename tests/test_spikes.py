@@ -49,6 +49,7 @@ def edges_and_spikes(draw):
     return edges, spikes, len(inside) + len(on_edges), len(before), len(after)
 
 
+@pytest.mark.slow  # 1.1 s of hypothesis examples (measured in the fast loop at load ~3)
 @settings(max_examples=150, deadline=None)
 @given(data=edges_and_spikes(), frame_offset=st.integers(-3, 3))
 def test_counts_match_histogram_and_every_spike_is_accounted_for(data, frame_offset):
