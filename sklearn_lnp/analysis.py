@@ -41,6 +41,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils import Bunch
 
+from ._validation import as_real_array, check_counts
 from .datasets import lagged_recording_design, make_lnp_neuron
 from .decomposition import separate_space_time, space_time_matrix
 from .linear_model import LassoLNPCV, PoissonLNPRegressor, lasso_lnp_path
@@ -316,6 +317,10 @@ def fit_poisson_alpha_cv(
     >>> fit.cv_scores.shape, bool(fit.alpha == fit.alphas[fit.mean_cv_scores.argmax()])
     ((3, 3), True)
     """
+    counts = check_counts(counts, "counts")
+    if counts.ndim != 1:
+        raise ValueError(f"counts must be 1-d (one count per bin); got shape {counts.shape}.")
+    alpha = as_real_array(alpha, "alpha", "penalty strengths (real numbers)")
     if np.ndim(alpha) == 0:
         model = PoissonLNPRegressor(alpha=float(alpha), solver=solver, verbose=verbose)
         model, fit_seconds = _timed_fit(model, X, counts, exposure)
@@ -841,11 +846,14 @@ def spike_time_sta(
     >>> result.peak, result.taus.size, result.separation.peak
     ((1, 2), 20, (1, 2))
     """
+    from .datasets import _check_recording
+
+    stimulus, spike_times, trigger_times = _check_recording(recording, stimulus_ndim=(2, 3))
     start = time.perf_counter()
     sta = spike_triggered_average(
-        recording.spike_times,
-        recording.trigger_times,
-        recording.stimulus,
+        spike_times,
+        trigger_times,
+        stimulus,
         window=window,
         resolution=resolution,
         warn=False,

@@ -18,6 +18,7 @@ from os import PathLike
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
+from ._validation import as_real_array
 from .spikes import bin_spikes, check_times
 
 
@@ -421,6 +422,46 @@ def save_recording(
         raise ValueError(f"path must end in .mat or .npz; got {suffix!r}.")
 
 
+def _check_recording(recording, *, stimulus_ndim: tuple[int, ...] = (2,)):
+    """``(stimulus, spike_times, trigger_times)`` of a recording, validated.
+
+    Each refusal is a ValueError naming the field (``recording.stimulus``,
+    ``recording.spike_times``, ``recording.trigger_times``): a missing field,
+    a stimulus that is not real, finite, non-empty and of ``stimulus_ndim``
+    dimensions (frames first), or times that :func:`~sklearn_lnp.spikes.check_times`
+    refuses (trigger times strictly increasing, at least two).
+    """
+    missing = [
+        key
+        for key in ("stimulus", "spike_times", "trigger_times")
+        if not hasattr(recording, key) and not (isinstance(recording, dict) and key in recording)
+    ]
+    if missing:
+        raise ValueError(
+            f"recording must have the fields stimulus, spike_times and trigger_times (as "
+            f"load_recording returns); missing {missing}."
+        )
+    stimulus = as_real_array(recording.stimulus, "recording.stimulus", "stimulus values")
+    if stimulus.ndim not in stimulus_ndim:
+        raise ValueError(
+            f"recording.stimulus must have {' or '.join(map(str, stimulus_ndim))} dimensions "
+            f"(frames first); got shape {stimulus.shape}."
+        )
+    if stimulus.shape[0] == 0 or stimulus.size == 0:
+        raise ValueError(f"recording.stimulus is empty (shape {stimulus.shape}).")
+    if not np.all(np.isfinite(stimulus)):
+        raise ValueError("recording.stimulus holds NaN or infinite values.")
+    spike_times = check_times(recording.spike_times, "recording.spike_times", exact_integers=True)
+    trigger_times = check_times(
+        recording.trigger_times,
+        "recording.trigger_times",
+        min_length=2,
+        strictly=True,
+        exact_integers=True,
+    )
+    return stimulus, spike_times, trigger_times
+
+
 def recording_design(recording: Bunch, *, frame_offset: int = 0) -> Bunch:
     """Pair each inter-trigger interval with its stimulus frame.
 
@@ -466,8 +507,9 @@ def recording_design(recording: Bunch, *, frame_offset: int = 0) -> Bunch:
     >>> design.X[1].tolist()                      # bin 1 = [0.2, 0.45) s <-> frame 1
     [2.0, 3.0]
     """
-    binned = bin_spikes(recording.spike_times, recording.trigger_times, frame_offset=frame_offset)
-    n_frames = recording.stimulus.shape[0]
+    stimulus, spike_times, trigger_times = _check_recording(recording)
+    binned = bin_spikes(spike_times, trigger_times, frame_offset=frame_offset)
+    n_frames = stimulus.shape[0]
     valid = (binned.frame_index >= 0) & (binned.frame_index < n_frames)
     # every spike is binned or counted: outside the triggers (bin_spikes warns)
     # or in a bin left out for want of a frame (warned here, in spikes)
@@ -493,7 +535,7 @@ def recording_design(recording: Bunch, *, frame_offset: int = 0) -> Bunch:
             stacklevel=2,
         )
     return Bunch(
-        X=recording.stimulus[frames],
+        X=stimulus[frames],
         counts=binned.counts[valid],
         exposure=binned.exposure[valid],
         frame_index=frames,
@@ -549,7 +591,7 @@ def lagged_recording_design(recording: Bunch, lags=(0,), *, frame_offset: int = 
 
     design = recording_design(recording, frame_offset=frame_offset)
     lagger = LagTransformer(lags=lags)
-    design.X = lagger.fit_transform(recording.stimulus)[design.frame_index]
+    design.X = lagger.fit_transform(_check_recording(recording)[0])[design.frame_index]
     design.lags = lagger.lags_
     return design
 

@@ -34,13 +34,13 @@ import scipy.sparse as sp
 from scipy.linalg import lapack
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._objective import PoissonObjective
 from ._passes import matvec, rmatvec, row_blocks, weighted_gram
 from ._passes._memory import _MATVEC_BLOCK_BYTES
 from ._solvers import solve, warn_if_not_converged
-from ._validation import check_exposure
+from ._validation import check_exposure, validate_X
 from .linear_model._base import _ACCEPT_SPARSE, _DTYPES, LNPRegressorMixin
 
 # Largest condition number (1-norm, LAPACK's estimate) of the ridged stimulus
@@ -395,7 +395,7 @@ class STAEstimator(LNPRegressorMixin, BaseEstimator):
 
     def _filter_output(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, reset=False)
+        X = validate_X(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, reset=False)
         return X, matvec(X, self.filter_)
 
     def _predict(self, X, exposure):

@@ -680,27 +680,6 @@ KNOWN = [
         "the argument; use _validation.as_real_array",
     ),
     (
-        "*",
-        "y",
-        "more_dims",
-        r"accepted without a refusal",
-        "a 3-d y of shape (n, 1, 1) is reshaped to (n, 1) without a message",
-    ),
-    (
-        "sklearn_lnp.metrics.*",
-        "*",
-        "more_dims",
-        r"accepted without a refusal",
-        "the metrics reshape a 3-d array of shape (n, 1, 1) to a population of one",
-    ),
-    (
-        "sklearn_lnp.linear_model.lasso_lnp_path",
-        "y",
-        "more_dims",
-        r"accepted",
-        "lasso_lnp_path reshapes a 3-d y of shape (n, 1, 1)",
-    ),
-    (
         "sklearn_lnp.preprocessing.basis_coef_to_lags",
         "*",
         "empty",
@@ -715,14 +694,6 @@ KNOWN = [
         "an empty coef gives an empty matrix instead of a refusal",
     ),
     (
-        "sklearn_lnp.datasets.recording_design",
-        "recording",
-        "stimulus.*",
-        r"accepted",
-        "recording_design does not validate recording.stimulus (NaN, inf, complex, words, "
-        "wrong dims pass into the design; the estimators refuse them later, naming X)",
-    ),
-    (
         "sklearn_lnp.subframe.subframe_design",
         "recording",
         "stimulus.*",
@@ -730,12 +701,12 @@ KNOWN = [
         "subframe_design does not validate recording.stimulus",
     ),
     (
-        "sklearn_lnp.*",
+        "sklearn_lnp.subframe.subframe_design",
         "recording",
         "trigger_times.*",
         r"does not name",
-        "the trigger times are checked by bin_spikes, whose message names its own argument "
-        "'edges', not recording.trigger_times",
+        "subframe_design checks the trigger times with bin_spikes, whose message names its "
+        "own argument 'edges', not recording.trigger_times",
     ),
     (
         "sklearn_lnp.subframe.subframe_design",
@@ -815,13 +786,6 @@ KNOWN = [
         r"does not name",
         "the analyses build a design from the recording: its refusals name X or y (the "
         "design's), not recording.stimulus or recording.spike_times",
-    ),
-    (
-        "sklearn_lnp.analysis.fit_lags_*",
-        "alpha",
-        "complex",
-        r"does not name alpha",
-        "fit_poisson_alpha_cv converts alpha with float(): the TypeError does not name alpha",
     ),
     (
         "sklearn_lnp.analysis.fit_poisson_alpha_cv",
