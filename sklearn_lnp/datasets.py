@@ -13,15 +13,26 @@ from __future__ import annotations
 import warnings
 import zipfile
 import zlib
+from numbers import Integral, Real
 from os import PathLike
 
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ._validation import as_real_array
 from .spikes import bin_spikes, check_times
 
+# Parameter constraints of the simulators (scikit-learn's validate_params:
+# an InvalidParameterError, a ValueError naming the parameter).  Widths and
+# time constants are positive and finite: NaN, inf, 0 and negatives refused.
+_FLOAT_MAX = float(np.finfo(np.float64).max)
+_POSITIVE = Interval(Real, 0.0, _FLOAT_MAX, closed="neither")
+_NON_NEGATIVE = Interval(Real, 0.0, _FLOAT_MAX, closed="left")
+_COUNT = Interval(Integral, 1, None, closed="left")
 
+
+@validate_params({"sigma": [_POSITIVE]}, prefer_skip_nested_validation=True)
 def gaussian_rf(frame_shape=(15, 15), center=None, sigma=2.0) -> np.ndarray:
     """A Gaussian receptive field with peak 1.
 
@@ -49,9 +60,25 @@ def gaussian_rf(frame_shape=(15, 15), center=None, sigma=2.0) -> np.ndarray:
     if center is None:
         center = ((rows - 1) / 2.0, (cols - 1) / 2.0)
     r, c = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
-    return np.exp(-((r - center[0]) ** 2 + (c - center[1]) ** 2) / (2.0 * sigma**2))
+    # distances in units of sigma first: sigma**2 would overflow for a huge
+    # sigma; a tiny sigma gives inf squares, whose exp(-inf) = 0 is right
+    with np.errstate(over="ignore"):
+        squared = ((r - center[0]) / sigma) ** 2 + ((c - center[1]) / sigma) ** 2
+    return np.exp(-0.5 * squared)
 
 
+@validate_params(
+    {
+        "n_frames": [_COUNT],
+        "rf_sigma": [_POSITIVE],
+        "rf_norm": [_NON_NEGATIVE],
+        "contrast": [_NON_NEGATIVE],
+        "dt": [_POSITIVE],
+        "R": [_POSITIVE],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_lnp_neuron(
     n_frames: int = 1000,
     *,
@@ -653,6 +680,14 @@ def recording_from_counts(
     )
 
 
+@validate_params(
+    {
+        "sigma": [_POSITIVE],
+        "surround_sigma": [_POSITIVE],
+        "surround_weight": [Interval(Real, 0.0, 1.0, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def dog_rf(
     frame_shape=(15, 15),
     center=None,
@@ -698,6 +733,10 @@ def dog_rf(
     ) / (1.0 - surround_weight)
 
 
+@validate_params(
+    {"n_lags": [_COUNT], "zero_crossing": [_POSITIVE], "decay": [_POSITIVE]},
+    prefer_skip_nested_validation=True,
+)
 def biphasic_kernel(n_lags: int = 5, *, zero_crossing: float = 1.5, decay: float = 2.0):
     """A biphasic temporal kernel over lags ``0 .. n_lags - 1`` (frames), unit norm.
 
@@ -734,6 +773,21 @@ def biphasic_kernel(n_lags: int = 5, *, zero_crossing: float = 1.5, decay: float
     return kernel / np.linalg.norm(kernel)
 
 
+@validate_params(
+    {
+        "n_frames": [_COUNT],
+        "n_lags": [_COUNT],
+        "spatial": [StrOptions({"gaussian", "dog"})],
+        "rf_sigma": [_POSITIVE],
+        "surround_sigma": [_POSITIVE],
+        "surround_weight": [Interval(Real, 0.0, 1.0, closed="left")],
+        "rf_norm": [_NON_NEGATIVE],
+        "mean_count": [_POSITIVE],
+        "dt": [_POSITIVE],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_separable_neuron(
     n_frames: int = 2000,
     *,

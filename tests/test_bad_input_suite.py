@@ -725,14 +725,6 @@ KNOWN = [
         "NaN/inf counts, numpy's messages)",
     ),
     (
-        "sklearn_lnp.datasets.[mgdb]*",
-        "*",
-        "*",
-        r".",
-        "the simulation parameters of make_lnp_neuron, make_separable_neuron, gaussian_rf, "
-        "dog_rf and biphasic_kernel are not validated (numpy errors, overflow, silent NaN)",
-    ),
-    (
         "sklearn_lnp.simulation.simulate_glm_spikes",
         "*",
         "*",
@@ -794,13 +786,6 @@ KNOWN = [
         r"RuntimeWarning",
         "exposure of 1e300 is not refused (check_representable checks X and y only): the CV "
         "scores overflow in scikit-learn's GridSearchCV",
-    ),
-    (
-        "sklearn_lnp.analysis.fit_simulated_neuron",
-        "n_frames",
-        "*",
-        r".",
-        "n_frames goes unchecked to make_lnp_neuron (see the datasets rule)",
     ),
     (
         "STAEstimator.fit",
