@@ -793,14 +793,6 @@ KNOWN = [
         "exposure of 1e300 is not refused (check_representable checks X and y only): the CV "
         "scores overflow in scikit-learn's GridSearchCV",
     ),
-    (
-        "STAEstimator.fit",
-        "*",
-        "huge",
-        r"RuntimeWarning",
-        "STAEstimator: overflow in the whitening/moment computation at 1e300 (no "
-        "check_representable as PoissonLNPRegressor has)",
-    ),
 ]
 
 KINDS.setdefault(
