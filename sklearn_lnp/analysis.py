@@ -41,7 +41,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils import Bunch
 
-from ._validation import as_real_array, check_counts
+from ._validation import as_real_array, check_counts, check_exposure
 from .datasets import lagged_recording_design, make_lnp_neuron
 from .decomposition import separate_space_time, space_time_matrix
 from .linear_model import LassoLNPCV, PoissonLNPRegressor, lasso_lnp_path
@@ -88,7 +88,12 @@ def rf_peak(image: np.ndarray) -> tuple[int, int]:
     >>> rf_peak(np.array([[0.1, -0.2, 0.0], [0.0, 0.3, -0.9]]))
     (1, 2)
     """
-    row, col = np.unravel_index(int(np.argmax(np.abs(image))), np.shape(image))
+    image = as_real_array(image, "image", "weights (real numbers)")
+    if image.ndim != 2 or image.size == 0:
+        raise ValueError(f"image must be a non-empty 2-d array (rows, cols); got {image.shape}.")
+    if not np.all(np.isfinite(image)):
+        raise ValueError("image must be finite; found NaN or infinite values.")
+    row, col = np.unravel_index(int(np.argmax(np.abs(image))), image.shape)
     return int(row), int(col)
 
 
@@ -124,8 +129,10 @@ def constant_rate_cv_scores(
     >>> constant_rate_cv_scores(counts, np.ones(100), n_splits=2).round(3).tolist()
     [-0.279, -0.443]
     """
-    counts = np.asarray(counts, dtype=np.float64)
-    exposure = np.asarray(exposure, dtype=np.float64)
+    counts = check_counts(counts, "counts")
+    if counts.ndim != 1 or counts.size == 0:
+        raise ValueError(f"counts must be 1-d and non-empty; got shape {counts.shape}.")
+    exposure = check_exposure(exposure, counts.shape[0])
     scores = []
     for train, test in BlockedTimeSeriesSplit(n_splits, gap=gap).split(counts.reshape(-1, 1)):
         rate = counts[train].sum() / exposure[train].sum()
@@ -318,8 +325,17 @@ def fit_poisson_alpha_cv(
     ((3, 3), True)
     """
     counts = check_counts(counts, "counts")
-    if counts.ndim != 1:
-        raise ValueError(f"counts must be 1-d (one count per bin); got shape {counts.shape}.")
+    if counts.ndim != 1 or counts.size == 0:
+        raise ValueError(
+            f"counts must be 1-d and non-empty (one count per bin); got shape {counts.shape}."
+        )
+    exposure = check_exposure(exposure, counts.shape[0])
+    shape = X.shape if hasattr(X, "shape") else np.shape(X)
+    if len(shape) != 2 or shape[0] != counts.shape[0]:
+        raise ValueError(
+            f"X must be 2-d with one row per count ({counts.shape[0]} counts); got shape "
+            f"{shape}."
+        )
     alpha = as_real_array(alpha, "alpha", "penalty strengths (real numbers)")
     if np.ndim(alpha) == 0:
         model = PoissonLNPRegressor(alpha=float(alpha), solver=solver, verbose=verbose)
@@ -532,6 +548,10 @@ def slow_drift_regressors(exposure: np.ndarray, n_basis: int = 6) -> np.ndarray:
     >>> slow_drift_regressors(np.full(4, 0.5), n_basis=2).shape
     (4, 2)
     """
+    exposure = as_real_array(exposure, "exposure", "bin widths (real numbers)")
+    if exposure.ndim != 1 or exposure.size == 0:
+        raise ValueError(f"exposure must be 1-d and non-empty; got shape {exposure.shape}.")
+    exposure = check_exposure(exposure, exposure.shape[0])
     times = (np.cumsum(exposure) - exposure / 2).reshape(-1, 1)
     span = (0.0, float(np.sum(exposure)))
     return SlowDriftFeatures(n_basis=n_basis, time_range=span).fit_transform(times)

@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from ._validation import as_real_array
+from ._validation import MAX_ABS_X, as_real_array, check_counts, check_memory
 from .spikes import bin_spikes, check_times
 
 # Parameter constraints of the simulators (scikit-learn's validate_params:
@@ -478,6 +478,13 @@ def _check_recording(recording, *, stimulus_ndim: tuple[int, ...] = (2,)):
         raise ValueError(f"recording.stimulus is empty (shape {stimulus.shape}).")
     if not np.all(np.isfinite(stimulus)):
         raise ValueError("recording.stimulus holds NaN or infinite values.")
+    largest = float(np.max(np.abs(stimulus)))
+    if largest > MAX_ABS_X:
+        raise ValueError(
+            f"recording.stimulus has an entry of absolute value {largest:.3g} > "
+            f"{MAX_ABS_X:.0e}: the fits cannot represent it (see check_representable); "
+            "rescale the stimulus."
+        )
     spike_times = check_times(recording.spike_times, "recording.spike_times", exact_integers=True)
     trigger_times = check_times(
         recording.trigger_times,
@@ -665,15 +672,30 @@ def recording_from_counts(
     >>> recording.trigger_times.size, recording_design(recording).counts.tolist()
     (5, [0.0, 3.0, 1.0, 2.0])
     """
+    stimulus = as_real_array(stimulus, "stimulus", "stimulus values")
+    if stimulus.ndim != 2 or stimulus.size == 0:
+        raise ValueError(
+            f"stimulus must be a non-empty 2-d array (frames x pixels); got shape "
+            f"{stimulus.shape}."
+        )
+    if not np.all(np.isfinite(stimulus)):
+        raise ValueError("stimulus must be finite; found NaN or infinite values.")
+    counts = check_counts(counts, "counts")
+    if counts.ndim != 1 or counts.size == 0:
+        raise ValueError(f"counts must be 1-d and non-empty; got shape {counts.shape}.")
+    if not np.all(counts == np.floor(counts)):
+        raise ValueError("counts must be whole numbers of spikes (one spike time each).")
+    # one spike time (and its start and width) per spike, float64
+    check_memory(24.0 * float(np.sum(counts)), f"counts (sum {float(np.sum(counts)):.3g} spikes)")
+    counts = counts.astype(np.int64)
     rng = check_random_state(random_state)
-    counts = np.asarray(counts, dtype=np.int64)
     low, high = frame_duration
     triggers = np.cumsum(np.r_[0.0, rng.uniform(low, high, size=counts.size)])
     starts = np.repeat(triggers[:-1], counts)
     widths = np.repeat(np.diff(triggers), counts)
     spikes = np.sort(starts + widths * rng.uniform(size=starts.size))
     return Bunch(
-        stimulus=np.asarray(stimulus, dtype=np.float64),
+        stimulus=stimulus,
         frame_shape=tuple(frame_shape),
         spike_times=spikes,
         trigger_times=triggers,

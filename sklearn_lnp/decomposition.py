@@ -83,6 +83,7 @@ from sklearn.utils.validation import validate_data
 from ._bilinear import fit_low_rank
 from ._objective import safe_exp
 from ._validation import (
+    as_real_array,
     check_counts,
     check_exposure,
     check_real_input,
@@ -128,9 +129,11 @@ def space_time_matrix(coef, n_lags: int) -> np.ndarray:
     array([[ 1., 10.],
            [ 2., 20.]])
     """
-    coef = np.asarray(coef, dtype=np.float64)
-    if coef.ndim != 1:
-        raise ValueError(f"coef must be 1-d (lag-major weights); got shape {coef.shape}.")
+    coef = as_real_array(coef, "coef", "weights (real numbers)")
+    if coef.ndim != 1 or coef.size == 0:
+        raise ValueError(
+            f"coef must be 1-d and non-empty (lag-major weights); got shape {coef.shape}."
+        )
     if isinstance(n_lags, bool) or not isinstance(n_lags, numbers.Integral) or n_lags < 1:
         raise ValueError(f"n_lags must be a positive integer; got {n_lags!r}.")
     if coef.size % n_lags:
@@ -261,7 +264,7 @@ def separate_space_time(W, *, center="none", rank=1, frame_shape=None) -> Bunch:
     >>> svd.explained_variance_ratio.round(6)
     array([1., 0.])
     """
-    W = np.asarray(W, dtype=np.float64)
+    W = as_real_array(W, "W", "weights (real numbers)")
     if W.ndim != 2 or min(W.shape) < 1:
         raise ValueError(f"W must be a 2-d pixels x lags array; got shape {W.shape}.")
     if not np.all(np.isfinite(W)):

@@ -654,16 +654,7 @@ ACCEPTED: dict[tuple[str, str, str], str] = {
 # other failure of the same case fails the test.  Delete a rule when it is fixed.
 KNOWN = [
     (
-        "*",
-        "*",
-        "*",
-        r"from .*site-packages/sklearn/\S+ in \w+ does not name",
-        "scikit-learn's check_array / check_consistent_length / _check_sample_weight raise "
-        "messages that do not name the argument ('Input contains NaN', 'Complex data not "
-        "supported', 'Expected 2D array'); to fix once where this package calls them",
-    ),
-    (
-        "*",
+        "sklearn_lnp.preprocessing.basis_coef_to_lags",
         "*",
         "complex",
         r"ComplexWarning",
@@ -671,7 +662,7 @@ KNOWN = [
         "use _validation.as_real_array, which refuses complex input naming the argument",
     ),
     (
-        "*",
+        "sklearn_lnp.preprocessing.basis_coef_to_lags",
         "*",
         "words",
         r"does not name .*(could not convert|invalid literal|unsupported "
@@ -685,13 +676,6 @@ KNOWN = [
         "empty",
         r"accepted",
         "empty coefficients or basis give an empty result instead of a refusal",
-    ),
-    (
-        "sklearn_lnp.decomposition.space_time_matrix",
-        "coef",
-        "empty",
-        r"accepted",
-        "an empty coef gives an empty matrix instead of a refusal",
     ),
     (
         "sklearn_lnp.subframe.subframe_design",
@@ -717,14 +701,6 @@ KNOWN = [
         "(RuntimeWarning on NaN, numpy errors on wrong dims)",
     ),
     (
-        "sklearn_lnp.datasets.recording_from_counts",
-        "*",
-        "*",
-        r".",
-        "recording_from_counts validates neither stimulus nor counts (RuntimeWarning on "
-        "NaN/inf counts, numpy's messages)",
-    ),
-    (
         "sklearn_lnp.simulation.simulate_glm_spikes",
         "*",
         "*",
@@ -733,34 +709,11 @@ KNOWN = [
         "max_mean_count refusal names max_mean_count rather than the argument that is large",
     ),
     (
-        "sklearn_lnp.analysis.constant_rate_cv_scores",
-        "*",
-        "*",
-        r".",
-        "constant_rate_cv_scores validates neither counts nor exposure (IndexError, "
-        "ComplexWarning, messages of BlockedTimeSeriesSplit or of the metrics)",
-    ),
-    (
-        "sklearn_lnp.analysis.rf_peak",
-        "image",
-        "*",
-        r".",
-        "rf_peak does not validate image (NaN/complex accepted, unpacking errors)",
-    ),
-    (
         "sklearn_lnp.analysis.separate_space_time_rf",
         "W",
         "huge",
         r"does not name W",
         "an RF of 1e300 is refused by the frame-shape check, naming frame_shape",
-    ),
-    (
-        "sklearn_lnp.analysis.slow_drift_regressors",
-        "exposure",
-        "*",
-        r".",
-        "slow_drift_regressors does not validate exposure (RuntimeWarning on inf, zero and "
-        "negative widths accepted)",
     ),
     (
         "sklearn_lnp.plotting.plot_[hc][io][su][tp]*",
@@ -780,10 +733,10 @@ KNOWN = [
     (
         "sklearn_lnp.analysis.fit_*",
         "recording",
-        "*",
+        "spike_times.empty",
         r"does not name",
-        "the analyses build a design from the recording: its refusals name X or y (the "
-        "design's), not recording.stimulus or recording.spike_times",
+        "a recording without spikes: the fit's refusal names y (the design's spike counts), "
+        "not recording.spike_times",
     ),
     (
         "sklearn_lnp.analysis.fit_poisson_alpha_cv",
