@@ -426,6 +426,24 @@ def fit_simulated_neuron(
     return Bunch(neuron=neuron, model=model, rf_correlation=correlation, fit_seconds=fit_seconds)
 
 
+def _fit_design(recording, lags, frame_offset: int) -> Bunch:
+    """The lagged design of a recording, refusing a recording without spikes to fit.
+
+    A design without spikes is valid (every count 0), but no rate model can
+    be fitted to it: the refusal names the recording's spike times rather
+    than the design's ``y``.
+    """
+    design = lagged_recording_design(recording, lags, frame_offset=frame_offset)
+    if not np.any(design.counts > 0):
+        raise ValueError(
+            f"recording.spike_times has no spike inside the trigger intervals paired with "
+            f"a stimulus frame ({design.n_spikes_outside} outside the triggers, "
+            f"{design.n_spikes_dropped_frames} in bins without a frame): there is no rate "
+            "to fit."
+        )
+    return design
+
+
 def _lag_maps(coef: np.ndarray, n_lags: int, frame_shape) -> tuple[np.ndarray, list]:
     """Lag-major RF weights as (n_lags, rows, cols) maps, and each map's peak."""
     maps = np.asarray(coef).reshape(n_lags, *frame_shape)
@@ -492,7 +510,7 @@ def fit_lags_separately(
     >>> bool(result.maps[0][1, 2] > 0 > result.maps[1][1, 2])   # ON at lag 0, OFF at lag 2
     True
     """
-    design = lagged_recording_design(recording, lags, frame_offset=frame_offset)
+    design = _fit_design(recording, lags, frame_offset)
     n_pixels = int(np.prod(design.frame_shape))
     gap = int(max(design.lags)) if gap is None else gap
     fits = []
@@ -630,7 +648,7 @@ def fit_lags_jointly(
     >>> result.separation.peak, bool(kernel[0] > 0 > kernel[2])
     ((1, 2), True)
     """
-    design = lagged_recording_design(recording, lags, frame_offset=frame_offset)
+    design = _fit_design(recording, lags, frame_offset)
     X = design.X
     if n_drift:
         X = np.hstack([X, slow_drift_regressors(design.exposure, n_drift)])
@@ -785,7 +803,7 @@ def fit_l1_lags(
     >>> result.peaks[0], result.path_coefs.shape, bool(result.cv.optimality_ <= 1e-8)
     ((1, 2), (2, 4, 12), True)
     """
-    design = lagged_recording_design(recording, lags, frame_offset=frame_offset)
+    design = _fit_design(recording, lags, frame_offset)
     X, y, exposure = design.X, design.counts, design.exposure
     gap = int(max(design.lags)) if gap is None else gap
     report = progress is not None and not verbose
@@ -967,7 +985,7 @@ def compare_methods(
     >>> bool(np.all(result.comparison.gain > 0))     # every method beats the constant rate
     True
     """
-    design = lagged_recording_design(recording, lags, frame_offset=frame_offset)
+    design = _fit_design(recording, lags, frame_offset)
     X, y, e = design.X, design.counts, design.exposure
     gap, n_pixels = int(max(design.lags)), int(np.prod(design.frame_shape))
     span = _lags_name(design.lags)

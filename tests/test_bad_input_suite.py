@@ -724,14 +724,6 @@ KNOWN = [
         "an alpha of 1e300 overflows in matplotlib's log-axis transform",
     ),
     (
-        "sklearn_lnp.analysis.fit_*",
-        "recording",
-        "spike_times.empty",
-        r"does not name",
-        "a recording without spikes: the fit's refusal names y (the design's spike counts), "
-        "not recording.spike_times",
-    ),
-    (
         "sklearn_lnp.analysis.fit_poisson_alpha_cv",
         "exposure",
         "huge",
