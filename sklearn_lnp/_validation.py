@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import numbers
 import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -62,6 +65,111 @@ def as_real_array(values, name: str, what: str = "real numbers") -> np.ndarray:
                 )
         return array.astype(np.float64)
     raise ValueError(f"{name} must hold {what}; got an array of dtype {array.dtype}.")
+
+
+def check_real_input(values, name: str, *, check_objects: bool = False) -> None:
+    """Refuse complex or non-numeric input naming ``name``, without converting it.
+
+    For the inputs that scikit-learn's ``validate_data`` / ``check_array``
+    convert next (dense, sparse, dask or pandas): their messages for complex
+    data or words ("Complex data not supported", "could not convert string
+    to float") do not name the argument.  ``None`` passes (optional inputs).
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` for complex values or strings and bytes (the message
+        keeps scikit-learn's words "Complex data not supported" for complex
+        data).  Object arrays are left to scikit-learn, which converts their
+        numbers and raises a TypeError for other objects, unless
+        ``check_objects`` (for targets: their every element must be a real
+        number, as :func:`as_real_array` checks).
+    """
+    if values is None:
+        return
+    dtypes = getattr(values, "dtypes", None)  # a pandas DataFrame: one dtype per column
+    dtype = getattr(values, "dtype", None)
+    if dtypes is not None and dtype is None:
+        kinds = {np.dtype(d).kind if isinstance(d, np.dtype) else "O" for d in np.ravel(dtypes)}
+        if "c" in kinds:
+            raise ValueError(
+                f"{name} must hold real numbers: Complex data not supported (a complex column)."
+            )
+        return
+    if dtype is None or not isinstance(dtype, np.dtype):
+        if isinstance(values, numbers.Number | str | bytes | list | tuple):
+            dtype = np.asarray(values).dtype
+        else:
+            return  # another container: left to scikit-learn (its message is prefixed)
+    if dtype.kind == "c":
+        raise ValueError(
+            f"{name} must hold real numbers: Complex data not supported (got dtype {dtype})."
+        )
+    if dtype.kind in "USV":
+        raise ValueError(f"{name} must hold real numbers; got strings or bytes (dtype {dtype}).")
+    # object arrays are left to scikit-learn, which converts numbers and raises
+    # a TypeError for other objects (its message gets the name from naming())
+    if dtype.kind == "O" and check_objects:
+        as_real_array(values, name)
+
+
+def _names(message: str, name: str) -> bool:
+    return re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", message) is not None
+
+
+@contextmanager
+def naming(name: str, *others: str) -> Iterator[None]:
+    """Prefix ``name`` to a ValueError/TypeError raised inside that names no argument.
+
+    Wrap the scikit-learn validation this package calls (``validate_data``,
+    ``check_array``, ``_check_sample_weight``): its messages ("Expected 2D
+    array", "Found array with 0 sample(s)", "Input contains NaN") often do
+    not say which argument is wrong.  The exception keeps its type and
+    scikit-learn's text after the prefix; a message that already names
+    ``name`` or one of ``others`` (arguments validated in the same call) is
+    left unchanged.
+    """
+    try:
+        yield
+    except (ValueError, TypeError) as error:
+        message = str(error)
+        if any(_names(message, n) for n in (name, *others)):
+            raise
+        raise type(error)(f"{name}: {message}") from error
+
+
+def check_target_ndim(y, name: str = "y") -> None:
+    """Refuse a ``y`` that is neither 1-d nor 2-d (bins x neurons), naming ``name``.
+
+    A 3-d ``y`` of shape (n, 1, 1) would otherwise be flattened to a
+    population of one without a message; a scalar has no bins.
+    """
+    if y is None:
+        return  # scikit-learn says that y is required
+    # np.asarray, not np.ndim: array-likes that only define __array__
+    shape = y.shape if hasattr(y, "ndim") else np.asarray(y).shape
+    if len(shape) not in (1, 2):
+        raise ValueError(
+            f"{name} must be 1-d (one count per bin) or 2-d (bins x neurons); got "
+            f"{len(shape)} dimensions (shape {shape})."
+        )
+
+
+def fit_sample_weight(sample_weight, n_samples: int, name: str = "sample_weight") -> np.ndarray:
+    """``sample_weight`` of a fit or score as float64 of shape (n_samples,), named when refused.
+
+    ``None`` gives unit weights and a scalar the same weight for every
+    sample (scikit-learn's ``_check_sample_weight``, whose refusals of NaN,
+    negative values, wrong dims or length get ``name`` prefixed when they do
+    not say it).
+    """
+    from sklearn.utils.validation import _check_sample_weight
+
+    check_real_input(sample_weight, name)
+    with naming(name):
+        return _check_sample_weight(
+            sample_weight, np.empty((n_samples, 0)), dtype=np.float64, ensure_non_negative=True
+        )
 
 
 def physical_memory() -> int | None:
@@ -306,3 +414,17 @@ def check_representable(X, y) -> None:
             "and overflows for larger values. Counts that large are not spike counts; "
             "check the data."
         )
+
+
+def validate_X(estimator, X, **kwargs):
+    """scikit-learn's ``validate_data(estimator, X, **kwargs)``, with refusals naming ``X``.
+
+    Complex and non-numeric input is refused first (:func:`check_real_input`)
+    and scikit-learn's messages that name no argument get ``X`` prefixed
+    (:func:`naming`).
+    """
+    from sklearn.utils.validation import validate_data
+
+    check_real_input(X, "X")
+    with naming("X"):
+        return validate_data(estimator, X, **kwargs)

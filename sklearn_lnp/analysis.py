@@ -45,6 +45,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils import Bunch
 
+from ._validation import as_real_array, check_counts, check_exposure
 from .datasets import lagged_recording_design, make_lnp_neuron, subframe_design
 from .decomposition import separate_space_time, space_time_matrix
 from .linear_model import LassoLNPCV, PoissonLNPRegressor, SmoothLNPRegressor, lasso_lnp_path
@@ -99,7 +100,12 @@ def rf_peak(image: np.ndarray) -> tuple[int, int]:
     >>> rf_peak(np.array([[0.1, -0.2, 0.0], [0.0, 0.3, -0.9]]))
     (1, 2)
     """
-    row, col = np.unravel_index(int(np.argmax(np.abs(image))), np.shape(image))
+    image = as_real_array(image, "image", "weights (real numbers)")
+    if image.ndim != 2 or image.size == 0:
+        raise ValueError(f"image must be a non-empty 2-d array (rows, cols); got {image.shape}.")
+    if not np.all(np.isfinite(image)):
+        raise ValueError("image must be finite; found NaN or infinite values.")
+    row, col = np.unravel_index(int(np.argmax(np.abs(image))), image.shape)
     return int(row), int(col)
 
 
@@ -135,8 +141,10 @@ def constant_rate_cv_scores(
     >>> constant_rate_cv_scores(counts, np.ones(100), n_splits=2).round(3).tolist()
     [-0.279, -0.443]
     """
-    counts = np.asarray(counts, dtype=np.float64)
-    exposure = np.asarray(exposure, dtype=np.float64)
+    counts = check_counts(counts, "counts")
+    if counts.ndim != 1 or counts.size == 0:
+        raise ValueError(f"counts must be 1-d and non-empty; got shape {counts.shape}.")
+    exposure = check_exposure(exposure, counts.shape[0])
     scores = []
     for train, test in BlockedTimeSeriesSplit(n_splits, gap=gap).split(counts.reshape(-1, 1)):
         rate = counts[train].sum() / exposure[train].sum()
@@ -328,6 +336,19 @@ def fit_poisson_alpha_cv(
     >>> fit.cv_scores.shape, bool(fit.alpha == fit.alphas[fit.mean_cv_scores.argmax()])
     ((3, 3), True)
     """
+    counts = check_counts(counts, "counts")
+    if counts.ndim != 1 or counts.size == 0:
+        raise ValueError(
+            f"counts must be 1-d and non-empty (one count per bin); got shape {counts.shape}."
+        )
+    exposure = check_exposure(exposure, counts.shape[0])
+    shape = X.shape if hasattr(X, "shape") else np.shape(X)
+    if len(shape) != 2 or shape[0] != counts.shape[0]:
+        raise ValueError(
+            f"X must be 2-d with one row per count ({counts.shape[0]} counts); got shape "
+            f"{shape}."
+        )
+    alpha = as_real_array(alpha, "alpha", "penalty strengths (real numbers)")
     if np.ndim(alpha) == 0:
         model = PoissonLNPRegressor(alpha=float(alpha), solver=solver, verbose=verbose)
         model, fit_seconds = _timed_fit(model, X, counts, exposure)
@@ -417,6 +438,24 @@ def fit_simulated_neuron(
     return Bunch(neuron=neuron, model=model, rf_correlation=correlation, fit_seconds=fit_seconds)
 
 
+def _fit_design(recording, lags, frame_offset: int) -> Bunch:
+    """The lagged design of a recording, refusing a recording without spikes to fit.
+
+    A design without spikes is valid (every count 0), but no rate model can
+    be fitted to it: the refusal names the recording's spike times rather
+    than the design's ``y``.
+    """
+    design = lagged_recording_design(recording, lags, frame_offset=frame_offset)
+    if not np.any(design.counts > 0):
+        raise ValueError(
+            f"recording.spike_times has no spike inside the trigger intervals paired with "
+            f"a stimulus frame ({design.n_spikes_outside} outside the triggers, "
+            f"{design.n_spikes_dropped_frames} in bins without a frame): there is no rate "
+            "to fit."
+        )
+    return design
+
+
 def _lag_maps(coef: np.ndarray, n_lags: int, frame_shape) -> tuple[np.ndarray, list]:
     """Lag-major RF weights as (n_lags, rows, cols) maps, and each map's peak."""
     maps = np.asarray(coef).reshape(n_lags, *frame_shape)
@@ -483,7 +522,7 @@ def fit_lags_separately(
     >>> bool(result.maps[0][1, 2] > 0 > result.maps[1][1, 2])   # ON at lag 0, OFF at lag 2
     True
     """
-    design = lagged_recording_design(recording, lags, frame_offset=frame_offset)
+    design = _fit_design(recording, lags, frame_offset)
     n_pixels = int(np.prod(design.frame_shape))
     gap = int(max(design.lags)) if gap is None else gap
     fits = []
@@ -539,6 +578,10 @@ def slow_drift_regressors(exposure: np.ndarray, n_basis: int = 6) -> np.ndarray:
     >>> slow_drift_regressors(np.full(4, 0.5), n_basis=2).shape
     (4, 2)
     """
+    exposure = as_real_array(exposure, "exposure", "bin widths (real numbers)")
+    if exposure.ndim != 1 or exposure.size == 0:
+        raise ValueError(f"exposure must be 1-d and non-empty; got shape {exposure.shape}.")
+    exposure = check_exposure(exposure, exposure.shape[0])
     times = (np.cumsum(exposure) - exposure / 2).reshape(-1, 1)
     span = (0.0, float(np.sum(exposure)))
     return SlowDriftFeatures(n_basis=n_basis, time_range=span).fit_transform(times)
@@ -617,7 +660,7 @@ def fit_lags_jointly(
     >>> result.separation.peak, bool(kernel[0] > 0 > kernel[2])
     ((1, 2), True)
     """
-    design = lagged_recording_design(recording, lags, frame_offset=frame_offset)
+    design = _fit_design(recording, lags, frame_offset)
     X = design.X
     if n_drift:
         X = np.hstack([X, slow_drift_regressors(design.exposure, n_drift)])
@@ -772,7 +815,7 @@ def fit_l1_lags(
     >>> result.peaks[0], result.path_coefs.shape, bool(result.cv.optimality_ <= 1e-8)
     ((1, 2), (2, 4, 12), True)
     """
-    design = lagged_recording_design(recording, lags, frame_offset=frame_offset)
+    design = _fit_design(recording, lags, frame_offset)
     X, y, exposure = design.X, design.counts, design.exposure
     gap = int(max(design.lags)) if gap is None else gap
     report = progress is not None and not verbose
@@ -853,11 +896,14 @@ def spike_time_sta(
     >>> result.peak, result.taus.size, result.separation.peak
     ((1, 2), 20, (1, 2))
     """
+    from .datasets import _check_recording
+
+    stimulus, spike_times, trigger_times = _check_recording(recording, stimulus_ndim=(2, 3))
     start = time.perf_counter()
     sta = spike_triggered_average(
-        recording.spike_times,
-        recording.trigger_times,
-        recording.stimulus,
+        spike_times,
+        trigger_times,
+        stimulus,
         window=window,
         resolution=resolution,
         warn=False,
@@ -951,7 +997,7 @@ def compare_methods(
     >>> bool(np.all(result.comparison.gain > 0))     # every method beats the constant rate
     True
     """
-    design = lagged_recording_design(recording, lags, frame_offset=frame_offset)
+    design = _fit_design(recording, lags, frame_offset)
     X, y, e = design.X, design.counts, design.exposure
     gap, n_pixels = int(max(design.lags)), int(np.prod(design.frame_shape))
     span = _lags_name(design.lags)

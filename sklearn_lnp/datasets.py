@@ -15,14 +15,26 @@ import numbers
 import warnings
 import zipfile
 import zlib
+from numbers import Integral, Real
 from os import PathLike
 
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from ._validation import MAX_ABS_X, as_real_array, check_counts, check_memory
 from .spikes import bin_spikes, check_times
 
+# Parameter constraints of the simulators (scikit-learn's validate_params:
+# an InvalidParameterError, a ValueError naming the parameter).  Widths and
+# time constants are positive and finite: NaN, inf, 0 and negatives refused.
+_FLOAT_MAX = float(np.finfo(np.float64).max)
+_POSITIVE = Interval(Real, 0.0, _FLOAT_MAX, closed="neither")
+_NON_NEGATIVE = Interval(Real, 0.0, _FLOAT_MAX, closed="left")
+_COUNT = Interval(Integral, 1, None, closed="left")
 
+
+@validate_params({"sigma": [_POSITIVE]}, prefer_skip_nested_validation=True)
 def gaussian_rf(frame_shape=(15, 15), center=None, sigma=2.0) -> np.ndarray:
     """A Gaussian receptive field with peak 1.
 
@@ -50,9 +62,25 @@ def gaussian_rf(frame_shape=(15, 15), center=None, sigma=2.0) -> np.ndarray:
     if center is None:
         center = ((rows - 1) / 2.0, (cols - 1) / 2.0)
     r, c = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
-    return np.exp(-((r - center[0]) ** 2 + (c - center[1]) ** 2) / (2.0 * sigma**2))
+    # distances in units of sigma first: sigma**2 would overflow for a huge
+    # sigma; a tiny sigma gives inf squares, whose exp(-inf) = 0 is right
+    with np.errstate(over="ignore"):
+        squared = ((r - center[0]) / sigma) ** 2 + ((c - center[1]) / sigma) ** 2
+    return np.exp(-0.5 * squared)
 
 
+@validate_params(
+    {
+        "n_frames": [_COUNT],
+        "rf_sigma": [_POSITIVE],
+        "rf_norm": [_NON_NEGATIVE],
+        "contrast": [_NON_NEGATIVE],
+        "dt": [_POSITIVE],
+        "R": [_POSITIVE],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_lnp_neuron(
     n_frames: int = 1000,
     *,
@@ -423,6 +451,53 @@ def save_recording(
         raise ValueError(f"path must end in .mat or .npz; got {suffix!r}.")
 
 
+def _check_recording(recording, *, stimulus_ndim: tuple[int, ...] = (2,)):
+    """``(stimulus, spike_times, trigger_times)`` of a recording, validated.
+
+    Each refusal is a ValueError naming the field (``recording.stimulus``,
+    ``recording.spike_times``, ``recording.trigger_times``): a missing field,
+    a stimulus that is not real, finite, non-empty and of ``stimulus_ndim``
+    dimensions (frames first), or times that :func:`~sklearn_lnp.spikes.check_times`
+    refuses (trigger times strictly increasing, at least two).
+    """
+    missing = [
+        key
+        for key in ("stimulus", "spike_times", "trigger_times")
+        if not hasattr(recording, key) and not (isinstance(recording, dict) and key in recording)
+    ]
+    if missing:
+        raise ValueError(
+            f"recording must have the fields stimulus, spike_times and trigger_times (as "
+            f"load_recording returns); missing {missing}."
+        )
+    stimulus = as_real_array(recording.stimulus, "recording.stimulus", "stimulus values")
+    if stimulus.ndim not in stimulus_ndim:
+        raise ValueError(
+            f"recording.stimulus must have {' or '.join(map(str, stimulus_ndim))} dimensions "
+            f"(frames first); got shape {stimulus.shape}."
+        )
+    if stimulus.shape[0] == 0 or stimulus.size == 0:
+        raise ValueError(f"recording.stimulus is empty (shape {stimulus.shape}).")
+    if not np.all(np.isfinite(stimulus)):
+        raise ValueError("recording.stimulus holds NaN or infinite values.")
+    largest = float(np.max(np.abs(stimulus)))
+    if largest > MAX_ABS_X:
+        raise ValueError(
+            f"recording.stimulus has an entry of absolute value {largest:.3g} > "
+            f"{MAX_ABS_X:.0e}: the fits cannot represent it (see check_representable); "
+            "rescale the stimulus."
+        )
+    spike_times = check_times(recording.spike_times, "recording.spike_times", exact_integers=True)
+    trigger_times = check_times(
+        recording.trigger_times,
+        "recording.trigger_times",
+        min_length=2,
+        strictly=True,
+        exact_integers=True,
+    )
+    return stimulus, spike_times, trigger_times
+
+
 def recording_design(recording: Bunch, *, frame_offset: int = 0) -> Bunch:
     """Pair each inter-trigger interval with its stimulus frame.
 
@@ -468,8 +543,9 @@ def recording_design(recording: Bunch, *, frame_offset: int = 0) -> Bunch:
     >>> design.X[1].tolist()                      # bin 1 = [0.2, 0.45) s <-> frame 1
     [2.0, 3.0]
     """
-    binned = bin_spikes(recording.spike_times, recording.trigger_times, frame_offset=frame_offset)
-    n_frames = recording.stimulus.shape[0]
+    stimulus, spike_times, trigger_times = _check_recording(recording)
+    binned = bin_spikes(spike_times, trigger_times, frame_offset=frame_offset)
+    n_frames = stimulus.shape[0]
     valid = (binned.frame_index >= 0) & (binned.frame_index < n_frames)
     # every spike is binned or counted: outside the triggers (bin_spikes warns)
     # or in a bin left out for want of a frame (warned here, in spikes)
@@ -495,7 +571,7 @@ def recording_design(recording: Bunch, *, frame_offset: int = 0) -> Bunch:
             stacklevel=2,
         )
     return Bunch(
-        X=recording.stimulus[frames],
+        X=stimulus[frames],
         counts=binned.counts[valid],
         exposure=binned.exposure[valid],
         frame_index=frames,
@@ -551,7 +627,7 @@ def lagged_recording_design(recording: Bunch, lags=(0,), *, frame_offset: int = 
 
     design = recording_design(recording, frame_offset=frame_offset)
     lagger = LagTransformer(lags=lags)
-    design.X = lagger.fit_transform(recording.stimulus)[design.frame_index]
+    design.X = lagger.fit_transform(_check_recording(recording)[0])[design.frame_index]
     design.lags = lagger.lags_
     return design
 
@@ -704,21 +780,44 @@ def recording_from_counts(
     >>> recording.trigger_times.size, recording_design(recording).counts.tolist()
     (5, [0.0, 3.0, 1.0, 2.0])
     """
+    stimulus = as_real_array(stimulus, "stimulus", "stimulus values")
+    if stimulus.ndim != 2 or stimulus.size == 0:
+        raise ValueError(
+            f"stimulus must be a non-empty 2-d array (frames x pixels); got shape "
+            f"{stimulus.shape}."
+        )
+    if not np.all(np.isfinite(stimulus)):
+        raise ValueError("stimulus must be finite; found NaN or infinite values.")
+    counts = check_counts(counts, "counts")
+    if counts.ndim != 1 or counts.size == 0:
+        raise ValueError(f"counts must be 1-d and non-empty; got shape {counts.shape}.")
+    if not np.all(counts == np.floor(counts)):
+        raise ValueError("counts must be whole numbers of spikes (one spike time each).")
+    # one spike time (and its start and width) per spike, float64
+    check_memory(24.0 * float(np.sum(counts)), f"counts (sum {float(np.sum(counts)):.3g} spikes)")
+    counts = counts.astype(np.int64)
     rng = check_random_state(random_state)
-    counts = np.asarray(counts, dtype=np.int64)
     low, high = frame_duration
     triggers = np.cumsum(np.r_[0.0, rng.uniform(low, high, size=counts.size)])
     starts = np.repeat(triggers[:-1], counts)
     widths = np.repeat(np.diff(triggers), counts)
     spikes = np.sort(starts + widths * rng.uniform(size=starts.size))
     return Bunch(
-        stimulus=np.asarray(stimulus, dtype=np.float64),
+        stimulus=stimulus,
         frame_shape=tuple(frame_shape),
         spike_times=spikes,
         trigger_times=triggers,
     )
 
 
+@validate_params(
+    {
+        "sigma": [_POSITIVE],
+        "surround_sigma": [_POSITIVE],
+        "surround_weight": [Interval(Real, 0.0, 1.0, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def dog_rf(
     frame_shape=(15, 15),
     center=None,
@@ -764,6 +863,10 @@ def dog_rf(
     ) / (1.0 - surround_weight)
 
 
+@validate_params(
+    {"n_lags": [_COUNT], "zero_crossing": [_POSITIVE], "decay": [_POSITIVE]},
+    prefer_skip_nested_validation=True,
+)
 def biphasic_kernel(n_lags: int = 5, *, zero_crossing: float = 1.5, decay: float = 2.0):
     """A biphasic temporal kernel over lags ``0 .. n_lags - 1`` (frames), unit norm.
 
@@ -834,6 +937,22 @@ def monophasic_kernel(n_lags: int = 5, *, peak: float = 1.0):
     return kernel / np.linalg.norm(kernel)
 
 
+@validate_params(
+    {
+        "n_frames": [_COUNT],
+        "n_lags": [_COUNT],
+        "spatial": [StrOptions({"gaussian", "dog"})],
+        "rf_sigma": [_POSITIVE],
+        "surround_sigma": [_POSITIVE],
+        "surround_weight": [Interval(Real, 0.0, 1.0, closed="left")],
+        "rf_norm": [_NON_NEGATIVE],
+        "mean_count": [_POSITIVE],
+        "dt": [_POSITIVE],
+        "noise": [StrOptions({"binary", "gaussian"})],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_separable_neuron(
     n_frames: int = 2000,
     *,

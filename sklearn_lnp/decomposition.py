@@ -78,12 +78,20 @@ from sklearn.utils.metadata_routing import (
     _routing_enabled,
     process_routing,
 )
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import validate_data
 
 from ._bilinear import fit_low_rank
 from ._objective import safe_exp
-from ._validation import check_counts, check_exposure
-from .linear_model._base import LNPRegressorMixin, record_exposure
+from ._validation import (
+    as_real_array,
+    check_counts,
+    check_exposure,
+    check_real_input,
+    check_target_ndim,
+    fit_sample_weight,
+    naming,
+)
+from .linear_model._base import LNPRegressorMixin, _check_same_n_samples, record_exposure
 
 __all__ = ["CENTERINGS", "SVDSeparator", "separate_space_time", "space_time_matrix"]
 
@@ -121,9 +129,11 @@ def space_time_matrix(coef, n_lags: int) -> np.ndarray:
     array([[ 1., 10.],
            [ 2., 20.]])
     """
-    coef = np.asarray(coef, dtype=np.float64)
-    if coef.ndim != 1:
-        raise ValueError(f"coef must be 1-d (lag-major weights); got shape {coef.shape}.")
+    coef = as_real_array(coef, "coef", "weights (real numbers)")
+    if coef.ndim != 1 or coef.size == 0:
+        raise ValueError(
+            f"coef must be 1-d and non-empty (lag-major weights); got shape {coef.shape}."
+        )
     if isinstance(n_lags, bool) or not isinstance(n_lags, numbers.Integral) or n_lags < 1:
         raise ValueError(f"n_lags must be a positive integer; got {n_lags!r}.")
     if coef.size % n_lags:
@@ -254,7 +264,7 @@ def separate_space_time(W, *, center="none", rank=1, frame_shape=None) -> Bunch:
     >>> svd.explained_variance_ratio.round(6)
     array([1., 0.])
     """
-    W = np.asarray(W, dtype=np.float64)
+    W = as_real_array(W, "W", "weights (real numbers)")
     if W.ndim != 2 or min(W.shape) < 1:
         raise ValueError(f"W must be a 2-d pixels x lags array; got shape {W.shape}.")
     if not np.all(np.isfinite(W)):
@@ -493,15 +503,20 @@ class SVDSeparator(LNPRegressorMixin, MetaEstimatorMixin, BaseEstimator):
             inner_params = dict(routed.estimator.fit)
         else:
             inner_params = dict(fit_params)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=("csr", "csc"),
-            dtype=(np.float64, np.float32),
-            y_numeric=True,
-            reset=True,
-        )
+        check_real_input(X, "X")
+        check_real_input(y, "y", check_objects=True)
+        check_target_ndim(y)
+        _check_same_n_samples(X, y)
+        with naming("X", "y"):
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=("csr", "csc"),
+                dtype=(np.float64, np.float32),
+                y_numeric=True,
+                reset=True,
+            )
         y = check_counts(y, "y")
         # |X| <= 1e50 and counts <= 2**53, as the L1 fits: beyond them the Poisson
         # gradient and Hessian overflow float64 (ValueError naming X or y)
@@ -530,10 +545,11 @@ class SVDSeparator(LNPRegressorMixin, MetaEstimatorMixin, BaseEstimator):
         if self.fit_method == "svd":
             self.intercept_ = self._refit_intercept(X, y, inner_params)
         # the exposure the fit used (the inner estimator's, under routing)
+        sample_weight = inner_params.get("sample_weight")
         record_exposure(
             self,
             y,
-            inner_params.get("sample_weight"),
+            None if sample_weight is None else fit_sample_weight(sample_weight, X.shape[0]),
             check_exposure(inner_params.get("exposure"), X.shape[0]),
         )
         return self
@@ -572,9 +588,7 @@ class SVDSeparator(LNPRegressorMixin, MetaEstimatorMixin, BaseEstimator):
         exposure = check_exposure(inner_params.get("exposure"), X.shape[0])
         sample_weight = inner_params.get("sample_weight")
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
+            sample_weight = fit_sample_weight(sample_weight, X.shape[0])
         weights = np.ones_like(y) if sample_weight is None else sample_weight
         if np.sum(weights * y) <= 0:
             raise ValueError(

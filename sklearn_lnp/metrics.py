@@ -46,6 +46,7 @@ from ._validation import (
     check_counts,
     check_exposure,
     check_sample_weight,
+    check_target_ndim,
 )
 from .exceptions import ExposureWarning
 
@@ -76,6 +77,10 @@ def _final_step(estimator):
 
 
 def _prepare(y_true, y_pred, sample_weight):
+    # 1-d, or 2-d (bins x neurons) read in the same order for both; a 3-d
+    # array is refused rather than flattened
+    check_target_ndim(y_true, "y_true")
+    check_target_ndim(y_pred, "y_pred")
     y_true = check_counts(np.ravel(as_real_array(y_true, "y_true", "spike counts")), "y_true")
     y_pred = as_real_array(y_pred, "y_pred", "expected counts (real numbers)").ravel()
     if y_pred.shape != y_true.shape:

@@ -9,7 +9,42 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validation import as_real_array
+
 RF_CMAP = "RdBu_r"
+
+
+def _values(values, name: str, ndim: tuple[int, ...], *, non_negative: bool = False):
+    """``values`` as a float64 array of ``ndim`` dimensions, non-empty and finite.
+
+    Refusals name ``name``: complex or non-numeric values (``as_real_array``),
+    a wrong number of dimensions, no values, NaN or infinities (which would be
+    drawn as blanks or clipped without a word), negative values when
+    ``non_negative`` (counts and rates).
+    """
+    array = as_real_array(values, name)
+    if array.ndim not in ndim:
+        raise ValueError(
+            f"{name} must have {' or '.join(map(str, ndim))} dimensions; got shape "
+            f"{array.shape}."
+        )
+    if array.size == 0:
+        raise ValueError(f"{name} is empty (shape {array.shape}): nothing to draw.")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite; found NaN or infinite values.")
+    if non_negative and np.any(array < 0):
+        raise ValueError(f"{name} must be non-negative; smallest value {array.min():g}.")
+    return array
+
+
+def _same_length(**arrays) -> None:
+    lengths = {name: len(a) for name, a in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(
+            "must have one value per bin each: got lengths "
+            + ", ".join(f"{name}={n}" for name, n in lengths.items())
+            + "."
+        )
 
 
 def _symmetric_limit(values) -> float:
@@ -60,7 +95,7 @@ def plot_rf(
     """
     import matplotlib.pyplot as plt
 
-    rf = np.asarray(rf, dtype=float)
+    rf = _values(rf, "rf", (1, 2))
     if rf.ndim == 1:
         if frame_shape is None:
             raise ValueError("frame_shape is required to draw a flat rf.")
@@ -258,9 +293,17 @@ def plot_rf_lags(
     """
     import matplotlib.pyplot as plt
 
-    lags = list(lags)
+    from .preprocessing import check_lags
+
+    lags = list(check_lags(lags))
     n_pixels = int(np.prod(frame_shape))
-    maps = np.asarray(coef, dtype=float).reshape(len(lags), n_pixels)
+    coef = _values(coef, "coef", (1, 2))
+    if coef.size != len(lags) * n_pixels:
+        raise ValueError(
+            f"coef must hold len(lags) * n_pixels = {len(lags)} * {n_pixels} weights "
+            f"(lag-major); got shape {coef.shape}."
+        )
+    maps = coef.reshape(len(lags), n_pixels)
     if axes is None:
         fig, axes = plt.subplots(1, len(lags), figsize=(2.3 * len(lags) + 1.0, 3.2), squeeze=False)
         axes = list(axes[0])
@@ -339,9 +382,9 @@ def plot_sta_over_tau(
     """
     import matplotlib.pyplot as plt
 
-    taus = np.asarray(taus, dtype=float)
-    sta = np.asarray(sta, dtype=float)
-    if sta.ndim != 2 or sta.shape[1] != taus.shape[0]:
+    taus = _values(taus, "taus", (1,))
+    sta = _values(sta, "sta", (2,))
+    if sta.shape[1] != taus.shape[0]:
         raise ValueError(
             f"sta must be pixels x taus with one column per tau ({taus.shape[0]}); "
             f"got shape {sta.shape}."
@@ -417,8 +460,9 @@ def plot_sta_kernel(spatial_map, temporal, taus, *, axes=None, title=None):
     """
     import matplotlib.pyplot as plt
 
-    taus = np.asarray(taus, dtype=float)
-    temporal = np.asarray(temporal, dtype=float)
+    spatial_map = _values(spatial_map, "spatial_map", (2,))
+    taus = _values(taus, "taus", (1,))
+    temporal = _values(temporal, "temporal", (1,))
     if temporal.shape != taus.shape:
         raise ValueError(
             f"temporal must have one entry per tau ({taus.shape[0]}); got shape {temporal.shape}."
@@ -489,8 +533,9 @@ def plot_space_time_separation(
     """
     import matplotlib.pyplot as plt
 
-    lags = np.asarray(list(lags), dtype=float)
-    temporal = np.asarray(temporal, dtype=float)
+    lags = _values(list(lags), "lags", (1,))
+    spatial = _values(spatial, "spatial", (1, 2))
+    temporal = _values(temporal, "temporal", (1,))
     if temporal.shape != lags.shape:
         raise ValueError(
             f"temporal must have one entry per lag ({lags.shape[0]}); got shape {temporal.shape}."
@@ -567,7 +612,10 @@ def plot_counts_over_time(
     """
     import matplotlib.pyplot as plt
 
-    counts = np.asarray(counts, dtype=float)
+    counts = _values(counts, "counts", (1,), non_negative=True)
+    if rate is not None:
+        rate = _values(rate, "rate", (1,), non_negative=True)
+        _same_length(counts=counts, rate=rate)
     n_bins = counts.size
     counts = counts[:max_bins]
     if ax is None:
@@ -617,8 +665,9 @@ def plot_count_vs_rate(counts, rate, *, ax=None, xlabel="expected count per bin"
     """
     import matplotlib.pyplot as plt
 
-    counts = np.asarray(counts, dtype=float)
-    rate = np.asarray(rate, dtype=float)
+    counts = _values(counts, "counts", (1,), non_negative=True)
+    rate = _values(rate, "rate", (1,), non_negative=True)
+    _same_length(counts=counts, rate=rate)
     if ax is None:
         _, ax = plt.subplots(figsize=(3.5, 3.5))
     jitter = np.random.default_rng(0).uniform(-0.2, 0.2, size=counts.shape)
@@ -692,9 +741,9 @@ def plot_lasso_grid(
     import matplotlib.pyplot as plt
 
     lags = list(lags)
-    alphas = [float(a) for a in alphas]
+    alphas = [float(a) for a in _values(alphas, "alphas", (1,))]
     n_pixels = int(np.prod(frame_shape))
-    coefs = np.asarray(coefs, dtype=float)
+    coefs = _values(coefs, "coefs", (3,))
     if coefs.shape != (len(lags), len(alphas), n_pixels):
         raise ValueError(
             f"coefs must have shape (n_lags, n_alphas, n_pixels) = ({len(lags)}, {len(alphas)}, "
@@ -812,9 +861,9 @@ def plot_cv_curve(
     """
     import matplotlib.pyplot as plt
 
-    alphas = np.asarray(alphas, dtype=float).ravel()
-    scores = np.asarray(scores, dtype=float)
-    if scores.shape[:1] != alphas.shape or scores.ndim not in (1, 2):
+    alphas = _values(alphas, "alphas", (1,))
+    scores = _values(scores, "scores", (1, 2))
+    if scores.shape[:1] != alphas.shape:
         raise ValueError(
             f"scores must have shape (n_alphas,) or (n_alphas, n_folds) with n_alphas = "
             f"{alphas.size}; got {scores.shape}."

@@ -79,11 +79,10 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names_in,
     check_is_fitted,
-    validate_data,
 )
 
 from ._passes import is_dask_array as _is_dask
-from ._validation import as_real_array, check_memory
+from ._validation import as_real_array, check_memory, validate_X
 
 __all__ = [
     "LagTransformer",
@@ -587,7 +586,7 @@ class LagTransformer(_LaggedColumnsMixin, TransformerMixin, BaseEstimator):
                 raise ValueError(f"X must be 2-d (frames x pixels); got {X.ndim}-d.")
             self.n_features_in_ = X.shape[1]
             return self
-        validate_data(self, X, dtype=(np.float64, np.float32), reset=True)
+        validate_X(self, X, dtype=(np.float64, np.float32), reset=True)
         return self
 
     def _output_dtype(self, X):
@@ -642,7 +641,7 @@ class LagTransformer(_LaggedColumnsMixin, TransformerMixin, BaseEstimator):
 
             dtype = self._output_dtype(X) if X.dtype.kind == "f" else np.dtype(np.float64)
             return lag_design(X.astype(dtype), self.lags_, self.fill_value, dtype)
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        X = validate_X(self, X, dtype=(np.float64, np.float32), reset=False)
         n_samples, n_pixels = X.shape
         frame_index = _check_frame_index(frame_index, n_samples)
         dtype = np.dtype(self._output_dtype(X))
@@ -784,7 +783,7 @@ class SlowDriftFeatures(TransformerMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        X = validate_data(self, X, dtype=np.float64, reset=True)
+        X = validate_X(self, X, dtype=np.float64, reset=True)
         if self.time_range is None:
             start, stop = X.min(axis=0), X.max(axis=0)
         else:
@@ -824,7 +823,7 @@ class SlowDriftFeatures(TransformerMixin, BaseEstimator):
             end (with a ``UserWarning``; see the class Notes).
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validate_X(self, X, dtype=np.float64, reset=False)
         # legvander builds n_basis + 1 float64 columns per time column.
         check_memory(
             8.0 * X.size * (self.n_basis + 1) * 2,
@@ -987,7 +986,7 @@ class SpikeHistoryTransformer(_LaggedColumnsMixin, TransformerMixin, BaseEstimat
         self._validate_params()
         self.lags_ = self._check_lags()
         self.basis_matrix_ = _check_basis(self.basis, self.lags_)
-        X = validate_data(self, X, dtype=np.float64, reset=True)
+        X = validate_X(self, X, dtype=np.float64, reset=True)
         self._check_counts(X)
         return self
 
@@ -1005,7 +1004,7 @@ class SpikeHistoryTransformer(_LaggedColumnsMixin, TransformerMixin, BaseEstimat
             float64; lag-major without a basis, basis-major with one.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validate_X(self, X, dtype=np.float64, reset=False)
         self._check_counts(X)
         n_samples, n_neurons = X.shape
         n_blocks = self.lags_.size if self.basis_matrix_ is None else self.basis_matrix_.shape[1]

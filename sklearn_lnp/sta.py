@@ -34,13 +34,13 @@ import scipy.sparse as sp
 from scipy.linalg import lapack
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._objective import PoissonObjective
 from ._passes import matvec, rmatvec, row_blocks, weighted_gram
 from ._passes._memory import _MATVEC_BLOCK_BYTES
 from ._solvers import solve, warn_if_not_converged
-from ._validation import check_exposure
+from ._validation import check_exposure, check_representable, validate_X
 from .linear_model._base import _ACCEPT_SPARSE, _DTYPES, LNPRegressorMixin
 
 # Largest condition number (1-norm, LAPACK's estimate) of the ridged stimulus
@@ -254,6 +254,10 @@ class STAEstimator(LNPRegressorMixin, BaseEstimator):
         """
         self._validate_params()
         X, y, sample_weight, exposure = self._validate_fit_data(X, y, sample_weight, exposure)
+        # |X| <= 1e50 (beyond it the stimulus moments overflow float64); counts
+        # <= 2**53 for the exp nonlinearity, whose Newton fit is a Poisson fit
+        # (the binned rates are ratios of sums and take any finite count)
+        check_representable(X, y if self.nonlinearity == "exp" else y[:0])
         bin_widths = np.ones(X.shape[0]) if exposure is None else exposure
         spikes = float(sample_weight @ y)
         time_weight = sample_weight * bin_widths
@@ -395,7 +399,7 @@ class STAEstimator(LNPRegressorMixin, BaseEstimator):
 
     def _filter_output(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, reset=False)
+        X = validate_X(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, reset=False)
         return X, matvec(X, self.filter_)
 
     def _predict(self, X, exposure):

@@ -457,7 +457,7 @@ FUNCTIONS = {
     ),
     "sklearn_lnp.analysis.separate_space_time_rf": _fn(
         "sklearn_lnp.analysis.separate_space_time_rf",
-        lambda: {"W": X()[:2, :4], "frame_shape": (2, 2)},
+        lambda: {"W": X()[:4, :2], "frame_shape": (2, 2)},  # 2 x 2 pixels, 2 lags
         {"W": "matrix"},
     ),
     "sklearn_lnp.analysis.slow_drift_regressors": _fn(
@@ -654,16 +654,7 @@ ACCEPTED: dict[tuple[str, str, str], str] = {
 # other failure of the same case fails the test.  Delete a rule when it is fixed.
 KNOWN = [
     (
-        "*",
-        "*",
-        "*",
-        r"from .*site-packages/sklearn/\S+ in \w+ does not name",
-        "scikit-learn's check_array / check_consistent_length / _check_sample_weight raise "
-        "messages that do not name the argument ('Input contains NaN', 'Complex data not "
-        "supported', 'Expected 2D array'); to fix once where this package calls them",
-    ),
-    (
-        "*",
+        "sklearn_lnp.preprocessing.basis_coef_to_lags",
         "*",
         "complex",
         r"ComplexWarning",
@@ -671,34 +662,13 @@ KNOWN = [
         "use _validation.as_real_array, which refuses complex input naming the argument",
     ),
     (
-        "*",
+        "sklearn_lnp.preprocessing.basis_coef_to_lags",
         "*",
         "words",
         r"does not name .*(could not convert|invalid literal|unsupported "
         r"operand|not supported between|bad operand)",
         "np.asarray(..., dtype=float) or arithmetic on words: numpy's message does not name "
         "the argument; use _validation.as_real_array",
-    ),
-    (
-        "*",
-        "y",
-        "more_dims",
-        r"accepted without a refusal",
-        "a 3-d y of shape (n, 1, 1) is reshaped to (n, 1) without a message",
-    ),
-    (
-        "sklearn_lnp.metrics.*",
-        "*",
-        "more_dims",
-        r"accepted without a refusal",
-        "the metrics reshape a 3-d array of shape (n, 1, 1) to a population of one",
-    ),
-    (
-        "sklearn_lnp.linear_model.lasso_lnp_path",
-        "y",
-        "more_dims",
-        r"accepted",
-        "lasso_lnp_path reshapes a 3-d y of shape (n, 1, 1)",
     ),
     (
         "sklearn_lnp.preprocessing.basis_coef_to_lags",
@@ -708,21 +678,6 @@ KNOWN = [
         "empty coefficients or basis give an empty result instead of a refusal",
     ),
     (
-        "sklearn_lnp.decomposition.space_time_matrix",
-        "coef",
-        "empty",
-        r"accepted",
-        "an empty coef gives an empty matrix instead of a refusal",
-    ),
-    (
-        "sklearn_lnp.datasets.recording_design",
-        "recording",
-        "stimulus.*",
-        r"accepted",
-        "recording_design does not validate recording.stimulus (NaN, inf, complex, words, "
-        "wrong dims pass into the design; the estimators refuse them later, naming X)",
-    ),
-    (
         "sklearn_lnp.subframe.subframe_design",
         "recording",
         "stimulus.*",
@@ -730,12 +685,12 @@ KNOWN = [
         "subframe_design does not validate recording.stimulus",
     ),
     (
-        "sklearn_lnp.*",
+        "sklearn_lnp.subframe.subframe_design",
         "recording",
         "trigger_times.*",
         r"does not name",
-        "the trigger times are checked by bin_spikes, whose message names its own argument "
-        "'edges', not recording.trigger_times",
+        "subframe_design checks the trigger times with bin_spikes, whose message names its "
+        "own argument 'edges', not recording.trigger_times",
     ),
     (
         "sklearn_lnp.subframe.subframe_design",
@@ -746,22 +701,6 @@ KNOWN = [
         "(RuntimeWarning on NaN, numpy errors on wrong dims)",
     ),
     (
-        "sklearn_lnp.datasets.recording_from_counts",
-        "*",
-        "*",
-        r".",
-        "recording_from_counts validates neither stimulus nor counts (RuntimeWarning on "
-        "NaN/inf counts, numpy's messages)",
-    ),
-    (
-        "sklearn_lnp.datasets.[mgdb]*",
-        "*",
-        "*",
-        r".",
-        "the simulation parameters of make_lnp_neuron, make_separable_neuron, gaussian_rf, "
-        "dog_rf and biphasic_kernel are not validated (numpy errors, overflow, silent NaN)",
-    ),
-    (
         "sklearn_lnp.simulation.simulate_glm_spikes",
         "*",
         "*",
@@ -770,58 +709,19 @@ KNOWN = [
         "max_mean_count refusal names max_mean_count rather than the argument that is large",
     ),
     (
-        "sklearn_lnp.analysis.constant_rate_cv_scores",
+        "sklearn_lnp.plotting.plot_[hc][io][su][tp]*",
         "*",
         "*",
         r".",
-        "constant_rate_cv_scores validates neither counts nor exposure (IndexError, "
-        "ComplexWarning, messages of BlockedTimeSeriesSplit or of the metrics)",
+        "plot_history_gain and plot_coupling_filters (GLM plots) do not validate filters or "
+        "bin_width: NaN and inf are drawn without a message, huge filters overflow exp",
     ),
     (
-        "sklearn_lnp.analysis.rf_peak",
-        "image",
-        "*",
-        r".",
-        "rf_peak does not validate image (NaN/complex accepted, unpacking errors)",
-    ),
-    (
-        "sklearn_lnp.analysis.separate_space_time_rf",
-        "W",
+        "sklearn_lnp.plotting.plot_cv_curve",
+        "alphas",
         "huge",
-        r"does not name W",
-        "an RF of 1e300 is refused by the frame-shape check, naming frame_shape",
-    ),
-    (
-        "sklearn_lnp.analysis.slow_drift_regressors",
-        "exposure",
-        "*",
-        r".",
-        "slow_drift_regressors does not validate exposure (RuntimeWarning on inf, zero and "
-        "negative widths accepted)",
-    ),
-    (
-        "sklearn_lnp.plotting.*",
-        "*",
-        "*",
-        r".",
-        "the plotting functions do not validate their arrays: NaN and inf are drawn as blanks "
-        "or clipped without a message, wrong shapes give numpy's or matplotlib's messages, "
-        "huge history filters overflow exp",
-    ),
-    (
-        "sklearn_lnp.analysis.fit_*",
-        "recording",
-        "*",
-        r"does not name",
-        "the analyses build a design from the recording: its refusals name X or y (the "
-        "design's), not recording.stimulus or recording.spike_times",
-    ),
-    (
-        "sklearn_lnp.analysis.fit_lags_*",
-        "alpha",
-        "complex",
-        r"does not name alpha",
-        "fit_poisson_alpha_cv converts alpha with float(): the TypeError does not name alpha",
+        r"RuntimeWarning",
+        "an alpha of 1e300 overflows in matplotlib's log-axis transform",
     ),
     (
         "sklearn_lnp.analysis.fit_poisson_alpha_cv",
@@ -830,21 +730,6 @@ KNOWN = [
         r"RuntimeWarning",
         "exposure of 1e300 is not refused (check_representable checks X and y only): the CV "
         "scores overflow in scikit-learn's GridSearchCV",
-    ),
-    (
-        "sklearn_lnp.analysis.fit_simulated_neuron",
-        "n_frames",
-        "*",
-        r".",
-        "n_frames goes unchecked to make_lnp_neuron (see the datasets rule)",
-    ),
-    (
-        "STAEstimator.fit",
-        "*",
-        "huge",
-        r"RuntimeWarning",
-        "STAEstimator: overflow in the whitening/moment computation at 1e300 (no "
-        "check_representable as PoissonLNPRegressor has)",
     ),
 ]
 

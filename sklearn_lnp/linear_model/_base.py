@@ -8,7 +8,6 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import (
-    _check_sample_weight,
     _num_samples,
     check_is_fitted,
     validate_data,
@@ -16,7 +15,15 @@ from sklearn.utils.validation import (
 
 from .._objective import safe_exp
 from .._passes import is_dask_array as _is_dask
-from .._validation import check_counts, check_exposure
+from .._validation import (
+    check_counts,
+    check_exposure,
+    check_real_input,
+    check_target_ndim,
+    fit_sample_weight,
+    naming,
+    validate_X,
+)
 from ..exceptions import ExposureWarning
 from ..metrics import _exposure_fix, d2_poisson_score
 
@@ -167,26 +174,28 @@ class LNPRegressorMixin(RegressorMixin):
         and columns without spikes are left to the caller (see
         :func:`check_population_counts`).
         """
+        check_real_input(X, "X")
+        check_real_input(y, "y", check_objects=True)
+        check_target_ndim(y)
         _check_same_n_samples(X, y)
         if multi_output:
             check_population_finite(y)
         if _is_dask(X):
             return self._validate_dask_fit_data(X, y, sample_weight, exposure, multi_output)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=_ACCEPT_SPARSE,
-            dtype=_DTYPES,
-            y_numeric=True,
-            multi_output=multi_output,
-            reset=True,
-        )
+        with naming("X", "y"):
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=_ACCEPT_SPARSE,
+                dtype=_DTYPES,
+                y_numeric=True,
+                multi_output=multi_output,
+                reset=True,
+            )
         y = check_counts(y, "y")
         exposure = check_exposure(exposure, X.shape[0])
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        sample_weight = fit_sample_weight(sample_weight, X.shape[0])
         record_exposure(self, y, sample_weight, exposure)
         if y.ndim == 2:
             return X, y, sample_weight, exposure
@@ -221,9 +230,7 @@ class LNPRegressorMixin(RegressorMixin):
         if y.ndim not in (1, 2):
             raise ValueError(f"y must be 1-d or 2-d (bins x neurons); got shape {y.shape}.")
         exposure = check_exposure(exposure, X.shape[0])
-        sample_weight = _check_sample_weight(
-            sample_weight, y, dtype=np.float64, ensure_non_negative=True
-        )
+        sample_weight = fit_sample_weight(sample_weight, y.shape[0])
         if y.ndim == 1 and np.sum(sample_weight * y) <= 0:
             raise ValueError(
                 "y (spike counts) has no spikes where sample_weight > 0: the maximum-"
@@ -247,7 +254,7 @@ class LNPRegressorMixin(RegressorMixin):
                 )
             coef = self.coef_.T if np.ndim(self.coef_) == 2 else self.coef_
             return X, matvec(X, coef) + self.intercept_
-        X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, reset=False)
+        X = validate_X(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, reset=False)
         coef = self.coef_.T if np.ndim(self.coef_) == 2 else self.coef_
         return X, np.asarray(X @ coef, dtype=np.float64) + self.intercept_
 
@@ -322,6 +329,8 @@ class LNPRegressorMixin(RegressorMixin):
         float
         """
         check_exposure_given(self, "score", exposure)
+        check_real_input(y, "y", check_objects=True)
+        check_target_ndim(y)
         y_pred = self.predict(X, exposure=exposure)
         if y_pred.ndim == 2:  # several neurons: the mean of their D^2
             y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y, dtype=np.float64)

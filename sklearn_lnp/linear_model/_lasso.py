@@ -11,7 +11,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
-from sklearn.utils.validation import _check_sample_weight, check_array
+from sklearn.utils.validation import check_array
 
 from .._objective import PoissonObjective
 from .._penalties import L1, ElasticNet
@@ -19,7 +19,14 @@ from .._solvers import warn_if_not_converged
 from .._solvers._prox_newton import prox_newton
 from .._solvers._quadratic_lasso import INNER_SOLVERS
 from .._solvers._result import stopping_tol
-from .._validation import check_counts, check_exposure, check_representable
+from .._validation import (
+    check_counts,
+    check_exposure,
+    check_real_input,
+    check_representable,
+    fit_sample_weight,
+    naming,
+)
 from ._base import LNPBaseEstimator, check_population_counts
 from ._separation import TINY_ALPHA_RATIO, warn_if_no_mle
 
@@ -564,14 +571,17 @@ def alpha_grid(alpha_max_value: float, n_alphas: int, eps: float) -> np.ndarray:
 
 def check_path_data(X, y, exposure, sample_weight, fit_intercept=True):
     """Validate the inputs of a path fit; raise if there is no spike to fit."""
-    X = check_array(X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32))
-    y = check_counts(np.ravel(y), "y")
+    check_real_input(X, "X")
+    with naming("X"):
+        X = check_array(X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32))
+    y = check_counts(y, "y")
+    if y.ndim != 1 and not (y.ndim == 2 and y.shape[1] == 1):
+        raise ValueError(f"y must be 1-d (one count per bin); got shape {y.shape}.")
+    y = y.ravel()
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"y must have one count per row of X ({X.shape[0]}); got {y.shape[0]}.")
     exposure = check_exposure(exposure, X.shape[0])
-    sample_weight = _check_sample_weight(
-        sample_weight, X, dtype=np.float64, ensure_non_negative=True
-    )
+    sample_weight = fit_sample_weight(sample_weight, X.shape[0])
     check_representable(X, y)
     if np.sum(sample_weight * y) <= 0:
         raise ValueError(

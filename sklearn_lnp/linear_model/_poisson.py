@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .._laplace import posterior_covariance, posterior_precision
 from .._objective import PoissonObjective
@@ -21,7 +21,12 @@ from .._passes import is_dask_array
 from .._penalties import L2, Quadratic, check_penalty_matrix
 from .._solvers import SMOOTH_SOLVERS, solve, warn_if_not_converged
 from .._solvers._result import stopping_tol
-from .._validation import check_exposure, check_representable
+from .._validation import (
+    check_exposure,
+    check_representable,
+    fit_sample_weight,
+    validate_X,
+)
 from ._base import _ACCEPT_SPARSE, _DTYPES, LNPBaseEstimator, check_population_counts
 from ._separation import warn_if_no_mle
 
@@ -416,12 +421,10 @@ class PoissonLNPRegressor(LNPBaseEstimator):
                     f"{self.n_features_in_} features as input."
                 )
         else:
-            X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, reset=False)
+            X = validate_X(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES, reset=False)
         n_samples = X.shape[0]
         exposure = check_exposure(exposure, n_samples)
-        sample_weight = _check_sample_weight(
-            sample_weight, np.empty((n_samples, 0)), dtype=np.float64, ensure_non_negative=True
-        )
+        sample_weight = fit_sample_weight(sample_weight, n_samples)
         penalty = self._penalty(X.shape[1])
         return self._covariance(X, sample_weight, exposure, penalty, int(neuron))
 
