@@ -1050,8 +1050,6 @@ def make_separable_neuron(
     else:
         raise ValueError(f"spatial must be 'gaussian' or 'dog'; got {spatial!r}.")
     u = u.ravel() / np.linalg.norm(u)
-    if noise not in ("binary", "gaussian"):
-        raise ValueError(f"noise must be 'binary' or 'gaussian'; got {noise!r}.")
     if temporal is None or (isinstance(temporal, str) and temporal == "biphasic"):
         v = biphasic_kernel(n_lags)
     elif isinstance(temporal, str) and temporal == "monophasic":

@@ -95,7 +95,7 @@ def test_kernels_have_unit_norm_and_their_shapes():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"noise": "uniform"}, "noise must be 'binary' or 'gaussian'"),
+        ({"noise": "uniform"}, "'noise' parameter of make_separable_neuron must be a str among"),
         ({"temporal": "triphasic"}, "temporal must be 'biphasic', 'monophasic' or an array"),
     ],
 )
