@@ -13,8 +13,18 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from numbers import Integral, Real
 
 import numpy as np
+from sklearn.utils._param_validation import Interval
+
+# Parameter constraints for scikit-learn's validate_params (an
+# InvalidParameterError, a ValueError naming the parameter).  Widths, scales
+# and time constants are positive and finite: NaN, inf, 0 and negatives refused.
+FLOAT_MAX = float(np.finfo(np.float64).max)
+POSITIVE = Interval(Real, 0.0, FLOAT_MAX, closed="neither")
+NON_NEGATIVE = Interval(Real, 0.0, FLOAT_MAX, closed="left")
+COUNT = Interval(Integral, 1, None, closed="left")
 
 
 def as_real_array(values, name: str, what: str = "real numbers") -> np.ndarray:

@@ -15,23 +15,18 @@ import numbers
 import warnings
 import zipfile
 import zlib
-from numbers import Integral, Real
+from numbers import Real
 from os import PathLike
 
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from ._validation import COUNT as _COUNT
 from ._validation import MAX_ABS_X, as_real_array, check_counts, check_memory
+from ._validation import NON_NEGATIVE as _NON_NEGATIVE
+from ._validation import POSITIVE as _POSITIVE
 from .spikes import bin_spikes, check_times
-
-# Parameter constraints of the simulators (scikit-learn's validate_params:
-# an InvalidParameterError, a ValueError naming the parameter).  Widths and
-# time constants are positive and finite: NaN, inf, 0 and negatives refused.
-_FLOAT_MAX = float(np.finfo(np.float64).max)
-_POSITIVE = Interval(Real, 0.0, _FLOAT_MAX, closed="neither")
-_NON_NEGATIVE = Interval(Real, 0.0, _FLOAT_MAX, closed="left")
-_COUNT = Interval(Integral, 1, None, closed="left")
 
 
 @validate_params({"sigma": [_POSITIVE]}, prefer_skip_nested_validation=True)
@@ -903,6 +898,7 @@ def biphasic_kernel(n_lags: int = 5, *, zero_crossing: float = 1.5, decay: float
     return kernel / np.linalg.norm(kernel)
 
 
+@validate_params({"n_lags": [_COUNT], "peak": [_POSITIVE]}, prefer_skip_nested_validation=True)
 def monophasic_kernel(n_lags: int = 5, *, peak: float = 1.0):
     """A monophasic temporal kernel over lags ``0 .. n_lags - 1`` (frames), unit norm.
 
@@ -927,13 +923,15 @@ def monophasic_kernel(n_lags: int = 5, *, peak: float = 1.0):
     >>> monophasic_kernel(5).round(2)
     array([0.6 , 0.66, 0.4 , 0.21, 0.1 ])
     """
-    if n_lags < 1 or not peak > 0:
-        raise ValueError(
-            "monophasic_kernel needs n_lags >= 1 and peak > 0; got "
-            f"n_lags={n_lags!r}, peak={peak!r}."
-        )
     t = np.arange(n_lags) + 0.5
-    kernel = (t / peak) * np.exp(1.0 - t / peak)
+    # Constant factors cancel in the normalisation: the log of
+    # t exp(-t / peak) relative to the first lag (0 there, so the maximum is
+    # finite) keeps a tiny or huge peak from underflowing the whole kernel to
+    # 0.  A tiny peak overflows (t - t_0) / peak to inf: exp(-inf) = 0, the
+    # exact limit.
+    with np.errstate(over="ignore"):
+        log_kernel = np.log(t / t[0]) - (t - t[0]) / float(peak)
+    kernel = np.exp(log_kernel - log_kernel.max())
     return kernel / np.linalg.norm(kernel)
 
 

@@ -29,6 +29,9 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from sklearn.utils._param_validation import validate_params
+
+from ._validation import COUNT, POSITIVE, as_real_array
 
 __all__ = ["asd_axis_kernels", "asd_covariance", "squared_exponential_kernel"]
 
@@ -54,12 +57,13 @@ def _check_layout(frame_shape, n_lags) -> tuple[tuple[int, int], int]:
 
 
 def _check_positive(values, name: str, size: int) -> np.ndarray:
-    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    values = as_real_array(values, name, "positive numbers").reshape(-1)
     if values.size != size or not np.all(np.isfinite(values)) or np.any(values <= 0):
         raise ValueError(f"{name} must be {size} finite positive number(s); got {values!r}.")
     return values
 
 
+@validate_params({"n": [COUNT], "length_scale": [POSITIVE]}, prefer_skip_nested_validation=True)
 def squared_exponential_kernel(n: int, length_scale: float) -> np.ndarray:
     """Squared-exponential correlation of ``n`` points one step apart.
 
@@ -83,10 +87,12 @@ def squared_exponential_kernel(n: int, length_scale: float) -> np.ndarray:
            [0.607, 1.   , 0.607],
            [0.135, 0.607, 1.   ]])
     """
-    (length_scale,) = _check_positive(length_scale, "length_scale", 1)
-    steps = np.arange(int(n), dtype=np.float64)
+    steps = np.arange(n, dtype=np.float64)
     distance = steps[:, None] - steps[None, :]
-    return np.exp(-0.5 * (distance / length_scale) ** 2)
+    # For a tiny length scale (distance / length_scale)**2 exceeds the float
+    # range: inf, whose exp(-inf) = 0 is the correlation's exact limit.
+    with np.errstate(over="ignore"):
+        return np.exp(-0.5 * (distance / float(length_scale)) ** 2)
 
 
 def asd_axis_kernels(frame_shape, n_lags: int, length_scales) -> list[np.ndarray]:
@@ -115,6 +121,7 @@ def asd_axis_kernels(frame_shape, n_lags: int, length_scales) -> list[np.ndarray
     ]
 
 
+@validate_params({"scale": [POSITIVE]}, prefer_skip_nested_validation=True)
 def asd_covariance(frame_shape, n_lags: int, scale: float, length_scales) -> np.ndarray:
     """Dense ASD prior covariance of a lagged receptive field.
 
@@ -143,6 +150,5 @@ def asd_covariance(frame_shape, n_lags: int, scale: float, length_scales) -> np.
     >>> C.shape, float(C[0, 0]), bool(C[0, 1] > C[0, 2] > 0)
     ((12, 12), 0.5, True)
     """
-    (scale,) = _check_positive(scale, "scale", 1)
     k_lag, k_row, k_col = asd_axis_kernels(frame_shape, n_lags, length_scales)
-    return scale * np.kron(np.kron(k_lag, k_row), k_col)
+    return float(scale) * np.kron(np.kron(k_lag, k_row), k_col)
