@@ -44,8 +44,9 @@ import sklearn
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import validate_params
 
-from ._validation import as_real_array, check_counts, check_exposure
+from ._validation import POSITIVE, as_real_array, check_counts, check_exposure
 from .datasets import lagged_recording_design, make_lnp_neuron, subframe_design
 from .decomposition import separate_space_time, space_time_matrix
 from .linear_model import LassoLNPCV, PoissonLNPRegressor, SmoothLNPRegressor, lasso_lnp_path
@@ -57,7 +58,7 @@ from .preprocessing import (
     SlowDriftFeatures,
     SpikeHistoryTransformer,
 )
-from .spikes import spike_triggered_average
+from .spikes import check_times, spike_triggered_average
 from .sta import STAEstimator
 
 Progress = Callable[[str], None]
@@ -109,6 +110,29 @@ def rf_peak(image: np.ndarray) -> tuple[int, int]:
     return int(row), int(col)
 
 
+def _check_binned(counts, exposure, X=None) -> tuple[np.ndarray, np.ndarray]:
+    """``counts`` and ``exposure`` of one neuron's bins as float64 vectors, checked.
+
+    ``counts`` must be 1-d and non-empty, ``exposure`` one positive width per
+    count (or a scalar) and ``X``, when given, 2-d with one row per count;
+    each refusal is a ValueError naming the argument.
+    """
+    counts = check_counts(counts, "counts")
+    if counts.ndim != 1 or counts.size == 0:
+        raise ValueError(
+            f"counts must be 1-d and non-empty (one count per bin); got shape {counts.shape}."
+        )
+    exposure = check_exposure(exposure, counts.shape[0])
+    if X is not None:
+        shape = X.shape if hasattr(X, "shape") else np.shape(X)
+        if len(shape) != 2 or shape[0] != counts.shape[0]:
+            raise ValueError(
+                f"X must be 2-d with one row per count ({counts.shape[0]} counts); got shape "
+                f"{shape}."
+            )
+    return counts, exposure
+
+
 def constant_rate_cv_scores(
     counts: np.ndarray, exposure: np.ndarray, *, n_splits: int = 5, gap: int = 0
 ) -> np.ndarray:
@@ -141,10 +165,7 @@ def constant_rate_cv_scores(
     >>> constant_rate_cv_scores(counts, np.ones(100), n_splits=2).round(3).tolist()
     [-0.279, -0.443]
     """
-    counts = check_counts(counts, "counts")
-    if counts.ndim != 1 or counts.size == 0:
-        raise ValueError(f"counts must be 1-d and non-empty; got shape {counts.shape}.")
-    exposure = check_exposure(exposure, counts.shape[0])
+    counts, exposure = _check_binned(counts, exposure)
     scores = []
     for train, test in BlockedTimeSeriesSplit(n_splits, gap=gap).split(counts.reshape(-1, 1)):
         rate = counts[train].sum() / exposure[train].sum()
@@ -250,8 +271,7 @@ def held_out_scores(
     >>> gains.shape, bool(gains.min() > 0)
     ((5,), True)
     """
-    counts = np.asarray(counts, dtype=np.float64)
-    exposure = np.asarray(exposure, dtype=np.float64)
+    counts, exposure = _check_binned(counts, exposure, X)
     scorer = get_scorer("bits_per_spike", null="train")
     scores = []
     for k, (train, test) in enumerate(BlockedTimeSeriesSplit(n_splits, gap=gap).split(X)):
@@ -336,18 +356,7 @@ def fit_poisson_alpha_cv(
     >>> fit.cv_scores.shape, bool(fit.alpha == fit.alphas[fit.mean_cv_scores.argmax()])
     ((3, 3), True)
     """
-    counts = check_counts(counts, "counts")
-    if counts.ndim != 1 or counts.size == 0:
-        raise ValueError(
-            f"counts must be 1-d and non-empty (one count per bin); got shape {counts.shape}."
-        )
-    exposure = check_exposure(exposure, counts.shape[0])
-    shape = X.shape if hasattr(X, "shape") else np.shape(X)
-    if len(shape) != 2 or shape[0] != counts.shape[0]:
-        raise ValueError(
-            f"X must be 2-d with one row per count ({counts.shape[0]} counts); got shape "
-            f"{shape}."
-        )
+    counts, exposure = _check_binned(counts, exposure, X)
     alpha = as_real_array(alpha, "alpha", "penalty strengths (real numbers)")
     if np.ndim(alpha) == 0:
         model = PoissonLNPRegressor(alpha=float(alpha), solver=solver, verbose=verbose)
@@ -1056,6 +1065,7 @@ def _paired_difference(scores: dict, method: str, reference: str) -> tuple[float
     return float(comparison.difference[1]), float(comparison.difference_se[1])
 
 
+@validate_params({"scale": [POSITIVE]}, prefer_skip_nested_validation=True)
 def interpolating_drift_regressors(
     times: np.ndarray, knots: np.ndarray, *, scale: float = 30.0
 ) -> np.ndarray:
@@ -1098,16 +1108,16 @@ def interpolating_drift_regressors(
            [0. , 0. , 1. ],
            [0. , 0. , 1. ]])
     """
-    times = np.asarray(times, dtype=np.float64)
-    knots = np.asarray(knots, dtype=np.float64)
-    if knots.ndim != 1 or knots.size < 2 or np.any(np.diff(knots) <= 0):
-        raise ValueError(
-            f"knots must be a 1-d array of at least 2 strictly increasing times; got {knots!r}."
-        )
+    times = as_real_array(times, "times", "bin times (real numbers, s)")
+    if times.ndim != 1 or times.size == 0:
+        raise ValueError(f"times must be 1-d and non-empty (one per bin); got shape {times.shape}.")
+    if not np.all(np.isfinite(times)):
+        raise ValueError("times must be finite; found NaN or infinite values.")
+    knots = check_times(knots, "knots", min_length=2, strictly=True)
     # np.interp of the unit vectors: tent j is the interpolant of e_j, held constant outside.
     identity = np.eye(knots.size)
     columns = [np.interp(times, knots, identity[j]) for j in range(knots.size)]
-    return scale * np.column_stack(columns)
+    return float(scale) * np.column_stack(columns)
 
 
 def _top_sta_pixels(recording: Bunch, n_pixels: int, window: float) -> np.ndarray:
