@@ -659,7 +659,9 @@ def subframe_design(recording: Bunch, bin_width: float, *, frame_offset: int = 0
     ------
     ValueError
         When ``bin_width`` is not a positive finite number, or is larger than
-        the shortest frame interval.
+        the shortest frame interval; naming the field when the recording's
+        stimulus or times are not valid (as for
+        :func:`~sklearn_lnp.datasets.recording_design`).
 
     Notes
     -----
@@ -688,7 +690,9 @@ def subframe_design(recording: Bunch, bin_width: float, *, frame_offset: int = 0
         or not 0 < bin_width < np.inf
     ):
         raise ValueError(f"bin_width must be a positive number of seconds; got {bin_width!r}.")
-    triggers = np.asarray(recording.trigger_times, dtype=np.float64)
+    stimulus, spike_times, triggers = _check_recording(recording)
+    # Bin edges are trigger times plus multiples of bin_width (s): float64.
+    triggers = triggers.astype(np.float64)
     durations = np.diff(triggers)
     if bin_width > durations.min():
         raise ValueError(
@@ -703,7 +707,7 @@ def subframe_design(recording: Bunch, bin_width: float, *, frame_offset: int = 0
     within = np.arange(frame_of_bin.size) - first_bin[frame_of_bin]
     starts = triggers[frame_of_bin] + within * bin_width
     edges = np.append(starts, triggers[-1])
-    binned = bin_spikes(recording.spike_times, edges, frame_offset=frame_offset, warn=False)
+    binned = bin_spikes(spike_times, edges, frame_offset=frame_offset, warn=False)
     if binned.n_before or binned.n_after:
         warnings.warn(
             f"subframe_design: {binned.n_before} spikes before the first trigger and "
@@ -712,7 +716,7 @@ def subframe_design(recording: Bunch, bin_width: float, *, frame_offset: int = 0
             stacklevel=2,
         )
     frame_index = frame_of_bin + np.int64(frame_offset)
-    n_frames = recording.stimulus.shape[0]
+    n_frames = stimulus.shape[0]
     valid = (frame_index >= 0) & (frame_index < n_frames)
     if not np.all(valid):
         warnings.warn(

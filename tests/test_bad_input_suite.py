@@ -746,29 +746,6 @@ KNOWN = [
         "empty coefficients or basis give an empty result instead of a refusal",
     ),
     (
-        "sklearn_lnp.subframe.subframe_design",
-        "recording",
-        "stimulus.*",
-        r"accepted",
-        "subframe_design does not validate recording.stimulus",
-    ),
-    (
-        "sklearn_lnp.subframe.subframe_design",
-        "recording",
-        "trigger_times.*",
-        r"does not name",
-        "subframe_design checks the trigger times with bin_spikes, whose message names its "
-        "own argument 'edges', not recording.trigger_times",
-    ),
-    (
-        "sklearn_lnp.subframe.subframe_design",
-        "recording",
-        "trigger_times.*",
-        r".",
-        "subframe_design casts and uses the trigger times before checking them "
-        "(RuntimeWarning on NaN, numpy errors on wrong dims)",
-    ),
-    (
         "sklearn_lnp.simulation.simulate_glm_spikes",
         "*",
         "*",
