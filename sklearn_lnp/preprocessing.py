@@ -293,14 +293,16 @@ def basis_coef_to_lags(coef, basis_matrix) -> np.ndarray:
     >>> basis_coef_to_lags([2.0, -2.0], B).tolist()           # one input column
     [2.0, 0.0, -2.0]
     """
-    B = np.asarray(basis_matrix, dtype=np.float64)
-    if B.ndim != 2:
-        raise ValueError(f"basis_matrix must be 2-d (n_lags, n_basis); got shape {B.shape}.")
+    B = as_real_array(basis_matrix, "basis_matrix", "basis values")
+    if B.ndim != 2 or B.size == 0:
+        raise ValueError(
+            f"basis_matrix must be 2-d and non-empty (n_lags, n_basis); got shape {B.shape}."
+        )
     C = as_real_array(coef, "coef", "weights")
     flat = C.ndim == 1
     C = np.atleast_2d(C)
     n_lags, n_basis = B.shape
-    if C.ndim != 2 or C.shape[1] % n_basis:
+    if C.ndim != 2 or C.size == 0 or C.shape[1] % n_basis:
         raise ValueError(
             f"coef must have n_basis * n_columns entries per neuron with n_basis = {n_basis}; "
             f"got shape {np.shape(coef)}."

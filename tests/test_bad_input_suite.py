@@ -722,30 +722,6 @@ ACCEPTED: dict[tuple[str, str, str], str] = {
 # other failure of the same case fails the test.  Delete a rule when it is fixed.
 KNOWN = [
     (
-        "sklearn_lnp.preprocessing.basis_coef_to_lags",
-        "*",
-        "complex",
-        r"ComplexWarning",
-        "np.asarray(..., dtype=float) keeps the real part with only numpy's ComplexWarning; "
-        "use _validation.as_real_array, which refuses complex input naming the argument",
-    ),
-    (
-        "sklearn_lnp.preprocessing.basis_coef_to_lags",
-        "*",
-        "words",
-        r"does not name .*(could not convert|invalid literal|unsupported "
-        r"operand|not supported between|bad operand)",
-        "np.asarray(..., dtype=float) or arithmetic on words: numpy's message does not name "
-        "the argument; use _validation.as_real_array",
-    ),
-    (
-        "sklearn_lnp.preprocessing.basis_coef_to_lags",
-        "*",
-        "empty",
-        r"accepted",
-        "empty coefficients or basis give an empty result instead of a refusal",
-    ),
-    (
         "sklearn_lnp.simulation.simulate_glm_spikes",
         "*",
         "*",
