@@ -54,6 +54,13 @@ def _simulate(log_rate, exposure, filters, max_mean_count, seed):  # pragma: no 
     return counts, -1, -1, 0.0
 
 
+def _format_exp(log_value: float) -> str:
+    """``exp(log_value)`` for a message, written as a power of 10 beyond the float range."""
+    if log_value < np.log(np.finfo(np.float64).max):
+        return f"{np.exp(log_value):.3g}"
+    return f"10**{log_value / np.log(10.0):.4g}"
+
+
 def simulate_glm_spikes(
     log_rate,
     history_filters,
@@ -96,7 +103,8 @@ def simulate_glm_spikes(
     ValueError
         On inconsistent shapes, non-finite values, non-positive exposure or
         ``max_mean_count``, or when the expected count exceeds
-        ``max_mean_count`` (runaway history).
+        ``max_mean_count``: from ``log_rate`` and ``exposure`` alone (checked
+        before drawing) or from a runaway history.
 
     Examples
     --------
@@ -113,10 +121,10 @@ def simulate_glm_spikes(
     drive = as_real_array(log_rate, "log_rate", "log-rates")
     if drive.ndim == 1:
         drive = drive[:, None]
-    if drive.ndim != 2 or not np.all(np.isfinite(drive)):
+    if drive.ndim != 2 or drive.size == 0 or not np.all(np.isfinite(drive)):
         raise ValueError(
-            f"log_rate must be a finite 1-d or 2-d (n_samples, n_neurons) array; got shape "
-            f"{drive.shape}."
+            f"log_rate must be a finite, non-empty 1-d or 2-d (n_samples, n_neurons) array; "
+            f"got shape {drive.shape}."
         )
     n_samples, n_neurons = drive.shape
     h = as_real_array(history_filters, "history_filters", "log-rate changes per spike")
@@ -151,6 +159,16 @@ def simulate_glm_spikes(
         raise ValueError(
             f"max_mean_count must be a positive finite number; got {max_mean_count!r}."
         )
+    # Before any spike the log expected count is log_rate + log(exposure).
+    log_mu0 = drive + np.log(e)[:, None]
+    t, j = np.unravel_index(np.argmax(log_mu0), log_mu0.shape)
+    if log_mu0[t, j] > np.log(max_mean_count):
+        raise ValueError(
+            f"log_rate and exposure give neuron {j} in bin {t} an expected count of "
+            f"{_format_exp(log_mu0[t, j])} before any history, above "
+            f"max_mean_count={max_mean_count}: lower log_rate or exposure, or raise "
+            "max_mean_count."
+        )
     seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
     counts, t, j, log_mu = _simulate(
         np.ascontiguousarray(drive, dtype=np.float64),
@@ -161,7 +179,7 @@ def simulate_glm_spikes(
     )
     if t >= 0:
         raise ValueError(
-            f"The expected count of neuron {j} in bin {t} is {np.exp(log_mu):.3g}, above "
+            f"The expected count of neuron {j} in bin {t} is {_format_exp(log_mu)}, above "
             f"max_mean_count={max_mean_count}: the history_filters (or log_rate) drive a runaway "
             "rate (positive feedback of spikes on the rate). Make the history and coupling "
             "filters less excitatory, lower log_rate, or raise max_mean_count."

@@ -44,6 +44,15 @@ def test_runaway_history_is_refused_naming_the_bound():
         simulate_glm_spikes(np.full(5000, np.log(50.0)), np.ones(10), exposure=0.001)
 
 
+def test_a_drive_beyond_the_bound_is_refused_before_simulating():
+    # 1000 spikes/s in bins of 1 s: an expected count of 1000 > 10 with no history at all.
+    with pytest.raises(ValueError, match="log_rate and exposure .* bin 3 .*1e\\+03"):
+        simulate_glm_spikes(np.log([1.0, 1.0, 1.0, 1000.0]), np.zeros(2), exposure=1.0)
+    # Beyond the float range the count is written as a power of 10, without overflow.
+    with pytest.raises(ValueError, match=r"10\*\*1e\+300"):
+        simulate_glm_spikes(np.log(10.0) * np.array([1.0, 1e300]), np.zeros(2))
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
