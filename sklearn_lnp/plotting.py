@@ -8,8 +8,9 @@ RF images use a diverging colormap centred at 0 with a colorbar.
 from __future__ import annotations
 
 import numpy as np
+from sklearn.utils._param_validation import validate_params
 
-from ._validation import as_real_array
+from ._validation import POSITIVE, as_real_array
 
 RF_CMAP = "RdBu_r"
 
@@ -45,6 +46,29 @@ def _same_length(**arrays) -> None:
             + ", ".join(f"{name}={n}" for name, n in lengths.items())
             + "."
         )
+
+
+# Largest log-gain drawn: a gain exp(h) beyond 1e300 nears the float maximum,
+# where matplotlib's drawing arithmetic overflows (h = 709) and exp itself
+# (h > 709.8).
+_MAX_LOG_GAIN = float(np.log(1e300))
+
+
+def _history_gains(filters, ndim: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """History filters (log-rate change per spike) and their gains ``exp(filters)``.
+
+    Refusals name ``filters``: those of :func:`_values`, and a log-gain above
+    ``_MAX_LOG_GAIN`` (a gain beyond 1e300, not drawable).
+    """
+    h = _values(filters, "filters", ndim)
+    top = float(h.max())
+    if top > _MAX_LOG_GAIN:
+        raise ValueError(
+            f"filters holds a log-rate change of {top:.3g}: its gain exp(h) is beyond 1e300 "
+            "and cannot be drawn (history filters are log-rate changes per spike, usually "
+            "between -50 and 5)."
+        )
+    return h, np.exp(h)
 
 
 def _symmetric_limit(values) -> float:
@@ -900,6 +924,7 @@ def plot_cv_curve(
     return line, band, marker
 
 
+@validate_params({"bin_width": [POSITIVE]}, prefer_skip_nested_validation=True)
 def plot_history_gain(filters, bin_width, *, lags=None, labels=None, ax=None, title=None):
     """Draw spike-history filters as a multiplicative gain on the rate over time in ms.
 
@@ -933,13 +958,9 @@ def plot_history_gain(filters, bin_width, *, lags=None, labels=None, ax=None, ti
     """
     import matplotlib.pyplot as plt
 
-    h = np.asarray(filters, dtype=np.float64)
+    h, gains = _history_gains(filters, (1, 2))
     if h.ndim == 1:
-        h = h[:, None]
-    if h.ndim != 2:
-        raise ValueError(f"filters must be 1-d or 2-d (n_lags, n_filters); got shape {h.shape}.")
-    if not 0 < float(bin_width) < np.inf:
-        raise ValueError(f"bin_width must be a positive number of seconds; got {bin_width!r}.")
+        h, gains = h[:, None], gains[:, None]
     lags = np.arange(1, h.shape[0] + 1) if lags is None else np.asarray(lags)
     if lags.shape != (h.shape[0],):
         raise ValueError(f"lags must have one entry per filter row ({h.shape[0]}).")
@@ -949,7 +970,7 @@ def plot_history_gain(filters, bin_width, *, lags=None, labels=None, ax=None, ti
     lines = []
     for i in range(h.shape[1]):
         label = None if labels is None else labels[i]
-        (line,) = ax.plot(times, np.exp(h[:, i]), marker="o", ms=3, label=label)
+        (line,) = ax.plot(times, gains[:, i], marker="o", ms=3, label=label)
         lines.append(line)
     ax.axhline(1.0, color="0.5", lw=1, ls=":")
     ax.set_xlabel("time since spike (ms)")
@@ -960,6 +981,7 @@ def plot_history_gain(filters, bin_width, *, lags=None, labels=None, ax=None, ti
     return lines
 
 
+@validate_params({"bin_width": [POSITIVE]}, prefer_skip_nested_validation=True)
 def plot_coupling_filters(filters, bin_width, *, names=None, axes=None, title=None):
     """Draw a population's history and coupling filters as gains, one panel per pair.
 
@@ -996,8 +1018,8 @@ def plot_coupling_filters(filters, bin_width, *, names=None, axes=None, title=No
     """
     import matplotlib.pyplot as plt
 
-    h = np.asarray(filters, dtype=np.float64)
-    if h.ndim != 3 or h.shape[1] != h.shape[2]:
+    h, gains = _history_gains(filters, (3,))
+    if h.shape[1] != h.shape[2]:
         raise ValueError(f"filters must have shape (n_lags, n_neurons, n_neurons); got {h.shape}.")
     n_lags, n = h.shape[0], h.shape[1]
     names = [f"neuron {i}" for i in range(n)] if names is None else list(names)
@@ -1005,7 +1027,6 @@ def plot_coupling_filters(filters, bin_width, *, names=None, axes=None, title=No
         fig, axes = plt.subplots(n, n, figsize=(2.2 * n, 1.8 * n), sharex=True, squeeze=False)
     axes = np.asarray(axes).reshape(n, n)
     times = 1000.0 * float(bin_width) * np.arange(1, n_lags + 1)
-    gains = np.exp(h)
     top = max(1.5, float(gains.max()) * 1.05)
     for j in range(n):
         for i in range(n):

@@ -27,6 +27,20 @@ def test_history_gain_plot_draws_exp_of_the_filter_over_ms():
     plt.close("all")
 
 
+@pytest.mark.parametrize(
+    ("plot", "shape"), [(plot_history_gain, (3, 1)), (plot_coupling_filters, (3, 1, 1))]
+)
+def test_gains_beyond_1e300_are_refused_and_just_below_are_drawn(plot, shape):
+    # A gain near the float maximum overflows in matplotlib's drawing arithmetic.
+    with pytest.raises(ValueError, match="filters holds a log-rate change of 700"):
+        plot(np.full(shape, 700.0), 0.001)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plot(np.full(shape, np.log(1e299)), 0.001)
+        plt.gcf().canvas.draw()
+    plt.close("all")
+
+
 def test_coupling_plot_has_one_titled_panel_per_source_target_pair():
     h = np.zeros((6, 3, 3))
     h[:, 0, 2] = 0.5
