@@ -290,3 +290,13 @@ def test_real_neuron_rf_peaks_at_the_known_location(real_design, real_lagged_X):
     assert z > 8
     assert maps[2, 10:14, 3:6].min() < 0
     assert 1.0 < model.length_scales_[0] < 6.0 and 0.5 < model.length_scales_[1] < 4.0
+
+
+def test_weights_beyond_a_count_of_bins_are_refused_by_name():
+    # Frequency weights count bins in the evidence; a total beyond 2**53 is no
+    # count and overflows the posterior precision (a Cholesky failure before).
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 4))
+    y = rng.poisson(1.0, size=40).astype(float)
+    with pytest.raises(ValueError, match="sample_weight sums to"):
+        SmoothLNPRegressor((2, 2)).fit(X, y, sample_weight=np.full(40, 1e300))

@@ -76,7 +76,7 @@ from .._objective import PoissonObjective
 from .._penalties import L2
 from .._solvers import SmoothProblem, solve
 from .._solvers._blas import single_threaded_blas
-from .._validation import check_representable
+from .._validation import MAX_COUNT, check_representable
 from ..priors import _check_layout, asd_axis_kernels
 from ._base import LNPBaseEstimator
 
@@ -484,7 +484,8 @@ class SmoothLNPRegressor(LNPBaseEstimator):
         y : array-like of shape (n_samples,)
             Spike counts per bin.
         sample_weight : array-like of shape (n_samples,), optional
-            Non-negative weights (frequency weights in the evidence).
+            Non-negative weights (frequency weights in the evidence: their sum, a
+            number of bins, is at most 2**53).
         exposure : array-like of shape (n_samples,) or float, optional
             Bin widths (positive).  Route it with
             ``set_fit_request(exposure=True)`` under metadata routing.
@@ -507,6 +508,15 @@ class SmoothLNPRegressor(LNPBaseEstimator):
         start = time.perf_counter()
         X, y, sample_weight, exposure = self._validate_fit_data(X, y, sample_weight, exposure)
         check_representable(X, y)
+        total_weight = float(np.sum(sample_weight))
+        if not total_weight <= MAX_COUNT:
+            # Frequency weights count bins in the evidence: a total beyond
+            # 2**53 bins is not a count, and overflows the posterior precision.
+            raise ValueError(
+                f"sample_weight sums to {total_weight:.3g} > 2**53: in the evidence the "
+                "weights count bins (frequency weights), so their total must be a number "
+                "of bins; rescale sample_weight (e.g. divide by its mean)."
+            )
         evidence = self._evidence_problem(X, y, sample_weight, exposure)
         n_active = len(evidence.active)
         # Start: length scale 1 step on every axis, and a prior that lets the
