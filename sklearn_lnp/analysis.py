@@ -46,7 +46,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import validate_params
 
-from ._validation import POSITIVE, as_real_array, check_counts, check_exposure
+from ._validation import MAX_ABS_X, POSITIVE, as_real_array, check_counts, check_exposure
 from .datasets import lagged_recording_design, make_lnp_neuron, subframe_design
 from .decomposition import separate_space_time, space_time_matrix
 from .linear_model import LassoLNPCV, PoissonLNPRegressor, SmoothLNPRegressor, lasso_lnp_path
@@ -123,6 +123,11 @@ def _check_binned(counts, exposure, X=None) -> tuple[np.ndarray, np.ndarray]:
             f"counts must be 1-d and non-empty (one count per bin); got shape {counts.shape}."
         )
     exposure = check_exposure(exposure, counts.shape[0])
+    if np.max(exposure) > MAX_ABS_X:
+        # A log rate offset this large overflows the held-out scores.
+        raise ValueError(
+            f"exposure (bin widths) must be at most {MAX_ABS_X:g}; got {np.max(exposure):.3g}."
+        )
     if X is not None:
         shape = X.shape if hasattr(X, "shape") else np.shape(X)
         if len(shape) != 2 or shape[0] != counts.shape[0]:

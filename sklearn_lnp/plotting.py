@@ -892,8 +892,12 @@ def plot_cv_curve(
             f"scores must have shape (n_alphas,) or (n_alphas, n_folds) with n_alphas = "
             f"{alphas.size}; got {scores.shape}."
         )
-    if not np.all(alphas > 0):
-        raise ValueError("alphas must be positive (they are drawn on a log axis).")
+    if not np.all((alphas > 0) & (alphas <= 1e100)):
+        # matplotlib's log-axis transform overflows for values near 1e300.
+        raise ValueError(
+            "alphas must be positive and at most 1e100 (they are drawn on a log axis); got "
+            f"range [{alphas.min():.3g}, {alphas.max():.3g}]."
+        )
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 3.2))
     order = np.argsort(alphas)

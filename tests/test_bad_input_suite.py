@@ -725,23 +725,7 @@ ACCEPTED: dict[tuple[str, str, str], str] = {
 # (spec glob, argument glob, category glob, regex of the problem, reason).  A case
 # matching one is an expected failure (xfail) while it still fails *this way*; any
 # other failure of the same case fails the test.  Delete a rule when it is fixed.
-KNOWN = [
-    (
-        "sklearn_lnp.plotting.plot_cv_curve",
-        "alphas",
-        "huge",
-        r"RuntimeWarning",
-        "an alpha of 1e300 overflows in matplotlib's log-axis transform",
-    ),
-    (
-        "sklearn_lnp.analysis.fit_poisson_alpha_cv",
-        "exposure",
-        "huge",
-        r"RuntimeWarning",
-        "exposure of 1e300 is not refused (check_representable checks X and y only): the CV "
-        "scores overflow in scikit-learn's GridSearchCV",
-    ),
-]
+KNOWN: list[tuple[str, str, str, str, str]] = []
 
 KINDS.setdefault(
     "lags",
