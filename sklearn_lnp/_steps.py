@@ -26,9 +26,12 @@ from .analysis import (
 )
 
 
-def fit_options(args, progress: Callable[[str], None]) -> dict:
-    """The options every recording analysis takes: offset, verbosity, per-fold progress."""
-    return {"frame_offset": args.frame_offset, "verbose": args.verbose, "progress": progress}
+def fit_options(args, progress: Callable[[str], None] | None = None) -> dict:
+    """The options of a recording analysis: offset, verbosity and, if it takes one, progress."""
+    options = {"frame_offset": args.frame_offset, "verbose": args.verbose}
+    if progress is not None:  # the cross-validated analyses print a line per fold
+        options["progress"] = progress
+    return options
 
 
 def run_lags(args, recording, results: dict, progress) -> _reports.Report:
@@ -76,16 +79,14 @@ def run_l1(args, recording, results: dict, progress) -> _reports.Report:
 def run_history(args, recording, results: dict, progress) -> _reports.Report:
     """The spike-history GLM at ``--history-bin-ms`` bins, scored on interior blocks."""
     progress(f"Spike-history GLM at {args.history_bin_ms:g} ms bins, 8 held-out blocks ...")
-    history = fit_history_glm(
-        recording, bin_width=args.history_bin_ms / 1e3, **fit_options(args, progress)
-    )
+    history = fit_history_glm(recording, bin_width=args.history_bin_ms / 1e3, **fit_options(args))
     return _reports.history_report(history)
 
 
 def run_smooth(args, recording, results: dict, progress) -> _reports.Report:
     """``SmoothLNPRegressor`` of ``--lags`` against CV-alpha ridge on 5 blocked folds."""
     progress(f"SmoothLNPRegressor of lags {list(args.lags)} vs ridge, 5 folds + all (1-3 min) ...")
-    smooth = fit_smooth_lags(recording, args.lags, **fit_options(args, progress))
+    smooth = fit_smooth_lags(recording, args.lags, **fit_options(args))
     return _reports.smooth_report(smooth)
 
 

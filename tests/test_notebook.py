@@ -129,7 +129,7 @@ def test_notebook_runs_top_to_bottom_on_the_real_recording(monkeypatch):
     check = text_of(cells[1])
     assert "F by hand" in check and "model.objective_" in check
     # Section 8 draws the history gain and prints the paired held-out comparison.
-    assert drawn.get(SECTIONS[7], 0) >= 1, "no figure in section 8"
+    assert drawn.get("## 8. Spike history: the Poisson GLM", 0) >= 1, "no figure in section 8"
     glm_text = "\n".join(text_of(cell) for cell in cells if "fit_history_glm(" in cell.source)
     assert "| history | +" in glm_text and "paired s.e." in glm_text
     # The closing table lists every method with its held-out gain ± s.e., the paired
