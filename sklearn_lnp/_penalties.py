@@ -133,6 +133,10 @@ class Penalty:
         """``alpha`` broadcastable against the columns (neurons) of ``W``."""
         return self.alpha if self.alpha.ndim == 0 else self.strengths(W.shape[1])
 
+    def _neuron_alpha(self, neuron: int) -> float:
+        """``alpha`` of one neuron (the scalar ``alpha`` for every neuron)."""
+        return float(self.alpha) if self.alpha.ndim == 0 else float(self.alpha[neuron])
+
     def value(self, W: np.ndarray) -> np.ndarray:
         """Penalty of each neuron, shape (n_neurons,)."""
         raise NotImplementedError
@@ -191,7 +195,7 @@ class L2(Penalty):
         neuron : int
             Which neuron's ``alpha`` (ignored for a scalar ``alpha``).
         """
-        alpha = float(self.alpha) if self.alpha.ndim == 0 else float(self.alpha[neuron])
+        alpha = self._neuron_alpha(neuron)
         if alpha:
             index = np.arange(n_features)
             hessian[index, index] += alpha
@@ -483,7 +487,7 @@ class Quadratic(Penalty):
         neuron : int
             Which neuron's ``alpha`` (ignored for a scalar ``alpha``).
         """
-        alpha = float(self.alpha) if self.alpha.ndim == 0 else float(self.alpha[neuron])
+        alpha = self._neuron_alpha(neuron)
         if not alpha:
             return
         if sp.issparse(self.Q):
