@@ -33,6 +33,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _problems import poisson_problem
 
 from sklearn_lnp import LassoLNPCV, LassoLNPRegressor, PoissonLNPRegressor, lasso_lnp_path
 from sklearn_lnp._objective import PoissonObjective
@@ -43,13 +44,9 @@ from sklearn_lnp.model_selection import BlockedTimeSeriesSplit
 
 
 def make_problem(n=300, p=40, *, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, p))
-    w = np.zeros(p)
-    w[:6] = rng.standard_normal(6) * 0.4
-    e = rng.uniform(0.5, 1.5, n)
-    y = rng.poisson(e * np.exp(X @ w + 0.3)).astype(float)
-    return X, y, e
+    """``X``, counts and exposure of a problem with 6 active weights (``poisson_problem``)."""
+    data = poisson_problem(n, p, seed=seed, n_active=6)
+    return data.X, data.y, data.exposure
 
 
 def numpy_kkt(X, y, e, coef, intercept, alpha, l1_ratio, s=None):

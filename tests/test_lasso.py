@@ -25,6 +25,7 @@ import warnings
 import numpy as np
 import pytest
 from _lasso_reference import PoissonObjective, alpha_max, l1_objective, max_kkt_violation
+from _problems import poisson_problem
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_lnp import LassoLNPRegressor, PoissonLNPRegressor, lasso_lnp_path
@@ -32,13 +33,9 @@ from sklearn_lnp.datasets import make_lnp_neuron
 
 
 def make_problem(n=300, p=40, *, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, p))
-    w = np.zeros(p)
-    w[:6] = rng.standard_normal(6) * 0.4
-    e = rng.uniform(0.5, 1.5, n)
-    y = rng.poisson(e * np.exp(X @ w + 0.3)).astype(float)
-    return X, y, e
+    """``X``, counts and exposure of a problem with 6 active weights (``poisson_problem``)."""
+    data = poisson_problem(n, p, seed=seed, n_active=6)
+    return data.X, data.y, data.exposure
 
 
 def test_attributes_and_kkt():
