@@ -151,9 +151,10 @@ def _lost_task_error(fits: list[str], status: str, cause, key: str) -> ClusterFi
         allowed = cause.args[2] if len(cause.args) > 2 else None
         deaths = f"{int(allowed) + 1} time(s)" if isinstance(allowed, int) else "repeatedly"
         why = (
-            f"the workers running it died {deaths} (distributed.scheduler.allowed-failures = "
-            f"{allowed}): the fit itself most likely crashed its worker (memory limit, a crash "
-            "in compiled code, os._exit)"
+            f"the workers it was assigned to died {deaths} (distributed.scheduler.allowed-failures"
+            f" = {allowed}): a fit crashed them (memory limit, a crash in compiled code, "
+            "os._exit), either one of these fits or another task running or queued on the same "
+            "worker, which the scheduler cannot tell apart"
         )
     elif status == "cancelled":
         why = (
