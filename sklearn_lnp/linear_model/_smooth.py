@@ -72,6 +72,7 @@ from scipy.special import gammaln
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval
 
+from .._laplace import posterior_precision
 from .._objective import PoissonObjective
 from .._penalties import L2
 from .._solvers import SmoothProblem, solve
@@ -202,7 +203,7 @@ class _LaplaceEvidence:
         P = result.params[:, None]
         eta = objective.linear_predictor(P)
         z, b = objective.split(P)
-        hessian = self.n_total * SmoothProblem(objective, penalty).hessian(eta)
+        hessian = posterior_precision(objective, penalty, P)
         chol = scipy.linalg.cholesky(hessian, lower=True)
         full = np.zeros(int(np.prod(self.sizes)))
         full[keep] = root * z[:, 0]
