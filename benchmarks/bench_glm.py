@@ -100,6 +100,35 @@ def population(n_neurons: int, n_bins: int, seed: int = 0):
     return stimulus, filters, coupled, counts
 
 
+def design(stimulus, counts, history, chunk: int = 5) -> np.ndarray:
+    """Stimulus lags then the basis-major history columns, filled into one array.
+
+    Equal to ``np.hstack([stimulus lags, history.transform(counts)])`` but built
+    in place: the history of ``chunk`` neurons at a time is written into its
+    columns (column ``b * n_neurons + j`` of the history block holds basis
+    function ``b`` of neuron ``j``), so that the only full-size array is the
+    design itself (3.9 GB at 50 neurons x 1.2 million bins) rather than the
+    design, the history block and their concatenation.
+    """
+    from sklearn.base import clone
+
+    from sklearn_lnp import LagTransformer
+
+    stimulus_lags = LagTransformer(range(5)).fit_transform(stimulus)
+    n_bins, n_neurons = counts.shape
+    n_stim = stimulus_lags.shape[1]
+    X = np.empty((n_bins, n_stim + N_BASIS * n_neurons))
+    X[:, :n_stim] = stimulus_lags
+    del stimulus_lags
+    part = clone(history)  # same lags and basis, refitted on each subset of neurons
+    for start in range(0, n_neurons, chunk):
+        block = np.arange(start, min(start + chunk, n_neurons))
+        H = part.fit_transform(counts[:, block])  # basis-major: column b * block.size + k
+        for b in range(N_BASIS):
+            X[:, n_stim + b * n_neurons + block] = H[:, b * block.size : (b + 1) * block.size]
+    return X
+
+
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kB
 
@@ -119,7 +148,6 @@ def worker(n_neurons: int, seconds: float, method: str, nemos_python: str | None
     from threadpoolctl import threadpool_info
 
     from sklearn_lnp import (
-        LagTransformer,
         PoissonLNPRegressor,
         RaisedCosineBasis,
         SpikeHistoryTransformer,
@@ -128,8 +156,8 @@ def worker(n_neurons: int, seconds: float, method: str, nemos_python: str | None
     n_bins = int(round(seconds / DT))
     stimulus, filters, coupled, counts = population(n_neurons, n_bins)
     cpu = time.process_time()
-    history = SpikeHistoryTransformer(LAGS, basis=RaisedCosineBasis(N_BASIS))
-    X = np.hstack([LagTransformer(range(5)).fit_transform(stimulus), history.fit_transform(counts)])
+    history = SpikeHistoryTransformer(LAGS, basis=RaisedCosineBasis(N_BASIS)).fit(counts)
+    X = design(stimulus, counts, history)
     design_cpu = time.process_time() - cpu
     rss_design = _peak_rss_mb()
     exposure = np.full(n_bins, DT)
