@@ -1,9 +1,8 @@
 """Coupled Poisson GLM of a simulated population at 1 ms bins: lockstep fit, loop, nemos.
 
 Each neuron has a stimulus filter on 2 shared white-noise inputs (5 lags, weights
-clipped to [-1, 1]), a
-refractory self-history and, for 10 % of the ordered pairs, an excitatory or
-inhibitory coupling filter (lags 1-20 ms).  The design is the stimulus lags plus
+clipped to [-1, 1]), a refractory self-history and, for 10 % of the ordered pairs,
+an excitatory or inhibitory coupling filter (lags 1-20 ms).  The design is the stimulus lags plus
 every neuron's history in 8 log raised cosines (built one lag block at a time,
 never at full lag resolution): 10 + 8 x n_neurons columns.  Methods, each in its
 own process so that its peak memory (RSS) is its own:
@@ -174,10 +173,15 @@ def worker(n_neurons: int, seconds: float, method: str, nemos_python: str | None
         coef, intercept, n_iter = model.coef_, model.intercept_, np.asarray(model.n_iter_)
         result["solver"] = sorted(set(np.asarray(model.solver_).tolist()))
     elif method == "loop":
-        fits = [
-            PoissonLNPRegressor(alpha=ALPHA).fit(X, counts[:, j], exposure=exposure)
-            for j in range(n_neurons)
-        ]
+        fits = []
+        for j in range(n_neurons):
+            fits.append(PoissonLNPRegressor(alpha=ALPHA).fit(X, counts[:, j], exposure=exposure))
+            # progress on stderr: if the run is stopped, the parent reports this last line
+            print(
+                f"loop: {j + 1}/{n_neurons} neurons fitted, {time.process_time() - cpu:.1f} s CPU",
+                file=sys.stderr,
+                flush=True,
+            )
         coef = np.array([f.coef_ for f in fits])
         intercept = np.array([f.intercept_ for f in fits])
         n_iter = np.array([f.n_iter_ for f in fits])
