@@ -8,6 +8,9 @@ Facts asserted:
   held weights) equals the Hessian computed afresh on the new working set
   with those weights, dense and sparse; with fewer than half of the columns
   held there is no extension;
+* made from row blocks of the whole dense design (``design=``, no copy of
+  the working-set columns), fresh and extended Hessians equal those made
+  from the gathered columns, float64 and float32 designs;
 * the reuse rule: first step of a warm start, a growing working set right
   after a fresh Hessian, chord steps while the violation falls 10-fold (at
   most 3 steps).
@@ -51,6 +54,31 @@ def test_extension_equals_a_fresh_hessian(sparse, fit_intercept):
     np.testing.assert_allclose(extended, fresh, rtol=1e-12, atol=1e-15)
     assert held.age == 1 and not held.fresh and held.n_grams == 1
     assert held.extend(np.array([1, 2, 5, 6, 8]), X[:, [1, 2, 5, 6, 8]]) is None
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_row_blocks_of_the_design_equal_gathered_columns(dtype, fit_intercept):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((300, 20)).astype(dtype)
+    d = rng.uniform(0.1, 1.0, 300) / 300
+    X64 = X.astype(np.float64)  # the float32 values, exactly
+    held_ws, ws = np.array([2, 5, 6, 11, 17]), np.array([0, 2, 5, 6, 9, 11, 17])
+    by_rows, gathered = WorkingSetHessian(fit_intercept), WorkingSetHessian(fit_intercept)
+    # the same products, summed in another order (row blocks, dsyrk vs gemm)
+    close = {"rtol": 1e-12, "atol": 1e-15}
+    np.testing.assert_allclose(
+        by_rows.compute(held_ws, None, d, design=X),
+        gathered.compute(held_ws, X64[:, held_ws], d),
+        **close,
+    )
+    np.testing.assert_allclose(
+        by_rows.extend(ws, design=X), gathered.extend(ws, X64[:, ws]), **close
+    )
+    fresh = WorkingSetHessian(fit_intercept).compute(ws, X64[:, ws], d)
+    np.testing.assert_allclose(by_rows.extend(ws, design=X), fresh, **close)
+    # a chord step on the held columns: the held matrix itself
+    np.testing.assert_array_equal(by_rows.extend(held_ws), by_rows.hess)
 
 
 def test_reuse_rule():

@@ -200,7 +200,7 @@ def rmatvec(X, r: np.ndarray, *, fast: bool = False) -> np.ndarray:
     return out
 
 
-def weighted_gram(X, d: np.ndarray, *, border: bool = False, symmetric: bool = True):
+def weighted_gram(X, d: np.ndarray, *, border: bool = False, symmetric: bool = True, columns=None):
     """Return ``X.T @ diag(d) @ X`` for non-negative ``d``, in float64.
 
     Dense designs are processed in row blocks with the symmetric rank-k
@@ -218,6 +218,10 @@ def weighted_gram(X, d: np.ndarray, *, border: bool = False, symmetric: bool = T
         If False, only the upper triangle of the result is defined (the
         lower one holds arbitrary values): enough for a Cholesky
         factorisation, and it saves mirroring the triangle.
+    columns : ndarray of int, optional
+        Use ``X[:, columns]`` instead of ``X``; a dense ``X`` is read in
+        row blocks, each block's columns gathered in cache (no copy of the
+        columns as a whole).
 
     Returns
     -------
@@ -226,7 +230,9 @@ def weighted_gram(X, d: np.ndarray, *, border: bool = False, symmetric: bool = T
     border : ndarray of shape (n_features,), float64
         Only when ``border=True``.
     """
-    n_features = X.shape[1]
+    if sp.issparse(X) and columns is not None:
+        X, columns = X[:, columns], None
+    n_features = X.shape[1] if columns is None else len(columns)
     if sp.issparse(X):
         weighted = sp.csr_matrix(X.multiply(d[:, None]))
         gram = np.asarray((X.T @ weighted).toarray(), dtype=np.float64)
@@ -235,7 +241,8 @@ def weighted_gram(X, d: np.ndarray, *, border: bool = False, symmetric: bool = T
     side = np.zeros(n_features) if border else None
     sqrt_d = np.sqrt(d)
     for rows in row_blocks(X.shape[0], n_features, _GRAM_BLOCK_BYTES):
-        block = np.multiply(X[rows], sqrt_d[rows, None], dtype=np.float64)
+        block = X[rows] if columns is None else X[rows][:, columns]
+        block = np.multiply(block, sqrt_d[rows, None], dtype=np.float64)
         # ``block.T`` is Fortran ordered: BLAS reads it without a copy and
         # adds block.T @ block into the upper triangle of ``gram``.
         gram = dsyrk(1.0, block.T, beta=1.0, c=gram, trans=0, lower=0, overwrite_c=1)

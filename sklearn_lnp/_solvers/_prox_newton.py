@@ -476,6 +476,21 @@ class _Lockstep:
     def _hessian(self, j, ws, largest):
         """Neuron ``j``'s Hessian on ``ws`` and ``X[:, ws]`` (None when not gathered)."""
         cache = self.hessians[j]
+        if self._in_row_blocks(ws):
+            self.columns[j] = None
+            design = self.objective.X
+            hess = None
+            if cache.reusable(
+                ws,
+                first_step=self.n_iter[j] == 0,
+                violation=largest,
+                previous=self.last_violation[j],
+            ):
+                hess = cache.extend(ws, design=design)
+            if hess is None:
+                weights = self.objective.hessian_weights(self.E[:, j : j + 1])[:, 0]
+                hess = cache.compute(ws, None, weights, design=design)
+            return hess, None
         held_ws, X_ws = self.columns[j] if self.columns[j] is not None else (None, None)
         held = held_ws is not None and np.array_equal(held_ws, ws)
         hess = None
@@ -498,6 +513,18 @@ class _Lockstep:
         if held:
             self.columns[j] = (ws, X_ws)
         return hess, (X_ws if held else None)
+
+    def _in_row_blocks(self, ws) -> bool:
+        """Whether the Hessian on ``ws`` is made from row blocks of ``X``, without a gather.
+
+        For a dense in-memory design once the working set has at least one
+        column in 8: a gather of its columns from a row-major ``X`` then
+        reads every cache line of ``X`` anyway (8 float64 per 64-byte
+        line), as one ``X @ D`` does for the direction's linear predictor,
+        so the copy of ``X[:, ws]`` (``n_samples |ws|`` values written and
+        read again) saves nothing.
+        """
+        return isinstance(self.objective.X, np.ndarray) and 8 * ws.size >= self.p
 
     def _line_search(self, running, D, Z, decrease) -> np.ndarray:
         """Armijo backtracking of every neuron in ``running``; accepted steps (0: none).
