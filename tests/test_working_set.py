@@ -11,6 +11,9 @@ Facts asserted:
 * made from row blocks of the whole dense design (``design=``, no copy of
   the working-set columns), fresh and extended Hessians equal those made
   from the gathered columns, float64 and float32 designs;
+* float32 products (large, well-determined Hessians only) agree with
+  float64 to float32 round-off, with an exact diagonal, and fall back to
+  float64 for values outside float32's range;
 * the reuse rule: first step of a warm start, a growing working set right
   after a fresh Hessian, chord steps while the violation falls 10-fold (at
   most 3 steps).
@@ -22,10 +25,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from sklearn_lnp._passes._memory import weighted_gram
 from sklearn_lnp._solvers._working_set import (
     CHORD_MAX_AGE,
     WorkingSetHessian,
+    _new_rows,
     choose_working_set,
+    single_precision,
 )
 
 
@@ -94,3 +100,36 @@ def test_reuse_rule():
     assert hessian.reusable(np.array([0, 1, 2]), first_step=False, violation=1.0, previous=5.0)
     hessian.fresh, hessian.age = False, CHORD_MAX_AGE
     assert not hessian.reusable(ws, first_step=False, violation=0.1, previous=5.0)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e25, 1e-30])
+def test_single_precision_products_agree_or_fall_back(scale):
+    # float32 products of the Gram matrix and of an extension's new rows:
+    # within float32 round-off of the float64 ones, their diagonal exact; a
+    # design outside float32's range (squares overflow at 1e25, underflow at
+    # 1e-30) is detected by the diagonal check and computed in float64
+    # (pytest turns a RuntimeWarning of the overflow into an error).
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((500, 30)) * scale
+    d = rng.uniform(0.1, 1.0, 500) / 500
+    columns = np.array([0, 3, 4, 8, 12, 20, 29])
+    exact, border = weighted_gram(X, d, border=True, columns=columns)
+    single, single_border = weighted_gram(X, d, border=True, columns=columns, single=True)
+    np.testing.assert_array_equal(single_border, border)
+    np.testing.assert_allclose(np.diag(single), np.diag(exact), rtol=1e-13)
+    # float32 products: relative errors of order 1e-7 of the diagonal's scale
+    np.testing.assert_allclose(single, exact, rtol=0, atol=1e-5 * np.abs(exact).max())
+    new = np.array([1, 4])
+    cross, new_border = _new_rows(X, columns, new, d)
+    cross32, new_border32 = _new_rows(X, columns, new, d, single=True)
+    np.testing.assert_allclose(cross, exact[new], rtol=1e-12, atol=1e-15 * np.abs(exact).max())
+    np.testing.assert_allclose(new_border, border[new], rtol=1e-12)
+    np.testing.assert_array_equal(new_border32, new_border)
+    np.testing.assert_allclose(cross32, cross, rtol=0, atol=1e-5 * np.abs(exact).max())
+    np.testing.assert_allclose(cross32[[0, 1], new], cross[[0, 1], new], rtol=1e-13)
+
+
+def test_single_precision_only_for_large_well_determined_hessians():
+    assert single_precision(20_000, 1291)  # the simulated L1 problem's final working set
+    assert not single_precision(1488, 1200)  # the real neuron: n_samples ~ n_features
+    assert not single_precision(20_000, 100)  # a small Gram matrix: not worth it
