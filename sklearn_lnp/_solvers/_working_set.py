@@ -220,18 +220,17 @@ class WorkingSetHessian:
             return None
         old_columns, old_hess, d = self.columns, self.hess, self.weights
         k = ws.size
-        m = k + int(self.fit_intercept)
         new = np.flatnonzero(~common)
         if not new.size and np.array_equal(ws, old_columns):  # a chord step
             hess = old_hess.copy()
         else:
-            hess = np.empty((m, m))
-            keep = np.flatnonzero(common)
-            old_pos = np.searchsorted(old_columns, ws[keep])
+            # held rows and columns at their new places; those of new columns
+            # (taken from the held position 0 as placeholders) are overwritten
+            old_pos = np.searchsorted(old_columns, ws)
+            old_pos[new] = 0
             if self.fit_intercept:
-                keep = np.append(keep, k)
                 old_pos = np.append(old_pos, old_columns.size)
-            hess[np.ix_(keep, keep)] = old_hess.take(old_pos, axis=0).take(old_pos, axis=1)
+            hess = old_hess.take(old_pos, axis=0).take(old_pos, axis=1)
         if new.size:
             if design is not None or isinstance(X_ws, np.ndarray):
                 source, columns = (X_ws, None) if design is None else (design, ws)
