@@ -48,17 +48,23 @@ over ``X``:
    coefficients, at most ``max(ws_min_size, 2 |support|)`` features
    (:func:`~._working_set.choose_working_set`);
 3. its Hessian on the working-set columns and intercept
-   (:class:`~._working_set.WorkingSetHessian`: computed from the gathered
-   columns, or reused and extended by the rows of new columns); for ``k > 1``
-   the columns are gathered from one column-major copy of ``X``
+   (:class:`~._working_set.WorkingSetHessian`: computed afresh, or reused and
+   extended by the rows of new columns).  On a dense in-memory design with a
+   working set of at least one column in 8 it is made from row blocks of
+   ``X`` whose working-set columns are gathered in cache (no copy of
+   ``X[:, ws]``: a gather from a row-major ``X`` would read all of it
+   anyway), with float32 products for large, well-determined Hessians
+   (:func:`~._working_set.single_precision`); otherwise from the gathered
+   columns: for ``k > 1`` from one column-major copy of ``X``
    (:func:`~sklearn_lnp._passes.column_major`, made at the first gather: on a
    row-major design a gather of a few tens of columns reads most of ``X``'s
-   cache lines) and released after the step, so the memory is that of one
+   cache lines), released after the step, so the memory is that of one
    neuron's columns;
 4. the quadratic model plus the L1 term minimised on the working set
    (:func:`~._quadratic_lasso.solve_quadratic_lasso`);
 5. the direction's linear predictor from the gathered columns, or, for the
-   neurons that reused a Hessian without gathering, from one ``X @ D``;
+   neurons whose Hessian was made or reused without gathering, from one
+   ``X @ D``;
 6. Armijo backtracking on ``F_j`` along the line, each neuron with its own
    step, on the objective's restriction to the line (no pass over ``X``).
 
