@@ -131,7 +131,10 @@ def _solve_face(hess, lin, penalty, active, signs):
     # The face's block is C-ordered; its transpose is the same symmetric
     # matrix in Fortran order, which LAPACK factorises in place (its lower
     # triangle is the block's upper one) without a copy.
-    block = hess.take(index, axis=0).take(index, axis=1)
+    if index.size == hess.shape[0]:  # the whole working set: one contiguous copy
+        block = hess.copy()
+    else:
+        block = hess.take(index, axis=0).take(index, axis=1)
     try:
         factor = cho_factor(block.T, lower=True, overwrite_a=True, check_finite=False)
         c = cho_solve(factor, rhs, check_finite=False)
