@@ -48,17 +48,23 @@ over ``X``:
    coefficients, at most ``max(ws_min_size, 2 |support|)`` features
    (:func:`~._working_set.choose_working_set`);
 3. its Hessian on the working-set columns and intercept
-   (:class:`~._working_set.WorkingSetHessian`: computed from the gathered
-   columns, or reused and extended by the rows of new columns); for ``k > 1``
-   the columns are gathered from one column-major copy of ``X``
+   (:class:`~._working_set.WorkingSetHessian`: computed afresh, or reused and
+   extended by the rows of new columns).  On a dense in-memory design with a
+   working set of at least one column in 8 it is made from row blocks of
+   ``X`` whose working-set columns are gathered in cache (no copy of
+   ``X[:, ws]``: a gather from a row-major ``X`` would read all of it
+   anyway), with float32 products for large, well-determined Hessians
+   (:func:`~._working_set.single_precision`); otherwise from the gathered
+   columns: for ``k > 1`` from one column-major copy of ``X``
    (:func:`~sklearn_lnp._passes.column_major`, made at the first gather: on a
    row-major design a gather of a few tens of columns reads most of ``X``'s
-   cache lines) and released after the step, so the memory is that of one
+   cache lines), released after the step, so the memory is that of one
    neuron's columns;
 4. the quadratic model plus the L1 term minimised on the working set
    (:func:`~._quadratic_lasso.solve_quadratic_lasso`);
 5. the direction's linear predictor from the gathered columns, or, for the
-   neurons that reused a Hessian without gathering, from one ``X @ D``;
+   neurons whose Hessian was made or reused without gathering, from one
+   ``X @ D``;
 6. Armijo backtracking on ``F_j`` along the line, each neuron with its own
    step, on the objective's restriction to the line (no pass over ``X``).
 
@@ -476,6 +482,21 @@ class _Lockstep:
     def _hessian(self, j, ws, largest):
         """Neuron ``j``'s Hessian on ``ws`` and ``X[:, ws]`` (None when not gathered)."""
         cache = self.hessians[j]
+        if self._in_row_blocks(ws):
+            self.columns[j] = None
+            design = self.objective.X
+            hess = None
+            if cache.reusable(
+                ws,
+                first_step=self.n_iter[j] == 0,
+                violation=largest,
+                previous=self.last_violation[j],
+            ):
+                hess = cache.extend(ws, design=design)
+            if hess is None:
+                weights = self.objective.hessian_weights(self.E[:, j : j + 1])[:, 0]
+                hess = cache.compute(ws, None, weights, design=design)
+            return hess, None
         held_ws, X_ws = self.columns[j] if self.columns[j] is not None else (None, None)
         held = held_ws is not None and np.array_equal(held_ws, ws)
         hess = None
@@ -498,6 +519,18 @@ class _Lockstep:
         if held:
             self.columns[j] = (ws, X_ws)
         return hess, (X_ws if held else None)
+
+    def _in_row_blocks(self, ws) -> bool:
+        """Whether the Hessian on ``ws`` is made from row blocks of ``X``, without a gather.
+
+        For a dense in-memory design once the working set has at least one
+        column in 8: a gather of its columns from a row-major ``X`` then
+        reads every cache line of ``X`` anyway (8 float64 per 64-byte
+        line), as one ``X @ D`` does for the direction's linear predictor,
+        so the copy of ``X[:, ws]`` (``n_samples |ws|`` values written and
+        read again) saves nothing.
+        """
+        return isinstance(self.objective.X, np.ndarray) and 8 * ws.size >= self.p
 
     def _line_search(self, running, D, Z, decrease) -> np.ndarray:
         """Armijo backtracking of every neuron in ``running``; accepted steps (0: none).

@@ -126,11 +126,17 @@ def _quadratic_value(hess, lin, penalty, z):
 
 def _solve_face(hess, lin, penalty, active, signs):
     """Minimiser of the quadratic on the face ``(active, signs)``, or None if singular."""
-    rhs = -(lin[active] + penalty[active] * signs)
+    index = np.flatnonzero(active)
+    rhs = -(lin[index] + penalty[index] * signs)
+    # The face's block is C-ordered; its transpose is the same symmetric
+    # matrix in Fortran order, which LAPACK factorises in place (its lower
+    # triangle is the block's upper one) without a copy.
+    if index.size == hess.shape[0]:  # the whole working set: one contiguous copy
+        block = hess.copy()
+    else:
+        block = hess.take(index, axis=0).take(index, axis=1)
     try:
-        factor = cho_factor(
-            hess[np.ix_(active, active)], lower=False, overwrite_a=True, check_finite=False
-        )
+        factor = cho_factor(block.T, lower=True, overwrite_a=True, check_finite=False)
         c = cho_solve(factor, rhs, check_finite=False)
     except (LinAlgError, ValueError):
         return None
