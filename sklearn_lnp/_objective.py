@@ -346,9 +346,12 @@ class PoissonObjective:
         """Per-sample gradient weights ``s dmu - s y`` on ``rows`` of ``eta_rows`` (in place).
 
         Stores ``mu`` on ``rows``; clips ``eta_rows`` and appends to
-        ``extended`` when the continuation of ``exp`` is needed.
+        ``extended`` when the continuation of ``exp`` is needed.  Entries
+        below ``-ETA_CLIP`` alone are left to :meth:`_finish` to clip (one
+        reduction for all the rows): ``exp`` of them is 0 whether clipped
+        or not.
         """
-        if _plain(eta_rows):
+        if eta_rows.max(initial=-np.inf) <= ETA_MAX:  # False for NaN
             r = np.exp(eta_rows)
             mu[rows] = r
         else:
@@ -362,7 +365,9 @@ class PoissonObjective:
         return r
 
     def _finish(self, eta, mu, XtR, extended) -> tuple[np.ndarray, np.ndarray]:
-        """Values and gradient from ``eta``, ``mu`` and ``X.T R``."""
+        """Values and gradient from ``eta`` (clipped in place), ``mu`` and ``X.T R``."""
+        if eta.min(initial=0.0) < -ETA_CLIP:
+            np.maximum(eta, -ETA_CLIP, out=eta)
         weighted_mu = self.weights @ mu
         values = weighted_mu - _column_dot(self.weighted_Y, eta)
         G = np.empty((self.n_params, self.n_neurons))

@@ -14,8 +14,11 @@ float64 precision while never holding a float64 copy of the whole of ``X``.
 products are bound by memory bandwidth, so this costs little more than one
 product: on a 100,000 x 1500 float64 design, 82 ms against 107 ms for the two
 products (53 ms for one), single-threaded on a quiet machine, and 2x faster
-when other processes compete for memory bandwidth.  Designs that fit in
-cache (up to ``_SWEEP_WHOLE_BYTES``) gain nothing and are swept whole.
+when other processes compete for memory bandwidth.  The block must fit in
+the per-core (L2) cache for its second use to be a cache hit: 1 MiB blocks
+beat whole-design products from designs of a few MiB up (designs that fit
+in the last-level cache included), and 4 MiB blocks did not, on a machine
+with 2 MiB of L2 per core.  A design that fits in one block is swept whole.
 
 Dense float64 designs go straight to BLAS; scipy sparse designs use their
 own sparse products.
@@ -34,15 +37,16 @@ _MATVEC_BLOCK_BYTES = 1 << 20
 _GRAM_BLOCK_BYTES = 1 << 25
 
 
-# Row blocks of a fused sweep: small enough to stay in cache between the two
-# products, large enough that the Python loop overhead stays small.
-_SWEEP_BLOCK_BYTES = 1 << 22
+# Row blocks of a fused sweep: small enough to stay in the per-core cache
+# between the two products, large enough that the Python loop overhead stays
+# small.
+_SWEEP_BLOCK_BYTES = 1 << 20
 # Row blocks (bytes of X) of single-precision products on float32 designs:
 # float32 sums run within a block only, so the block also bounds round-off.
 _FAST_BLOCK_BYTES = 1 << 23
 # A float64 design up to this size is swept as one block (two plain BLAS
-# calls): it stays in the last-level cache anyway, so fusing saves nothing.
-_SWEEP_WHOLE_BYTES = 1 << 25
+# calls): it stays in the per-core cache anyway, so fusing saves nothing.
+_SWEEP_WHOLE_BYTES = _SWEEP_BLOCK_BYTES
 
 
 def row_blocks(n_rows: int, n_cols: int, block_bytes: int):
