@@ -351,16 +351,17 @@ class PoissonObjective:
         reduction for all the rows): ``exp`` of them is 0 whether clipped
         or not.
         """
+        weights = self.weights[rows, None] if self._equal_weight is None else self._equal_weight
+        mu_rows = mu[rows]
         if eta_rows.max(initial=-np.inf) <= ETA_MAX:  # False for NaN
-            r = np.exp(eta_rows)
-            mu[rows] = r
+            np.exp(eta_rows, out=mu_rows)
+            r = mu_rows * weights
         else:
             extended.append(True)
             np.clip(eta_rows, -ETA_CLIP, ETA_CLIP, out=eta_rows)
             value, r, _ = safe_exp(eta_rows)
-            mu[rows] = value
-            r = r.copy()
-        r *= self.weights[rows, None] if self._equal_weight is None else self._equal_weight
+            mu_rows[...] = value
+            r = r * weights
         r -= self.weighted_Y[rows]
         return r
 
@@ -472,14 +473,16 @@ class PoissonObjective:
         extended: list = []
 
         def residual_of(rows, u):
+            z = Z[rows]
             if self.fit_intercept:
-                u += db
-            Z[rows] = u
+                np.add(u, db, out=z)
+            else:
+                z[...] = u
             block = new_eta[rows]
             if unit:
-                np.add(u, eta[rows], out=block)
+                np.add(z, eta[rows], out=block)
             else:
-                np.multiply(u, step, out=block)
+                np.multiply(z, step, out=block)
                 block += eta[rows]
             return self._residual_rows(rows, block, mu, extended)
 

@@ -41,6 +41,9 @@ _GRAM_BLOCK_BYTES = 1 << 25
 # between the two products, large enough that the Python loop overhead stays
 # small.
 _SWEEP_BLOCK_BYTES = 1 << 20
+# ... of a sweep with k > 1 columns (matrix-matrix products, compute bound
+# rather than memory bound, and more Python work per block): larger blocks.
+_SWEEP_MATRIX_BLOCK_BYTES = 1 << 22
 # Row blocks (bytes of X) of single-precision products on float32 designs:
 # float32 sums run within a block only, so the block also bounds round-off.
 _FAST_BLOCK_BYTES = 1 << 23
@@ -131,7 +134,8 @@ def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
     out = np.zeros(shape)
     part = np.empty(shape)
     buffer = None
-    for rows in row_blocks(n_samples, n_features, _SWEEP_BLOCK_BYTES):
+    block_bytes = _SWEEP_BLOCK_BYTES if v.ndim == 1 else _SWEEP_MATRIX_BLOCK_BYTES
+    for rows in row_blocks(n_samples, n_features, block_bytes):
         if direct:
             block = X[rows]
         else:
