@@ -249,7 +249,8 @@ class PoissonObjective:
             self.log_exposure = np.log(np.broadcast_to(np.asarray(exposure, float), n_samples))
         self.fit_intercept = bool(fit_intercept)
         self._counts = {"passes": 0, "grams": 0}
-        self._sweep_reads = sweep_reads(X)
+        # reads of one sweep of a vector and of a matrix (k > 1)
+        self._sweep_reads = (sweep_reads(X, 1), sweep_reads(X, 2))
         self._set_neurons(self.Y)
 
     def _set_neurons(self, Y: np.ndarray) -> None:
@@ -348,7 +349,7 @@ class PoissonObjective:
         ``vector_func``, if given, is used instead when ``k = 1`` and sees and
         returns vectors (len(rows),).
         """
-        self._counts["passes"] += self._sweep_reads
+        self._counts["passes"] += self._sweep_reads[min(V.shape[1], 2) - 1]
         if V.shape[1] == 1 and vector_func is not None:
             return sweep(self.X, V[:, 0], vector_func, fast=fast)[:, None]
         if V.shape[1] == 1:  # matrix-vector products (gemv) for one neuron

@@ -237,6 +237,7 @@ def test_gradient_along_one_neuron_equals_its_column_of_two(fit_intercept, peak,
     monkeypatch.setattr(_memory, "_SWEEP_WHOLE_BYTES", 0)
     monkeypatch.setattr(_memory, "_SWEEP_BLOCK_BYTES", 8 * 6 * 40)
     monkeypatch.setattr(_memory, "_SWEEP_MATRIX_BLOCK_BYTES", 8 * 6 * 40)
+    monkeypatch.setattr(_memory, "_SWEEP_MATRIX_WHOLE_BYTES", 0)
     X, Y, exposure, sample_weight = make_problem(n=200, p=6, k=2, seed=8)
     rng = np.random.default_rng(9)
     two = PoissonObjective(X, Y, exposure, sample_weight, fit_intercept=fit_intercept)

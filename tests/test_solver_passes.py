@@ -114,6 +114,7 @@ def test_sweep_blocks_by_number_of_columns(k, monkeypatch):
     monkeypatch.setattr(memory, "_SWEEP_WHOLE_BYTES", 0)
     monkeypatch.setattr(memory, "_SWEEP_BLOCK_BYTES", 8 * 17 * 1000)
     monkeypatch.setattr(memory, "_SWEEP_MATRIX_BLOCK_BYTES", 8 * 17 * 700)
+    monkeypatch.setattr(memory, "_SWEEP_MATRIX_WHOLE_BYTES", 0)
     rng = np.random.default_rng(3)
     X = rng.standard_normal((5003, 17))
     v = rng.standard_normal(17) if k == 1 else rng.standard_normal((17, k))

@@ -42,7 +42,8 @@ _GRAM_BLOCK_BYTES = 1 << 25
 # small.
 _SWEEP_BLOCK_BYTES = 1 << 20
 # ... of a sweep with k > 1 columns (matrix-matrix products, compute bound
-# rather than memory bound, and more Python work per block): larger blocks.
+# rather than memory bound, and more Python work per block): larger blocks,
+# and designs up to _SWEEP_MATRIX_WHOLE_BYTES swept whole.
 _SWEEP_MATRIX_BLOCK_BYTES = 1 << 22
 # Row blocks (bytes of X) of single-precision products on float32 designs:
 # float32 sums run within a block only, so the block also bounds round-off.
@@ -50,6 +51,7 @@ _FAST_BLOCK_BYTES = 1 << 23
 # A float64 design up to this size is swept as one block (two plain BLAS
 # calls): it stays in the per-core cache anyway, so fusing saves nothing.
 _SWEEP_WHOLE_BYTES = _SWEEP_BLOCK_BYTES
+_SWEEP_MATRIX_WHOLE_BYTES = 1 << 25
 
 
 def row_blocks(n_rows: int, n_cols: int, block_bytes: int):
@@ -68,16 +70,21 @@ def _fast(X, fast: bool) -> bool:
     return fast and not sp.issparse(X) and X.dtype == np.float32
 
 
-def sweep_reads(X) -> int:
+def _whole_bytes(n_columns: int) -> int:
+    """Size up to which a float64 design is swept whole, for ``n_columns`` vectors."""
+    return _SWEEP_WHOLE_BYTES if n_columns == 1 else _SWEEP_MATRIX_WHOLE_BYTES
+
+
+def sweep_reads(X, n_columns: int = 1) -> int:
     """Reads of ``X`` that one :func:`sweep` costs: 1 when fused in row blocks.
 
     A sparse design, and a dense float64 one small enough to be swept whole
     (it stays in cache, so the two products are done separately), are read
-    twice.
+    twice.  ``n_columns`` is the number of columns of ``v`` (1 for a vector).
     """
     if sp.issparse(X):
         return 2
-    if _blas_ready(X) and X.nbytes <= _SWEEP_WHOLE_BYTES:
+    if _blas_ready(X) and X.nbytes <= _whole_bytes(n_columns):
         return 2
     return 1
 
@@ -128,7 +135,7 @@ def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
         u = np.asarray(X @ v, dtype=np.float64)
         return rmatvec(X, func(slice(0, n_samples), u))
     direct = _blas_ready(X)
-    if direct and X.nbytes <= _SWEEP_WHOLE_BYTES:
+    if direct and X.nbytes <= _whole_bytes(1 if v.ndim == 1 else v.shape[1]):
         everything = slice(0, n_samples)
         return X.T @ func(everything, X @ v)
     out = np.zeros(shape)
