@@ -8,7 +8,9 @@ Every neuron keeps its own correction pairs, step and stopping test
 ``k > 1``), evaluated at the unit steps; the linear predictors are updated
 as ``eta + t Z`` (no pass).  A neuron that has converged leaves the active
 set, so the products shrink as the fit goes; ``k = 1`` is the ordinary
-single-neuron fit, at the cost of matrix-vector products.  The unit step is
+single-neuron fit, at the cost of matrix-vector products (and, with
+accurate products, the same iterations on Python scalars,
+:func:`_lbfgs_one`, without the lockstep bookkeeping).  The unit step is
 accepted on the Armijo and strong Wolfe conditions (almost always after the
 first iteration); otherwise the step is searched on the one-dimensional
 restriction of the objective, ``O(n_samples)`` per trial
