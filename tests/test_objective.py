@@ -223,6 +223,42 @@ def test_gradient_along_equals_fresh_evaluation(k, design):
     np.testing.assert_allclose(line.eta_at(steps), new_eta, rtol=0, atol=1e-14)
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("peak", [5.0, ETA_MAX + 3.0])
+def test_gradient_along_one_neuron_equals_its_column_of_two(fit_intercept, peak, monkeypatch):
+    """The one-neuron row-block kernel computes what the k-neuron array code does.
+
+    Row blocks of 40 samples; with ``peak`` beyond ``ETA_MAX`` one block
+    needs the continuation of ``exp`` and takes the general path, the others
+    the kernel.
+    """
+    from sklearn_lnp._passes import _memory
+
+    monkeypatch.setattr(_memory, "_SWEEP_WHOLE_BYTES", 0)
+    monkeypatch.setattr(_memory, "_SWEEP_BLOCK_BYTES", 8 * 6 * 40)
+    monkeypatch.setattr(_memory, "_SWEEP_MATRIX_BLOCK_BYTES", 8 * 6 * 40)
+    monkeypatch.setattr(_memory, "_SWEEP_MATRIX_WHOLE_BYTES", 0)
+    X, Y, exposure, sample_weight = make_problem(n=200, p=6, k=2, seed=8)
+    rng = np.random.default_rng(9)
+    two = PoissonObjective(X, Y, exposure, sample_weight, fit_intercept=fit_intercept)
+    one = PoissonObjective(X, Y[:, :1], exposure, sample_weight, fit_intercept=fit_intercept)
+    P = rng.standard_normal((two.n_params, 2)) * 0.1
+    D = rng.standard_normal((two.n_params, 2)) * 0.05
+    _, _, eta = two.value_gradient(P)
+    eta[77] = peak - 0.3 * (X[77] @ D[: X.shape[1]] + (D[-1] if fit_intercept else 0.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        line2, values2, G2, eta2 = two.gradient_along(eta, D, 0.3)
+        line1, values1, G1, eta1 = one.gradient_along(eta[:, :1].copy(), D[:, :1], 0.3)
+    assert (eta2[77, 0] > ETA_MAX) == (peak > ETA_MAX)
+    # X D by gemv (one neuron) and gemm (two) sum in different orders, and the
+    # kernel's exp (libm) and numpy's may differ in the last bit
+    np.testing.assert_allclose(line1.Z, line2.Z[:, :1], rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(eta1, eta2[:, :1], rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(values1, values2[:1], rtol=1e-13)
+    np.testing.assert_allclose(G1, G2[:, :1], rtol=1e-12, atol=1e-15)
+
+
 @pytest.mark.parametrize("k", [1, 3])
 def test_line_restriction_is_the_objective_along_the_line(k):
     """phi(t) = F(P + t D) - F(P) (penalty included), phi' and phi'' its derivatives."""

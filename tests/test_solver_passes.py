@@ -107,6 +107,29 @@ def test_sweep_equals_two_products(kind, monkeypatch):
     np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
 
 
+@pytest.mark.parametrize("k", [1, 3])
+def test_sweep_blocks_by_number_of_columns(k, monkeypatch):
+    # vectors (memory-bound products) and matrices (compute bound) have their
+    # own row-block sizes; both cover the samples in order and give X.T f(X v)
+    monkeypatch.setattr(memory, "_SWEEP_WHOLE_BYTES", 0)
+    monkeypatch.setattr(memory, "_SWEEP_BLOCK_BYTES", 8 * 17 * 1000)
+    monkeypatch.setattr(memory, "_SWEEP_MATRIX_BLOCK_BYTES", 8 * 17 * 700)
+    monkeypatch.setattr(memory, "_SWEEP_MATRIX_WHOLE_BYTES", 0)
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((5003, 17))
+    v = rng.standard_normal(17) if k == 1 else rng.standard_normal((17, k))
+    seen = []
+
+    def func(rows, u):
+        seen.append(rows.stop - rows.start)
+        return np.tanh(u)
+
+    out = linalg.sweep(X, v, func)
+    assert sum(seen) == 5003 and max(seen) == (1000 if k == 1 else 700)
+    # the blocks' partial sums add in another order than one product's
+    np.testing.assert_allclose(out, X.T @ np.tanh(X @ v), rtol=1e-12, atol=1e-12)
+
+
 def test_fast_products_round_off_is_single_precision_sized():
     rng = np.random.default_rng(2)
     X = rng.choice([-1.0, 1.0], size=(20000, 300)).astype(np.float32)

@@ -65,7 +65,7 @@ def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
     return _implementation(X).sweep(X, v, func, fast=fast)
 
 
-def sweep_reads(X) -> int:
+def sweep_reads(X, n_columns: int = 1) -> int:
     """Reads of ``X`` one :func:`sweep` costs (1 when fused, 2 otherwise).
 
     A dask design is read once when its tasks run in this process (threaded
@@ -73,7 +73,7 @@ def sweep_reads(X) -> int:
     """
     if is_dask_array(X):
         return 1 if _dask.runs_in_process(X) else 2
-    return _memory.sweep_reads(X)
+    return _memory.sweep_reads(X, n_columns)
 
 
 def weighted_gram(X, d: np.ndarray, *, border: bool = False, symmetric: bool = True):

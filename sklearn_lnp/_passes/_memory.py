@@ -14,8 +14,11 @@ float64 precision while never holding a float64 copy of the whole of ``X``.
 products are bound by memory bandwidth, so this costs little more than one
 product: on a 100,000 x 1500 float64 design, 82 ms against 107 ms for the two
 products (53 ms for one), single-threaded on a quiet machine, and 2x faster
-when other processes compete for memory bandwidth.  Designs that fit in
-cache (up to ``_SWEEP_WHOLE_BYTES``) gain nothing and are swept whole.
+when other processes compete for memory bandwidth.  The block must fit in
+the per-core (L2) cache for its second use to be a cache hit: 1 MiB blocks
+beat whole-design products from designs of a few MiB up (designs that fit
+in the last-level cache included), and 4 MiB blocks did not, on a machine
+with 2 MiB of L2 per core.  A design that fits in one block is swept whole.
 
 Dense float64 designs go straight to BLAS; scipy sparse designs use their
 own sparse products.
@@ -34,15 +37,21 @@ _MATVEC_BLOCK_BYTES = 1 << 20
 _GRAM_BLOCK_BYTES = 1 << 25
 
 
-# Row blocks of a fused sweep: small enough to stay in cache between the two
-# products, large enough that the Python loop overhead stays small.
-_SWEEP_BLOCK_BYTES = 1 << 22
+# Row blocks of a fused sweep: small enough to stay in the per-core cache
+# between the two products, large enough that the Python loop overhead stays
+# small.
+_SWEEP_BLOCK_BYTES = 1 << 20
+# ... of a sweep with k > 1 columns (matrix-matrix products, compute bound
+# rather than memory bound, and more Python work per block): larger blocks,
+# and designs up to _SWEEP_MATRIX_WHOLE_BYTES swept whole.
+_SWEEP_MATRIX_BLOCK_BYTES = 1 << 22
 # Row blocks (bytes of X) of single-precision products on float32 designs:
 # float32 sums run within a block only, so the block also bounds round-off.
 _FAST_BLOCK_BYTES = 1 << 23
 # A float64 design up to this size is swept as one block (two plain BLAS
-# calls): it stays in the last-level cache anyway, so fusing saves nothing.
-_SWEEP_WHOLE_BYTES = 1 << 25
+# calls): it stays in the per-core cache anyway, so fusing saves nothing.
+_SWEEP_WHOLE_BYTES = _SWEEP_BLOCK_BYTES
+_SWEEP_MATRIX_WHOLE_BYTES = 1 << 25
 
 
 def row_blocks(n_rows: int, n_cols: int, block_bytes: int):
@@ -61,16 +70,21 @@ def _fast(X, fast: bool) -> bool:
     return fast and not sp.issparse(X) and X.dtype == np.float32
 
 
-def sweep_reads(X) -> int:
+def _whole_bytes(n_columns: int) -> int:
+    """Size up to which a float64 design is swept whole, for ``n_columns`` vectors."""
+    return _SWEEP_WHOLE_BYTES if n_columns == 1 else _SWEEP_MATRIX_WHOLE_BYTES
+
+
+def sweep_reads(X, n_columns: int = 1) -> int:
     """Reads of ``X`` that one :func:`sweep` costs: 1 when fused in row blocks.
 
     A sparse design, and a dense float64 one small enough to be swept whole
     (it stays in cache, so the two products are done separately), are read
-    twice.
+    twice.  ``n_columns`` is the number of columns of ``v`` (1 for a vector).
     """
     if sp.issparse(X):
         return 2
-    if _blas_ready(X) and X.nbytes <= _SWEEP_WHOLE_BYTES:
+    if _blas_ready(X) and X.nbytes <= _whole_bytes(n_columns):
         return 2
     return 1
 
@@ -121,13 +135,14 @@ def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
         u = np.asarray(X @ v, dtype=np.float64)
         return rmatvec(X, func(slice(0, n_samples), u))
     direct = _blas_ready(X)
-    if direct and X.nbytes <= _SWEEP_WHOLE_BYTES:
+    if direct and X.nbytes <= _whole_bytes(1 if v.ndim == 1 else v.shape[1]):
         everything = slice(0, n_samples)
         return X.T @ func(everything, X @ v)
     out = np.zeros(shape)
     part = np.empty(shape)
     buffer = None
-    for rows in row_blocks(n_samples, n_features, _SWEEP_BLOCK_BYTES):
+    block_bytes = _SWEEP_BLOCK_BYTES if v.ndim == 1 else _SWEEP_MATRIX_BLOCK_BYTES
+    for rows in row_blocks(n_samples, n_features, block_bytes):
         if direct:
             block = X[rows]
         else:

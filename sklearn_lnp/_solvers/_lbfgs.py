@@ -8,7 +8,9 @@ Every neuron keeps its own correction pairs, step and stopping test
 ``k > 1``), evaluated at the unit steps; the linear predictors are updated
 as ``eta + t Z`` (no pass).  A neuron that has converged leaves the active
 set, so the products shrink as the fit goes; ``k = 1`` is the ordinary
-single-neuron fit, at the cost of matrix-vector products.  The unit step is
+single-neuron fit, at the cost of matrix-vector products (and, with
+accurate products, the same iterations on Python scalars,
+:func:`_lbfgs_one`, without the lockstep bookkeeping).  The unit step is
 accepted on the Armijo and strong Wolfe conditions (almost always after the
 first iteration); otherwise the step is searched on the one-dimensional
 restriction of the objective, ``O(n_samples)`` per trial
@@ -267,6 +269,8 @@ def lbfgs(
     every = np.arange(k)
     rules = list(should_stop) if isinstance(should_stop, Sequence) else [should_stop] * k
     products = _Products(objective.X, k)
+    if k == 1 and not products.enabled:
+        return [_lbfgs_one(problem, P, tol, max_iter, verbose, rules[0], memory)]
     values, G, eta = problem.evaluate(P, fast=products.enabled)
     grad_max = _largest(G)
     reference = grad_max.copy()  # max|grad| at each neuron's last accurate evaluation
@@ -397,3 +401,64 @@ def lbfgs(
         )
         for j in every
     ]
+
+
+def _lbfgs_one(problem, P, tol, max_iter, verbose, should_stop, memory) -> SolverResult:
+    """:func:`lbfgs` for one neuron with accurate products: the same iterates, on scalars.
+
+    The lockstep loop's bookkeeping (active sets, column gathers, per-neuron
+    arrays) costs more than the arithmetic of an iteration on small designs;
+    here the neuron's state is Python floats and the ``(n_params, 1)``
+    arrays that :func:`take_step` returns.
+    """
+    objective = problem.objective
+    values, G, eta = problem.evaluate(P)
+    grad_max = float(np.max(np.abs(G)))
+    pairs = _History(P.shape[0], memory)
+    history: list[float] = []
+    n_iter = 0
+    step = 0.0
+    while grad_max > tol and n_iter < max_iter:
+        D = pairs.direction(G[:, 0])[:, None]
+        if pairs.size:
+            found = take_step(problem, P, eta, D, values, G)
+        else:  # unscaled steepest descent: Z = X d before the search, two passes
+            found = search_unscaled(problem, P, eta, D)
+        step = float(found[0][0])
+        if step == 0.0:
+            if not pairs.size:
+                break  # no decrease along the steepest descent direction either
+            pairs.clear()  # retry along the steepest descent direction
+            continue
+        new_P, values, new_G, eta = found[1:]
+        n_iter += 1
+        S = new_P - P
+        Y = new_G - G
+        P, G = new_P, new_G
+        grad_max = float(np.max(np.abs(G)))
+        if n_iter % _REFRESH_EVERY == 0:
+            # eta = X w afresh: the updates eta + t z accumulate round-off
+            before = G
+            values, G, eta = problem.evaluate(P)
+            grad_max = float(np.max(np.abs(G)))
+            Y += G - before
+        pairs.push(S[:, 0], Y[:, 0])
+        if should_stop is not None:
+            history.append(grad_max)
+            if should_stop(history):
+                break
+        if verbose:
+            print(
+                f"[lbfgs] iter {n_iter:4d}  objective {float(values[0]):.15g}  "
+                f"max|grad| {grad_max:.3e}  step {step:.3g}"
+            )
+    return SolverResult(
+        params=P[:, 0].copy(),
+        objective=float(values[0]),
+        optimality=grad_max,
+        n_iter=n_iter,
+        converged=grad_max <= tol,
+        solver="lbfgs",
+        n_passes=objective.n_passes,
+        n_grams=objective.n_grams,
+    )
