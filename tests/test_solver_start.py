@@ -3,7 +3,8 @@
 * the seed is the intercept's Hessian entry (checked against finite
   differences of the gradient) and costs no pass over ``X``; it makes the
   first L-BFGS direction ``-g / h_b``;
-* no seed for a warm start with non-zero weights or without an intercept;
+* no seed for a warm start with non-zero weights, without an intercept, or
+  with no more samples than features;
 * seeded L-BFGS reaches the optimum of unseeded L-BFGS (the same stopping
   rule, checked with an independent gradient) on float64, float32, sparse and
   dask designs, and on the centred simulated design it triggers on it uses
@@ -66,7 +67,7 @@ def test_seed_is_the_intercept_curvature_and_reads_no_X():
         np.testing.assert_allclose(store.direction(g), -g / h_b, rtol=1e-12)
 
 
-def test_no_seed_for_non_zero_weights_or_without_intercept():
+def test_no_seed_for_non_zero_weights_without_intercept_or_n_at_most_p():
     X, Y, exposure, weights = _data()
     objective = PoissonObjective(X, Y, exposure, weights)
     problem = SmoothProblem(objective, L2(0.1))
@@ -75,7 +76,9 @@ def test_no_seed_for_non_zero_weights_or_without_intercept():
     assert intercept_pairs(problem, P) is None
     plain = PoissonObjective(X, Y, exposure, weights, fit_intercept=False)
     assert intercept_pairs(SmoothProblem(plain, L2(0.1)), plain.initial_params()) is None
-    assert objective.n_passes == plain.n_passes == 0
+    wide = PoissonObjective(X[:50], Y[:50], exposure[:50], weights[:50])
+    assert intercept_pairs(SmoothProblem(wide, L2(0.1)), wide.initial_params()) is None
+    assert objective.n_passes == plain.n_passes == wide.n_passes == 0
 
 
 def _design(X, kind):

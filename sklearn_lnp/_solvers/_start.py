@@ -13,7 +13,10 @@ curvature in the memory for the next iterations.  It leaves out the
 coupling ``X' (s mu)`` of the intercept with the weights (the rest of that
 column of the Hessian), so it is exact when ``X' (s mu) = 0`` only; it is a
 heuristic elsewhere, which on the benchmark problems (centred, uncentred 0/1
-and rescaled designs) mostly saved passes (see the commit that added it).
+and rescaled designs) mostly saved passes.
+For a centred design the neglected coupling, ``p`` weighted column means of
+size ~``h_b / sqrt(n)`` each, is ~``sqrt(p / n)`` times ``h_b``: the pair is
+seeded only when ``n_samples > n_features``, where that is below ``h_b``.
 Any other start (a warm start with non-zero weights, whose ``eta`` would cost
 a pass), or no intercept: no pair; the optimum and the stopping rule are
 those of L-BFGS either way.
@@ -42,12 +45,13 @@ def intercept_pairs(problem: SmoothProblem, P: np.ndarray, memory: int = _MEMORY
     Returns
     -------
     list of k ``_History``, or None
-        None unless the objective fits an intercept and every weight of
-        ``P`` is zero (then no pass over ``X`` is made).
+        None unless the objective fits an intercept, has more samples than
+        features and every weight of ``P`` is zero (then no pass over ``X``
+        is made).
     """
     objective = problem.objective
     W, _ = objective.split(P)
-    if not objective.fit_intercept or np.any(W):
+    if not objective.fit_intercept or objective.n_samples <= objective.n_features or np.any(W):
         return None
     eta = objective.linear_predictor(P)  # zero weights: no pass over X
     curvature = objective.hessian_weights(eta).sum(axis=0)
