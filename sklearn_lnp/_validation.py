@@ -389,33 +389,42 @@ def _sum_of_squares(v: np.ndarray) -> float:
         return float(v @ v)
 
 
-def check_representable(X, y) -> None:
-    """ValueError naming ``X`` or ``y`` when a value is beyond what the solvers can represent.
+def _bounded_by_sum_of_squares(values) -> bool:
+    """Whether one BLAS read shows every entry finite and ``|x| <= MAX_ABS_X``.
 
-    ``|X| <= MAX_ABS_X`` and ``y <= MAX_COUNT`` (see the constants); a dask
-    ``X`` is not read here (its blocks are checked finite when loaded).
+    ``|x| <= sqrt(sum x^2)``: a sum of squares below ``MAX_ABS_X**2`` settles
+    both (a finite float32 sum does: sqrt of the float32 maximum is below
+    ``MAX_ABS_X``); a non-finite or larger one (an inf or nan entry, or
+    entries large enough to overflow the sum) settles nothing.  False for
+    layouts BLAS cannot read as one vector.
     """
+    return (
+        values.dtype in (np.float32, np.float64)
+        and (values.flags.c_contiguous or values.flags.f_contiguous)
+        and _sum_of_squares(values.ravel(order="K")) <= MAX_ABS_X**2
+    )
+
+
+def _check_X_representable(X) -> None:
+    """ValueError naming ``X`` when an entry exceeds ``MAX_ABS_X`` (:func:`check_representable`)."""
     from ._passes import is_dask_array
 
-    if not is_dask_array(X):
-        values = X.data if hasattr(X, "tocsr") else np.asarray(X)
-        # |x| <= sqrt(sum x^2): a sum of squares (one BLAS read, the common
-        # case) below MAX_ABS_X**2 settles it (a finite float32 sum does:
-        # sqrt of the float32 maximum is below MAX_ABS_X); otherwise two
-        # exact reductions.
-        largest = 0.0
-        if not (
-            values.dtype in (np.float32, np.float64)
-            and (values.flags.c_contiguous or values.flags.f_contiguous)
-            and _sum_of_squares(values.ravel(order="K")) <= MAX_ABS_X**2
-        ):
-            largest = max(float(np.max(values, initial=0.0)), -float(np.min(values, initial=0.0)))
-        if largest > MAX_ABS_X:
-            raise ValueError(
-                f"X has an entry of absolute value {largest:.3g} > {MAX_ABS_X:.0e}: the "
-                "Poisson Hessian (squares of X times the rate) would overflow float64. "
-                "Rescale X (e.g. StandardScaler)."
-            )
+    if is_dask_array(X):
+        return
+    values = X.data if hasattr(X, "tocsr") else np.asarray(X)
+    largest = 0.0
+    if not _bounded_by_sum_of_squares(values):  # otherwise two exact reductions
+        largest = max(float(np.max(values, initial=0.0)), -float(np.min(values, initial=0.0)))
+    if largest > MAX_ABS_X:
+        raise ValueError(
+            f"X has an entry of absolute value {largest:.3g} > {MAX_ABS_X:.0e}: the "
+            "Poisson Hessian (squares of X times the rate) would overflow float64. "
+            "Rescale X (e.g. StandardScaler)."
+        )
+
+
+def check_counts_representable(y) -> None:
+    """ValueError naming ``y`` when a count exceeds ``MAX_COUNT`` (:func:`check_representable`)."""
     top = float(np.max(np.asarray(y), initial=0.0))
     if top > MAX_COUNT:
         raise ValueError(
@@ -424,6 +433,47 @@ def check_representable(X, y) -> None:
             "and overflows for larger values. Counts that large are not spike counts; "
             "check the data."
         )
+
+
+def check_representable(X, y) -> None:
+    """ValueError naming ``X`` or ``y`` when a value is beyond what the solvers can represent.
+
+    ``|X| <= MAX_ABS_X`` and ``y <= MAX_COUNT`` (see the constants); a dask
+    ``X`` is not read here (its blocks are checked finite when loaded).
+    """
+    _check_X_representable(X)
+    check_counts_representable(y)
+
+
+def check_finite_representable(X, estimator_name: str | None = None) -> None:
+    """ValueError naming ``X`` unless every entry is finite and ``|x| <= MAX_ABS_X``.
+
+    The check scikit-learn's validation makes (finite ``X``, its messages)
+    and :func:`check_representable`'s bound on ``X``, in one read of an
+    in-memory ``X`` when both hold (one sum of squares, instead of
+    scikit-learn's sum and then the sum of squares).  A dask ``X`` is not
+    read here.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        Validated design (float32 or float64).
+    estimator_name : str or None
+        Named in scikit-learn's message for non-finite values.
+    """
+    from sklearn.utils import assert_all_finite
+
+    from ._passes import is_dask_array
+
+    if is_dask_array(X):
+        return
+    values = X.data if hasattr(X, "tocsr") else np.asarray(X)
+    if _bounded_by_sum_of_squares(values):
+        return
+    # (scikit-learn's first sum of +inf and -inf entries is nan: no warning)
+    with naming("X"), np.errstate(over="ignore", invalid="ignore"):
+        assert_all_finite(values, estimator_name=estimator_name, input_name="X")
+    _check_X_representable(X)
 
 
 def validate_X(estimator, X, **kwargs):

@@ -40,7 +40,7 @@ from ._objective import PoissonObjective
 from ._passes import matvec, rmatvec, row_blocks, weighted_gram
 from ._passes._memory import _MATVEC_BLOCK_BYTES
 from ._solvers import solve, warn_if_not_converged
-from ._validation import check_exposure, check_representable, validate_X
+from ._validation import check_exposure, validate_X
 from .linear_model._base import _ACCEPT_SPARSE, _DTYPES, LNPRegressorMixin
 
 # Largest condition number (1-norm, LAPACK's estimate) of the ridged stimulus
@@ -253,11 +253,12 @@ class STAEstimator(LNPRegressorMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        X, y, sample_weight, exposure = self._validate_fit_data(X, y, sample_weight, exposure)
         # |X| <= 1e50 (beyond it the stimulus moments overflow float64); counts
         # <= 2**53 for the exp nonlinearity, whose Newton fit is a Poisson fit
         # (the binned rates are ratios of sums and take any finite count)
-        check_representable(X, y if self.nonlinearity == "exp" else y[:0])
+        X, y, sample_weight, exposure = self._validate_fit_data(
+            X, y, sample_weight, exposure, count_limit=self.nonlinearity == "exp"
+        )
         bin_widths = np.ones(X.shape[0]) if exposure is None else exposure
         spikes = float(sample_weight @ y)
         time_weight = sample_weight * bin_widths

@@ -337,6 +337,31 @@ def test_float32_design_gives_the_float64_optimum():
     assert fit32.objective_ == pytest.approx(fit64.objective_, rel=1e-13)
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cholesky"])
+def test_float32_design_in_many_row_blocks_gives_the_float64_optimum(solver, monkeypatch):
+    # row blocks of a few rows: the single-precision sweeps and the accurate
+    # (float64-converted) refreshes of the L-BFGS iterates run over many blocks,
+    # as on a design larger than the blocks
+    from sklearn_lnp._passes import _memory
+
+    monkeypatch.setattr(_memory, "_FAST_BLOCK_BYTES", 8 * 8 * 37)
+    monkeypatch.setattr(_memory, "_CONVERT_BLOCK_BYTES", 8 * 8 * 29)
+    monkeypatch.setattr(_memory, "_MATVEC_BLOCK_BYTES", 8 * 8 * 23)
+    X, y, exposure = make_data(n=2000, seed=20)
+    X32 = X.astype(np.float32)
+    X64 = X32.astype(np.float64)
+    alpha, tol = 0.01, 1e-10
+    fit32 = PoissonLNPRegressor(alpha=alpha, solver=solver, tol=tol).fit(X32, y, exposure=exposure)
+    fit64 = PoissonLNPRegressor(alpha=alpha, solver=solver, tol=tol).fit(X64, y, exposure=exposure)
+    # the float32 fit meets the stopping rule on the float64 numbers of its design
+    g, g_b = gradient(X64, y, fit32.coef_, fit32.intercept_, exposure=exposure, alpha=alpha)
+    # (1e-6: the reference gradient is summed in another order, round-off ~1e-16)
+    assert max(np.max(np.abs(g)), abs(g_b)) <= tol * (1 + 1e-6)
+    # two points within tol of one strongly convex optimum (curvature >= alpha)
+    np.testing.assert_allclose(fit32.coef_, fit64.coef_, rtol=0, atol=2 * tol / alpha)
+    assert fit32.objective_ == pytest.approx(fit64.objective_, rel=1e-13)
+
+
 def test_constant_exposure_only_shifts_the_intercept():
     """exposure c is the same model as none, with b + log(c) in place of b."""
     X, y, _ = make_data(seed=18)

@@ -75,7 +75,17 @@ def _problem(n, p, *, seed=0, alpha=0.3, dtype=np.float64, scale=0.3):
 
 
 @pytest.mark.parametrize(
-    "kind", ["float64", "float64-F", "float64-big", "float32", "float32-fast", "csr"]
+    "kind",
+    [
+        "float64",
+        "float64-F",
+        "float64-big",
+        "float32",
+        "float32-fast",
+        "float32-blocks",
+        "float32-fast-blocks",
+        "csr",
+    ],
 )
 def test_sweep_equals_two_products(kind, monkeypatch):
     rng = np.random.default_rng(1)
@@ -85,6 +95,9 @@ def test_sweep_equals_two_products(kind, monkeypatch):
         monkeypatch.setattr(memory, "_SWEEP_BLOCK_BYTES", 8 * 17 * 1000)
     if kind == "float64-F":
         X = np.asfortranarray(X)
+    if kind.endswith("-blocks"):  # several row blocks, converted or single precision
+        monkeypatch.setattr(memory, "_CONVERT_BLOCK_BYTES", 8 * 17 * 700)
+        monkeypatch.setattr(memory, "_FAST_BLOCK_BYTES", 8 * 17 * 700)
     if kind.startswith("float32"):
         X = X.astype(np.float32)
     if kind == "csr":
@@ -98,12 +111,12 @@ def test_sweep_equals_two_products(kind, monkeypatch):
         seen.append((rows.start, rows.stop))
         return np.tanh(u) * np.arange(rows.start, rows.stop)
 
-    out = linalg.sweep(X, v, func, fast=kind == "float32-fast")
+    out = linalg.sweep(X, v, func, fast=kind.startswith("float32-fast"))
     expected = dense.T @ (np.tanh(dense @ v) * np.arange(5003))
     # the slices cover the samples in order
     assert seen[0][0] == 0 and seen[-1][1] == 5003
     assert all(a[1] == b[0] for a, b in zip(seen[:-1], seen[1:], strict=True))
-    rtol = 1e-5 if kind == "float32-fast" else 1e-12
+    rtol = 1e-5 if kind.startswith("float32-fast") else 1e-12
     np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
 
 

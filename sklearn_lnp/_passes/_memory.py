@@ -45,9 +45,16 @@ _SWEEP_BLOCK_BYTES = 1 << 20
 # rather than memory bound, and more Python work per block): larger blocks,
 # and designs up to _SWEEP_MATRIX_WHOLE_BYTES swept whole.
 _SWEEP_MATRIX_BLOCK_BYTES = 1 << 22
-# Row blocks (bytes of X) of single-precision products on float32 designs:
-# float32 sums run within a block only, so the block also bounds round-off.
-_FAST_BLOCK_BYTES = 1 << 23
+# Row blocks of single-precision products on float32 designs (counted, as
+# every block size here, in bytes of float64 rows: the float32 block is half
+# of it): float32 sums run within a block only, so the block also bounds
+# round-off.  Sized to stay in a per-core L2 cache (2 MiB on the development
+# machine) between the two products.
+_FAST_BLOCK_BYTES = 1 << 21
+# Row blocks of a sweep that converts ``X`` to float64 (float32 designs with
+# accurate products, non-contiguous float64 ones): the converted block is
+# written, then read twice, so it should stay in L2 with its source rows.
+_CONVERT_BLOCK_BYTES = 1 << 20
 # A float64 design up to this size is swept as one block (two plain BLAS
 # calls): it stays in the per-core cache anyway, so fusing saves nothing.
 _SWEEP_WHOLE_BYTES = _SWEEP_BLOCK_BYTES
@@ -141,7 +148,12 @@ def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
     out = np.zeros(shape)
     part = np.empty(shape)
     buffer = None
-    block_bytes = _SWEEP_BLOCK_BYTES if v.ndim == 1 else _SWEEP_MATRIX_BLOCK_BYTES
+    if not direct:
+        block_bytes = _CONVERT_BLOCK_BYTES
+    elif v.ndim == 1:
+        block_bytes = _SWEEP_BLOCK_BYTES
+    else:
+        block_bytes = _SWEEP_MATRIX_BLOCK_BYTES
     for rows in row_blocks(n_samples, n_features, block_bytes):
         if direct:
             block = X[rows]

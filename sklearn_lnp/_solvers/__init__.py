@@ -26,6 +26,10 @@ remaining L-BFGS iterations from the observed (linear) rate of decrease of
 ``auto`` costs at most about twice the cheaper of the two). Well-conditioned
 problems with many samples are thus solved by L-BFGS alone, ill-conditioned
 ones by Newton; problems with few features go to Newton directly.
+
+L-BFGS (``"lbfgs"`` and ``"auto"``) starting from zero weights starts with
+each neuron's memory seeded by its intercept's curvature, which costs no
+pass (``_start.intercept_pairs``): the first direction is then scaled.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from ._lbfgs import lbfgs
 from ._newton import newton_cholesky, use_dual
 from ._result import SolverResult, warn_if_not_converged
 from ._smooth import SmoothProblem
+from ._start import intercept_pairs
 
 __all__ = ["SMOOTH_SOLVERS", "SmoothProblem", "SolverResult", "solve", "warn_if_not_converged"]
 
@@ -170,7 +175,7 @@ def solve(objective, penalty, P, *, solver="auto", tol=1e-8, max_iter=1000, verb
     if solver == "newton-cholesky":
         return newton_cholesky(problem, P, **options)
     if solver == "lbfgs":
-        return lbfgs(problem, P, **options)
+        return lbfgs(problem, P, pairs=intercept_pairs(problem, P), **options)
     k = P.shape[1]
     iteration_cost = lbfgs_iteration_cost_in_passes(objective)
     singles = [problem if k == 1 else problem.subset([j]) for j in range(k)]
@@ -197,7 +202,10 @@ def solve(objective, penalty, P, *, solver="auto", tol=1e-8, max_iter=1000, verb
             for j in first
         ]
         sub = problem if first.size == k else problem.subset(first)
-        started = lbfgs(sub, P[:, first], should_stop=rules, **options)
+        P_first = P[:, first]
+        started = lbfgs(
+            sub, P_first, should_stop=rules, pairs=intercept_pairs(sub, P_first), **options
+        )
         for j, result in zip(first, started, strict=True):
             results[j] = result
         unfinished = [i for i, result in enumerate(started) if not result.converged]

@@ -230,6 +230,7 @@ def lbfgs(
     verbose=0,
     should_stop: Callable | Sequence[Callable] | None = None,
     memory=_MEMORY,
+    pairs: Sequence[_History] | None = None,
 ):
     """Minimise every neuron's objective by L-BFGS with exact line searches, in lockstep.
 
@@ -256,6 +257,9 @@ def lbfgs(
         ``solver="auto"``).
     memory : int
         Number of correction pairs kept per neuron.
+    pairs : sequence of k ``_History`` of ``memory`` pairs, or None
+        Each neuron's correction pairs to start from (updated in place);
+        None: no pairs (the first step is a searched steepest descent).
 
     Returns
     -------
@@ -274,7 +278,8 @@ def lbfgs(
     values, G, eta = problem.evaluate(P, fast=products.enabled)
     grad_max = _largest(G)
     reference = grad_max.copy()  # max|grad| at each neuron's last accurate evaluation
-    pairs = [_History(n_params, memory) for _ in range(k)]
+    if pairs is None:
+        pairs = [_History(n_params, memory) for _ in range(k)]
     histories: list[list[float]] = [[] for _ in range(k)]
     n_iter = np.zeros(k, dtype=int)
     stopped = np.zeros(k, dtype=bool)

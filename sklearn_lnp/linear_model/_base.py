@@ -17,7 +17,9 @@ from .._objective import safe_exp
 from .._passes import is_dask_array as _is_dask
 from .._validation import (
     check_counts,
+    check_counts_representable,
     check_exposure,
+    check_finite_representable,
     check_real_input,
     check_target_ndim,
     fit_sample_weight,
@@ -166,13 +168,18 @@ class LNPRegressorMixin(RegressorMixin):
     Subclasses set ``coef_`` (n_features,) and ``intercept_`` (float).
     """
 
-    def _validate_fit_data(self, X, y, sample_weight, exposure, *, multi_output=False):
+    def _validate_fit_data(
+        self, X, y, sample_weight, exposure, *, multi_output=False, count_limit=True
+    ):
         """Validated ``X, y, sample_weight, exposure``.
 
         With ``multi_output=True`` a 2-d ``y`` (one column per neuron) is
         kept 2-d: non-finite values raise a ValueError naming the columns,
         and columns without spikes are left to the caller (see
-        :func:`check_population_counts`).
+        :func:`check_population_counts`).  ``X`` is finite with
+        ``|X| <= MAX_ABS_X``, and with ``count_limit`` the counts are at most
+        ``MAX_COUNT`` (:func:`~sklearn_lnp._validation.check_representable`);
+        an in-memory ``X`` is read once for both (one sum of squares).
         """
         check_real_input(X, "X")
         check_real_input(y, "y", check_objects=True)
@@ -181,8 +188,12 @@ class LNPRegressorMixin(RegressorMixin):
         if multi_output:
             check_population_finite(y)
         if _is_dask(X):
-            return self._validate_dask_fit_data(X, y, sample_weight, exposure, multi_output)
+            validated = self._validate_dask_fit_data(X, y, sample_weight, exposure, multi_output)
+            if count_limit:
+                check_counts_representable(validated[1])
+            return validated
         with naming("X", "y"):
+            # X's finiteness is checked below together with its magnitude
             X, y = validate_data(
                 self,
                 X,
@@ -192,8 +203,12 @@ class LNPRegressorMixin(RegressorMixin):
                 y_numeric=True,
                 multi_output=multi_output,
                 reset=True,
+                ensure_all_finite=False,
             )
+        check_finite_representable(X, type(self).__name__)
         y = check_counts(y, "y")
+        if count_limit:
+            check_counts_representable(y)
         exposure = check_exposure(exposure, X.shape[0])
         sample_weight = fit_sample_weight(sample_weight, X.shape[0])
         record_exposure(self, y, sample_weight, exposure)

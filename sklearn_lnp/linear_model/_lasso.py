@@ -420,7 +420,6 @@ class LassoLNPRegressor(LNPBaseEstimator):
         X, y, sample_weight, exposure = self._validate_fit_data(
             X, y, sample_weight, exposure, multi_output=True
         )
-        check_representable(X, y)
         if self.solver == "pyglmnet":
             return self._fit_pyglmnet(X, y, sample_weight, exposure)
         Y = y if y.ndim == 2 else y[:, None]

@@ -22,7 +22,6 @@ from .._objective import PoissonObjective, safe_exp
 from .._solvers import warn_if_not_converged
 from .._solvers._prox_newton import prox_newton
 from .._solvers._result import stopping_tol
-from .._validation import check_representable
 from ..metrics import bits_per_spike, poisson_deviance
 from ..model_selection import BlockedTimeSeriesSplit
 from ._base import LNPBaseEstimator
@@ -546,7 +545,6 @@ class LassoLNPCV(LNPBaseEstimator):
         X, y, sample_weight, exposure = self._validate_fit_data(
             X, y, sample_weight, exposure, multi_output=True
         )
-        check_representable(X, y)
         options = _prox_newton_options(self.solver_options)
         splitter = self._splitter()
         n_splits = splitter.get_n_splits(X, y)

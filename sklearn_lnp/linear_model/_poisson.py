@@ -23,7 +23,6 @@ from .._solvers import SMOOTH_SOLVERS, solve, warn_if_not_converged
 from .._solvers._result import stopping_tol
 from .._validation import (
     check_exposure,
-    check_representable,
     fit_sample_weight,
     validate_X,
 )
@@ -255,8 +254,6 @@ class PoissonLNPRegressor(LNPBaseEstimator):
         X, y, sample_weight, exposure = self._validate_fit_data(
             X, y, sample_weight, exposure, multi_output=True
         )
-        # |X| > 1e50 or counts > 2**53: refused naming the argument, not numpy overflow
-        check_representable(X, y)
         penalty = self._penalty(X.shape[1])
         self._fit(X, y, sample_weight, exposure, penalty)
         if self.alpha == 0 and not (is_dask_array(X) or is_dask_array(y)):

@@ -77,7 +77,7 @@ from .._objective import PoissonObjective
 from .._penalties import L2
 from .._solvers import SmoothProblem, solve
 from .._solvers._blas import single_threaded_blas
-from .._validation import MAX_COUNT, check_representable
+from .._validation import MAX_COUNT
 from ..priors import _check_layout, asd_axis_kernels
 from ._base import LNPBaseEstimator
 
@@ -508,7 +508,6 @@ class SmoothLNPRegressor(LNPBaseEstimator):
             )
         start = time.perf_counter()
         X, y, sample_weight, exposure = self._validate_fit_data(X, y, sample_weight, exposure)
-        check_representable(X, y)
         total_weight = float(np.sum(sample_weight))
         if not total_weight <= MAX_COUNT:
             # Frequency weights count bins in the evidence: a total beyond

@@ -1,0 +1,101 @@
+"""Fit validation reads an in-memory ``X`` once: finiteness and ``|X| <= MAX_ABS_X`` together.
+
+``check_finite_representable`` replaces scikit-learn's finiteness sum and
+``check_representable``'s sum of squares by one sum of squares; it must
+refuse exactly what the two refused, with their messages.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.utils import validation as sklearn_validation
+
+from sklearn_lnp import PoissonLNPRegressor, _validation
+from sklearn_lnp._validation import MAX_ABS_X, check_finite_representable
+
+_VALUES = st.sampled_from(
+    [0.0, 1.0, 1e40, 0.99 * MAX_ABS_X, 1.01 * MAX_ABS_X, 1e160, 1e300, np.inf, -np.inf, np.nan]
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    n=st.integers(1, 6),
+    p=st.integers(1, 5),
+    value=_VALUES,
+    count=st.integers(0, 30),
+    layout=st.sampled_from(["C", "F", "strided", "csr"]),
+    dtype=st.sampled_from([np.float64, np.float32]),
+    seed=st.integers(0, 2**16),
+)
+def test_refuses_exactly_non_finite_and_too_large_entries(n, p, value, count, layout, dtype, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1.0, 1.0, (n, 2 * p))
+    flat = X.reshape(-1)
+    flat[rng.integers(0, flat.size, count)] = value * rng.choice([-1.0, 1.0], count)
+    with np.errstate(over="ignore"):  # float32: large values become inf (refused as such)
+        X = X.astype(dtype)
+    X = {
+        "C": X[:, :p].copy(),
+        "F": np.asfortranarray(X[:, :p]),
+        "strided": X[:, ::2],
+        "csr": sp.csr_matrix(X[:, :p]),
+    }[layout]
+    dense = X.toarray() if sp.issparse(X) else X
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from an overflowing sum of squares
+        if np.isnan(dense).any():
+            with pytest.raises(ValueError, match="X contains NaN"):
+                check_finite_representable(X, "PoissonLNPRegressor")
+        elif np.isinf(dense).any():
+            with pytest.raises(ValueError, match="X contains infinity"):
+                check_finite_representable(X)
+        elif float(np.max(np.abs(dense), initial=0.0)) > MAX_ABS_X:
+            with pytest.raises(ValueError, match="X has an entry of absolute value"):
+                check_finite_representable(X)
+        else:
+            check_finite_representable(X)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fit_validation_reads_X_once(dtype, monkeypatch):
+    # scikit-learn's finiteness check never sees X, and one sum of squares of
+    # all of X settles both checks
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((300, 7)).astype(dtype)
+    y = rng.poisson(np.exp(0.3 * X[:, 0])).astype(np.float64)
+    finiteness_checked, squared = [], []
+    original_finite = sklearn_validation._assert_all_finite
+    original_squares = _validation._sum_of_squares
+
+    def record_finite(array, *args, **kwargs):
+        finiteness_checked.append(np.shape(array))
+        return original_finite(array, *args, **kwargs)
+
+    def record_squares(v):
+        squared.append(v.size)
+        return original_squares(v)
+
+    monkeypatch.setattr(sklearn_validation, "_assert_all_finite", record_finite)
+    monkeypatch.setattr(_validation, "_sum_of_squares", record_squares)
+    model = PoissonLNPRegressor(alpha=0.1).fit(X, y)
+    assert X.shape not in finiteness_checked
+    assert squared.count(X.size) == 1
+    # and the fit is the one of the validated data
+    reference = PoissonLNPRegressor(alpha=0.1).fit(X.astype(np.float64), y)
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("bad, message", [(np.nan, "X contains NaN"), (np.inf, "infinity")])
+def test_fit_refuses_non_finite_X_with_scikit_learn_message(bad, message):
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((50, 3))
+    X[7, 1] = bad
+    with pytest.raises(ValueError, match=message):
+        PoissonLNPRegressor().fit(X, rng.poisson(1.0, 50).astype(float))
