@@ -274,7 +274,8 @@ def lbfgs(
     rules = list(should_stop) if isinstance(should_stop, Sequence) else [should_stop] * k
     products = _Products(objective.X, k)
     if k == 1 and not products.enabled:
-        return [_lbfgs_one(problem, P, tol, max_iter, verbose, rules[0], memory)]
+        seed = None if pairs is None else pairs[0]
+        return [_lbfgs_one(problem, P, tol, max_iter, verbose, rules[0], memory, seed)]
     values, G, eta = problem.evaluate(P, fast=products.enabled)
     grad_max = _largest(G)
     reference = grad_max.copy()  # max|grad| at each neuron's last accurate evaluation
@@ -408,7 +409,7 @@ def lbfgs(
     ]
 
 
-def _lbfgs_one(problem, P, tol, max_iter, verbose, should_stop, memory) -> SolverResult:
+def _lbfgs_one(problem, P, tol, max_iter, verbose, should_stop, memory, seed=None) -> SolverResult:
     """:func:`lbfgs` for one neuron with accurate products: the same iterates, on scalars.
 
     The lockstep loop's bookkeeping (active sets, column gathers, per-neuron
@@ -419,7 +420,7 @@ def _lbfgs_one(problem, P, tol, max_iter, verbose, should_stop, memory) -> Solve
     objective = problem.objective
     values, G, eta = problem.evaluate(P)
     grad_max = float(np.max(np.abs(G)))
-    pairs = _History(P.shape[0], memory)
+    pairs = _History(P.shape[0], memory) if seed is None else seed
     history: list[float] = []
     n_iter = 0
     step = 0.0
