@@ -14,6 +14,9 @@ same arguments on any machine.
 * :func:`lagged_separable_neuron`: the separable space-time neuron of
   :func:`sklearn_lnp.datasets.make_separable_neuron` seen through lags 0-4,
   with bins of unequal width.
+* :func:`design_with_entries`: a small uniform design with ``count`` entries
+  set to +-``value``, in a chosen dtype and memory layout (for the checks of
+  non-finite and unrepresentable entries).
 """
 
 from __future__ import annotations
@@ -163,3 +166,29 @@ def lagged_separable_neuron(
     rate = neuron.exposure * np.exp(neuron.intercept + neuron.X @ neuron.coef)
     neuron.counts = rng.poisson(rate).astype(float)
     return neuron
+
+
+def design_with_entries(n, p, value, count, layout, dtype, seed):
+    """An ``(n, p)`` uniform(-1, 1) design with ``count`` entries set to ``+-value``.
+
+    The entries are drawn in a ``(n, 2 p)`` array, then ``dtype`` is applied
+    (float32 turns values beyond its range into inf), then the layout:
+    ``"C"`` and ``"F"`` contiguous copies of the first ``p`` columns,
+    ``"strided"`` every second column (a non-contiguous view), ``"csr"`` a
+    sparse copy of the first ``p`` columns.
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1.0, 1.0, (n, 2 * p))
+    flat = X.reshape(-1)
+    flat[rng.integers(0, flat.size, count)] = value * rng.choice([-1.0, 1.0], count)
+    with np.errstate(over="ignore"):
+        X = X.astype(dtype)
+    if layout == "C":
+        return X[:, :p].copy()
+    if layout == "F":
+        return np.asfortranarray(X[:, :p])
+    if layout == "strided":
+        return X[:, ::2]
+    if layout == "csr":
+        return sp.csr_matrix(X[:, :p])
+    raise ValueError(f"layout must be 'C', 'F', 'strided' or 'csr'; got {layout!r}.")

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _problems import design_with_entries
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.utils import validation as sklearn_validation
@@ -35,18 +36,7 @@ _VALUES = st.sampled_from(
     seed=st.integers(0, 2**16),
 )
 def test_refuses_exactly_non_finite_and_too_large_entries(n, p, value, count, layout, dtype, seed):
-    rng = np.random.default_rng(seed)
-    X = rng.uniform(-1.0, 1.0, (n, 2 * p))
-    flat = X.reshape(-1)
-    flat[rng.integers(0, flat.size, count)] = value * rng.choice([-1.0, 1.0], count)
-    with np.errstate(over="ignore"):  # float32: large values become inf (refused as such)
-        X = X.astype(dtype)
-    X = {
-        "C": X[:, :p].copy(),
-        "F": np.asfortranarray(X[:, :p]),
-        "strided": X[:, ::2],
-        "csr": sp.csr_matrix(X[:, :p]),
-    }[layout]
+    X = design_with_entries(n, p, value, count, layout, dtype, seed)
     dense = X.toarray() if sp.issparse(X) else X
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no RuntimeWarning from an overflowing sum of squares

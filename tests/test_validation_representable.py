@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _problems import design_with_entries
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,14 +33,7 @@ _SCALES = st.sampled_from(
     seed=st.integers(0, 2**16),
 )
 def test_refused_exactly_when_an_entry_exceeds_the_bound(n, p, scale, count, layout, dtype, seed):
-    rng = np.random.default_rng(seed)
-    X = rng.uniform(-1.0, 1.0, (n, 2 * p))
-    # ``count`` entries of magnitude ``scale`` (many large entries overflow the sum of squares)
-    flat = X.reshape(-1)
-    flat[rng.integers(0, flat.size, count)] = scale * rng.choice([-1.0, 1.0], count)
-    with np.errstate(over="ignore"):  # float32: large scales become inf (refused too)
-        X = X.astype(dtype)
-    X = {"C": X[:, :p].copy(), "F": np.asfortranarray(X[:, :p]), "strided": X[:, ::2]}[layout]
+    X = design_with_entries(n, p, scale, count, layout, dtype, seed)
     too_large = float(np.max(np.abs(X))) > MAX_ABS_X
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no RuntimeWarning from an overflowing sum of squares
