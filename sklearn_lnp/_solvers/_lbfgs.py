@@ -395,16 +395,7 @@ def lbfgs(
     if approximate.size:
         refresh(approximate)
     return [
-        SolverResult(
-            params=P[:, j].copy(),
-            objective=float(values[j]),
-            optimality=float(grad_max[j]),
-            n_iter=int(n_iter[j]),
-            converged=bool(grad_max[j] <= tol),
-            solver="lbfgs",
-            n_passes=objective.n_passes,
-            n_grams=objective.n_grams,
-        )
+        SolverResult.of_smooth_fit(objective, P, values, grad_max[j], n_iter[j], tol, "lbfgs", j)
         for j in every
     ]
 
@@ -458,13 +449,4 @@ def _lbfgs_one(problem, P, tol, max_iter, verbose, should_stop, memory, seed=Non
                 f"[lbfgs] iter {n_iter:4d}  objective {float(values[0]):.15g}  "
                 f"max|grad| {grad_max:.3e}  step {step:.3g}"
             )
-    return SolverResult(
-        params=P[:, 0].copy(),
-        objective=float(values[0]),
-        optimality=grad_max,
-        n_iter=n_iter,
-        converged=grad_max <= tol,
-        solver="lbfgs",
-        n_passes=objective.n_passes,
-        n_grams=objective.n_grams,
-    )
+    return SolverResult.of_smooth_fit(objective, P, values, grad_max, n_iter, tol, "lbfgs")

@@ -248,13 +248,4 @@ def _newton_one(problem, P, *, tol, max_iter, verbose, solver_name, dual, system
         if dual:
             xw = new_xw
         grad_max = float(np.max(np.abs(G), initial=0.0))
-    return SolverResult(
-        params=P[:, 0].copy(),
-        objective=float(values[0]),
-        optimality=grad_max,
-        n_iter=n_iter,
-        converged=grad_max <= tol,
-        solver=solver_name,
-        n_passes=objective.n_passes,
-        n_grams=objective.n_grams,
-    )
+    return SolverResult.of_smooth_fit(objective, P, values, grad_max, n_iter, tol, solver_name)

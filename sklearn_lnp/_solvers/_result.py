@@ -47,6 +47,27 @@ class SolverResult:
     n_passes: int = 0
     n_grams: int = 0
 
+    @classmethod
+    def of_smooth_fit(
+        cls, objective, P, values, grad_max, n_iter, tol: float, solver: str, neuron: int = 0
+    ) -> SolverResult:
+        """The result of neuron ``neuron`` of a smooth solver at ``P``.
+
+        ``P`` has shape (n_params, k) and ``values`` shape (k,); ``grad_max``
+        and ``n_iter`` are that neuron's.  Passes and Gram matrices are the
+        objective's counts so far.
+        """
+        return cls(
+            params=P[:, neuron].copy(),
+            objective=float(values[neuron]),
+            optimality=float(grad_max),
+            n_iter=int(n_iter),
+            converged=bool(grad_max <= tol),
+            solver=solver,
+            n_passes=objective.n_passes,
+            n_grams=objective.n_grams,
+        )
+
 
 # Relative size, to the mean count, of the smallest gradient entries (and KKT
 # violations) the stopping criterion asks for: above the gradient's round-off,
