@@ -88,6 +88,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._passes import (
+    compiled_sweep_rows,
     matvec,
     mirror_upper,
     rmatvec,
@@ -142,11 +143,11 @@ def _plain(eta: np.ndarray) -> bool:
     return eta.size == 0 or (eta.max() <= ETA_MAX and eta.min() >= -ETA_CLIP)
 
 
-_ALONG_KERNEL = None
+_ALONG_KERNELS = None
 
 
-def _along_kernel():
-    """Compile (once; cached on disk) the one-neuron row-block kernel of ``gradient_along``.
+def _along_kernels():
+    """Compile (once; cached on disk) the one-neuron kernels of ``gradient_along``.
 
     ``along_rows(u, shift, factor, eta, z, new_eta, mu, weights, weighted_y, r)``
     sets ``z = u + shift`` and ``new_eta = eta + factor z`` on a row block and,
@@ -156,9 +157,17 @@ def _along_kernel():
     The same arithmetic as the array expressions of the general path, in one
     call instead of one per operation: on row blocks of ~100 samples the
     calls, not the arithmetic, are the cost.
+
+    ``along_sweep(X, v, rows, shift, factor, eta, z, new_eta, mu, weights,
+    weighted_y, r, out)`` is the whole sweep of a C-contiguous float64 ``X``
+    in blocks of ``rows`` rows: ``u = X[block] @ v``, ``along_rows`` on the
+    block, ``out += r[block] @ X[block]``, the blocks and BLAS calls of
+    :func:`sklearn_lnp._passes.sweep` without a Python call per block.  It
+    returns False, leaving ``out`` incomplete, at the first block that needs
+    the general path.
     """
-    global _ALONG_KERNEL
-    if _ALONG_KERNEL is None:
+    global _ALONG_KERNELS
+    if _ALONG_KERNELS is None:
         import math
 
         from numba import njit
@@ -184,8 +193,33 @@ def _along_kernel():
                 r[i] = m * weights[i] - weighted_y[i]
             return True
 
-        _ALONG_KERNEL = along_rows
-    return _ALONG_KERNEL
+        @njit(cache=True, nogil=True)
+        def along_sweep(
+            X, v, rows, shift, factor, eta, z, new_eta, mu, weights, weighted_y, r, out
+        ):
+            # (compiled: not traced by coverage)
+            for start in range(0, X.shape[0], rows):
+                stop = min(start + rows, X.shape[0])
+                block = X[start:stop]
+                r_block = r[start:stop]
+                if not along_rows(
+                    np.dot(block, v),
+                    shift,
+                    factor,
+                    eta[start:stop],
+                    z[start:stop],
+                    new_eta[start:stop],
+                    mu[start:stop],
+                    weights[start:stop],
+                    weighted_y[start:stop],
+                    r_block,
+                ):
+                    return False
+                out += np.dot(r_block, block)
+            return True
+
+        _ALONG_KERNELS = along_rows, along_sweep
+    return _ALONG_KERNELS
 
 
 def _column_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -538,16 +572,37 @@ class PoissonObjective:
             return self._residual_rows(rows, block, mu, extended)
 
         vector_residual_of = None
-        if self.n_neurons == 1:  # one call per row block (see _along_kernel)
-            kernel = _along_kernel()
+        if self.n_neurons == 1:  # one call per row block, or per sweep (see _along_kernels)
+            along_rows, along_sweep = _along_kernels()
             shift = float(db[0]) if self.fit_intercept else 0.0
             factor = float(step.reshape(-1)[0])
             eta_1, Z_1, new_eta_1, mu_1 = eta[:, 0], Z[:, 0], new_eta[:, 0], mu[:, 0]
             weights, weighted_y = self.weights, self.weighted_Y[:, 0]
+            rows = compiled_sweep_rows(self.X, fast)
+            if rows is not None:
+                self._counts["passes"] += self._sweep_reads[0]
+                XtR = np.zeros(self.n_features)
+                if along_sweep(
+                    self.X,
+                    np.ascontiguousarray(dW[:, 0]),
+                    rows,
+                    shift,
+                    factor,
+                    eta_1,
+                    Z_1,
+                    new_eta_1,
+                    mu_1,
+                    weights,
+                    weighted_y,
+                    np.empty(self.n_samples),
+                    XtR,
+                ):
+                    values, G = self._finish(new_eta, mu, XtR[:, None], extended)
+                    return LineRestriction(self, eta, Z, terms), values, G, new_eta
 
             def vector_residual_of(rows, u):
                 r = np.empty(u.shape[0])
-                if kernel(
+                if along_rows(
                     u,
                     shift,
                     factor,

@@ -175,6 +175,8 @@ def fit_sample_weight(sample_weight, n_samples: int, name: str = "sample_weight"
     """
     from sklearn.utils.validation import _check_sample_weight
 
+    if sample_weight is None:
+        return np.ones(n_samples)
     check_real_input(sample_weight, name)
     with naming(name):
         return _check_sample_weight(

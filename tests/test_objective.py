@@ -223,22 +223,30 @@ def test_gradient_along_equals_fresh_evaluation(k, design):
     np.testing.assert_allclose(line.eta_at(steps), new_eta, rtol=0, atol=1e-14)
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("peak", [5.0, ETA_MAX + 3.0])
-def test_gradient_along_one_neuron_equals_its_column_of_two(fit_intercept, peak, monkeypatch):
-    """The one-neuron row-block kernel computes what the k-neuron array code does.
+def test_gradient_along_one_neuron_equals_its_column_of_two(
+    fit_intercept, peak, order, monkeypatch
+):
+    """The one-neuron kernels compute what the k-neuron array code does.
 
-    Row blocks of 40 samples; with ``peak`` beyond ``ETA_MAX`` one block
-    needs the continuation of ``exp`` and takes the general path, the others
-    the kernel.
+    Row blocks of 40 samples.  A C-ordered design is swept by the compiled
+    loop over the blocks, an F-ordered one by the Python sweep calling the
+    row-block kernel.  With ``peak`` beyond ``ETA_MAX`` one block needs the
+    continuation of ``exp``: the compiled sweep then gives up and the general
+    path redoes the sweep; the Python sweep takes the general path on that
+    block only.
     """
-    from sklearn_lnp._passes import _memory
+    from sklearn_lnp._passes import _memory, compiled_sweep_rows
 
     monkeypatch.setattr(_memory, "_SWEEP_WHOLE_BYTES", 0)
     monkeypatch.setattr(_memory, "_SWEEP_BLOCK_BYTES", 8 * 6 * 40)
     monkeypatch.setattr(_memory, "_SWEEP_MATRIX_BLOCK_BYTES", 8 * 6 * 40)
     monkeypatch.setattr(_memory, "_SWEEP_MATRIX_WHOLE_BYTES", 0)
     X, Y, exposure, sample_weight = make_problem(n=200, p=6, k=2, seed=8)
+    X = np.asarray(X, order=order)
+    assert (compiled_sweep_rows(X) == 40) == (order == "C")
     rng = np.random.default_rng(9)
     two = PoissonObjective(X, Y, exposure, sample_weight, fit_intercept=fit_intercept)
     one = PoissonObjective(X, Y[:, :1], exposure, sample_weight, fit_intercept=fit_intercept)

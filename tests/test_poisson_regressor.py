@@ -382,6 +382,37 @@ def test_feature_names_in(tmp_path):
         model.predict(X)
 
 
+@pytest.mark.parametrize("y_kind", ["1-d", "2-d"])
+def test_plain_arrays_are_validated_like_any_other_input(y_kind):
+    """Numpy arrays skip ``validate_data``; the fit records what it would have.
+
+    The same data as a list (through ``validate_data``) gives the same fit,
+    ``n_features_in_``, and a refit on arrays drops the ``feature_names_in_``
+    of an earlier fit on a DataFrame, as scikit-learn does.
+    """
+    pd = pytest.importorskip("pandas")
+    X, y, exposure = make_data(p=3, seed=23)
+    y = y if y_kind == "1-d" else np.column_stack([y, y + 1.0])
+    model = PoissonLNPRegressor(alpha=0.1).fit(pd.DataFrame(X, columns=["a", "b", "c"]), y)
+    assert hasattr(model, "feature_names_in_")
+    model.fit(X, y, exposure=exposure)
+    assert not hasattr(model, "feature_names_in_")
+    assert model.n_features_in_ == 3
+    listed = PoissonLNPRegressor(alpha=0.1).fit(X.tolist(), y.tolist(), exposure=exposure)
+    # same arrays and the same arithmetic: no tolerance beyond round-off is needed
+    np.testing.assert_allclose(model.coef_, listed.coef_, rtol=1e-12, atol=1e-15)
+    assert listed.n_features_in_ == 3
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_counts_refused_on_the_fast_path(bad):
+    X, y, _ = make_data(p=3, seed=24)
+    y = y.astype(float)
+    y[5] = bad
+    with pytest.raises(ValueError, match="y"):
+        PoissonLNPRegressor().fit(X, y)
+
+
 def test_textbook_model_recovers_rf():
     """``exposure = dt R`` and no intercept is the textbook model exactly."""
     from sklearn_lnp.datasets import make_lnp_neuron

@@ -97,6 +97,28 @@ def _check_same_n_samples(X, y) -> None:
         )
 
 
+def _returned_unchanged(X, y, multi_output: bool) -> bool:
+    """Whether ``validate_data`` of a fit would accept ``X`` and ``y`` and return them as they are.
+
+    True for plain numpy arrays only: ``X`` 2-d float64 or float32 (native
+    byte order) with at least one row and column, ``y`` of a numeric dtype,
+    1-d and finite, or 2-d with at least one column when ``multi_output``
+    (its finiteness is checked before, by :func:`check_population_finite`).
+    Such inputs skip ``validate_data``, whose checks of dataframe types
+    cost more than a small fit's iterations; every other input goes
+    through it.
+    """
+    if type(X) is not np.ndarray or type(y) is not np.ndarray:
+        return False
+    if X.ndim != 2 or min(X.shape) < 1 or X.dtype not in _DTYPES:
+        return False
+    if y.dtype.kind not in "iuf" or not y.dtype.isnative:
+        return False
+    if y.ndim == 2:
+        return multi_output and y.shape[1] >= 1
+    return y.ndim == 1 and (y.dtype.kind != "f" or bool(np.isfinite(y).all()))
+
+
 def record_exposure(estimator, y, sample_weight, exposure) -> None:
     """Set ``exposure_required_`` and ``null_rate_`` of ``estimator`` from its training data.
 
@@ -192,19 +214,25 @@ class LNPRegressorMixin(RegressorMixin):
             if count_limit:
                 check_counts_representable(validated[1])
             return validated
-        with naming("X", "y"):
-            # X's finiteness is checked below together with its magnitude
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                accept_sparse=_ACCEPT_SPARSE,
-                dtype=_DTYPES,
-                y_numeric=True,
-                multi_output=multi_output,
-                reset=True,
-                ensure_all_finite=False,
-            )
+        if _returned_unchanged(X, y, multi_output):
+            # what validate_data(reset=True) records for arrays without feature names
+            self.n_features_in_ = X.shape[1]
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        else:
+            with naming("X", "y"):
+                # X's finiteness is checked below together with its magnitude
+                X, y = validate_data(
+                    self,
+                    X,
+                    y,
+                    accept_sparse=_ACCEPT_SPARSE,
+                    dtype=_DTYPES,
+                    y_numeric=True,
+                    multi_output=multi_output,
+                    reset=True,
+                    ensure_all_finite=False,
+                )
         check_finite_representable(X, type(self).__name__)
         y = check_counts(y, "y")
         if count_limit:
