@@ -159,12 +159,14 @@ def _along_kernels():
     calls, not the arithmetic, are the cost.
 
     ``along_sweep(X, v, rows, shift, factor, eta, z, new_eta, mu, weights,
-    weighted_y, r, out)`` is the whole sweep of a C-contiguous float64 ``X``
-    in blocks of ``rows`` rows: ``u = X[block] @ v``, ``along_rows`` on the
-    block, ``out += r[block] @ X[block]``, the blocks and BLAS calls of
-    :func:`sklearn_lnp._passes.sweep` without a Python call per block.  It
-    returns False, leaving ``out`` incomplete, at the first block that needs
-    the general path.
+    weighted_y, r, out, sums)`` is the whole sweep of a C-contiguous float64
+    ``X`` in blocks of ``rows`` rows: ``u = X[block] @ v``, ``along_rows`` on
+    the block, ``out += r[block] @ X[block]``, the blocks and BLAS calls of
+    :func:`sklearn_lnp._passes.sweep` without a Python call per block; it
+    also sets ``sums = (weights . mu, weighted_y . new_eta)`` while the
+    block is in cache.  It returns False, leaving ``out`` incomplete, at the
+    first block that needs the general path, or when ``new_eta`` needs
+    clipping at ``-ETA_CLIP``.
     """
     global _ALONG_KERNELS
     if _ALONG_KERNELS is None:
@@ -173,6 +175,7 @@ def _along_kernels():
         from numba import njit
 
         eta_max = ETA_MAX
+        eta_clip = ETA_CLIP
 
         @njit(cache=True, nogil=True)
         def along_rows(u, shift, factor, eta, z, new_eta, mu, weights, weighted_y, r):
@@ -195,9 +198,12 @@ def _along_kernels():
 
         @njit(cache=True, nogil=True)
         def along_sweep(
-            X, v, rows, shift, factor, eta, z, new_eta, mu, weights, weighted_y, r, out
+            X, v, rows, shift, factor, eta, z, new_eta, mu, weights, weighted_y, r, out, sums
         ):
             # (compiled: not traced by coverage)
+            weighted_mu = 0.0
+            weighted_eta = 0.0
+            lowest = 0.0
             for start in range(0, X.shape[0], rows):
                 stop = min(start + rows, X.shape[0])
                 block = X[start:stop]
@@ -216,7 +222,13 @@ def _along_kernels():
                 ):
                     return False
                 out += np.dot(r_block, block)
-            return True
+                for i in range(start, stop):
+                    weighted_mu += weights[i] * mu[i]
+                    weighted_eta += weighted_y[i] * new_eta[i]
+                    lowest = min(lowest, new_eta[i])
+            sums[0] = weighted_mu
+            sums[1] = weighted_eta
+            return lowest >= -eta_clip
 
         _ALONG_KERNELS = along_rows, along_sweep
     return _ALONG_KERNELS
@@ -285,6 +297,8 @@ class PoissonObjective:
         self._counts = {"passes": 0, "grams": 0}
         # reads of one sweep of a vector and of a matrix (k > 1)
         self._sweep_reads = (sweep_reads(X, 1), sweep_reads(X, 2))
+        # row blocks of the compiled one-neuron sweep with accurate products (None: none)
+        self._compiled_rows = compiled_sweep_rows(X)
         self._set_neurons(self.Y)
 
     def _set_neurons(self, Y: np.ndarray) -> None:
@@ -450,12 +464,20 @@ class PoissonObjective:
         r -= self.weighted_Y[rows]
         return r
 
-    def _finish(self, eta, mu, XtR, extended) -> tuple[np.ndarray, np.ndarray]:
-        """Values and gradient from ``eta`` (clipped in place), ``mu`` and ``X.T R``."""
-        if eta.min(initial=0.0) < -ETA_CLIP:
-            np.maximum(eta, -ETA_CLIP, out=eta)
-        weighted_mu = self.weights @ mu
-        values = weighted_mu - _column_dot(self.weighted_Y, eta)
+    def _finish(self, eta, mu, XtR, extended, sums=None) -> tuple[np.ndarray, np.ndarray]:
+        """Values and gradient from ``eta`` (clipped in place), ``mu`` and ``X.T R``.
+
+        ``sums``: ``(weights @ mu, weighted_Y . eta)`` of one neuron when the
+        caller has them (from ``eta`` that needs no clipping), as arrays (1,).
+        """
+        if sums is not None:
+            weighted_mu, weighted_eta = sums
+        else:
+            if eta.min(initial=0.0) < -ETA_CLIP:
+                np.maximum(eta, -ETA_CLIP, out=eta)
+            weighted_mu = self.weights @ mu
+            weighted_eta = _column_dot(self.weighted_Y, eta)
+        values = weighted_mu - weighted_eta
         G = np.empty((self.n_params, self.n_neurons))
         G[: self.n_features] = XtR
         if self.fit_intercept:
@@ -578,10 +600,11 @@ class PoissonObjective:
             factor = float(step.reshape(-1)[0])
             eta_1, Z_1, new_eta_1, mu_1 = eta[:, 0], Z[:, 0], new_eta[:, 0], mu[:, 0]
             weights, weighted_y = self.weights, self.weighted_Y[:, 0]
-            rows = compiled_sweep_rows(self.X, fast)
+            rows = None if fast else self._compiled_rows
             if rows is not None:
                 self._counts["passes"] += self._sweep_reads[0]
                 XtR = np.zeros(self.n_features)
+                sums = np.empty(2)
                 if along_sweep(
                     self.X,
                     np.ascontiguousarray(dW[:, 0]),
@@ -596,8 +619,9 @@ class PoissonObjective:
                     weighted_y,
                     np.empty(self.n_samples),
                     XtR,
+                    sums,
                 ):
-                    values, G = self._finish(new_eta, mu, XtR[:, None], extended)
+                    values, G = self._finish(new_eta, mu, XtR[:, None], extended, sums[:, None])
                     return LineRestriction(self, eta, Z, terms), values, G, new_eta
 
             def vector_residual_of(rows, u):

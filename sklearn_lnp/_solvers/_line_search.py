@@ -124,6 +124,21 @@ def _accepted(decrease, slope, end_slope, t, curvature):
     )
 
 
+def _cubic_minimiser(decrease, slope, end_slope, t0: float) -> np.ndarray:
+    """Minimiser of the cubic through ``phi(0) = 0``, ``phi'(0)``, ``phi(t0)``, ``phi'(t0)``.
+
+    Per neuron (arrays of shape (k,)); ``t0`` where the cubic has no
+    minimiser in ``(0, 10 t0]`` (Nocedal and Wright, eq. 3.59).  The first
+    trial of the search after ``t0`` is rejected: on the nearly quadratic
+    restrictions of the Poisson objective it is usually accepted.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        d1 = slope + end_slope - 3.0 * decrease / t0
+        d2 = np.sqrt(d1 * d1 - slope * end_slope)
+        t = t0 - t0 * (end_slope + d2 - d1) / (end_slope - slope + 2.0 * d2)
+    return np.where(np.isfinite(t) & (t > 0.0) & (t <= 10.0 * t0), t, t0)
+
+
 def _move(problem, P, D, line, steps, cols, out, fast):
     """Evaluate the neurons ``cols`` at ``P + steps D`` from ``line.eta_at`` (one read of ``X``)."""
     new_P, values, G, eta = out
@@ -187,7 +202,13 @@ def take_step(problem, P, eta, D, values, G, *, t0=1.0, curvature=0.9, fast=Fals
     steps = np.where(accepted, float(t0), 0.0)
     rest = np.flatnonzero(~accepted)
     if rest.size:
-        steps[rest] = line_search(line, t0, rest, curvature=min(curvature, 0.1))
+        first_trial = _cubic_minimiser(
+            np.asarray(decrease, dtype=float).reshape(-1)[rest],
+            np.asarray(slope, dtype=float).reshape(-1)[rest],
+            np.asarray(end_slope, dtype=float).reshape(-1)[rest],
+            float(t0),
+        )
+        steps[rest] = line_search(line, first_trial, rest, curvature=min(curvature, 0.1))
         moved = rest[steps[rest] > 0.0]
         if moved.size:
             out = (new_P, new_values, new_G, new_eta)
