@@ -159,9 +159,11 @@ def _along_kernels():
     calls, not the arithmetic, are the cost.
 
     ``along_sweep(X, v, rows, shift, factor, eta, z, new_eta, mu, weights,
-    weighted_y, r, out, sums)`` is the whole sweep of a C-contiguous float64
-    ``X`` in blocks of ``rows`` rows: ``u = X[block] @ v``, ``along_rows`` on
-    the block, ``out += r[block] @ X[block]``, the blocks and BLAS calls of
+    weighted_y, r, out, sums)`` is the whole sweep of a C-contiguous ``X``
+    (float64, or float32 with single-precision products and ``v`` float32)
+    in blocks of ``rows`` rows: ``u = X[block] @ v``, ``along_rows`` on
+    the block, ``out += r[block] @ X[block]`` (``r`` in ``X``'s dtype for the
+    product, ``out`` float64), the blocks and BLAS calls of
     :func:`sklearn_lnp._passes.sweep` without a Python call per block; it
     also sets ``sums = (weights . mu, weighted_y . new_eta)`` while the
     block is in cache.  It returns False, leaving ``out`` incomplete, at the
@@ -221,7 +223,7 @@ def _along_kernels():
                     r_block,
                 ):
                     return False
-                out += np.dot(r_block, block)
+                out += np.dot(r_block.astype(X.dtype), block)
                 for i in range(start, stop):
                     weighted_mu += weights[i] * mu[i]
                     weighted_eta += weighted_y[i] * new_eta[i]
@@ -297,8 +299,8 @@ class PoissonObjective:
         self._counts = {"passes": 0, "grams": 0}
         # reads of one sweep of a vector and of a matrix (k > 1)
         self._sweep_reads = (sweep_reads(X, 1), sweep_reads(X, 2))
-        # row blocks of the compiled one-neuron sweep with accurate products (None: none)
-        self._compiled_rows = compiled_sweep_rows(X)
+        # row blocks of the compiled one-neuron sweep, accurate and fast (None: none)
+        self._compiled_rows = (compiled_sweep_rows(X, False), compiled_sweep_rows(X, True))
         self._set_neurons(self.Y)
 
     def _set_neurons(self, Y: np.ndarray) -> None:
@@ -600,14 +602,14 @@ class PoissonObjective:
             factor = float(step.reshape(-1)[0])
             eta_1, Z_1, new_eta_1, mu_1 = eta[:, 0], Z[:, 0], new_eta[:, 0], mu[:, 0]
             weights, weighted_y = self.weights, self.weighted_Y[:, 0]
-            rows = None if fast else self._compiled_rows
+            rows = self._compiled_rows[bool(fast)]
             if rows is not None:
                 self._counts["passes"] += self._sweep_reads[0]
                 XtR = np.zeros(self.n_features)
                 sums = np.empty(2)
                 if along_sweep(
                     self.X,
-                    np.ascontiguousarray(dW[:, 0]),
+                    dW[:, 0].astype(self.X.dtype),
                     rows,
                     shift,
                     factor,

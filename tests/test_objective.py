@@ -267,6 +267,41 @@ def test_gradient_along_one_neuron_equals_its_column_of_two(
     np.testing.assert_allclose(G1, G2[:, :1], rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize(
+    "dtype, fast, rtol", [(np.float64, False, 1e-12), (np.float32, True, 1e-6)]
+)
+def test_compiled_one_neuron_sweep_equals_the_python_sweep(dtype, fast, rtol, monkeypatch):
+    """The compiled sweep computes what ``sweep`` with the row-block kernel does.
+
+    Same blocks (of 30 rows), same products (gemv; sgemv for float32 with
+    single-precision products), same kernel.  The two callers may reach
+    different BLAS kernels, which sum in different orders: float64 results
+    then agree to ~1e-15, single-precision products to ~1e-7 relative
+    (float32 round-off), hence ``rtol``.
+    """
+    from sklearn_lnp._passes import _memory
+
+    monkeypatch.setattr(_memory, "_SWEEP_WHOLE_BYTES", 0)
+    monkeypatch.setattr(_memory, "_SWEEP_BLOCK_BYTES", 8 * 6 * 30)
+    monkeypatch.setattr(_memory, "_FAST_BLOCK_BYTES", 8 * 6 * 30)
+    X, Y, exposure, sample_weight = make_problem(n=200, p=6, k=1, seed=10, dtype=dtype)
+    compiled = PoissonObjective(X, Y, exposure, sample_weight)
+    python = PoissonObjective(X, Y, exposure, sample_weight)
+    python._compiled_rows = (None, None)
+    assert compiled._compiled_rows[fast] == 30
+    rng = np.random.default_rng(11)
+    P = rng.standard_normal((compiled.n_params, 1)) * 0.1
+    D = rng.standard_normal((compiled.n_params, 1)) * 0.05
+    _, _, eta = python.value_gradient(P)
+    _, values_c, G_c, eta_c = compiled.gradient_along(eta, D, 0.7, fast=fast)
+    line, values_p, G_p, eta_p = python.gradient_along(eta, D, 0.7, fast=fast)
+    assert compiled.n_passes == python.n_passes - 1 == 1
+    np.testing.assert_allclose(eta_c, eta_p, rtol=rtol, atol=rtol * 1e-3)
+    np.testing.assert_allclose(values_c, values_p, rtol=rtol)
+    np.testing.assert_allclose(G_c, G_p, rtol=rtol, atol=rtol * 1e-3)
+    np.testing.assert_allclose(line.eta_at(0.7), eta_p, rtol=1e-12, atol=1e-14)
+
+
 @pytest.mark.parametrize("k", [1, 3])
 def test_line_restriction_is_the_objective_along_the_line(k):
     """phi(t) = F(P + t D) - F(P) (penalty included), phi' and phi'' its derivatives."""

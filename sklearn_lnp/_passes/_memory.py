@@ -61,8 +61,13 @@ _SWEEP_WHOLE_BYTES = _SWEEP_BLOCK_BYTES
 _SWEEP_MATRIX_WHOLE_BYTES = 1 << 25
 
 
+def _rows_per_block(n_cols: int, block_bytes: int) -> int:
+    """Rows of ``n_cols`` float64 values in ``block_bytes`` (at least one)."""
+    return max(1, block_bytes // (8 * max(n_cols, 1)))
+
+
 def row_blocks(n_rows: int, n_cols: int, block_bytes: int):
-    rows = max(1, block_bytes // (8 * max(n_cols, 1)))
+    rows = _rows_per_block(n_cols, block_bytes)
     for start in range(0, n_rows, rows):
         yield slice(start, min(start + rows, n_rows))
 
@@ -99,19 +104,22 @@ def sweep_reads(X, n_columns: int = 1) -> int:
 def compiled_sweep_rows(X, fast: bool = False) -> int | None:
     """Rows per block of a one-vector :func:`sweep` of ``X`` run by compiled code, or None.
 
-    For a C-contiguous float64 numpy array and accurate products: the rows of
-    the blocks :func:`sweep` itself would use (all rows when it sweeps ``X``
-    whole), so a compiled loop over these blocks does the same BLAS calls.
-    None for any other design (sparse, float32, other layouts, dask), which
+    For a C-contiguous numpy array, float64, or float32 with ``fast``
+    (single-precision products): the rows of the blocks :func:`sweep` itself
+    would use (all rows when it sweeps ``X`` whole), so a compiled loop over
+    these blocks does the same BLAS calls.  None for any other design
+    (sparse, float32 with accurate products, other layouts, dask), which
     :func:`sweep` handles.
     """
-    if fast or type(X) is not np.ndarray or X.ndim != 2:
+    if type(X) is not np.ndarray or X.ndim != 2 or not X.flags.c_contiguous:
         return None
-    if X.dtype != np.float64 or not X.flags.c_contiguous:
+    if _fast(X, fast):
+        return _rows_per_block(X.shape[1], _FAST_BLOCK_BYTES)
+    if X.dtype != np.float64:
         return None
     if X.nbytes <= _whole_bytes(1):
         return max(X.shape[0], 1)
-    return max(1, _SWEEP_BLOCK_BYTES // (8 * max(X.shape[1], 1)))
+    return _rows_per_block(X.shape[1], _SWEEP_BLOCK_BYTES)
 
 
 def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
