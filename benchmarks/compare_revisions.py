@@ -11,7 +11,17 @@ Run from the repository root::
 ``--old`` and ``--new`` are two checkouts of this repository (``--new``
 defaults to the one this script lives in).  Writes ``compare_revisions.md``
 and ``.json`` into ``--out`` (default ``benchmarks/results``; ``--quick``
-writes ``compare_revisions_quick.*``).
+writes ``compare_revisions_quick.*``).  The problems' arrays are written to
+a scratch folder in the system's temporary directory (``TMPDIR``; up to
+1.2 GB, for the 100,000 x 1500 design) and removed at the end.
+
+Expected time on the 2-core development machine when it is quiet: about
+10-15 minutes for every problem with the defaults (2 rounds x 3 fits per
+revision: 12 fits of each case, about 35 s of fitting per revision and
+repetition, most of it the two 20,000-row lasso fits and ``LassoLNPCV``;
+40 child processes of 2-3 s of imports, loading and warm-up each).
+``--quick``: about 1.5 minutes.  Run it on a quiet machine: the load
+average at start and end is in the table.
 
 What is compared
 ----------------
