@@ -50,10 +50,10 @@ over ``X``:
 3. its Hessian on the working-set columns and intercept
    (:class:`~._working_set.WorkingSetHessian`: computed afresh, or reused and
    extended by the rows of new columns).  On a dense in-memory design with a
-   working set of at least one column in 8 it is made from row blocks of
+   working set of at least one column in 3 it is made from row blocks of
    ``X`` whose working-set columns are gathered in cache (no copy of
-   ``X[:, ws]``: a gather from a row-major ``X`` would read all of it
-   anyway), with float32 products for large, well-determined Hessians
+   ``X[:, ws]``, which would cost more reads of ``X`` than it saves, see
+   ``_in_row_blocks``), with float32 products for large, well-determined Hessians
    (:func:`~._working_set.single_precision`); otherwise from the gathered
    columns: for ``k > 1`` from one column-major copy of ``X``
    (:func:`~sklearn_lnp._passes.column_major`, made at the first gather: on a
@@ -524,13 +524,16 @@ class _Lockstep:
         """Whether the Hessian on ``ws`` is made from row blocks of ``X``, without a gather.
 
         For a dense in-memory design once the working set has at least one
-        column in 8: a gather of its columns from a row-major ``X`` then
-        reads every cache line of ``X`` anyway (8 float64 per 64-byte
-        line), as one ``X @ D`` does for the direction's linear predictor,
-        so the copy of ``X[:, ws]`` (``n_samples |ws|`` values written and
-        read again) saves nothing.
+        column in 3.  Counted in reads of ``X``: a step without a gather
+        reads ``X`` twice (the Hessian's row blocks, and ``X @ D`` for the
+        direction's linear predictor); a gather reads it once (from a
+        row-major ``X`` every cache line holds working-set columns once
+        they are more than one in 8) and writes the copy ``X[:, ws]``,
+        which the Hessian and ``X_ws @ d`` then read: ``1 + 3 |ws| / p``
+        reads against 2, so the gather pays below ``p / 3`` columns (and
+        keeps the copy, a third of ``X`` at most, for the next steps).
         """
-        return isinstance(self.objective.X, np.ndarray) and 8 * ws.size >= self.p
+        return isinstance(self.objective.X, np.ndarray) and 3 * ws.size >= self.p
 
     def _line_search(self, running, D, Z, decrease) -> np.ndarray:
         """Armijo backtracking of every neuron in ``running``; accepted steps (0: none).
