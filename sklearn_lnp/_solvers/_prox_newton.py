@@ -227,6 +227,7 @@ def prox_newton(
     inner: str = "cd",
     ws_min_size: int = WS_MIN_SIZE,
     previous: ProxNewtonFit | None = None,
+    start: tuple | None = None,
 ) -> ProxNewtonFit:
     """Minimise ``f_j + penalty_j`` for every neuron ``j``, in lockstep rounds.
 
@@ -257,6 +258,10 @@ def prox_newton(
         start from (``P`` None): its linear predictors and gradients are
         reused (no pass over ``X`` before the first step) and so are its
         working-set Hessians (module docstring).
+    start : tuple, optional
+        ``(values, G, eta)`` of ``objective.value_gradient(P)``, when the
+        caller has evaluated ``P`` already (e.g. the null model for
+        ``alpha_max``): the solver then makes no pass before its first step.
 
     Returns
     -------
@@ -273,7 +278,7 @@ def prox_newton(
             inner=inner,
             ws_min_size=ws_min_size,
             previous=previous,
-        ).run(previous)
+        ).run(previous, start)
 
 
 class _Lockstep:
@@ -341,13 +346,16 @@ class _Lockstep:
         return gather_columns(self.by_columns, ws)
 
     # -- the run -----------------------------------------------------------
-    def run(self, previous) -> ProxNewtonFit:
+    def run(self, previous, start=None) -> ProxNewtonFit:
         k, p = self.k, self.p
         everyone = np.arange(k)
         if previous is not None and np.array_equal(previous.params, self.P):
             self.E = np.array(previous.eta, order="F")
             self.value[:] = previous.data_value
             self.G[:] = previous.gradient
+        elif start is not None:
+            self.value[:], self.G[:] = start[0], start[1]
+            self.E = np.array(start[2], order="F")
         else:
             # one contiguous column per neuron: the per-neuron updates of a step
             self.E = np.empty((self.objective.n_samples, k), order="F")

@@ -68,8 +68,25 @@ def alpha_max(objective, l1_ratio=1.0) -> np.ndarray:
     by ``l1_ratio`` for the elastic net).  One pass over ``X`` for all
     neurons.
     """
-    _, G, _ = objective.value_gradient(objective.initial_params())
-    return L1.alpha_max(G[: objective.n_features]) / np.asarray(l1_ratio, dtype=np.float64)
+    return null_start(objective, l1_ratio)[2]
+
+
+def null_start(objective, l1_ratio=1.0):
+    """The null model's parameters, its evaluation and :func:`alpha_max`, in one pass over ``X``.
+
+    Returns
+    -------
+    P : ndarray of shape (n_params, k)
+        Zero weights and each neuron's intercept-only optimum.
+    start : tuple
+        ``(values, G, eta)`` of ``objective.value_gradient(P)``, for
+        ``prox_newton(..., start=start)``.
+    alpha_max : ndarray of shape (k,)
+    """
+    P = objective.initial_params()
+    start = objective.value_gradient(P)
+    top = L1.alpha_max(start[1][: objective.n_features]) / np.asarray(l1_ratio, dtype=np.float64)
+    return P, start, top
 
 
 def check_l1_ratio(l1_ratio, name: str = "l1_ratio") -> np.ndarray:
@@ -433,13 +450,15 @@ class LassoLNPRegressor(LNPBaseEstimator):
             objective = PoissonObjective(
                 X, counts, exposure, sample_weight, fit_intercept=self.fit_intercept
             )
-            P = objective.initial_params()
+            # alpha_max for the warnings of a tiny alpha, from the null model's
+            # gradient (one pass over X), which is also the solver's start
+            P, start, top = null_start(objective, self.l1_ratio)
             if self.warm_start and np.size(getattr(self, "coef_", ())) == n_neurons * n_features:
+                P = P.copy()
                 P[:n_features] = np.reshape(self.coef_, (n_neurons, n_features))[fitted].T
                 if self.fit_intercept:
                     P[-1] = np.reshape(self.intercept_, (n_neurons,))[fitted]
-            # alpha_max (one pass over X) for the warnings of a tiny alpha
-            top = alpha_max(objective, self.l1_ratio)
+                start = None
             warn_if_nearly_unpenalised(self.alpha, top, X.shape)
             tol = stopping_tol(self.tol, objective)
             fit = prox_newton(
@@ -449,6 +468,7 @@ class LassoLNPRegressor(LNPBaseEstimator):
                 tol=tol,
                 max_iter=self.max_iter,
                 verbose=self.verbose,
+                start=start,
                 **_prox_newton_options(self.solver_options),
             )
             _finite_or_raise(fit, fit.solver)
