@@ -143,11 +143,8 @@ def _plain(eta: np.ndarray) -> bool:
     return eta.size == 0 or (eta.max() <= ETA_MAX and eta.min() >= -ETA_CLIP)
 
 
-_ALONG_KERNELS = None
-
-
 def _along_kernels():
-    """Compile (once; cached on disk) the one-neuron kernels of ``gradient_along``.
+    """The compiled one-neuron kernels of ``gradient_along``.
 
     ``along_rows(u, shift, factor, eta, z, new_eta, mu, weights, weighted_y, r)``
     sets ``z = u + shift`` and ``new_eta = eta + factor z`` on a row block and,
@@ -169,71 +166,14 @@ def _along_kernels():
     block is in cache.  It returns False, leaving ``out`` incomplete, at the
     first block that needs the general path, or when ``new_eta`` needs
     clipping at ``-ETA_CLIP``.
+
+    They live in :mod:`sklearn_lnp._along` (imported on first use, so that
+    ``import sklearn_lnp`` does not import numba), compiled once per
+    machine and cached on disk.
     """
-    global _ALONG_KERNELS
-    if _ALONG_KERNELS is None:
-        import math
+    from . import _along
 
-        from numba import njit
-
-        eta_max = ETA_MAX
-        eta_clip = ETA_CLIP
-
-        @njit(cache=True, nogil=True)
-        def along_rows(u, shift, factor, eta, z, new_eta, mu, weights, weighted_y, r):
-            # (compiled: not traced by coverage)
-            plain = True
-            for i in range(u.shape[0]):
-                zi = u[i] + shift
-                z[i] = zi
-                e = eta[i] + factor * zi
-                new_eta[i] = e
-                if not e <= eta_max:  # also NaN
-                    plain = False
-            if not plain:
-                return False
-            for i in range(u.shape[0]):
-                m = math.exp(new_eta[i])
-                mu[i] = m
-                r[i] = m * weights[i] - weighted_y[i]
-            return True
-
-        @njit(cache=True, nogil=True)
-        def along_sweep(
-            X, v, rows, shift, factor, eta, z, new_eta, mu, weights, weighted_y, r, out, sums
-        ):
-            # (compiled: not traced by coverage)
-            weighted_mu = 0.0
-            weighted_eta = 0.0
-            lowest = 0.0
-            for start in range(0, X.shape[0], rows):
-                stop = min(start + rows, X.shape[0])
-                block = X[start:stop]
-                r_block = r[start:stop]
-                if not along_rows(
-                    np.dot(block, v),
-                    shift,
-                    factor,
-                    eta[start:stop],
-                    z[start:stop],
-                    new_eta[start:stop],
-                    mu[start:stop],
-                    weights[start:stop],
-                    weighted_y[start:stop],
-                    r_block,
-                ):
-                    return False
-                out += np.dot(r_block.astype(X.dtype), block)
-                for i in range(start, stop):
-                    weighted_mu += weights[i] * mu[i]
-                    weighted_eta += weighted_y[i] * new_eta[i]
-                    lowest = min(lowest, new_eta[i])
-            sums[0] = weighted_mu
-            sums[1] = weighted_eta
-            return lowest >= -eta_clip
-
-        _ALONG_KERNELS = along_rows, along_sweep
-    return _ALONG_KERNELS
+    return _along.along_rows, _along.along_sweep
 
 
 def _column_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
