@@ -97,6 +97,11 @@ from run_all import (
 
 HERE = Path(__file__).resolve().parent
 WRONG_TREE = 4  # exit status of a child that imported sklearn_lnp from another checkout
+
+
+def _shown(path) -> str:
+    """``path`` relative to this repository's root, as the result files record it."""
+    return os.path.relpath(Path(path).resolve(), HERE.parent)
 PACKAGES = ("numpy", "scipy", "scikit-learn", "numba", "threadpoolctl")
 
 CV_PROBLEM = "l1-cv-real-lags5"
@@ -154,7 +159,7 @@ def build(args) -> int:
     spec = all_problems()[name]
     size = spec["quick" if args.quick else "full"]
     out = Path(args.build_dir)
-    manifest = {"problem": name, "built_with": str(Path(sklearn_lnp.__file__).resolve())}
+    manifest = {"problem": name, "built_with": _shown(sklearn_lnp.__file__)}
     cases = []
     if spec["kind"] == "l1cv":
         from bench_lasso import real_design
@@ -287,8 +292,8 @@ def child(args) -> int:
 
     imported = Path(sklearn_lnp.__file__).resolve()
     result = {
-        "tree": str(tree),
-        "sklearn_lnp_file": str(imported),
+        "tree": _shown(tree),
+        "sklearn_lnp_file": _shown(imported),
         "sklearn_lnp_version": getattr(sklearn_lnp, "__version__", "unknown"),
         "numpy": np.__version__,
         "load_average_at_start": load_average(),
@@ -489,7 +494,7 @@ def parent(args) -> int:
             "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         },
         "versions": package_versions(PACKAGES),
-        "revisions": {label: {"path": str(tree), **_git(tree)} for label, tree in trees.items()},
+        "revisions": {label: {"path": _shown(tree), **_git(tree)} for label, tree in trees.items()},
         "load_average_at_start": load_average(),
         "problems": [],
     }

@@ -23,7 +23,6 @@ import math
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from _benchmarks import BENCHMARKS, REPO_ROOT, table_rows
@@ -69,7 +68,8 @@ def test_quick_same_checkout_twice(tmp_path):
     assert payload["rounds"] == 2 and payload["repeats"] == 1
     assert payload["load_average_at_start"] and payload["load_average_at_end"]
     for label in ("old", "new"):
-        assert Path(payload["revisions"][label]["path"]) == REPO_ROOT.resolve()
+        # recorded relative to the repository root (no machine-specific paths)
+        assert (REPO_ROOT / payload["revisions"][label]["path"]).resolve() == REPO_ROOT.resolve()
     assert "every pool <= 1 thread(s) in every child" in table and "verified" in table
     rows = table_rows(table)
     for problem in payload["problems"]:
@@ -81,7 +81,7 @@ def test_quick_same_checkout_twice(tmp_path):
             children = problem["children"][label]
             assert [c["round"] for c in children] == [0, 1]
             for c in children:
-                imported = Path(c["sklearn_lnp_file"])
+                imported = (REPO_ROOT / c["sklearn_lnp_file"]).resolve()
                 assert REPO_ROOT.resolve() in imported.parents, imported
                 assert c["threads_verified"] is True
                 for pools in (c["threadpools_before"], c["threadpools_after"]):
@@ -126,7 +126,7 @@ def test_child_refuses_a_package_from_another_checkout(tmp_path):
     assert completed.returncode == 4, completed.stderr[-2000:]
     assert f"not from {tmp_path.resolve()}" in completed.stderr
     record = json.loads((tmp_path / "child.json").read_text())
-    assert REPO_ROOT.resolve() in Path(record["sklearn_lnp_file"]).parents
+    assert REPO_ROOT.resolve() in (REPO_ROOT / record["sklearn_lnp_file"]).resolve().parents
 
 
 def test_old_must_be_a_checkout(tmp_path):
