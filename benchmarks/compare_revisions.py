@@ -90,9 +90,12 @@ from run_all import (
     THREAD_VARIABLES,
     THREAD_VIOLATION,
     TOL,
+    _e,
     _median,
+    _t,
     child_environment,
     load_average,
+    pools_text,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -620,18 +623,6 @@ class _Stop(Exception):
 
 
 # -- rendering --------------------------------------------------------------------
-def _t(seconds) -> str:
-    if seconds is None:
-        return "-"
-    return f"{seconds * 1e3:.1f} ms" if seconds < 1.0 else f"{seconds:.2f} s"
-
-
-def _e(x) -> str:
-    if x is None or x != x:
-        return "-"
-    return "0" if x == 0 else f"{x:.1e}"
-
-
 def _accuracy(summary, kind) -> str:
     if summary.get("skipped"):
         return "-"
@@ -710,14 +701,9 @@ def thread_lines(payload) -> list[str]:
                 if label in shown or not c.get("threadpools_after"):
                     continue
                 shown.add(label)
-                pools = ", ".join(
-                    f"{p['internal_api']} {p.get('version') or ''} ({p['library']}): "
-                    f"{p['num_threads']}"
-                    for p in c["threadpools_after"]
-                )
                 lines.append(
                     f"- {label} child's thread pools after its timings ({problem['name']}): "
-                    f"{pools}; numba threads: {c.get('numba_threads')}"
+                    f"{pools_text(c['threadpools_after'])}; numba threads: {c.get('numba_threads')}"
                 )
     lines.append(
         f"- every pool <= {payload['threads']} thread(s) in every child, after the warm-up and "

@@ -476,6 +476,14 @@ def summary_tables(payload) -> list[str]:
     return out
 
 
+def pools_text(pools) -> str:
+    """threadpoolctl's report as one line: ``api version (library): threads, ...``."""
+    return ", ".join(
+        f"{p['internal_api']} {p.get('version') or ''} ({p['library']}): {p['num_threads']}"
+        for p in pools
+    )
+
+
 def thread_lines(problem) -> list[str]:
     lines = []
     for label, key in (
@@ -485,11 +493,7 @@ def thread_lines(problem) -> list[str]:
         pools = problem.get(key)
         if pools is None:
             continue
-        text = ", ".join(
-            f"{p['internal_api']} {p.get('version') or ''} ({p['library']}): {p['num_threads']}"
-            for p in pools
-        )
-        lines.append(f"- thread pools {label}: {text}")
+        lines.append(f"- thread pools {label}: {pools_text(pools)}")
     if "numba_threads" in problem:
         lines.append(f"- numba threads: {problem['numba_threads']}")
     if "threads_verified" in problem:

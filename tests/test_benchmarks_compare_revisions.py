@@ -17,7 +17,6 @@ Facts asserted (no timing assertions: timings depend on the machine):
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
@@ -25,22 +24,12 @@ import subprocess
 import sys
 
 import pytest
-from _benchmarks import BENCHMARKS, REPO_ROOT, table_rows
+from _benchmarks import BENCHMARKS, REPO_ROOT, load_benchmark, table_rows
 
 pytestmark = pytest.mark.slow  # subprocess runs of the benchmark, a child per revision and round
 
 SCRIPT = BENCHMARKS / "compare_revisions.py"
 PROBLEMS = ["l2-sim-5000", "l1-sim-offset0", "l1-cv-real-lags5"]
-
-
-def _run_all():
-    # run_all imports its sibling modules (``_machine``) as a script does.
-    if str(BENCHMARKS) not in sys.path:
-        sys.path.insert(0, str(BENCHMARKS))
-    spec = importlib.util.spec_from_file_location("run_all", BENCHMARKS / "run_all.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _run(*args, env=None):
@@ -55,7 +44,7 @@ def _run(*args, env=None):
 
 
 def test_quick_same_checkout_twice(tmp_path):
-    run_all = _run_all()
+    run_all = load_benchmark("run_all")
     root = str(REPO_ROOT)
     completed = _run(
         "--quick", "--old", root, "--new", root, "--only", *PROBLEMS, "--out", str(tmp_path)
@@ -111,7 +100,8 @@ def test_quick_same_checkout_twice(tmp_path):
 
 def test_child_refuses_a_package_from_another_checkout(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    env.update(dict.fromkeys(_run_all().THREAD_VARIABLES, "1"))  # as the parent sets them
+    # the thread variables, as the parent sets them
+    env.update(dict.fromkeys(load_benchmark("run_all").THREAD_VARIABLES, "1"))
     completed = _run(
         "--child",
         "l2-sim-5000",
@@ -154,10 +144,7 @@ def test_absent_recording_is_a_row_not_a_failure(tmp_path):
 
 
 def test_a_parameter_the_old_estimator_lacks_is_a_stated_reason(monkeypatch):
-    _run_all()  # puts benchmarks/ on sys.path for the script's own imports
-    spec = importlib.util.spec_from_file_location("compare_revisions", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_benchmark("compare_revisions")
     case = {"alpha": 0.1}
     model, reason = module._estimator("l2", case, None)
     assert reason == "" and model.get_params()["tol"] == 1e-8

@@ -22,7 +22,6 @@ names them all.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
@@ -30,21 +29,11 @@ import subprocess
 import sys
 
 import pytest
-from _benchmarks import BENCHMARKS, REPO_ROOT
+from _benchmarks import BENCHMARKS, REPO_ROOT, load_benchmark
 
 pytestmark = pytest.mark.slow  # subprocess runs of the benchmark, each importing every peer
 
 SMOKE_PROBLEMS = ["l1-sim-offset0", "l2-real-lag0", "l2-float32"]
-
-
-def _run_all_module():
-    # run_all imports its sibling modules (``_machine``) as a script does.
-    if str(BENCHMARKS) not in sys.path:
-        sys.path.insert(0, str(BENCHMARKS))
-    spec = importlib.util.spec_from_file_location("run_all", BENCHMARKS / "run_all.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _run(*args, env=None, timeout=600):
@@ -63,7 +52,7 @@ def _finite(x):
 
 
 def test_quick_run_all_rows_accuracy_and_threads(tmp_path):
-    run_all = _run_all_module()
+    run_all = load_benchmark("run_all")
     completed = _run("--quick", "--only", *SMOKE_PROBLEMS, "--out", str(tmp_path))
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-3000:]
     payload = json.loads((tmp_path / "run_all_quick.json").read_text())
@@ -137,7 +126,7 @@ def test_more_blas_threads_than_stated_fail_loudly():
     )
     if (os.cpu_count() or 1) < 2:
         pytest.skip("OpenBLAS caps its threads at the cores: one core cannot show 2 threads")
-    assert completed.returncode == _run_all_module().THREAD_VIOLATION, completed.stderr
+    assert completed.returncode == load_benchmark("run_all").THREAD_VIOLATION, completed.stderr
     assert "THREAD CHECK FAILED" in completed.stderr
 
 
@@ -153,5 +142,5 @@ def test_child_refuses_without_thread_variables(tmp_path):
 def test_list_names_every_problem():
     completed = _run("--list")
     assert completed.returncode == 0
-    for name in _run_all_module().PROBLEMS:
+    for name in load_benchmark("run_all").PROBLEMS:
         assert name in completed.stdout
