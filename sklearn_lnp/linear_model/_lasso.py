@@ -621,6 +621,7 @@ def fit_path(
     solver_options=None,
     callback=None,
     label="",
+    first_start=None,
 ):
     """Solve ``f_j + alpha (l1_ratio ||w_j||_1 + (1 - l1_ratio)/2 ||w_j||^2)`` for each alpha.
 
@@ -649,6 +650,9 @@ def fit_path(
         solutions ``P`` of shape (n_params, k).
     label : str
         Prefix of the progress lines and warnings.
+    first_start : tuple, optional
+        The null model's evaluation from :func:`null_start`, where the first
+        fit starts: it then makes no pass before its first step.
 
     Returns
     -------
@@ -680,6 +684,7 @@ def fit_path(
             max_iter=max_iter,
             verbose=max(verbose - 1, 0),
             previous=fit,
+            start=first_start if fit is None else None,
             **options,
         )
         _finite_or_raise(fit, fit.solver, label)
@@ -829,12 +834,21 @@ def lasso_lnp_path(
     l1_ratio = float(check_l1_ratio(l1_ratio))
     X, y, exposure, sample_weight = check_path_data(X, y, exposure, sample_weight)
     objective = PoissonObjective(X, y, exposure, sample_weight, fit_intercept=fit_intercept)
-    top = float(alpha_max(objective, l1_ratio)[0])
+    _, start, tops = null_start(objective, l1_ratio)
+    top = float(tops[0])
     if grid is None:
         eps = default_eps(*X.shape) if eps is None else float(eps)
         grid = alpha_grid(top, int(n_alphas), eps)
     warn_if_nearly_unpenalised(grid[-1], top, X.shape, stacklevel=4)
-    fits = fit_path(objective, grid, l1_ratio=l1_ratio, tol=tol, max_iter=max_iter, verbose=verbose)
+    fits = fit_path(
+        objective,
+        grid,
+        l1_ratio=l1_ratio,
+        tol=tol,
+        max_iter=max_iter,
+        verbose=verbose,
+        first_start=start,
+    )
     coefs = fits.params[:, : objective.n_features, 0].T.copy()
     intercepts = fits.params[:, -1, 0].copy() if fit_intercept else np.zeros(grid.size)
     return Bunch(
