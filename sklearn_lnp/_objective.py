@@ -88,6 +88,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._passes import (
+    compiled_kernels_used,
     compiled_sweep_rows,
     matvec,
     mirror_upper,
@@ -239,7 +240,9 @@ class PoissonObjective:
         self._counts = {"passes": 0, "grams": 0}
         # reads of one sweep of a vector and of a matrix (k > 1)
         self._sweep_reads = (sweep_reads(X, 1), sweep_reads(X, 2))
-        # row blocks of the compiled one-neuron sweep, accurate and fast (None: none)
+        # whether one neuron's line steps use the compiled kernels, and the row
+        # blocks of their compiled sweep, accurate and fast (None: no compiled sweep)
+        self._compiled = compiled_kernels_used(X)
         self._compiled_rows = (compiled_sweep_rows(X, False), compiled_sweep_rows(X, True))
         self._set_neurons(self.Y)
 
@@ -536,7 +539,7 @@ class PoissonObjective:
             return self._residual_rows(rows, block, mu, extended)
 
         vector_residual_of = None
-        if self.n_neurons == 1:  # one call per row block, or per sweep (see _along_kernels)
+        if self.n_neurons == 1 and self._compiled:  # see _along_kernels
             along_rows, along_sweep = _along_kernels()
             shift = float(db[0]) if self.fit_intercept else 0.0
             factor = float(step.reshape(-1)[0])

@@ -27,6 +27,7 @@ from ._memory import mirror_upper, row_blocks
 
 __all__ = [
     "column_major",
+    "compiled_kernels_used",
     "compiled_sweep_rows",
     "gather_columns",
     "is_dask_array",
@@ -72,6 +73,15 @@ def compiled_sweep_rows(X, fast: bool = False) -> int | None:
     None for a dask design (its chunks go through :func:`sweep`).
     """
     return None if is_dask_array(X) else _memory.compiled_sweep_rows(X, fast)
+
+
+def compiled_kernels_used(X) -> bool:
+    """Whether one neuron's line steps on ``X`` use the compiled kernels.
+
+    See :func:`._memory.compiled_kernels_used`; False for a dask design,
+    whose chunks are each a long sweep.
+    """
+    return not is_dask_array(X) and _memory.compiled_kernels_used(X)
 
 
 def sweep_reads(X, n_columns: int = 1) -> int:
