@@ -92,6 +92,7 @@ def test_a_run_says_where_its_output_went(tmp_path, cell, capsys):
     assert {p.name for p in (out / "cell").iterdir()} == {"summary.json", *summary["figures"]}
 
 
+@pytest.mark.slow
 def test_an_existing_output_folder_is_refused_and_kept(tmp_path, cell, capsys):
     out = tmp_path / "out"
     argv = ["fit", str(cell), "--out", str(out), "--lags", "0"]
@@ -117,6 +118,7 @@ def test_a_summary_or_figure_in_the_target_is_never_replaced(tmp_path, cell, cap
         assert _snapshot(tmp_path / "out") == before
 
 
+@pytest.mark.slow
 def test_overwrite_replaces_an_earlier_run_without_stale_figures(tmp_path, cell, capsys):
     out = tmp_path / "out"
     argv = ["fit", str(cell), "--out", str(out), "--lags-alpha", "1", "--lags", "0-1"]
@@ -148,6 +150,7 @@ def test_recordings_of_the_same_name_never_overwrite_each_other(tmp_path, cell, 
     assert str(cell.resolve()) in err  # says whose results are there
 
 
+@pytest.mark.slow
 def test_the_demo_is_refused_and_overwritten_like_a_fit(tmp_path, capsys, monkeypatch):
     from sklearn_lnp import analysis
 
@@ -169,6 +172,7 @@ def _interrupt(*args, **kwargs):
     raise KeyboardInterrupt
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("step", ["fit_lags_jointly", "spike_time_sta"])
 def test_ctrl_c_leaves_nothing_partial(tmp_path, cell, capsys, monkeypatch, step):
     _patch(monkeypatch, step, _interrupt)
@@ -181,6 +185,7 @@ def test_ctrl_c_leaves_nothing_partial(tmp_path, cell, capsys, monkeypatch, step
     assert not (tmp_path / "results").exists()
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_overwrite_keeps_the_earlier_run(tmp_path, cell, capsys, monkeypatch):
     out = tmp_path / "out"
     argv = ["fit", str(cell), "--out", str(out), "--lags", "0"]

@@ -166,6 +166,7 @@ def test_moderate_alpha_wide_design_no_warning():
         LassoLNPRegressor(alpha=0.05).fit(X, y)
 
 
+@pytest.mark.slow
 def test_inner_work_per_step_is_bounded():
     """A nearly singular subproblem (p >= n, tiny alpha): sweeps capped per outer step."""
     from sklearn_lnp._objective import PoissonObjective

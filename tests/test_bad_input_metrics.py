@@ -138,6 +138,7 @@ def test_d2_of_huge_constant_counts_is_not_above_one():
     mu=arrays(np.float64, 12, elements=st.floats(0, 1e300)),
     weights=st.one_of(st.none(), arrays(np.float64, 12, elements=st.floats(0, 1e300))),
 )
+@pytest.mark.slow
 def test_d2_is_at_most_one_for_any_finite_non_negative_input(y, mu, weights):
     try:
         d2 = d2_poisson_score(y, mu, sample_weight=weights)
@@ -152,6 +153,7 @@ def test_d2_is_at_most_one_for_any_finite_non_negative_input(y, mu, weights):
     y=arrays(np.float64, 12, elements=st.floats(0, 1e300)),
     mu=arrays(np.float64, 12, elements=st.floats(0, 1e300)),
 )
+@pytest.mark.slow
 def test_deviance_is_never_negative(y, mu):
     try:
         deviance = poisson_deviance(y, mu)

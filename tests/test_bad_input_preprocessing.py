@@ -135,6 +135,7 @@ def test_split_with_too_many_folds_names_n_splits():
         list(BlockedTimeSeriesSplit(30, gap=0).split(np.zeros((5, 1))))
 
 
+@pytest.mark.slow
 def test_outputs_larger_than_the_machine_are_refused_before_allocating():
     with pytest.raises(ValueError, match=r"LagTransformer with 1000000 lags.*TiB of memory"):
         LagTransformer(lags=range(0, 10**12, 10**6)).fit_transform(np.zeros((10**6, 10)))

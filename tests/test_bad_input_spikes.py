@@ -157,6 +157,7 @@ def test_unrepresentable_or_huge_delay_grids_are_refused(window, resolution, mat
     assert "resolution" in str(error.value) or "float64" in str(error.value)
 
 
+@pytest.mark.slow
 def test_memory_of_the_frames_by_delays_arrays_is_checked_before_allocating():
     # 10**7 delays fit (80 MB for the grid) but 8 arrays of 10**7 x 10**5 frames do not.
     frame_times = np.arange(100_001, dtype=float)

@@ -46,6 +46,7 @@ def test_import_does_not_import_dask():
     assert out.stdout.split() == ["False", "False"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("solver", ["lbfgs", "newton-cholesky", "auto"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_dask_design_reaches_the_in_memory_optimum(solver, dtype):
@@ -87,6 +88,7 @@ def test_design_whose_chunks_split_columns_is_refused():
         PoissonLNPRegressor().fit(da.from_array(X, chunks=(100, -1)), np.zeros(200))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rows_per_chunk", [3, 7, 300])
 @pytest.mark.parametrize("lags", [(0, 1, 2, 3, 4), (3, 1)])
 def test_lazy_lag_transformer_equals_the_eager_one(rows_per_chunk, lags):

@@ -467,6 +467,7 @@ def _cosine(a, b):
     return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fit_method", ["svd", "bilinear"])
 def test_default_separation_recovers_the_kernel_shape(kernel_neuron, fit_method):
     # The default cannot invent or distort a kernel: the cosine of the angle between the

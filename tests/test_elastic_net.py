@@ -193,6 +193,7 @@ def test_per_neuron_alpha_and_l1_ratio_in_lockstep():
         assert numpy_kkt(X, Y[:, j], e, coef, intercept, alphas[j], ratios[j]) <= 1e-8
 
 
+@pytest.mark.slow
 def test_cv_over_l1_ratios_follows_elastic_net_cv():
     X, y, e = make_problem(n=400)
     cv = BlockedTimeSeriesSplit(3, gap=0)
@@ -219,6 +220,7 @@ def test_cv_over_l1_ratios_follows_elastic_net_cv():
     assert given.alphas_.shape == (2,) and given.deviance_path_.shape == (3, 2, 3)
 
 
+@pytest.mark.slow
 def test_cv_population_chooses_per_neuron():
     X, y, e = make_problem(n=400)
     Y = np.column_stack([y, make_problem(n=400, seed=3)[1]])

@@ -73,6 +73,7 @@ def test_smooth_hessian_is_added_to_a_copy():
     alpha=strengths,
     ratio=ratios,
 )
+@pytest.mark.slow
 def test_change_is_the_difference_of_values(W, D, alpha, ratio):
     penalty = ElasticNet(alpha, ratio)
     expected = penalty.value(W + D) - penalty.value(W)

@@ -6,6 +6,7 @@ lists, with the reason, any check that cannot pass for a configuration.
 
 from __future__ import annotations
 
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_lnp import LassoLNPCV, LassoLNPRegressor
@@ -18,6 +19,9 @@ ESTIMATORS = [
     LassoLNPCV(alphas=4, cv=BlockedTimeSeriesSplit(3, gap=0)),
     # the elastic net: an ElasticNet penalty, and (l1_ratio, alpha) cross-validated
     LassoLNPRegressor(alpha=0.01, l1_ratio=0.5),
+]
+# every check cross-validates two l1_ratio values: ~4 s in all, outside the fast loop
+SLOW_ESTIMATORS = [
     LassoLNPCV(alphas=3, l1_ratio=[0.5, 1.0], cv=BlockedTimeSeriesSplit(3, gap=0)),
 ]
 
@@ -48,4 +52,10 @@ def expected_failed_checks(estimator) -> dict[str, str]:
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.slow
+@parametrize_with_checks(SLOW_ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible_cross_validated_l1_ratio(estimator, check):
     check(estimator)

@@ -54,6 +54,7 @@ def fitted(neuron, design):
     )
 
 
+@pytest.mark.slow
 def test_scores_are_those_of_single_fits(neuron, design, fitted):
     folds = list(BlockedTimeSeriesSplit(4, gap=3).split(design))
     y, e = neuron.counts, neuron.exposure
@@ -151,6 +152,7 @@ def test_scoring_bits_per_spike_and_parallel_folds(neuron, design, fitted):
     assert par.alpha_ == par.alphas_[best]
 
 
+@pytest.mark.slow
 def test_default_folds_and_verbose(neuron, design, capsys):
     model = LassoLNPCV(alphas=3, verbose=2).fit(design, neuron.counts, exposure=neuron.exposure)
     assert model.deviance_path_.shape == (3, 5)

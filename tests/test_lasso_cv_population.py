@@ -87,6 +87,7 @@ def fitted(data):
     )
 
 
+@pytest.mark.slow
 def test_each_neuron_is_its_own_cross_validation(data, fitted):
     X, Y, exposure, weights = data
     n_neurons, n_features = Y.shape[1], X.shape[1]
@@ -168,6 +169,7 @@ def test_user_grid_is_shared():
     assert set(model.alpha_) <= {0.1, 0.03, 0.01}
 
 
+@pytest.mark.slow
 def test_bits_per_spike_choice_is_each_neurons():
     X, Y, exposure = _population(seed=5, n_samples=400, frame_shape=(3, 3))
     cv = BlockedTimeSeriesSplit(3, gap=1)
@@ -213,6 +215,7 @@ def test_neuron_without_spikes(data):
         LassoLNPCV(alphas=3, cv=3, fit_intercept=False).fit(X, Y)
 
 
+@pytest.mark.slow
 @settings(max_examples=5, deadline=None)
 @given(silent=st.sets(st.integers(0, 3), min_size=1, max_size=3))
 def test_any_set_of_silent_neurons_is_named_and_left_out(silent):
@@ -284,6 +287,7 @@ def test_units_carry_fold_and_neuron(data, monkeypatch):
     assert len(calls) == len(expected) and set(calls) == expected
 
 
+@pytest.mark.slow
 def test_parallel_units_and_verbose(data, capsys):
     X, Y, exposure, _ = data
     cv = BlockedTimeSeriesSplit(3, gap=2)

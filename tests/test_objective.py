@@ -562,6 +562,7 @@ def test_split_join_and_pass_counts():
 finite_floats = st.floats(allow_nan=False, allow_infinity=False, width=64)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(eta=arrays(np.float64, st.integers(1, 20), elements=finite_floats))
 def test_safe_exp_finite_and_silent_for_any_finite_input(eta):
@@ -601,6 +602,7 @@ def test_safe_exp_continuation_is_c2_at_threshold():
     log_exposure=arrays(np.float64, 8, elements=st.floats(-30, 30)),
     use_weight=st.booleans(),
 )
+@pytest.mark.slow
 def test_objective_finite_and_silent_for_huge_and_tiny_linear_predictors(
     X, P, D, Y, log_exposure, use_weight
 ):

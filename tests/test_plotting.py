@@ -116,6 +116,7 @@ def test_plot_rf_limits_are_symmetric_for_any_map(rf):
 # -- plot_rf_lags -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_plot_rf_lags_one_image_per_lag_on_one_scale_with_lag_and_time_titles():
     rng = np.random.default_rng(0)
     maps = rng.normal(size=(3, 12))
@@ -221,6 +222,7 @@ def test_plot_space_time_separation_map_and_kernel_over_lags_in_ms():
 # -- regularisation: lasso grid and CV curve -------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scale", ["column", "shared"])
 def test_plot_lasso_grid_rows_lags_columns_alphas_each_scale_centred(scale):
     from sklearn_lnp.plotting import plot_lasso_grid

@@ -337,6 +337,7 @@ def test_float32_design_gives_the_float64_optimum():
     assert fit32.objective_ == pytest.approx(fit64.objective_, rel=1e-13)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("solver", ["lbfgs", "newton-cholesky"])
 def test_float32_design_in_many_row_blocks_gives_the_float64_optimum(solver, monkeypatch):
     # row blocks of a few rows: the single-precision sweeps and the accurate

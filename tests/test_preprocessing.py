@@ -17,6 +17,7 @@ from sklearn_lnp.preprocessing import check_lags
 lag_sets = st.lists(st.integers(0, 7), min_size=1, max_size=5, unique=True)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(lags=lag_sets, n_samples=st.integers(1, 12), n_pixels=st.integers(1, 4))
 def test_lag_major_layout_and_fill(lags, n_samples, n_pixels):

@@ -96,6 +96,7 @@ def _as(kind, X):
     return X
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", _designs())
 def test_lockstep_is_each_neurons_single_fit(kind):
     X64, Y, exposure = _population(n_samples=600 if kind == "dask" else 1500)

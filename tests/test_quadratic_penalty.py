@@ -51,6 +51,7 @@ PENALTY_MATRICES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(PENALTY_MATRICES))
 @settings(max_examples=30, deadline=None)
 @given(W=arrays(np.float64, (4, 3), elements=moderate), alpha=strengths)

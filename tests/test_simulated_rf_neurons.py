@@ -24,6 +24,7 @@ CASES = list(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("spatial", "temporal", "noise"), CASES)
 def test_shapes_truth_and_rate_formula(spatial, temporal, noise):
     neuron = make_separable_neuron(

@@ -143,6 +143,7 @@ def test_sweep_blocks_by_number_of_columns(k, monkeypatch):
     np.testing.assert_allclose(out, X.T @ np.tanh(X @ v), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_fast_products_round_off_is_single_precision_sized():
     rng = np.random.default_rng(2)
     X = rng.choice([-1.0, 1.0], size=(20000, 300)).astype(np.float32)

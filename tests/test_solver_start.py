@@ -92,6 +92,7 @@ def _design(X, kind):
     return X
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["float64", "float32", "csr", "dask"])
 def test_seeded_lbfgs_reaches_the_optimum_with_fewer_passes(kind, monkeypatch):
     # a problem on which the seed saves passes (it does not on every problem:
