@@ -289,7 +289,9 @@ class PoissonObjective:
         """The objective of some neurons (indices or mask): same ``X``, shared counters."""
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
-        view._set_neurons(self.Y[:, neurons].reshape(self.n_samples, -1))
+        view.Y = self.Y[:, neurons].reshape(self.n_samples, -1)
+        view.weighted_Y = self.weighted_Y[:, neurons].reshape(self.n_samples, -1)
+        view._y_total = self._y_total[neurons].reshape(-1)
         return view
 
     def split(self, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -386,6 +388,10 @@ class PoissonObjective:
         return row_gram(self.X)
 
     # -- values and gradients ---------------------------------------------
+    def _weight_column(self, rows=slice(None)):
+        """Sample weights of ``rows`` as a column (a scalar when all are equal)."""
+        return self.weights[rows, None] if self._equal_weight is None else self._equal_weight
+
     def _residual_rows(self, rows, eta_rows: np.ndarray, mu: np.ndarray, extended: list):
         """Per-sample gradient weights ``s dmu - s y`` on ``rows`` of ``eta_rows`` (in place).
 
@@ -395,7 +401,7 @@ class PoissonObjective:
         reduction for all the rows): ``exp`` of them is 0 whether clipped
         or not.
         """
-        weights = self.weights[rows, None] if self._equal_weight is None else self._equal_weight
+        weights = self._weight_column(rows)
         mu_rows = mu[rows]
         if eta_rows.max(initial=-np.inf) <= ETA_MAX:  # False for NaN
             np.exp(eta_rows, out=mu_rows)
@@ -440,7 +446,9 @@ class PoissonObjective:
             eta = np.clip(eta, -ETA_CLIP, ETA_CLIP)
         return self.weights @ mu - _column_dot(self.weighted_Y, eta)
 
-    def value_gradient(self, P: np.ndarray, eta: np.ndarray | None = None, *, fast=False):
+    def value_gradient(
+        self, P: np.ndarray, eta: np.ndarray | None = None, *, fast=False, scratch=False
+    ):
         """Values and gradients of the data terms.
 
         Parameters
@@ -450,6 +458,9 @@ class PoissonObjective:
             The linear predictor of ``P`` when known (e.g. updated along a
             line as ``eta + t Z``): saves the read ``X @ W``.
         fast : bool
+        scratch : bool
+            Whether the given ``eta`` (float64) may be clipped in place and
+            returned instead of a copy.
 
         Returns
         -------
@@ -480,8 +491,15 @@ class PoissonObjective:
         else:
             if eta is None:
                 eta = self.linear_predictor(P)
-            else:
+            elif not (scratch and eta.dtype == np.float64):
                 eta = np.array(eta, dtype=np.float64)
+            if _plain(eta):  # mu, its weighted sum, then R in the same array
+                np.exp(eta, out=mu)
+                sums = (self.weights @ mu, _column_dot(self.weighted_Y, eta))
+                R = np.multiply(mu, self._weight_column(), out=mu)
+                R -= self.weighted_Y
+                XtR = self.rmatvec(R, fast=fast)
+                return (*self._finish(eta, mu, XtR, extended, sums), eta)
             R = self._residual_rows(slice(None), eta, mu, extended)
             XtR = self.rmatvec(R, fast=fast)
         values, G = self._finish(eta, mu, XtR, extended)

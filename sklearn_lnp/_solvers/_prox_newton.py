@@ -332,7 +332,10 @@ class _Lockstep:
         one fused read of ``X`` (none for ``X @ W`` when ``W`` is zero).
         """
         before = self.objective.n_passes
-        values, G, eta = self._neurons(cols).value_gradient(self.P[:, cols], E)
+        # E is a copy of the columns of self.E (fancy indexing): scratch
+        values, G, eta = self._neurons(cols).value_gradient(
+            self.P[:, cols], E, scratch=E is not None and E is not self.E
+        )
         self._count(cols, before)
         self.value[cols] = values
         self.G[:, cols] = G
