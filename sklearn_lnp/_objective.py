@@ -172,9 +172,15 @@ def _along_kernels():
     ``import sklearn_lnp`` does not import numba), compiled once per
     machine and cached on disk.
     """
-    from . import _along
+    if not _KERNELS:
+        from . import _along
 
-    return _along.along_rows, _along.along_sweep
+        _KERNELS.extend((_along.along_rows, _along.along_sweep))
+    return _KERNELS
+
+
+# (along_rows, along_sweep) once loaded by _along_kernels
+_KERNELS: list = []
 
 
 def _column_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
