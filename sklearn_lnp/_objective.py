@@ -241,7 +241,11 @@ class PoissonObjective:
         if exposure is None:
             self.log_exposure = None
         else:
-            self.log_exposure = np.log(np.broadcast_to(np.asarray(exposure, float), n_samples))
+            exposure = np.asarray(exposure, dtype=np.float64)
+            if exposure.shape == (n_samples,):
+                self.log_exposure = np.log(exposure)
+            else:
+                self.log_exposure = np.log(np.broadcast_to(exposure, n_samples))
         self.fit_intercept = bool(fit_intercept)
         self._counts = {"passes": 0, "grams": 0}
         # reads of one sweep of a vector and of a matrix (k > 1)
