@@ -58,11 +58,6 @@ _CONVERT_BLOCK_BYTES = 1 << 20
 # A float64 design up to this size is swept as one block (two plain BLAS
 # calls): it stays in the per-core cache anyway, so fusing saves nothing.
 _SWEEP_WHOLE_BYTES = _SWEEP_BLOCK_BYTES
-# Designs up to this size use the compiled one-neuron kernels of
-# ``PoissonObjective.gradient_along`` (``compiled_kernels_used``); larger ones,
-# whose sweeps are long memory-bound BLAS reads with a small share of Python
-# calls, use the numpy block loop and do not load numba.
-_COMPILED_MAX_BYTES = 1 << 30
 _SWEEP_MATRIX_WHOLE_BYTES = 1 << 25
 
 
@@ -106,25 +101,6 @@ def sweep_reads(X, n_columns: int = 1) -> int:
     return 1
 
 
-def design_bytes(X) -> int:
-    """Bytes of the values of ``X`` (its stored entries when sparse)."""
-    return int(X.data.nbytes if sp.issparse(X) else X.nbytes)
-
-
-def compiled_kernels_used(X) -> bool:
-    """Whether one neuron's line steps on ``X`` use the compiled kernels.
-
-    True up to ``_COMPILED_MAX_BYTES`` (1 GiB) of design.  The kernels
-    replace the Python calls around each row block, a large share of a sweep
-    of a small design that is fitted many times (cross-validation, grids);
-    numba and the kernels cost about 0.4 s and 100 MiB of resident memory
-    once per process.  A sweep of a larger design is long BLAS reads of which
-    the calls are a small share, and such a design is fitted a few times:
-    there the numpy block loop is used and numba is not loaded.
-    """
-    return design_bytes(X) <= _COMPILED_MAX_BYTES
-
-
 def compiled_sweep_rows(X, fast: bool = False) -> int | None:
     """Rows per block of a one-vector :func:`sweep` of ``X`` run by compiled code, or None.
 
@@ -132,13 +108,10 @@ def compiled_sweep_rows(X, fast: bool = False) -> int | None:
     (single-precision products): the rows of the blocks :func:`sweep` itself
     would use (all rows when it sweeps ``X`` whole), so a compiled loop over
     these blocks does the same BLAS calls.  None for any other design
-    (sparse, float32 with accurate products, other layouts, designs over
-    1 GiB (:func:`compiled_kernels_used`), dask), which :func:`sweep`
-    handles.
+    (sparse, float32 with accurate products, other layouts, dask), which
+    :func:`sweep` handles.
     """
     if type(X) is not np.ndarray or X.ndim != 2 or not X.flags.c_contiguous:
-        return None
-    if not compiled_kernels_used(X):
         return None
     if _fast(X, fast):
         return _rows_per_block(X.shape[1], _FAST_BLOCK_BYTES)
