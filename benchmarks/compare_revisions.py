@@ -20,7 +20,9 @@ Expected time on the 2-core development machine when it is quiet: about
 revision: 12 fits of each case, about 35 s of fitting per revision and
 repetition, most of it the two 20,000-row lasso fits and ``LassoLNPCV``;
 40 child processes of 2-3 s of imports, loading and warm-up each).
-``--quick``: about 1.5 minutes.  Run it on a quiet machine: the load
+``--quick``: about 2 minutes.  The three population problems add about
+10 minutes (12 fits of 5-20 s each per problem, and 12 children loading a
+240 MB design).  Run it on a quiet machine: the load
 average at start and end is in the table.
 
 What is compared
@@ -32,7 +34,16 @@ float32 design (its float32 fit); L1 ``LassoLNPRegressor(alpha, tol=1e-8)``
 on every L1 problem; and, as ``bench_lasso.py --sections cv`` builds it,
 ``LassoLNPCV`` on the real neuron's 5-lag design with exposure (20 alphas
 down to 0.01 alpha_max, 5 blocked folds with a gap of 4, refit at the
-chosen alpha; ``n_jobs=1``, coordinate-descent inner solver).
+chosen alpha; ``n_jobs=1``, coordinate-descent inner solver); and the
+population fits that ``bench_population.py`` and
+``bench_population_lasso.py`` time, on their 200 simulated neurons sharing a
+20,000 x 1500 design: ``PoissonLNPRegressor(alpha=1e-3)`` on all neurons at
+once, and each revision's own ``_fit_population`` of its
+``bench_population_lasso.py`` (loaded from that checkout) with one alpha
+(0.3 x the median ``alpha_max``) and with one alpha per neuron (0.5 x each
+``alpha_max``).  Their accuracy is each revision's reported optimality
+(max |grad| for L2, KKT violation for L1) and the largest relative
+difference of a neuron's objective between the two revisions' answers.
 
 How the numbers are made to hold up
 -----------------------------------
@@ -105,6 +116,8 @@ WRONG_TREE = 4  # exit status of a child that imported sklearn_lnp from another 
 def _shown(path) -> str:
     """``path`` relative to this repository's root, as the result files record it."""
     return os.path.relpath(Path(path).resolve(), HERE.parent)
+
+
 PACKAGES = ("numpy", "scipy", "scikit-learn", "numba", "threadpoolctl")
 
 CV_PROBLEM = "l1-cv-real-lags5"
@@ -118,9 +131,41 @@ CV_SPEC = {
 CV_FOLDS, CV_GAP = 5, 4
 
 
+# Populations: the fits that bench_population.py (L2) and bench_population_lasso.py
+# (L1, one alpha and one alpha per neuron) time, on their simulated neurons.
+POPULATION_SIZES = {"full": (20000, 50, 30, 200), "quick": (2000, 15, 10, 20)}
+POPULATION_PROBLEMS = {
+    "l2-population": {
+        "kind": "pop",
+        "penalty": "l2",
+        "alpha": 1e-3,
+        "title": "PoissonLNPRegressor(alpha=1e-3) on 200 neurons at once, 20,000 x 1500 "
+        "(bench_population.py's population fit)",
+    },
+    "l1-population": {
+        "kind": "pop",
+        "penalty": "l1",
+        "fraction": 0.3,
+        "per_neuron": False,
+        "title": "LassoLNPRegressor on 200 neurons at once, one alpha = 0.3 x median "
+        "alpha_max, 20,000 x 1500 (bench_population_lasso.py's population fit)",
+    },
+    "l1-population-per-neuron": {
+        "kind": "pop",
+        "penalty": "l1",
+        "fraction": 0.5,
+        "per_neuron": True,
+        "title": "proximal Newton on 200 neurons at once, alpha_j = 0.5 x alpha_max_j, "
+        "20,000 x 1500 (bench_population_lasso.py --per-neuron --alpha-fraction 0.5)",
+    },
+}
+for _spec in POPULATION_PROBLEMS.values():
+    _spec["full"], _spec["quick"] = {}, {}
+
+
 def all_problems() -> dict:
-    """run_all's problems and the LassoLNPCV problem, name -> spec."""
-    return {**PROBLEMS, CV_PROBLEM: CV_SPEC}
+    """run_all's problems, the LassoLNPCV problem and the populations, name -> spec."""
+    return {**PROBLEMS, CV_PROBLEM: CV_SPEC, **POPULATION_PROBLEMS}
 
 
 # current parameter name -> its name at an older revision, per estimator
@@ -164,7 +209,9 @@ def build(args) -> int:
     out = Path(args.build_dir)
     manifest = {"problem": name, "built_with": _shown(sklearn_lnp.__file__)}
     cases = []
-    if spec["kind"] == "l1cv":
+    if spec["kind"] == "pop":
+        cases.append(_build_population(spec, args.quick, out / f"{name}-0.npz"))
+    elif spec["kind"] == "l1cv":
         from bench_lasso import real_design
 
         from sklearn_lnp.model_selection import BlockedTimeSeriesSplit
@@ -228,12 +275,93 @@ def build(args) -> int:
     return 0
 
 
+def _build_population(spec, quick: bool, path: Path) -> dict:
+    """Simulate the population benchmarks' neurons (and their alphas); save them to ``path``."""
+    import numpy as np
+    from bench_population import simulate
+    from bench_population_lasso import alpha_maxima
+
+    n_samples, width, height, n_neurons = POPULATION_SIZES["quick" if quick else "full"]
+    X, Y = simulate(n_samples, width, height, n_neurons)
+    if spec["penalty"] == "l2":
+        alphas = np.full(n_neurons, spec["alpha"])
+    elif spec["per_neuron"]:
+        alphas = spec["fraction"] * alpha_maxima(X, Y)
+    else:
+        alphas = np.full(n_neurons, spec["fraction"] * float(np.median(alpha_maxima(X, Y))))
+    np.savez(path, X=X, Y=Y, alphas=alphas)
+    title = f"{n_neurons} neurons, {n_samples} x {X.shape[1]}"
+    return {
+        "title": title,
+        "description": spec["title"],
+        "file": str(path),
+        "shape": list(X.shape),
+        "n_neurons": n_neurons,
+        "dtype": str(X.dtype),
+        "penalty": spec["penalty"],
+        "per_neuron": bool(spec.get("per_neuron", False)),
+    }
+
+
 # -- a child: one revision, one problem -------------------------------------------
+class _PopulationFit:
+    """A population fit at the child's revision, as its own benchmark script makes it.
+
+    L2: ``PoissonLNPRegressor(alpha, tol=1e-8).fit(X, Y)`` (bench_population.py).
+    L1: ``_fit_population`` of that revision's ``benchmarks/bench_population_lasso.py``
+    (the estimator for one alpha, its solver for one alpha per neuron).
+    """
+
+    def __init__(self, tree: Path, case, alphas):
+        self.case, self.alphas = case, alphas
+        self.script = None
+        if case["penalty"] == "l1":
+            import importlib.util
+
+            path = tree / "benchmarks" / "bench_population_lasso.py"
+            loader = importlib.util.spec_from_file_location("_revision_population_lasso", path)
+            self.script = importlib.util.module_from_spec(loader)
+            loader.loader.exec_module(self.script)
+
+    def fit(self, X, Y, exposure=None):
+        import numpy as np
+
+        from sklearn_lnp import PoissonLNPRegressor
+
+        if self.script is None:
+            alpha = float(self.alphas[0])
+            model = PoissonLNPRegressor(alpha=alpha, tol=TOL).fit(X, Y)
+            objective, optimality = model.objective_, model.optimality_
+            nonzero, n_iter = np.count_nonzero(model.coef_, axis=1), model.n_iter_
+        else:
+            alphas = self.alphas[: Y.shape[1]]
+            objective, optimality, nonzero = self.script._fit_population(
+                X, Y, alphas, self.case["per_neuron"]
+            )
+            n_iter = [0]
+        self.output = {
+            "objectives": np.asarray(objective, dtype=float).tolist(),
+            "max_optimality": float(np.max(optimality)),
+            "n_nonzero": int(np.sum(nonzero)),
+            "n_iter": int(np.max(n_iter)),
+            "solver": "",
+        }
+        return self
+
+    def warm_up(self, X, Y) -> None:
+        r, c, k = min(300, X.shape[0]), min(50, X.shape[1]), min(5, Y.shape[1])
+        import numpy as np
+
+        self.fit(np.ascontiguousarray(X[:r, :c]), np.ascontiguousarray(Y[:r, :k]))
+
+
 def _load_case(case):
     import numpy as np
 
     with np.load(case["file"]) as data:
         arrays = {key: data[key] for key in data.files}
+    if "Y" in arrays:  # a population: X, Y and the alphas
+        return arrays["X"], arrays["Y"], arrays["alphas"], None
     folds = None
     if "n_folds" in case:
         folds = [(arrays[f"train{k}"], arrays[f"test{k}"]) for k in range(case["n_folds"])]
@@ -316,9 +444,20 @@ def child(args) -> int:
     loaded = []
     for case in manifest["cases"]:
         X, y, exposure, folds = _load_case(case)
-        model, reason = _estimator(kind, case, folds)
+        if kind == "pop":
+            model, reason = _PopulationFit(tree, case, exposure), ""
+            exposure = None  # (the alphas, held by the model)
+        else:
+            model, reason = _estimator(kind, case, folds)
         row = {"title": case["title"], "cpu": [], "wall": [], "skipped": reason, "warnings": []}
-        if model is not None:
+        if kind == "pop":
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    model.warm_up(X, y)
+            except Exception as exc:  # an old revision failing is a result
+                row["skipped"] = f"failed in warm-up: {type(exc).__name__}: {str(exc)[:100]}"
+        elif model is not None:
             small, _ = _estimator(kind, case, None, small=True)
             r, c = min(300, X.shape[0]), min(50, X.shape[1])
             e = None if exposure is None else exposure[:r]
@@ -355,7 +494,7 @@ def child(args) -> int:
                 if repeat == 0 and wall > args.slow_seconds:
                     break
             if not row["skipped"]:
-                row.update(_fit_output(kind, model))
+                row.update(model.output if kind == "pop" else _fit_output(kind, model))
         result["threadpools_after"], numba_after = check_threads(args.threads, "after the timings")
         result["numba_threads"] = numba_after
     except SystemExit:
@@ -402,6 +541,8 @@ def _evaluate_problem(manifest, kind, results, log) -> list[dict]:
     pin_thread_environment(1)  # the parent's own BLAS: one thread, beside nothing
     import numpy as np
 
+    if kind == "pop":
+        return _evaluate_population(manifest, results, log)
     rows = []
     for k, case in enumerate(manifest["cases"]):
         X, y, exposure, _ = _load_case(case)
@@ -463,6 +604,59 @@ def _evaluate_problem(manifest, kind, results, log) -> list[dict]:
         )
         rows.append(out)
         del X, X64
+    return rows
+
+
+def _evaluate_population(manifest, results, log) -> list[dict]:
+    """Times and the fits' own accuracy per revision; objectives compared across revisions.
+
+    The answers are each revision's per-neuron objectives and largest
+    optimality (max |grad| for L2, KKT violation for L1), as their benchmark
+    scripts report them; ``objective_difference`` is the largest relative
+    difference of a neuron's objective between any two answers.
+    """
+    import numpy as np
+
+    rows = []
+    for k, case in enumerate(manifest["cases"]):
+        out = {"title": case["title"], "shape": case["shape"], "dtype": case["dtype"]}
+        answers = []
+        for revision in ("old", "new"):
+            rows_all = [
+                c["cases"][k] for c in results[revision] if c.get("cases") and len(c["cases"]) > k
+            ]
+            done = [r for r in rows_all if not r["skipped"] and "objectives" in r]
+            answers += [np.asarray(r["objectives"]) for r in done]
+            cpu = [t for r in rows_all for t in r["cpu"]]
+            wall = [t for r in rows_all for t in r["wall"]]
+            out[revision] = {
+                "skipped": next((r["skipped"] for r in rows_all if r["skipped"]), "")
+                or ("" if rows_all else "no child result"),
+                "cpu": cpu,
+                "wall": wall,
+                "cpu_median": _median(cpu),
+                "wall_median": _median(wall),
+                "n_iter": sorted({r["n_iter"] for r in done if r["n_iter"]}),
+                "solver": [],
+                "warnings": sorted({w for r in rows_all for w in r["warnings"]}),
+                "max_optimality": max((r["max_optimality"] for r in done), default=None),
+                "n_nonzero": sorted({r["n_nonzero"] for r in done}),
+                "identical_over_rounds": len({tuple(r["objectives"]) for r in done}) <= 1,
+            }
+        if answers:
+            stacked = np.array(answers)
+            spread = (stacked.max(axis=0) - stacked.min(axis=0)) / np.abs(stacked.min(axis=0))
+            out["objective_difference"] = float(spread.max())
+        else:
+            out["objective_difference"] = None
+        for revision in ("old", "new"):
+            out[revision]["objective_difference"] = out["objective_difference"]
+        log(
+            f"  {case['title']}: CPU old {_t(out['old']['cpu_median'])}, new "
+            f"{_t(out['new']['cpu_median'])}; objectives differ by <= "
+            f"{_e(out['objective_difference'])}"
+        )
+        rows.append(out)
     return rows
 
 
@@ -626,6 +820,11 @@ class _Stop(Exception):
 def _accuracy(summary, kind) -> str:
     if summary.get("skipped"):
         return "-"
+    if kind == "pop":
+        return (
+            f"largest optimality {_e(summary['max_optimality'])}; objectives within "
+            f"{_e(summary['objective_difference'])} of the other revision's"
+        )
     if kind in ("l1", "l1cv"):
         return f"KKT {_e(summary['kkt'])}"
     return f"gap {_e(summary['rel_gap'])} (max abs grad {_e(summary['max_grad'])})"
@@ -652,6 +851,9 @@ def _note(case, kind) -> str:
         notes.append(
             f"alpha_/alpha_max old {ratio[0]}, new {ratio[1]}; non-zeros {nnz[0]} / {nnz[1]}"
         )
+    if kind == "pop" and not (case["old"]["skipped"] or case["new"]["skipped"]):
+        nnz = [", ".join(str(n) for n in case[r]["n_nonzero"]) for r in ("old", "new")]
+        notes.append(f"non-zeros in all {nnz[0]} / {nnz[1]}")
     solvers = [", ".join(case[r].get("solver") or []) for r in ("old", "new")]
     if kind in ("l2", "f32") and any(solvers):
         notes.append(f"solver_ {solvers[0] or '-'} / {solvers[1] or '-'}")
@@ -764,7 +966,10 @@ def render(payload) -> str:
 
 def list_problems() -> None:
     for name, spec in all_problems().items():
-        estimator, _ = estimator_settings(spec["kind"])
+        if spec["kind"] == "pop":
+            estimator = "each revision's population fit"
+        else:
+            estimator, _ = estimator_settings(spec["kind"])
         print(f"{name:18s} {spec['title']} [{estimator}]")
 
 

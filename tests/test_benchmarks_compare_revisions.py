@@ -10,6 +10,8 @@ Facts asserted (no timing assertions: timings depend on the machine):
 * the same code on the same arrays reaches the same optimum in both
   "revisions": the L2 gap between them is round-off and both meet the
   solver's tolerance; L1 fits (and LassoLNPCV's refit) meet the KKT target;
+  the population fits (L2, and L1 with one alpha per neuron) put every
+  neuron at its optimum, with the same objectives in both;
 * a child whose ``sklearn_lnp`` comes from another checkout than the one it
   was given stops with its own exit status, and an ``--old`` that is not a
   checkout is refused.
@@ -29,7 +31,13 @@ from _benchmarks import BENCHMARKS, REPO_ROOT, load_benchmark, table_rows
 pytestmark = pytest.mark.slow  # subprocess runs of the benchmark, a child per revision and round
 
 SCRIPT = BENCHMARKS / "compare_revisions.py"
-PROBLEMS = ["l2-sim-5000", "l1-sim-offset0", "l1-cv-real-lags5"]
+PROBLEMS = [
+    "l2-sim-5000",
+    "l1-sim-offset0",
+    "l1-cv-real-lags5",
+    "l2-population",
+    "l1-population-per-neuron",
+]
 
 
 def _run(*args, env=None):
@@ -83,6 +91,14 @@ def test_quick_same_checkout_twice(tmp_path):
                 assert not s["skipped"], s
                 assert len(s["cpu"]) == len(s["wall"]) == 2  # 1 repeat x 2 rounds
                 assert math.isfinite(s["cpu_median"]) and s["cpu_median"] > 0.0
+                if problem["kind"] == "pop":
+                    # every neuron at its optimum: L2 max|grad|, L1 KKT, each <= tol
+                    assert s["max_optimality"] <= run_all.TOL, s
+                    # same code, same arrays: the objectives agree to round-off
+                    assert s["objective_difference"] <= 1e-12, s
+                    assert s["identical_over_rounds"], s
+                    assert len(s["n_nonzero"]) == 1 and s["n_nonzero"][0] > 0, s
+                    continue
                 assert len(s["objective"]) == 2
                 if problem["kind"] == "l2":
                     # same code, same arrays: any gap is round-off of the two processes
