@@ -80,7 +80,7 @@ def compiled_kernels_used(X) -> bool:
 
     True for an in-memory design.  False for a dask design: the Python calls
     around each row block are a small share of a chunk's task, so its L2
-    fits never load numba (about 100 MiB of resident memory and 0.3-0.4 s,
+    fits never load numba (about 100 MiB of resident memory and about 0.4 s,
     once per process).
     """
     return not is_dask_array(X)
