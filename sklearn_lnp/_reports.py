@@ -504,6 +504,8 @@ def _history_figures(history: Bunch) -> dict:
     score_ax.legend(fontsize=7)
     fig.tight_layout()
     return {"history_gain.png": fig}
+
+
 def smooth_report(smooth: Bunch) -> Report:
     """The ``--smooth`` block: the evidence fit, its held-out comparison with ridge, figures."""
     summary = {
@@ -520,8 +522,10 @@ def smooth_report(smooth: Bunch) -> Report:
         "ridge_alpha": smooth.ridge_alpha,
         "difference_bits_per_spike": smooth.difference,
         "difference_paired_se": smooth.difference_se,
-        "peaks": [{"lag": int(lag), "row": int(r), "col": int(c)}
-                  for lag, (r, c) in zip(smooth.lags, smooth.peaks, strict=True)],  # fmt: skip
+        "peaks": [
+            {"lag": int(lag), "row": int(r), "col": int(c)}
+            for lag, (r, c) in zip(smooth.lags, smooth.peaks, strict=True)
+        ],
         "coef": smooth.coef.tolist(),
         "coef_std": smooth.coef_std.tolist(),
     }

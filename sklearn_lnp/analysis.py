@@ -1338,9 +1338,7 @@ def fit_history_glm(
     n_stim = stimulus.shape[1]
     n_hist = columns["history"].shape[1]
     history_filter = history.coef_to_lags(model.coef_[n_stim : n_stim + n_hist])
-    differences = {
-        "history": _paired_difference(scores, "stimulus_history", "stimulus")
-    }
+    differences = {"history": _paired_difference(scores, "stimulus_history", "stimulus")}
     if drift:
         differences["history_given_drift"] = _paired_difference(
             scores, "stimulus_history_drift", "stimulus_drift"

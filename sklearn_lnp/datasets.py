@@ -782,8 +782,7 @@ def recording_from_counts(
     stimulus = as_real_array(stimulus, "stimulus", "stimulus values")
     if stimulus.ndim != 2 or stimulus.size == 0:
         raise ValueError(
-            f"stimulus must be a non-empty 2-d array (frames x pixels); got shape "
-            f"{stimulus.shape}."
+            f"stimulus must be a non-empty 2-d array (frames x pixels); got shape {stimulus.shape}."
         )
     if not np.all(np.isfinite(stimulus)):
         raise ValueError("stimulus must be finite; found NaN or infinite values.")

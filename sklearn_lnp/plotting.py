@@ -26,8 +26,7 @@ def _values(values, name: str, ndim: tuple[int, ...], *, non_negative: bool = Fa
     array = as_real_array(values, name)
     if array.ndim not in ndim:
         raise ValueError(
-            f"{name} must have {' or '.join(map(str, ndim))} dimensions; got shape "
-            f"{array.shape}."
+            f"{name} must have {' or '.join(map(str, ndim))} dimensions; got shape {array.shape}."
         )
     if array.size == 0:
         raise ValueError(f"{name} is empty (shape {array.shape}): nothing to draw.")

@@ -207,8 +207,14 @@ def no_work(monkeypatch):
     def work(*args, **kwargs):
         raise AssertionError("an analysis ran before the options were checked")
 
-    for step in ("fit_lags_separately", "fit_lags_jointly", "spike_time_sta", "fit_l1_lags",
-                 "fit_history_glm", "fit_smooth_lags"):
+    for step in (
+        "fit_lags_separately",
+        "fit_lags_jointly",
+        "spike_time_sta",
+        "fit_l1_lags",
+        "fit_history_glm",
+        "fit_smooth_lags",
+    ):
         _patch(monkeypatch, step, work)
 
 
