@@ -35,6 +35,26 @@ import numpy as np
 # LassoLNPCV fit of 60 rows, well under a second alone.
 WATCHDOG_SECONDS = 60.0
 
+# The command's analysis steps: every one a bad option must be refused before.
+ANALYSIS_STEPS = (
+    "fit_lags_separately",
+    "fit_lags_jointly",
+    "spike_time_sta",
+    "fit_l1_lags",
+    "fit_history_glm",
+    "fit_smooth_lags",
+)
+
+
+def patch_step(monkeypatch, name: str, value) -> None:
+    """Replace an analysis step where the command calls it (``cli`` or ``_steps``)."""
+    from sklearn_lnp import _steps, cli
+
+    for module in (cli, _steps):
+        if hasattr(module, name):
+            monkeypatch.setattr(module, name, value)
+
+
 # Categories, by argument kind.  "refuse": the value is wrong and must be
 # refused naming the argument (unless listed as accepted); "either": a named
 # refusal or a result.

@@ -25,19 +25,12 @@ import time
 
 import numpy as np
 import pytest
+from _bad_input import ANALYSIS_STEPS, patch_step
 
-from sklearn_lnp import _steps, cli
 from sklearn_lnp.cli import main
 from sklearn_lnp.datasets import recording_from_counts, save_recording
 
 PIXEL = (2, 3)  # the toy cell's RF: pixel (row 2, col 3) of a 4 x 5 frame
-
-
-def _patch(monkeypatch, name, value):
-    """Replace an analysis where the command calls it (``cli`` or ``_steps``)."""
-    for module in (cli, _steps):
-        if hasattr(module, name):
-            monkeypatch.setattr(module, name, value)
 
 
 def _toy_recording(n_frames=300):
@@ -157,7 +150,7 @@ def test_the_demo_is_refused_and_overwritten_like_a_fit(tmp_path, capsys, monkey
     def tiny(n_frames, **kwargs):
         return analysis.fit_simulated_neuron(300, **kwargs)
 
-    _patch(monkeypatch, "fit_simulated_neuron", tiny)
+    patch_step(monkeypatch, "fit_simulated_neuron", tiny)
     out = tmp_path / "out"
     assert _run(capsys, "demo", "--out", str(out))[0] == 0
     before = _snapshot(out)
@@ -175,7 +168,7 @@ def _interrupt(*args, **kwargs):
 @pytest.mark.slow
 @pytest.mark.parametrize("step", ["fit_lags_jointly", "spike_time_sta"])
 def test_ctrl_c_leaves_nothing_partial(tmp_path, cell, capsys, monkeypatch, step):
-    _patch(monkeypatch, step, _interrupt)
+    patch_step(monkeypatch, step, _interrupt)
     out = tmp_path / "results" / "today"
     argv = ["fit", str(cell), "--out", str(out), "--lags-alpha", "1", "--lags", "0-1", "--sta"]
     status, _, err = _run(capsys, *argv)
@@ -191,7 +184,7 @@ def test_ctrl_c_during_overwrite_keeps_the_earlier_run(tmp_path, cell, capsys, m
     argv = ["fit", str(cell), "--out", str(out), "--lags", "0"]
     assert _run(capsys, *argv)[0] == 0
     before = _snapshot(out)
-    _patch(monkeypatch, "fit_lags_jointly", _interrupt)
+    patch_step(monkeypatch, "fit_lags_jointly", _interrupt)
     status, _, _ = _run(capsys, *argv[:-2], "--lags", "0-1", "--lags-alpha", "1", "--overwrite")
     assert status == 130
     assert _snapshot(out) == before and sorted(p.name for p in out.iterdir()) == ["cell"]
@@ -207,15 +200,8 @@ def no_work(monkeypatch):
     def work(*args, **kwargs):
         raise AssertionError("an analysis ran before the options were checked")
 
-    for step in (
-        "fit_lags_separately",
-        "fit_lags_jointly",
-        "spike_time_sta",
-        "fit_l1_lags",
-        "fit_history_glm",
-        "fit_smooth_lags",
-    ):
-        _patch(monkeypatch, step, work)
+    for step in ANALYSIS_STEPS:
+        patch_step(monkeypatch, step, work)
 
 
 @pytest.mark.parametrize(
@@ -330,7 +316,7 @@ def test_a_bug_keeps_its_traceback(tmp_path, cell, monkeypatch, bug):
             raise bug("a bug")
         bug()  # numpy's ValueError: not a user error
 
-    _patch(monkeypatch, "fit_lags_separately", broken)
+    patch_step(monkeypatch, "fit_lags_separately", broken)
     with pytest.raises((ZeroDivisionError, ValueError)):
         main(["fit", str(cell), "--out", str(tmp_path / "out"), "--lags", "0", "--quiet"])
     assert not (tmp_path / "out").exists()
@@ -345,7 +331,7 @@ def test_a_kill_leaves_nothing_partial(tmp_path, cell, capsys, monkeypatch):
         time.sleep(5)  # the signal arrives here
         raise AssertionError("SIGTERM did not stop the run")
 
-    _patch(monkeypatch, "fit_lags_jointly", killed)
+    patch_step(monkeypatch, "fit_lags_jointly", killed)
     previous = signal.getsignal(signal.SIGTERM)
     out = tmp_path / "out"
     status, _, err = _run(capsys, "fit", str(cell), "--out", str(out), "--lags", "0-1")

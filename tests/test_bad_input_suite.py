@@ -36,7 +36,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _bad_input import KINDS, Spec, bad_values, check_outcome, run_with_watchdog
+from _bad_input import (
+    ANALYSIS_STEPS,
+    KINDS,
+    Spec,
+    bad_values,
+    check_outcome,
+    patch_step,
+    run_with_watchdog,
+)
 from sklearn.base import BaseEstimator, clone, is_regressor
 from sklearn.utils import Bunch
 
@@ -978,24 +986,14 @@ def test_every_command_option_refuses_bad_values(
     command, option, value, expected, tmp_path, monkeypatch, capsys
 ):
     """A bad value: exit 2 and one error line naming the option, before any work."""
-    from sklearn_lnp import _steps, cli
+    from sklearn_lnp import cli
     from sklearn_lnp.datasets import save_recording
 
     def reached(*args, **kwargs):
         raise _Reached
 
-    for step in (
-        "fit_lags_separately",
-        "fit_lags_jointly",
-        "spike_time_sta",
-        "fit_l1_lags",
-        "fit_history_glm",
-        "fit_smooth_lags",
-        "fit_simulated_neuron",
-    ):
-        for module in (cli, _steps):  # where the command calls it
-            if hasattr(module, step):
-                monkeypatch.setattr(module, step, reached)
+    for step in (*ANALYSIS_STEPS, "fit_simulated_neuron"):
+        patch_step(monkeypatch, step, reached)
     monkeypatch.chdir(tmp_path)
     argv = [command]
     if command == "fit":
