@@ -159,8 +159,6 @@ POPULATION_PROBLEMS = {
         "20,000 x 1500 (bench_population_lasso.py --per-neuron --alpha-fraction 0.5)",
     },
 }
-for _spec in POPULATION_PROBLEMS.values():
-    _spec["full"], _spec["quick"] = {}, {}
 
 
 def all_problems() -> dict:
@@ -205,7 +203,7 @@ def build(args) -> int:
 
     name = args.build
     spec = all_problems()[name]
-    size = spec["quick" if args.quick else "full"]
+    size = spec.get("quick" if args.quick else "full", {})  # populations: none
     out = Path(args.build_dir)
     manifest = {"problem": name, "built_with": _shown(sklearn_lnp.__file__)}
     cases = []
@@ -403,6 +401,19 @@ def _fit_output(kind, model) -> dict:
     return out
 
 
+def _warm_up(kind, case, model, X, y, exposure) -> None:
+    """One fit of the case's code path on a slice (imports, compilation, lazy BLAS)."""
+    import numpy as np
+
+    if kind == "pop":
+        model.warm_up(X, y)
+        return
+    small, _ = _estimator(kind, case, None, small=True)
+    r, c = min(300, X.shape[0]), min(50, X.shape[1])
+    e = None if exposure is None else exposure[:r]
+    small.fit(np.ascontiguousarray(X[:r, :c]), y[:r], exposure=e)
+
+
 def child(args) -> int:
     from run_all import check_threads
 
@@ -450,21 +461,11 @@ def child(args) -> int:
         else:
             model, reason = _estimator(kind, case, folds)
         row = {"title": case["title"], "cpu": [], "wall": [], "skipped": reason, "warnings": []}
-        if kind == "pop":
+        if model is not None:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    model.warm_up(X, y)
-            except Exception as exc:  # an old revision failing is a result
-                row["skipped"] = f"failed in warm-up: {type(exc).__name__}: {str(exc)[:100]}"
-        elif model is not None:
-            small, _ = _estimator(kind, case, None, small=True)
-            r, c = min(300, X.shape[0]), min(50, X.shape[1])
-            e = None if exposure is None else exposure[:r]
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    small.fit(np.ascontiguousarray(X[:r, :c]), y[:r], exposure=e)
+                    _warm_up(kind, case, model, X, y, exposure)
             except Exception as exc:  # an old revision failing is a result
                 row["skipped"] = f"failed in warm-up: {type(exc).__name__}: {str(exc)[:100]}"
         result["cases"].append(row)
@@ -534,6 +535,26 @@ def _environment(args, tree: Path) -> dict:
     return env
 
 
+def _case_rows(results, revision: str, k: int) -> list[dict]:
+    """Case ``k``'s rows of every child of ``revision``."""
+    return [c["cases"][k] for c in results[revision] if c.get("cases") and len(c["cases"]) > k]
+
+
+def _timings(rows_all: list[dict]) -> dict:
+    """One case's times, medians, warnings and skip reason over every child of a revision."""
+    cpu = [t for r in rows_all for t in r["cpu"]]
+    wall = [t for r in rows_all for t in r["wall"]]
+    skipped = next((r["skipped"] for r in rows_all if r["skipped"]), "")
+    return {
+        "skipped": skipped or ("" if rows_all else "no child result"),
+        "cpu": cpu,
+        "wall": wall,
+        "cpu_median": _median(cpu),
+        "wall_median": _median(wall),
+        "warnings": sorted({w for r in rows_all for w in r["warnings"]}),
+    }
+
+
 def _evaluate_problem(manifest, kind, results, log) -> list[dict]:
     """Accuracy of every answer of both revisions; the worst over rounds, per case."""
     from run_all import evaluate, pin_thread_environment
@@ -568,21 +589,10 @@ def _evaluate_problem(manifest, kind, results, log) -> list[dict]:
         out = {"title": case["title"], "shape": case["shape"], "dtype": case["dtype"]}
         out["best_objective"] = best
         for revision, runs in evaluated.items():
-            rows_all = [
-                c["cases"][k] for c in results[revision] if c.get("cases") and len(c["cases"]) > k
-            ]
-            skipped = next((r["skipped"] for r in rows_all if r["skipped"]), "")
-            cpu = [t for r in rows_all for t in r["cpu"]]
-            wall = [t for r in rows_all for t in r["wall"]]
             summary = {
-                "skipped": skipped or ("" if rows_all else "no child result"),
-                "cpu": cpu,
-                "wall": wall,
-                "cpu_median": _median(cpu),
-                "wall_median": _median(wall),
+                **_timings(_case_rows(results, revision, k)),
                 "n_iter": sorted({r["n_iter"] for r, _ in runs}),
                 "solver": sorted({r["solver"] for r, _ in runs}),
-                "warnings": sorted({w for r in rows_all for w in r["warnings"]}),
                 "objective": [ev["objective"] for _, ev in runs],
                 "max_grad": max((ev["optimality"] for _, ev in runs), default=None),
                 "kkt": max((ev["kkt"] for _, ev in runs), default=None),
@@ -622,23 +632,13 @@ def _evaluate_population(manifest, results, log) -> list[dict]:
         out = {"title": case["title"], "shape": case["shape"], "dtype": case["dtype"]}
         answers = []
         for revision in ("old", "new"):
-            rows_all = [
-                c["cases"][k] for c in results[revision] if c.get("cases") and len(c["cases"]) > k
-            ]
+            rows_all = _case_rows(results, revision, k)
             done = [r for r in rows_all if not r["skipped"] and "objectives" in r]
             answers += [np.asarray(r["objectives"]) for r in done]
-            cpu = [t for r in rows_all for t in r["cpu"]]
-            wall = [t for r in rows_all for t in r["wall"]]
             out[revision] = {
-                "skipped": next((r["skipped"] for r in rows_all if r["skipped"]), "")
-                or ("" if rows_all else "no child result"),
-                "cpu": cpu,
-                "wall": wall,
-                "cpu_median": _median(cpu),
-                "wall_median": _median(wall),
+                **_timings(rows_all),
                 "n_iter": sorted({r["n_iter"] for r in done if r["n_iter"]}),
                 "solver": [],
-                "warnings": sorted({w for r in rows_all for w in r["warnings"]}),
                 "max_optimality": max((r["max_optimality"] for r in done), default=None),
                 "n_nonzero": sorted({r["n_nonzero"] for r in done}),
                 "identical_over_rounds": len({tuple(r["objectives"]) for r in done}) <= 1,
@@ -704,9 +704,8 @@ def parent(args) -> int:
             print(f"\n=== {name}: {spec['title']}", flush=True)
             entry = {"name": name, "title": spec["title"], "kind": spec["kind"]}
             payload["problems"].append(entry)
-            needs_data = spec["kind"] == "l1cv" or spec["quick" if args.quick else "full"].get(
-                "real"
-            )
+            size = spec.get("quick" if args.quick else "full", {})  # populations: none
+            needs_data = spec["kind"] == "l1cv" or size.get("real")
             if needs_data and not args.data.exists():
                 entry.update(status="skipped", reason=f"recording not found at {args.data}")
                 print(f"  skipped: {entry['reason']}", flush=True)
