@@ -84,6 +84,8 @@ object).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -144,6 +146,7 @@ def _plain(eta: np.ndarray) -> bool:
     return eta.size == 0 or (eta.max() <= ETA_MAX and eta.min() >= -ETA_CLIP)
 
 
+@functools.cache
 def _along_kernels():
     """The compiled one-neuron kernels of ``gradient_along``.
 
@@ -172,15 +175,9 @@ def _along_kernels():
     ``import sklearn_lnp`` does not import numba), compiled once per
     machine and cached on disk.
     """
-    if not _KERNELS:
-        from . import _along
+    from . import _along
 
-        _KERNELS.extend((_along.along_rows, _along.along_sweep))
-    return _KERNELS
-
-
-# (along_rows, along_sweep) once loaded by _along_kernels
-_KERNELS: list = []
+    return _along.along_rows, _along.along_sweep
 
 
 def _column_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -256,10 +253,11 @@ class PoissonObjective:
         self._compiled_rows = (compiled_sweep_rows(X, False), compiled_sweep_rows(X, True))
         self._set_neurons(self.Y)
 
-    def _set_neurons(self, Y: np.ndarray) -> None:
+    def _set_neurons(self, Y: np.ndarray, weighted_Y=None, y_total=None) -> None:
+        """The neurons' counts, weighted counts and their totals (computed unless given)."""
         self.Y = Y
-        self.weighted_Y = self.weights[:, None] * Y
-        self._y_total = self.weighted_Y.sum(axis=0)
+        self.weighted_Y = self.weights[:, None] * Y if weighted_Y is None else weighted_Y
+        self._y_total = self.weighted_Y.sum(axis=0) if y_total is None else y_total
 
     # -- sizes and counters ------------------------------------------------
     @property
@@ -299,9 +297,11 @@ class PoissonObjective:
         """The objective of some neurons (indices or mask): same ``X``, shared counters."""
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
-        view.Y = self.Y[:, neurons].reshape(self.n_samples, -1)
-        view.weighted_Y = self.weighted_Y[:, neurons].reshape(self.n_samples, -1)
-        view._y_total = self._y_total[neurons].reshape(-1)
+        view._set_neurons(
+            self.Y[:, neurons].reshape(self.n_samples, -1),
+            self.weighted_Y[:, neurons].reshape(self.n_samples, -1),
+            self._y_total[neurons].reshape(-1),
+        )
         return view
 
     def split(self, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

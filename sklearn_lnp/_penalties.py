@@ -106,6 +106,11 @@ class Penalty:
         alpha = float(self.alpha) if self.alpha.ndim == 0 else self.alpha.tolist()
         return f"{type(self).__name__}(alpha={alpha!r})"
 
+    @property
+    def vanishes(self) -> bool:
+        """Whether the penalty is 0 for every neuron and every ``W`` (each ``alpha`` is 0)."""
+        return not np.any(self.alpha)
+
     def strengths(self, n_neurons: int) -> np.ndarray:
         """``alpha`` of every neuron, shape (n_neurons,).
 

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sklearn_lnp._penalties import L1, L2
+from sklearn_lnp._penalties import L1, L2, ElasticNet, Quadratic
 
 moderate = st.floats(-10, 10, allow_nan=False)
 strengths = arrays(np.float64, 3, elements=st.floats(0, 5, allow_nan=False))
@@ -144,3 +144,23 @@ def test_strengths_validate_broadcast_and_subset():
     with pytest.raises(ValueError, match="scalar"):
         L2(np.ones((2, 2)))
     assert repr(L1(0.5)) == "L1(alpha=0.5)"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        L2,
+        L1,
+        lambda alpha: Quadratic(alpha, np.array([[2.0, -1.0], [-1.0, 2.0]])),
+        lambda alpha: ElasticNet(alpha, 0.5),
+    ],
+    ids=["L2", "L1", "Quadratic", "ElasticNet"],
+)
+def test_vanishes_exactly_when_every_alpha_is_zero(make):
+    """``vanishes``: the value is 0 for any W exactly when every strength is 0."""
+    W = np.array([[1.5, -2.0], [0.5, 3.0]])
+    for alpha, zero in ((0.0, True), ([0.0, 0.0], True), ([0.0, 0.3], False), (0.3, False)):
+        penalty = make(alpha)
+        assert penalty.vanishes is zero
+        # zero strengths give exactly 0 (not a round-off-level value), others > 0.1
+        assert bool(np.all(penalty.value(W) == 0.0)) is zero

@@ -32,8 +32,6 @@ class SmoothProblem:
         penalty.strengths(objective.n_neurons)  # validates the number of strengths
         self.objective = objective
         self.penalty = penalty
-        # L2(0), no penalty: nothing to add to values and gradients
-        self._unpenalised = isinstance(penalty, L2) and not np.any(penalty.alpha)
 
     @property
     def n_neurons(self) -> int:
@@ -45,7 +43,7 @@ class SmoothProblem:
         return SmoothProblem(self.objective.subset(neurons), self.penalty.subset(neurons))
 
     def _add_penalty(self, P, values, G):
-        if self._unpenalised:
+        if self.penalty.vanishes:  # nothing to add
             return values, G
         W = self.objective.split(P)[0]
         values = values + self.penalty.value(W)
