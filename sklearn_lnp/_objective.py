@@ -84,14 +84,10 @@ object).
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import scipy.sparse as sp
 
 from ._passes import (
-    compiled_kernels_used,
-    compiled_sweep_rows,
     matvec,
     mirror_upper,
     rmatvec,
@@ -144,40 +140,6 @@ def safe_exp(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _plain(eta: np.ndarray) -> bool:
     """Whether ``exp`` needs neither the continuation nor clipping on ``eta``."""
     return eta.size == 0 or (eta.max() <= ETA_MAX and eta.min() >= -ETA_CLIP)
-
-
-@functools.cache
-def _along_kernels():
-    """The compiled one-neuron kernels of ``gradient_along``.
-
-    ``along_rows(u, shift, factor, eta, z, new_eta, mu, weights, weighted_y, r)``
-    sets ``z = u + shift`` and ``new_eta = eta + factor z`` on a row block and,
-    when every ``new_eta <= ETA_MAX`` (no continuation of ``exp``), ``mu =
-    exp(new_eta)`` and the gradient weights ``r = weights mu - weighted_y``;
-    it returns whether it did (otherwise the caller takes the general path).
-    The same arithmetic as the array expressions of the general path, in one
-    call instead of one per operation: on row blocks of ~100 samples the
-    calls, not the arithmetic, are the cost.
-
-    ``along_sweep(X, v, rows, shift, factor, eta, z, new_eta, mu, weights,
-    weighted_y, r, out, sums)`` is the whole sweep of a C-contiguous ``X``
-    (float64, or float32 with single-precision products and ``v`` float32)
-    in blocks of ``rows`` rows: ``u = X[block] @ v``, ``along_rows`` on
-    the block, ``out += r[block] @ X[block]`` (``r`` in ``X``'s dtype for the
-    product, ``out`` float64), the blocks and BLAS calls of
-    :func:`sklearn_lnp._passes.sweep` without a Python call per block; it
-    also sets ``sums = (weights . mu, weighted_y . new_eta)`` while the
-    block is in cache.  It returns False, leaving ``out`` incomplete, at the
-    first block that needs the general path, or when ``new_eta`` needs
-    clipping at ``-ETA_CLIP``.
-
-    They live in :mod:`sklearn_lnp._along` (imported on first use, so that
-    ``import sklearn_lnp`` does not import numba), compiled once per
-    machine and cached on disk.
-    """
-    from . import _along
-
-    return _along.along_rows, _along.along_sweep
 
 
 def _column_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -247,10 +209,6 @@ class PoissonObjective:
         self._counts = {"passes": 0, "grams": 0}
         # reads of one sweep of a vector and of a matrix (k > 1)
         self._sweep_reads = (sweep_reads(X, 1), sweep_reads(X, 2))
-        # whether one neuron's line steps use the compiled kernels, and the row
-        # blocks of their compiled sweep, accurate and fast (None: no compiled sweep)
-        self._compiled = compiled_kernels_used(X)
-        self._compiled_rows = (compiled_sweep_rows(X, False), compiled_sweep_rows(X, True))
         self._set_neurons(self.Y)
 
     def _set_neurons(self, Y: np.ndarray, weighted_Y=None, y_total=None) -> None:
@@ -425,6 +383,41 @@ class PoissonObjective:
         r -= self.weighted_Y[rows]
         return r
 
+    def _plain_residual_rows(self, eta, z, new_eta, mu, db, step):
+        """One neuron's ``func(rows, u)`` of a sweep along a direction, for vectors.
+
+        The function sets ``z = u + db``, ``new_eta = eta + step z`` and ``mu =
+        exp(new_eta)`` on ``rows`` of the vectors (shape (n_samples,), views
+        of the caller's columns) and returns the gradient weights ``s mu - s
+        y`` there: the arithmetic of :meth:`_residual_rows` in fewer calls
+        per row block, without its test for the continuation of ``exp``.  The
+        caller tests ``new_eta <= ETA_MAX`` once after the sweep and, where
+        it fails, sweeps again with :meth:`_residual_rows`.
+        """
+        shift = float(db.reshape(-1)[0]) if self.fit_intercept else 0.0
+        factor = float(np.reshape(step, -1)[0])
+        weighted_y = self.weighted_Y[:, 0]
+
+        def residual_of(rows, u):
+            z_rows = z[rows]
+            np.add(u, shift, out=z_rows)
+            eta_rows = new_eta[rows]
+            if factor == 1.0:
+                np.add(z_rows, eta[rows], out=eta_rows)
+            else:
+                np.multiply(z_rows, factor, out=eta_rows)
+                eta_rows += eta[rows]
+            mu_rows = mu[rows]
+            np.exp(eta_rows, out=mu_rows)
+            if self._equal_weight is None:
+                r = np.multiply(mu_rows, self.weights[rows])
+            else:
+                r = np.multiply(mu_rows, self._equal_weight)
+            r -= weighted_y[rows]
+            return r
+
+        return residual_of
+
     def _finish(self, eta, mu, XtR, extended, sums=None) -> tuple[np.ndarray, np.ndarray]:
         """Values and gradient from ``eta`` (clipped in place), ``mu`` and ``X.T R``.
 
@@ -566,56 +559,15 @@ class PoissonObjective:
                 block += eta[rows]
             return self._residual_rows(rows, block, mu, extended)
 
-        vector_residual_of = None
-        if self.n_neurons == 1 and self._compiled:  # see _along_kernels
-            along_rows, along_sweep = _along_kernels()
-            shift = float(db[0]) if self.fit_intercept else 0.0
-            factor = float(step.reshape(-1)[0])
-            eta_1, Z_1, new_eta_1, mu_1 = eta[:, 0], Z[:, 0], new_eta[:, 0], mu[:, 0]
-            weights, weighted_y = self.weights, self.weighted_Y[:, 0]
-            rows = self._compiled_rows[bool(fast)]
-            if rows is not None:
-                self._counts["passes"] += self._sweep_reads[0]
-                XtR = np.zeros(self.n_features)
-                sums = np.empty(2)
-                if along_sweep(
-                    self.X,
-                    dW[:, 0].astype(self.X.dtype),
-                    rows,
-                    shift,
-                    factor,
-                    eta_1,
-                    Z_1,
-                    new_eta_1,
-                    mu_1,
-                    weights,
-                    weighted_y,
-                    np.empty(self.n_samples),
-                    XtR,
-                    sums,
-                ):
-                    values, G = self._finish(new_eta, mu, XtR[:, None], extended, sums[:, None])
-                    return LineRestriction(self, eta, Z, terms), values, G, new_eta
-
-            def vector_residual_of(rows, u):
-                r = np.empty(u.shape[0])
-                if along_rows(
-                    u,
-                    shift,
-                    factor,
-                    eta_1[rows],
-                    Z_1[rows],
-                    new_eta_1[rows],
-                    mu_1[rows],
-                    weights[rows],
-                    weighted_y[rows],
-                    r,
-                ):
-                    return r
-                return residual_of(rows, u[:, None])[:, 0]
-
+        plain_rows = None
+        if self.n_neurons == 1:
+            plain_rows = self._plain_residual_rows(
+                eta[:, 0], Z[:, 0], new_eta[:, 0], mu[:, 0], db, step
+            )
         with np.errstate(over="ignore", invalid="ignore"):
-            XtR = self._sweep(dW, residual_of, fast, vector_residual_of)
+            XtR = self._sweep(dW, residual_of, fast, plain_rows)
+            if plain_rows is not None and not new_eta.max(initial=-np.inf) <= ETA_MAX:
+                XtR = self._sweep(dW, residual_of, fast)  # the continuation of exp is needed
         values, G = self._finish(new_eta, mu, XtR, extended)
         return LineRestriction(self, eta, Z, terms), values, G, new_eta
 

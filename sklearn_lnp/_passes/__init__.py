@@ -27,8 +27,6 @@ from ._memory import mirror_upper, row_blocks
 
 __all__ = [
     "column_major",
-    "compiled_kernels_used",
-    "compiled_sweep_rows",
     "gather_columns",
     "is_dask_array",
     "matvec",
@@ -65,25 +63,6 @@ def rmatvec(X, r: np.ndarray, *, fast: bool = False) -> np.ndarray:
 def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
     """``X.T @ func(rows, X @ v)`` in one read where possible; see :func:`._memory.sweep`."""
     return _implementation(X).sweep(X, v, func, fast=fast)
-
-
-def compiled_sweep_rows(X, fast: bool = False) -> int | None:
-    """Row-block size of a compiled one-vector sweep; see :func:`._memory.compiled_sweep_rows`.
-
-    None for a dask design (its chunks go through :func:`sweep`).
-    """
-    return None if is_dask_array(X) else _memory.compiled_sweep_rows(X, fast)
-
-
-def compiled_kernels_used(X) -> bool:
-    """Whether one neuron's line steps on ``X`` use the compiled kernels.
-
-    True for an in-memory design.  False for a dask design: the Python calls
-    around each row block are a small share of a chunk's task, so its L2
-    fits never load numba (about 100 MiB of resident memory and about 0.4 s,
-    once per process).
-    """
-    return not is_dask_array(X)
 
 
 def sweep_reads(X, n_columns: int = 1) -> int:

@@ -101,27 +101,6 @@ def sweep_reads(X, n_columns: int = 1) -> int:
     return 1
 
 
-def compiled_sweep_rows(X, fast: bool = False) -> int | None:
-    """Rows per block of a one-vector :func:`sweep` of ``X`` run by compiled code, or None.
-
-    For a C-contiguous numpy array, float64, or float32 with ``fast``
-    (single-precision products): the rows of the blocks :func:`sweep` itself
-    would use (all rows when it sweeps ``X`` whole), so a compiled loop over
-    these blocks does the same BLAS calls.  None for any other design
-    (sparse, float32 with accurate products, other layouts, dask), which
-    :func:`sweep` handles.
-    """
-    if type(X) is not np.ndarray or X.ndim != 2 or not X.flags.c_contiguous:
-        return None
-    if _fast(X, fast):
-        return _rows_per_block(X.shape[1], _FAST_BLOCK_BYTES)
-    if X.dtype != np.float64:
-        return None
-    if X.nbytes <= _whole_bytes(1):
-        return max(X.shape[0], 1)
-    return _rows_per_block(X.shape[1], _SWEEP_BLOCK_BYTES)
-
-
 def sweep(X, v: np.ndarray, func, *, fast: bool = False) -> np.ndarray:
     """Return ``X.T @ func(X @ v)`` in float64, reading ``X`` once (see :func:`sweep_reads`).
 
