@@ -1,7 +1,9 @@
 """The lab's neuron at lags 0..4: lag-wise vs joint fits, drift, SVD and bilinear.
 
 Held-out bits per spike with contiguous 5-fold CV (BlockedTimeSeriesSplit,
-gap 4 = the largest lag), exposure = the bin widths, routed by metadata.
+gap 4 = the largest lag), exposure = the bin widths, routed by metadata.  The
+grid search is timed with threads pinned to 1 (unless ``OMP_NUM_THREADS``,
+``OPENBLAS_NUM_THREADS``, ... are set).
 
 Run: ``python benchmarks/real_neuron_lags.py [path/to/nds_cl_5_data.mat]``
 (default ``../shared/data/nds_cl_5_data.mat`` beside the repository).
@@ -9,25 +11,33 @@ Run: ``python benchmarks/real_neuron_lags.py [path/to/nds_cl_5_data.mat]``
 
 from __future__ import annotations
 
-import sys
-import time
-import warnings
-from pathlib import Path
+import os
 
-import numpy as np
-import sklearn
-from sklearn.model_selection import GridSearchCV, cross_validate
-from sklearn.pipeline import make_pipeline
+# Every BLAS, OpenMP and numba runtime reads these when it loads (before numpy is
+# imported): one thread each unless the caller set them, so the times printed
+# compare across machines and revisions.
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 
-from sklearn_lnp import (
+import sys  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import sklearn  # noqa: E402
+from sklearn.model_selection import GridSearchCV, cross_validate  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+
+from sklearn_lnp import (  # noqa: E402
     BlockedTimeSeriesSplit,
     LagTransformer,
     PoissonLNPRegressor,
     SlowDriftFeatures,
     SVDSeparator,
 )
-from sklearn_lnp.datasets import load_recording, recording_design
-from sklearn_lnp.metrics import get_scorer
+from sklearn_lnp.datasets import load_recording, recording_design  # noqa: E402
+from sklearn_lnp.metrics import get_scorer  # noqa: E402
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "nds_cl_5_data.mat"
 ALPHAS = (0.1, 1.0, 3.0, 10.0, 30.0, 100.0)
@@ -56,7 +66,13 @@ def main(path=DEFAULT):
     t = (np.cumsum(e) - e / 2).reshape(-1, 1)
     drift = SlowDriftFeatures().fit_transform(t)
     cv = BlockedTimeSeriesSplit(5, gap=max(LAGS))
-    print(f"{y.size} bins, {int(y.sum())} spikes; 5-fold blocked CV, gap {max(LAGS)}")
+    from threadpoolctl import threadpool_info
+
+    threads = sorted({pool["num_threads"] for pool in threadpool_info()})
+    print(
+        f"{y.size} bins, {int(y.sum())} spikes; 5-fold blocked CV, gap {max(LAGS)}; "
+        f"BLAS/OpenMP threads {threads}"
+    )
 
     print("\nLag-wise fits (the lab's recipe, alpha=0), held-out bits/spike:")
     for lag in LAGS:

@@ -88,6 +88,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._passes import (
+    column_dot,
     matvec,
     mirror_upper,
     rmatvec,
@@ -140,13 +141,6 @@ def safe_exp(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _plain(eta: np.ndarray) -> bool:
     """Whether ``exp`` needs neither the continuation nor clipping on ``eta``."""
     return eta.size == 0 or (eta.max() <= ETA_MAX and eta.min() >= -ETA_CLIP)
-
-
-def _column_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``sum_i a_ij b_ij`` per column ``j`` (one BLAS dot for a single column)."""
-    if a.shape[1] == 1:
-        return (a.T @ b)[0]
-    return np.einsum("ij,ij->j", a, b)
 
 
 class PoissonObjective:
@@ -430,7 +424,7 @@ class PoissonObjective:
             if eta.min(initial=0.0) < -ETA_CLIP:
                 np.maximum(eta, -ETA_CLIP, out=eta)
             weighted_mu = self.weights @ mu
-            weighted_eta = _column_dot(self.weighted_Y, eta)
+            weighted_eta = column_dot(self.weighted_Y, eta)
         values = weighted_mu - weighted_eta
         G = np.empty((self.n_params, self.n_neurons))
         G[: self.n_features] = XtR
@@ -447,7 +441,7 @@ class PoissonObjective:
         mu, _, _ = safe_exp(eta)
         if not _plain(eta):
             eta = np.clip(eta, -ETA_CLIP, ETA_CLIP)
-        return self.weights @ mu - _column_dot(self.weighted_Y, eta)
+        return self.weights @ mu - column_dot(self.weighted_Y, eta)
 
     def value_gradient(
         self, P: np.ndarray, eta: np.ndarray | None = None, *, fast=False, scratch=False
@@ -498,7 +492,7 @@ class PoissonObjective:
                 eta = np.array(eta, dtype=np.float64)
             if _plain(eta):  # mu, its weighted sum, then R in the same array
                 np.exp(eta, out=mu)
-                sums = (self.weights @ mu, _column_dot(self.weighted_Y, eta))
+                sums = (self.weights @ mu, column_dot(self.weighted_Y, eta))
                 R = np.multiply(mu, self._weight_column(), out=mu)
                 R -= self.weighted_Y
                 XtR = self.rmatvec(R, fast=fast)
@@ -575,15 +569,25 @@ class PoissonObjective:
         """The objective along ``P + t D`` from ``eta`` with ``Z = X D`` known (no pass)."""
         return LineRestriction(self, eta, Z, terms)
 
+    def _sample_weights(self, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``s`` and ``s y`` broadcastable against ``eta`` (1-d: the one neuron's column)."""
+        if eta.ndim == 1:
+            return self.weights, self.weighted_Y[:, 0]
+        return self.weights[:, None], self.weighted_Y
+
     def gradient_weights(self, eta: np.ndarray) -> np.ndarray:
-        """Per-sample gradient weights ``s dmu - s y`` (n_samples, k): ``G[:p] = X.T @ them``."""
-        eta = np.array(eta, dtype=np.float64)
-        return self._residual_rows(slice(None), eta, np.empty(eta.shape), [])
+        """Per-sample gradient weights ``s dmu - s y``: ``G[:p] = X.T @ them``.
+
+        ``eta`` of shape (n_samples, k), or (n_samples,) for a one-neuron
+        objective; the weights have its shape.
+        """
+        weights, weighted_y = self._sample_weights(eta)
+        return weights * safe_exp(eta)[1] - weighted_y
 
     # -- second order ------------------------------------------------------
     def hessian_weights(self, eta: np.ndarray) -> np.ndarray:
-        """Per-sample Hessian weights ``s d2mu``, shape (n_samples, k)."""
-        return self.weights[:, None] * safe_exp(eta)[2]
+        """Per-sample Hessian weights ``s d2mu``; shapes as in :meth:`gradient_weights`."""
+        return self._sample_weights(eta)[0] * safe_exp(eta)[2]
 
     def hessian(self, eta: np.ndarray, neuron: int = 0, *, symmetric: bool = True):
         """One neuron's data Hessian, shape (n_params, n_params).
@@ -667,12 +671,12 @@ class LineRestriction:
         self._eta_max = eta.max(axis=0, initial=-np.inf)
         self._z_max = Z.max(axis=0, initial=0.0)
         self._z_min = Z.min(axis=0, initial=0.0)
-        self._slope_y = _column_dot(objective.weighted_Y, Z)
-        self._first0 = _column_dot(self._wmu, Z)
+        self._slope_y = column_dot(objective.weighted_Y, Z)
+        self._first0 = column_dot(self._wmu, Z)
         if dmu is self._mu:
             self._slope = self._first0 - self._slope_y + self.c1
         else:
-            self._slope = _column_dot(weights * dmu, Z) - self._slope_y + self.c1
+            self._slope = column_dot(weights * dmu, Z) - self._slope_y + self.c1
         self._ready = True
 
     @property
@@ -710,7 +714,7 @@ class LineRestriction:
     def _squares(self) -> np.ndarray:
         if self._z2 is None:
             self._z2 = self.Z * self.Z
-            self._second0 = _column_dot(self._wmu, self._z2)
+            self._second0 = column_dot(self._wmu, self._z2)
         return self._z2
 
     def __call__(self, t, cols=None, *, second: bool = True):
@@ -730,29 +734,51 @@ class LineRestriction:
         """
         self._prepare()
         cols = self._columns(cols)
-        Z = self.Z[:, cols]
         t = np.asarray(t, dtype=np.float64)
         if t.ndim == 0:
-            t = np.array([float(t)] * Z.shape[1])
+            t = np.array([float(t)] * self._slope_y[cols].size)
+        top = t * np.where(t >= 0, self._z_max[cols], self._z_min[cols])
+        plain = (self._eta_max[cols] + top <= ETA_MAX).all() and (top <= 700.0).all()
+        return self._evaluate(t, cols, plain, second)
+
+    def at(self, t: float, col: int = 0, *, second: bool = True):
+        """``phi, phi', phi''`` of the neuron ``col`` at the step ``t``, as Python floats.
+
+        The arithmetic of :meth:`__call__` on that column's vectors, for the
+        searches of one neuron (``phi''`` None without ``second``).
+        """
+        self._prepare()
+        top = t * (self._z_max[col] if t >= 0 else self._z_min[col])
+        plain = self._eta_max[col] + top <= ETA_MAX and top <= 700.0
+        value, first, curvature = self._evaluate(t, col, plain, second)
+        return float(value), float(first), None if curvature is None else float(curvature)
+
+    def _evaluate(self, t, cols, plain: bool, second: bool):
+        """``phi, phi', phi''`` at ``t`` of the columns ``cols`` (an index, or one column).
+
+        ``plain``: ``exp`` needs no continuation anywhere on the way to ``t``,
+        so the decrease comes from ``expm1(t z)`` (accurate for small ``t``).
+        """
+        Z = self.Z[:, cols]
         c1, c2 = self.c1[cols], self.c2[cols]
         penalty = t * c1 + 0.5 * t * t * c2
-        top = t * np.where(t >= 0, self._z_max[cols], self._z_min[cols])
         slope_y = self._slope_y[cols]
-        if (self._eta_max[cols] + top <= ETA_MAX).all() and (top <= 700.0).all():
+        if plain:
             grow = np.expm1(Z * t)  # mu(t) / mu - 1
             grow *= self._wmu[:, cols]
             value = grow.sum(axis=0) - t * slope_y + penalty
-            first = self._first0[cols] + _column_dot(grow, Z) - slope_y + c1 + t * c2
+            first = self._first0[cols] + column_dot(grow, Z) - slope_y + c1 + t * c2
             if not second:
                 return value, first, None
             z2 = self._squares()[:, cols]
-            curvature = self._second0[cols] + _column_dot(grow, z2) + c2
+            curvature = self._second0[cols] + column_dot(grow, z2) + c2
             return value, first, curvature
         weights = self._objective.weights
-        value_t, first_t, second_t = safe_exp(self.eta[:, cols] + Z * t)
-        value = weights @ (value_t - self._mu[:, cols]) - t * slope_y + penalty
-        first = weights @ (first_t * Z) - slope_y + c1 + t * c2
-        if not second:
-            return value, first, None
-        curvature = weights @ (second_t * self._squares()[:, cols]) + c2
+        with np.errstate(over="ignore", invalid="ignore"):  # inf for steps far beyond the bracket
+            value_t, first_t, second_t = safe_exp(self.eta[:, cols] + Z * t)
+            value = weights @ (value_t - self._mu[:, cols]) - t * slope_y + penalty
+            first = weights @ (first_t * Z) - slope_y + c1 + t * c2
+            if not second:
+                return value, first, None
+            curvature = weights @ (second_t * self._squares()[:, cols]) + c2
         return value, first, curvature

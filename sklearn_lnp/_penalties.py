@@ -27,8 +27,12 @@ plugs into the solvers unchanged.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import scipy.sparse as sp
+
+from ._passes import column_dot
 
 __all__ = [
     "L1",
@@ -52,13 +56,6 @@ def _strengths(alpha, name: str = "alpha") -> np.ndarray:
     if not np.all(np.isfinite(values)) or np.any(values < 0):
         raise ValueError(f"{name} must be finite and non-negative; got {alpha!r}.")
     return values
-
-
-def _column_squares(W: np.ndarray) -> np.ndarray:
-    """``||w_j||^2`` per column (one BLAS dot for a single column)."""
-    if W.shape[1] == 1:
-        return (W.T @ W)[0]
-    return np.einsum("ij,ij->j", W, W)
 
 
 def soft_threshold(U: np.ndarray, threshold) -> np.ndarray:
@@ -106,7 +103,7 @@ class Penalty:
         alpha = float(self.alpha) if self.alpha.ndim == 0 else self.alpha.tolist()
         return f"{type(self).__name__}(alpha={alpha!r})"
 
-    @property
+    @functools.cached_property
     def vanishes(self) -> bool:
         """Whether the penalty is 0 for every neuron and every ``W`` (each ``alpha`` is 0)."""
         return not np.any(self.alpha)
@@ -175,13 +172,13 @@ class L2(Penalty):
         alpha = self._column_alpha(W)
         if alpha.ndim == 0:
             scalar = float(alpha)
-            return 0.5 * scalar * _column_squares(W) if scalar else np.zeros(W.shape[1])
+            return 0.5 * scalar * column_dot(W, W) if scalar else np.zeros(W.shape[1])
         if np.all(alpha > 0):
-            return 0.5 * alpha * _column_squares(W)
+            return 0.5 * alpha * column_dot(W, W)
         out = np.zeros(W.shape[1])
         on = alpha > 0
         if np.any(on):
-            out[on] = 0.5 * alpha[on] * _column_squares(W[:, on])
+            out[on] = 0.5 * alpha[on] * column_dot(W[:, on], W[:, on])
         return out
 
     def gradient(self, W: np.ndarray) -> np.ndarray:
@@ -213,11 +210,11 @@ class L2(Penalty):
         c1, c2 : ndarray of shape (n_neurons,)
             ``alpha w . d`` and ``alpha d . d`` per neuron.
         """
-        alpha = self._column_alpha(W)
-        if not np.any(alpha):
+        if self.vanishes:
             return np.zeros(W.shape[1]), np.zeros(W.shape[1])
-        c1 = alpha * np.einsum("ij,ij->j", W, D)
-        c2 = alpha * np.einsum("ij,ij->j", D, D)
+        alpha = self._column_alpha(W)
+        c1 = alpha * column_dot(W, D)
+        c2 = alpha * column_dot(D, D)
         return c1, c2
 
 
@@ -470,7 +467,7 @@ class Quadratic(Penalty):
         on = np.flatnonzero(alpha > 0)
         if on.size:
             part = W if on.size == W.shape[1] else W[:, on]
-            out[on] = 0.5 * alpha[on] * np.einsum("ij,ij->j", part, self._times(part))
+            out[on] = 0.5 * alpha[on] * column_dot(part, self._times(part))
         return out
 
     def gradient(self, W: np.ndarray) -> np.ndarray:
@@ -513,8 +510,8 @@ class Quadratic(Penalty):
         if not np.any(alpha):
             return np.zeros(W.shape[1]), np.zeros(W.shape[1])
         QD = self._times(D)
-        c1 = alpha * np.einsum("ij,ij->j", W, QD)
-        c2 = alpha * np.einsum("ij,ij->j", D, QD)
+        c1 = alpha * column_dot(W, QD)
+        c2 = alpha * column_dot(D, QD)
         return c1, c2
 
     def change(self, W: np.ndarray, W_new: np.ndarray) -> np.ndarray:
@@ -525,7 +522,7 @@ class Quadratic(Penalty):
         alpha = self._column_alpha(W)
         if not np.any(alpha):
             return np.zeros(W.shape[1])
-        return 0.5 * alpha * np.einsum("ij,ij->j", W_new - W, self._times(W_new + W))
+        return 0.5 * alpha * column_dot(W_new - W, self._times(W_new + W))
 
     def kkt_violation(self, W: np.ndarray, G: np.ndarray) -> np.ndarray:
         """``|G + alpha Q w|`` per coefficient, ``G`` the data term's gradient (shape of ``W``)."""

@@ -385,10 +385,29 @@ MAX_ABS_X = 1e50
 MAX_COUNT = 2.0**53
 
 
+# Elements per BLAS call of _sum_of_squares: scipy's BLAS takes 32-bit lengths.
+_DOT_CHUNK = 2**30
+
+
 def _sum_of_squares(v: np.ndarray) -> float:
-    """``v @ v`` for a 1-d float ``v`` (in its dtype); inf or nan (no warning) when it overflows."""
+    """``v @ v`` for a contiguous 1-d float32 or float64 ``v``; inf or nan when it overflows.
+
+    Summed in ``v``'s dtype per chunk of ``_DOT_CHUNK`` elements, then in
+    float64 (no warning on overflow).  The product goes through scipy's BLAS,
+    the library of the solvers' factorisations and Gram matrices, not
+    numpy's: numpy links a second OpenBLAS whose worker threads, once woken
+    by a product this long, keep spinning after it and compete with scipy's
+    for the cores through the small factorisations of a fit that follows.
+    """
+    from scipy.linalg.blas import get_blas_funcs
+
+    dot = get_blas_funcs("dot", (v,))
+    total = 0.0
     with np.errstate(over="ignore", invalid="ignore"):
-        return float(v @ v)
+        for start in range(0, v.size, _DOT_CHUNK):
+            part = v[start : start + _DOT_CHUNK]
+            total += float(dot(part, part))
+    return total
 
 
 def _bounded_by_sum_of_squares(values) -> bool:

@@ -423,20 +423,83 @@ def test_line_restriction_terms_may_be_deferred_and_columns_are_views():
 
 
 def test_vectorised_line_search_equals_searches_one_neuron_at_a_time():
-    """Neurons that finish early leave the search; the others' steps are unchanged."""
-    from sklearn_lnp._solvers._line_search import line_search
+    """Neurons that finish early leave the search; the others' steps are unchanged.
 
-    X, Y, exposure, sample_weight = make_problem(n=300, p=6, k=4, seed=11)
+    ``search_one`` (one column, on its vectors) takes the same steps; an
+    ascent direction gets none.
+    """
+    from sklearn_lnp._solvers._line_search import line_search, search_one
+
+    X, Y, exposure, sample_weight = make_problem(n=300, p=6, k=5, seed=11)
     objective = PoissonObjective(X, Y, exposure, sample_weight)
     P = objective.initial_params()
     _, G, eta = objective.value_gradient(P)
     # steps of very different quality: some accepted at once, some searched long
-    D = -G * np.array([1.0, 30.0, 1e-3, 300.0])
+    D = -G * np.array([1.0, 30.0, 1e-3, 300.0, -1.0])
     line = objective.line_restriction(eta, objective.direction_predictor(D))
-    together = line_search(line, 1.0)
-    alone = [line_search(line, 1.0, np.array([j]))[0] for j in range(4)]
-    np.testing.assert_allclose(together, alone, rtol=1e-12)  # one column: dot, not einsum
-    assert np.all(together > 0)
+    for curvature in (0.1, 0.9):
+        together = line_search(line, 1.0, curvature=curvature)
+        alone = [line_search(line, 1.0, np.array([j]), curvature=curvature)[0] for j in range(5)]
+        one = [search_one(line, 1.0, j, curvature) for j in range(5)]
+        np.testing.assert_allclose(together, alone, rtol=1e-12)  # one column: dot, not einsum
+        np.testing.assert_array_equal(alone, one)
+        assert np.all(together[:4] > 0) and together[4] == 0.0
+        for j in range(4):
+            # sufficient decrease, and |phi'| within the bound unless the step
+            # is short of the minimiser (phi' < 0: kept, not extended)
+            value, first, _ = line.at(one[j], j)
+            slope = float(line.slope[j])
+            assert value <= 1e-4 * one[j] * slope
+            assert abs(first) <= curvature * abs(slope) or first < 0
+
+
+def test_one_column_at_a_step_is_that_column_of_the_vectorised_restriction():
+    """``line.at(t, j)`` (Python floats) is column ``j`` of ``line(t)``, on both branches.
+
+    The plain branch (``expm1``) and the continuation of ``exp`` (a step far
+    along a large ``Z``); one-column reductions are BLAS dots where the
+    vectorised ones are einsums, so equal to round-off (rtol 1e-13).
+    """
+    X, Y, exposure, sample_weight = make_problem(n=250, p=7, k=3, seed=12)
+    objective = PoissonObjective(X, Y, exposure, sample_weight)
+    penalty = L2([0.0, 0.3, 2.0])
+    P = objective.initial_params()
+    _, G, eta = objective.value_gradient(P)
+    D = -G * np.array([1.0, 5.0, 0.2])
+    W, dW = objective.split(P)[0], objective.split(D)[0]
+    line = objective.line_restriction(
+        eta, objective.direction_predictor(D), penalty.line_terms(W, dW)
+    )
+    top = np.abs(line.Z).max()
+    for t in (0.0, 0.3, 1.0, -0.5, 2.5 * ETA_MAX / top):
+        value, first, second = line(t)
+        for j in range(3):
+            one = line.at(t, j)
+            assert all(isinstance(x, float) for x in one)
+            np.testing.assert_allclose(one, (value[j], first[j], second[j]), rtol=1e-13)
+            assert line.at(t, j, second=False)[2] is None
+    # the last step takes the continuation of exp: finite, and phi grows
+    assert (
+        np.isfinite(line.at(2.5 * ETA_MAX / top, 1)[0]) and line.at(2.5 * ETA_MAX / top, 1)[0] > 0
+    )
+
+
+def test_weights_of_one_neuron_are_its_column_of_the_population_weights():
+    X, Y, exposure, sample_weight = make_problem(n=120, p=5, k=2, seed=14)
+    objective = PoissonObjective(X, Y, exposure, sample_weight)
+    one = objective.subset([1])
+    eta = objective.linear_predictor(objective.initial_params() + 0.1)
+    eta[3, 1] = ETA_MAX + 5.0  # the continuation of exp on one sample
+    np.testing.assert_array_equal(
+        one.gradient_weights(eta[:, 1]), objective.gradient_weights(eta)[:, 1]
+    )
+    np.testing.assert_array_equal(
+        one.hessian_weights(eta[:, 1]), objective.hessian_weights(eta)[:, 1]
+    )
+    # and they are the gradient: X.T r is G[:p]
+    _, G, _ = one.value_gradient(objective.initial_params()[:, [1]] + 0.1)
+    r = one.gradient_weights(one.linear_predictor(objective.initial_params()[:, [1]] + 0.1)[:, 0])
+    np.testing.assert_allclose(X.T @ r, G[:-1, 0], rtol=1e-12, atol=1e-12)
 
 
 def test_line_restriction_resolves_decreases_below_round_off_of_the_objective():

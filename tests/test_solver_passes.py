@@ -225,7 +225,7 @@ def test_dual_newton_direction_equals_primal(fit_intercept, n, p):
     grad = G[:, 0]
     primal = _newton_direction(problem.hessian(eta, symmetric=False), grad)
     xw = X @ objective.split(params[:, None])[0][:, 0]
-    dual, z = _DualSystem(objective).direction(problem, eta[:, 0], xw, grad)
+    dual, z = _DualSystem(objective).direction(problem, alpha, eta[:, 0], xw, grad)
     np.testing.assert_allclose(dual, primal, rtol=1e-8, atol=1e-10 * np.abs(primal).max())
     expected_z = objective.direction_predictor(dual[:, None])[:, 0]
     np.testing.assert_allclose(z, expected_z, rtol=1e-8, atol=1e-10)

@@ -89,3 +89,28 @@ def test_fit_refuses_non_finite_X_with_scikit_learn_message(bad, message):
     X[7, 1] = bad
     with pytest.raises(ValueError, match=message):
         PoissonLNPRegressor().fit(X, rng.poisson(1.0, 50).astype(float))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sum_of_squares_in_chunks_is_the_dot_product(dtype, monkeypatch):
+    """Chunks of at most ``_DOT_CHUNK`` elements (scipy's BLAS takes 32-bit lengths).
+
+    Summed in another order than ``v @ v``: equal to round-off of the dtype
+    (rtol 1e-5 for float32 chunk sums, 1e-12 for float64).
+    """
+    v = np.random.default_rng(5).standard_normal(1001).astype(dtype)
+    whole = _validation._sum_of_squares(v)
+    assert isinstance(whole, float)
+    monkeypatch.setattr(_validation, "_DOT_CHUNK", 64)
+    chunked = _validation._sum_of_squares(v)
+    expected = float(np.dot(v.astype(np.float64), v.astype(np.float64)))
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    assert whole == pytest.approx(expected, rel=rtol)
+    assert chunked == pytest.approx(expected, rel=rtol)
+    assert _validation._sum_of_squares(v[:0]) == 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # overflow and nan pass silently
+        big = np.full(100, np.finfo(dtype).max / 4, dtype=dtype)
+        assert _validation._sum_of_squares(big) == np.inf
+        v[500] = np.nan
+        assert np.isnan(_validation._sum_of_squares(v))

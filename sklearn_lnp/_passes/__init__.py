@@ -23,9 +23,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import _dask, _memory
-from ._memory import mirror_upper, row_blocks
+from ._memory import column_dot, mirror_upper, row_blocks
 
 __all__ = [
+    "column_dot",
     "column_major",
     "gather_columns",
     "is_dask_array",

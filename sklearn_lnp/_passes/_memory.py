@@ -336,6 +336,18 @@ def single_precision_agrees(values: np.ndarray, exact: np.ndarray) -> bool:
         return bool(np.all(np.abs(values - exact) <= 1e-3 * exact))
 
 
+def column_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``sum_i a_ij b_ij`` per column ``j``, shape (k,); one BLAS dot for a single column.
+
+    For vectors ``a``, ``b`` (one column as 1-d arrays): their dot product.
+    """
+    if a.ndim == 1:
+        return a @ b
+    if a.shape[1] == 1:
+        return (a.T @ b)[0]
+    return np.einsum("ij,ij->j", a, b)
+
+
 def mirror_upper(a: np.ndarray) -> None:
     """Copy the upper triangle of the square ``a`` onto its lower one, in place."""
     n = a.shape[0]

@@ -5,29 +5,78 @@ linear predictor ``z_j = X d_j`` is computed once for all neurons (one read
 of ``X``); the objective along each line then costs ``O(n_samples)`` per
 point (:class:`sklearn_lnp._objective.LineRestriction`).  So instead of
 backtracking with two passes per trial, the steps are found by safeguarded
-Newton iterations on ``phi_j'(t) = 0``, vectorised over the neurons, with
-the sufficient-decrease (Armijo) condition checked on the accurately
-computed decrease ``phi_j(t) = F_j(x + t d) - F_j(x)``.
+Newton iterations on ``phi_j'(t) = 0``, with the sufficient-decrease
+(Armijo) condition checked on the accurately computed decrease
+``phi_j(t) = F_j(x + t d) - F_j(x)``.  Each neuron's iteration runs on
+Python floats; the restrictions of all the neurons still searching are
+evaluated together, one vectorised call per round (one neuron alone: a
+call on its vectors, :meth:`LineRestriction.at`).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .._objective import _column_dot
+from .._passes import column_dot
 
 _ARMIJO = 1e-4
 _EPS = float(np.finfo(float).eps)
 _MAX_EVALUATIONS = 40
 
 
+def _search(slope: float, t: float, curvature: float):
+    """One neuron's search, on Python floats: a generator of trial steps.
+
+    Yields the trial ``t`` and receives ``(phi(t), phi'(t), phi''(t))``;
+    returns (``StopIteration.value``) the step of :func:`line_search`.
+    ``slope = phi'(0) < 0``.
+    """
+    bound = curvature * abs(slope)  # strong Wolfe bound on |phi'(t)|
+    lo, hi = 0.0, math.inf
+    best_t = best_value = 0.0
+    for _ in range(_MAX_EVALUATIONS):
+        value, first, second = yield t
+        finite = math.isfinite(value) and math.isfinite(first)
+        sufficient = finite and value <= _ARMIJO * t * slope
+        if sufficient and value < best_value:
+            best_t, best_value = t, value
+        if sufficient and abs(first) <= bound:
+            return t
+        if not finite or first >= 0.0:
+            hi = t
+        else:
+            lo = t
+        # Bracket at round-off: nothing more to find.  Also true while no trial
+        # has overshot (hi = inf): a trial short of the minimiser of a convex
+        # phi with |phi'(t)| above the bound has a sufficient decrease, and
+        # is kept rather than extended.
+        if finite and hi - lo <= 1e-15 * hi:
+            return best_t
+        middle = 0.5 * (lo + hi)  # hi is finite from here on
+        if not finite:
+            t = middle
+            continue
+        # Newton step on phi', kept inside the bracket (bisection otherwise)
+        newton = t - first / second if second > 0.0 and math.isfinite(second) else math.nan
+        new_t = newton if lo < newton < hi else middle
+        # Worse than the start: far beyond the minimiser, where phi grows like
+        # exp and Newton on phi' creeps back by ~1 / max|z| per step.
+        t = min(new_t, 0.5 * (lo + t)) if value > 0.0 else new_t
+    return best_t
+
+
 def line_search(line, t0, cols=None, *, curvature: float = 0.1) -> np.ndarray:
-    """Steps ``t_j > 0`` along descent directions of convex ``phi_j``, vectorised.
+    """Steps ``t_j > 0`` along descent directions of convex ``phi_j``.
 
     Accepts ``t_j`` when ``phi_j(t) <= 1e-4 t phi_j'(0)`` (sufficient
     decrease) and ``|phi_j'(t)| <= curvature |phi_j'(0)|`` (strong Wolfe);
     small ``curvature`` makes the search nearly exact, which costs only
-    ``O(n_samples)`` per neuron and evaluation here.
+    ``O(n_samples)`` per neuron and evaluation here.  Each neuron's search
+    is safeguarded Newton on ``phi_j'`` (:func:`_search`, on floats); the
+    trials of all the neurons still searching are evaluated together, one
+    call of ``line`` per round.
 
     Parameters
     ----------
@@ -49,59 +98,48 @@ def line_search(line, t0, cols=None, *, curvature: float = 0.1) -> np.ndarray:
         descent direction, or a decrease below round-off).
     """
     cols = np.arange(line.Z.shape[1]) if cols is None else np.asarray(cols)
+    if cols.size == 1:
+        return np.array([search_one(line, float(np.reshape(t0, -1)[0]), int(cols[0]), curvature)])
     steps = np.zeros(cols.size)
-    slope = line.slope[cols]
-    t = np.broadcast_to(np.asarray(t0, dtype=np.float64), cols.shape).copy()
-    t[~(np.isfinite(t) & (t > 0))] = 1.0
-    pending = np.flatnonzero(slope < 0.0)  # positions in cols
-    where, s0 = cols, slope  # the columns and slopes of the pending positions
-    if pending.size < cols.size:
-        t, where, s0 = t[pending], cols[pending], slope[pending]
-    bound = curvature * np.abs(s0)  # strong Wolfe bound on |phi'(t)|
-    lo = np.zeros(pending.size)
-    hi = np.full(pending.size, np.inf)
-    best_t = np.zeros(pending.size)
-    best_value = np.zeros(pending.size)
+    slopes = line.slope[cols].tolist()
+    starts = np.broadcast_to(np.asarray(t0, dtype=np.float64), cols.shape).tolist()
+    searches, trials = [], []  # of the positions still searching, in order
+    for position, (slope, t) in enumerate(zip(slopes, starts, strict=True)):
+        if slope < 0.0:
+            search = _search(slope, t if math.isfinite(t) and t > 0.0 else 1.0, curvature)
+            searches.append((position, search))
+            trials.append(next(search))
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        for _ in range(_MAX_EVALUATIONS):
-            if not pending.size:
-                return steps
-            value, first, second = line(t, where)
-            finite = np.isfinite(value) & np.isfinite(first)
-            sufficient = finite & (value <= _ARMIJO * t * s0)
-            better = sufficient & (value < best_value)
-            best_t = np.where(better, t, best_t)
-            best_value = np.where(better, value, best_value)
-            done = sufficient & (np.abs(first) <= bound)
-            rising = ~finite | (first >= 0.0)
-            lo = np.where(rising, lo, t)
-            hi = np.where(rising, t, hi)
-            # bracket at round-off: nothing more to find
-            stalled = ~done & finite & (hi - lo <= 1e-15 * hi)
-            finished = done | stalled
-            if finished.any():
-                steps[pending[done]] = t[done]
-                steps[pending[stalled]] = best_t[stalled]
-                if finished.all():
-                    return steps
-                keep = ~finished
-                pending, where, t, value, first, second = (
-                    a[keep] for a in (pending, where, t, value, first, second)
-                )
-                s0, bound, finite = s0[keep], bound[keep], finite[keep]
-                lo, hi, best_t, best_value = lo[keep], hi[keep], best_t[keep], best_value[keep]
-            # Newton step on phi', kept inside the bracket (bisection otherwise)
-            newton = np.where((second > 0) & np.isfinite(second), t - first / second, np.nan)
-            inside = (lo < newton) & (newton < hi)
-            middle = 0.5 * (lo + hi)
-            new_t = np.where(inside, newton, np.where(np.isfinite(hi), middle, 4.0 * t))
-            new_t = np.where(finite, new_t, middle)
-            # Worse than the start: far beyond the minimiser, where phi grows like
-            # exp and Newton on phi' creeps back by ~1 / max|z| per step.
-            worse = finite & (value > 0.0)
-            t = np.where(worse, np.minimum(new_t, 0.5 * (lo + t)), new_t)
-    steps[pending] = best_t
+        while searches:
+            if len(searches) == 1:
+                results = [line.at(trials[0], int(cols[searches[0][0]]))]
+            else:
+                where = cols[[position for position, _ in searches]]
+                value, first, second = line(np.array(trials), where)
+                results = zip(value.tolist(), first.tolist(), second.tolist(), strict=True)
+            going, trials = [], []
+            for (position, search), result in zip(searches, results, strict=True):
+                try:
+                    trials.append(search.send(result))
+                    going.append((position, search))
+                except StopIteration as stop:
+                    steps[position] = stop.value
+            searches = going
     return steps
+
+
+def search_one(line, t0: float, col: int = 0, curvature: float = 0.1) -> float:
+    """:func:`line_search` of the one column ``col`` of ``line``, as a Python float."""
+    slope = float(line.slope[col])
+    if not slope < 0.0:
+        return 0.0
+    search = _search(slope, t0 if math.isfinite(t0) and t0 > 0.0 else 1.0, curvature)
+    t = next(search)
+    try:
+        while True:
+            t = search.send(line.at(t, col))
+    except StopIteration as stop:
+        return stop.value
 
 
 def _unresolved(decrease, value):
@@ -179,9 +217,9 @@ def take_step(problem, P, eta, D, values, G, *, t0=1.0, curvature=0.9, fast=Fals
     new_P, new_values, new_G, new_eta
         The new points (columns with a zero step are undefined).
     """
-    slope = _column_dot(G, D)
+    slope = column_dot(G, D)
     line, new_values, new_G, new_eta, new_P = problem.along(P, eta, D, t0, fast=fast)
-    end_slope = _column_dot(new_G, D)
+    end_slope = column_dot(new_G, D)
     if slope.size == 1:  # one neuron: the same test on Python floats (no array bookkeeping)
         slope, end_slope = float(slope[0]), float(end_slope[0])
         decrease = float(new_values[0]) - float(values[0])

@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-from ._line_search import line_search, search_unscaled, take_step
+from ._line_search import search_one, search_unscaled, take_step
 from ._result import SolverResult
 from ._smooth import SmoothProblem
 
@@ -89,11 +89,14 @@ class _DualSystem:
     def __init__(self, objective):
         self.kernel = objective.kernel()
 
-    def direction(self, problem: SmoothProblem, eta, xw, grad):
+    def direction(self, problem: SmoothProblem, alpha: float, eta, xw, grad):
         """Newton direction and its ``z = X dw + db`` for a one-neuron problem.
 
         Parameters
         ----------
+        problem : SmoothProblem
+        alpha : float
+            The problem's L2 strength (positive).
         eta : ndarray of shape (n_samples,)
             Linear predictor at the current point.
         xw : ndarray of shape (n_samples,)
@@ -107,9 +110,9 @@ class _DualSystem:
             One pass over ``X`` (``X.T c``).
         """
         objective = problem.objective
-        kernel, alpha = self.kernel, _alpha(problem)
-        residual = objective.gradient_weights(eta[:, None])[:, 0]
-        delta = objective.hessian_weights(eta[:, None])[:, 0]
+        kernel = self.kernel
+        residual = objective.gradient_weights(eta)
+        delta = objective.hessian_weights(eta)
         s = np.sqrt(delta)
         x_grad = kernel @ residual + alpha * xw  # X @ grad_w
         x_border = kernel @ delta  # X @ (X' delta), the intercept border
@@ -205,9 +208,10 @@ def _newton_one(problem, P, *, tol, max_iter, verbose, solver_name, dual, system
     """Damped Newton on a one-neuron problem from ``P`` of shape (n_params, 1)."""
     objective = problem.objective
     values, G, eta = problem.evaluate(P)
-    grad_max = float(np.max(np.abs(G), initial=0.0))
+    grad_max = float(np.abs(G).max())
     if dual is None:
         dual = use_dual(problem)
+    alpha = _alpha(problem)
     xw = None  # X @ w, kept by the dual form
     n_iter = 0
     while grad_max > tol and n_iter < max_iter:
@@ -217,14 +221,15 @@ def _newton_one(problem, P, *, tol, max_iter, verbose, solver_name, dual, system
                 W = objective.split(P)[0]
                 xw = objective.direction_predictor(objective.join(W))[:, 0] if np.any(W) else 0.0
                 xw = np.broadcast_to(xw, eta.shape[:1]).copy()
-            direction, z = system().direction(problem, eta[:, 0], xw, G[:, 0])
+            direction, z = system().direction(problem, alpha, eta[:, 0], xw, G[:, 0])
             D = direction[:, None]
             line = objective.line_restriction(eta, z[:, None], problem.terms(P, D))
             if line.slope[0] < 0.0:
-                step = float(line_search(line, 1.0, curvature=0.9)[0])
+                step = search_one(line, 1.0, curvature=0.9)
             if step > 0.0:
                 new_P = P + step * D
-                new_values, new_G, new_eta = problem.evaluate(new_P, line.eta_at(step))
+                new_eta = line.eta_at(step)
+                new_values, new_G, new_eta = problem.evaluate(new_P, new_eta, scratch=True)
                 new_xw = xw + step * (z - (direction[-1] if objective.fit_intercept else 0.0))
         else:
             D = _newton_direction(problem.hessian(eta, 0, symmetric=False), G[:, 0])[:, None]
@@ -247,5 +252,5 @@ def _newton_one(problem, P, *, tol, max_iter, verbose, solver_name, dual, system
         P, values, G, eta = new_P, new_values, new_G, new_eta
         if dual:
             xw = new_xw
-        grad_max = float(np.max(np.abs(G), initial=0.0))
+        grad_max = float(np.abs(G).max())
     return SolverResult.of_smooth_fit(objective, P, values, grad_max, n_iter, tol, solver_name)

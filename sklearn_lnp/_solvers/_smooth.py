@@ -50,9 +50,9 @@ class SmoothProblem:
         G[: self.objective.n_features] += self.penalty.gradient(W)
         return values, G
 
-    def evaluate(self, P, eta=None, *, fast=False):
+    def evaluate(self, P, eta=None, *, fast=False, scratch=False):
         """Values (k,), gradients (n_params, k) and ``eta`` at ``P`` (see ``value_gradient``)."""
-        values, G, eta = self.objective.value_gradient(P, eta, fast=fast)
+        values, G, eta = self.objective.value_gradient(P, eta, fast=fast, scratch=scratch)
         values, G = self._add_penalty(P, values, G)
         return values, G, eta
 
