@@ -11,13 +11,11 @@ Run: ``python benchmarks/real_neuron_lags.py [path/to/nds_cl_5_data.mat]``
 
 from __future__ import annotations
 
-import os
+from run_all import default_thread_environment  # no numeric imports
 
-# Every BLAS, OpenMP and numba runtime reads these when it loads (before numpy is
-# imported): one thread each unless the caller set them, so the times printed
-# compare across machines and revisions.
-for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
+# Before numpy is imported: one thread per runtime unless the caller set them,
+# so the times printed compare across machines and revisions.
+default_thread_environment(1)
 
 import sys  # noqa: E402
 import time  # noqa: E402

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import os
 
-for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
+from run_all import default_thread_environment  # no numeric imports
+
+default_thread_environment(1)  # before numpy is imported
 
 import json  # noqa: E402
 import sys  # noqa: E402

@@ -232,6 +232,16 @@ def pin_thread_environment(threads: int) -> None:
         os.environ[name] = str(threads)
 
 
+def default_thread_environment(threads: int) -> None:
+    """Set each of :data:`THREAD_VARIABLES` that the caller has not set to ``threads``.
+
+    For a script run on its own: called before numpy is imported, it pins
+    every runtime to ``threads`` unless the caller chose otherwise.
+    """
+    for name in THREAD_VARIABLES:
+        os.environ.setdefault(name, str(threads))
+
+
 def child_environment(threads: int) -> dict:
     env = dict(os.environ)
     for name in THREAD_VARIABLES:

@@ -569,25 +569,21 @@ class PoissonObjective:
         """The objective along ``P + t D`` from ``eta`` with ``Z = X D`` known (no pass)."""
         return LineRestriction(self, eta, Z, terms)
 
-    def _sample_weights(self, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``s`` and ``s y`` broadcastable against ``eta`` (1-d: the one neuron's column)."""
-        if eta.ndim == 1:
-            return self.weights, self.weighted_Y[:, 0]
-        return self.weights[:, None], self.weighted_Y
-
     def gradient_weights(self, eta: np.ndarray) -> np.ndarray:
         """Per-sample gradient weights ``s dmu - s y``: ``G[:p] = X.T @ them``.
 
         ``eta`` of shape (n_samples, k), or (n_samples,) for a one-neuron
         objective; the weights have its shape.
         """
-        weights, weighted_y = self._sample_weights(eta)
-        return weights * safe_exp(eta)[1] - weighted_y
+        columns = np.array(eta, dtype=np.float64).reshape(self.n_samples, -1)
+        r = self._residual_rows(slice(None), columns, np.empty(columns.shape), [])
+        return r.reshape(np.shape(eta))
 
     # -- second order ------------------------------------------------------
     def hessian_weights(self, eta: np.ndarray) -> np.ndarray:
         """Per-sample Hessian weights ``s d2mu``; shapes as in :meth:`gradient_weights`."""
-        return self._sample_weights(eta)[0] * safe_exp(eta)[2]
+        weights = self.weights if np.ndim(eta) == 1 else self.weights[:, None]
+        return weights * safe_exp(eta)[2]
 
     def hessian(self, eta: np.ndarray, neuron: int = 0, *, symmetric: bool = True):
         """One neuron's data Hessian, shape (n_params, n_params).

@@ -29,10 +29,13 @@ _MAX_EVALUATIONS = 40
 def _search(slope: float, t: float, curvature: float):
     """One neuron's search, on Python floats: a generator of trial steps.
 
-    Yields the trial ``t`` and receives ``(phi(t), phi'(t), phi''(t))``;
-    returns (``StopIteration.value``) the step of :func:`line_search`.
+    Yields the trial ``t`` (the first: ``t``, or 1 if it is not a positive
+    finite step) and receives ``(phi(t), phi'(t), phi''(t))``; returns
+    (``StopIteration.value``) the step of :func:`line_search`.
     ``slope = phi'(0) < 0``.
     """
+    if not (math.isfinite(t) and t > 0.0):
+        t = 1.0
     bound = curvature * abs(slope)  # strong Wolfe bound on |phi'(t)|
     lo, hi = 0.0, math.inf
     best_t = best_value = 0.0
@@ -98,15 +101,13 @@ def line_search(line, t0, cols=None, *, curvature: float = 0.1) -> np.ndarray:
         descent direction, or a decrease below round-off).
     """
     cols = np.arange(line.Z.shape[1]) if cols is None else np.asarray(cols)
-    if cols.size == 1:
-        return np.array([search_one(line, float(np.reshape(t0, -1)[0]), int(cols[0]), curvature)])
     steps = np.zeros(cols.size)
     slopes = line.slope[cols].tolist()
     starts = np.broadcast_to(np.asarray(t0, dtype=np.float64), cols.shape).tolist()
     searches, trials = [], []  # of the positions still searching, in order
     for position, (slope, t) in enumerate(zip(slopes, starts, strict=True)):
         if slope < 0.0:
-            search = _search(slope, t if math.isfinite(t) and t > 0.0 else 1.0, curvature)
+            search = _search(slope, t, curvature)
             searches.append((position, search))
             trials.append(next(search))
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
@@ -133,7 +134,7 @@ def search_one(line, t0: float, col: int = 0, curvature: float = 0.1) -> float:
     slope = float(line.slope[col])
     if not slope < 0.0:
         return 0.0
-    search = _search(slope, t0 if math.isfinite(t0) and t0 > 0.0 else 1.0, curvature)
+    search = _search(slope, t0, curvature)
     t = next(search)
     try:
         while True:
