@@ -154,8 +154,8 @@ def fit_low_rank(
     def spatial_problem():
         return restricted(_spatial_design(blocks, covariates, B))
 
-    def run(problem, params):
-        (result,) = solve(problem.objective, penalty, params, **solve_kw)
+    def run(problem, params, evaluated=None):
+        (result,) = solve(problem.objective, penalty, params, evaluated=evaluated, **solve_kw)
         coef, intercept = problem.objective.split(result.params)
         return result, coef, float(intercept)
 
@@ -177,18 +177,20 @@ def fit_low_rank(
         Q, R = np.linalg.qr(B)
         A, B = A @ R.T, Q
         problem = spatial_problem()
+        evaluated = None  # at params, when the convergence test below has it
         if b is None:
             params = problem.objective.initial_params()[:, 0]
         else:
             params = pack(A.T.ravel())
             if n_iter > 1:
-                optimality = float(np.max(np.abs(gradient(problem, params)[: n_pixels * rank])))
+                evaluated = problem.evaluate(params[:, None])
+                optimality = float(np.max(np.abs(evaluated[1][: n_pixels * rank])))
                 optimality = max(optimality, result.optimality)
                 if optimality <= tol:
                     converged = True
                     n_iter -= 1
                     break
-        result, coef, intercept = run(problem, params)
+        result, coef, intercept = run(problem, params, evaluated)
         A = coef[: n_pixels * rank].reshape(rank, n_pixels).T.copy()
         c, b = coef[n_pixels * rank :].copy(), intercept
         if not np.any(A):

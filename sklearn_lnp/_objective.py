@@ -201,8 +201,8 @@ class PoissonObjective:
                 self.log_exposure = np.log(np.broadcast_to(exposure, n_samples))
         self.fit_intercept = bool(fit_intercept)
         self._counts = {"passes": 0, "grams": 0}
-        # reads of one sweep of a vector and of a matrix (k > 1)
-        self._sweep_reads = (sweep_reads(X, 1), sweep_reads(X, 2))
+        # reads of one sweep of a vector and of a matrix (k > 1), found on the first sweep
+        self._sweep_reads = None
         self._set_neurons(self.Y)
 
     def _set_neurons(self, Y: np.ndarray, weighted_Y=None, y_total=None) -> None:
@@ -306,6 +306,8 @@ class PoissonObjective:
         ``vector_func``, if given, is used instead when ``k = 1`` and sees and
         returns vectors (len(rows),).
         """
+        if self._sweep_reads is None:
+            self._sweep_reads = (sweep_reads(self.X, 1), sweep_reads(self.X, 2))
         self._counts["passes"] += self._sweep_reads[min(V.shape[1], 2) - 1]
         if V.shape[1] == 1 and vector_func is not None:
             return sweep(self.X, V[:, 0], vector_func, fast=fast)[:, None]

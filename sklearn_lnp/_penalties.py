@@ -27,8 +27,6 @@ plugs into the solvers unchanged.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import scipy.sparse as sp
 
@@ -48,6 +46,8 @@ __all__ = [
 
 def _strengths(alpha, name: str = "alpha") -> np.ndarray:
     """``alpha`` as a float64 array of shape () or (n_neurons,); finite and >= 0."""
+    if type(alpha) is float and 0.0 <= alpha < np.inf:  # the common case, without reductions
+        return np.asarray(alpha)
     values = np.asarray(alpha, dtype=np.float64)
     if values.ndim > 1:
         raise ValueError(
@@ -90,6 +90,8 @@ class Penalty:
     alpha : ndarray of shape () or (n_neurons,)
     smooth : bool
         Whether the penalty is differentiable (a smooth solver can take it).
+    vanishes : bool
+        Whether the penalty is 0 for every neuron and every ``W`` (each ``alpha`` is 0).
     """
 
     smooth = False
@@ -98,15 +100,11 @@ class Penalty:
 
     def __init__(self, alpha=0.0):
         self.alpha = _strengths(alpha)
+        self.vanishes = not self.alpha.any()
 
     def __repr__(self) -> str:
         alpha = float(self.alpha) if self.alpha.ndim == 0 else self.alpha.tolist()
         return f"{type(self).__name__}(alpha={alpha!r})"
-
-    @functools.cached_property
-    def vanishes(self) -> bool:
-        """Whether the penalty is 0 for every neuron and every ``W`` (each ``alpha`` is 0)."""
-        return not np.any(self.alpha)
 
     def strengths(self, n_neurons: int) -> np.ndarray:
         """``alpha`` of every neuron, shape (n_neurons,).
@@ -199,8 +197,8 @@ class L2(Penalty):
         """
         alpha = self._neuron_alpha(neuron)
         if alpha:
-            index = np.arange(n_features)
-            hessian[index, index] += alpha
+            diagonal = np.einsum("ii->i", hessian[:n_features, :n_features])  # a view
+            diagonal += alpha
 
     def line_terms(self, W: np.ndarray, D: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The penalty along ``W + t D``: ``pen(W + t D) - pen(W) = c1 t + c2 t^2 / 2``.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numbers
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -192,23 +193,39 @@ def physical_memory() -> int | None:
         return None
 
 
+# The last reading of /proc/meminfo's MemAvailable: [time.monotonic(), bytes or None].
+_last_reading: list = [-float("inf"), None]
+# Seconds for which a reading is reused: reading /proc/meminfo costs more
+# than many of the small designs whose size is checked against it.
+_READING_AGE = 1.0
+
+
+def _mem_available() -> int | None:
+    """Linux's ``MemAvailable`` in bytes (read at most once a second), or None."""
+    now = time.monotonic()
+    if now - _last_reading[0] >= _READING_AGE:
+        available = None
+        try:
+            with open("/proc/meminfo", encoding="ascii") as meminfo:
+                for line in meminfo:
+                    if line.startswith("MemAvailable:"):
+                        available = int(line.split()[1]) * 1024
+                        break
+        except (OSError, ValueError, IndexError):
+            available = None
+        _last_reading[:] = [now, available]
+    return _last_reading[1]
+
+
 def available_memory() -> int | None:
     """Bytes of memory available to a new allocation now, or None when unknown.
 
     Linux's ``MemAvailable`` (free memory plus what the kernel can reclaim
-    without swapping), else the free pages; never more than
-    :func:`physical_memory`.
+    without swapping; read at most once a second), else the free pages;
+    never more than :func:`physical_memory`.
     """
     total = physical_memory()
-    available = None
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    available = int(line.split()[1]) * 1024
-                    break
-    except (OSError, ValueError, IndexError):
-        available = None
+    available = _mem_available()
     if available is None:
         try:
             available = int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_AVPHYS_PAGES"))

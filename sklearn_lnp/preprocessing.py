@@ -579,6 +579,11 @@ class LagTransformer(_LaggedColumnsMixin, TransformerMixin, BaseEstimator):
         -------
         self
         """
+        self._fit(X)
+        return self
+
+    def _fit(self, X):
+        """Validate the parameters and ``X``, record its width; return ``X`` validated."""
         self._validate_params()
         _check_fill_value(self.fill_value)
         self.lags_ = check_lags(self.lags)
@@ -587,9 +592,8 @@ class LagTransformer(_LaggedColumnsMixin, TransformerMixin, BaseEstimator):
             if X.ndim != 2:
                 raise ValueError(f"X must be 2-d (frames x pixels); got {X.ndim}-d.")
             self.n_features_in_ = X.shape[1]
-            return self
-        validate_X(self, X, dtype=(np.float64, np.float32), reset=True)
-        return self
+            return X
+        return validate_X(self, X, dtype=(np.float64, np.float32), reset=True)
 
     def _output_dtype(self, X):
         if self.dtype is not None:
@@ -644,6 +648,10 @@ class LagTransformer(_LaggedColumnsMixin, TransformerMixin, BaseEstimator):
             dtype = self._output_dtype(X) if X.dtype.kind == "f" else np.dtype(np.float64)
             return lag_design(X.astype(dtype), self.lags_, self.fill_value, dtype)
         X = validate_X(self, X, dtype=(np.float64, np.float32), reset=False)
+        return self._design(X, frame_index)
+
+    def _design(self, X: np.ndarray, frame_index) -> np.ndarray:
+        """The lagged design of validated frames ``X`` (see :meth:`transform`)."""
         n_samples, n_pixels = X.shape
         frame_index = _check_frame_index(frame_index, n_samples)
         dtype = np.dtype(self._output_dtype(X))
@@ -680,7 +688,10 @@ class LagTransformer(_LaggedColumnsMixin, TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_lags * n_pixels)
         """
-        return self.fit(X).transform(X, frame_index=frame_index)
+        X = self._fit(X)
+        if _is_dask(X):
+            return self.transform(X, frame_index=frame_index)
+        return self._design(X, frame_index)  # X validated once
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -338,3 +338,30 @@ def test_a_kill_leaves_nothing_partial(tmp_path, cell, capsys, monkeypatch):
     assert status == 130 and "interrupted" in err
     assert not out.exists()
     assert signal.getsignal(signal.SIGTERM) == previous  # the handler is the caller's again
+
+
+def test_available_memory_reading_is_reused_for_a_second(monkeypatch):
+    """/proc/meminfo is read at most once a second; the physical bound applies every time."""
+    import io
+
+    from sklearn_lnp import _validation
+
+    now = [1000.0]
+    reads = []
+
+    def meminfo(path, *args, **kwargs):
+        reads.append(path)
+        return io.StringIO(f"MemTotal: 99 kB\nMemAvailable: {len(reads)} kB\n")
+
+    monkeypatch.setattr(_validation.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(_validation, "_last_reading", [-float("inf"), None])
+    monkeypatch.setattr(_validation, "open", meminfo, raising=False)
+    monkeypatch.setattr(_validation, "physical_memory", lambda: 2**40)
+    assert _validation.available_memory() == 1024 and reads == ["/proc/meminfo"]
+    now[0] += 0.9
+    assert _validation.available_memory() == 1024 and len(reads) == 1  # reused
+    monkeypatch.setattr(_validation, "physical_memory", lambda: 512)
+    assert _validation.available_memory() == 512  # never more than the physical memory
+    now[0] += 0.2
+    monkeypatch.setattr(_validation, "physical_memory", lambda: 2**40)
+    assert _validation.available_memory() == 2048 and len(reads) == 2  # read afresh

@@ -235,3 +235,18 @@ def test_float32_design_is_built_without_a_float64_copy():
     # 2000 x 750 float32 = 6 MB; a float64 intermediate would need 12 MB more.
     assert out.nbytes == 2000 * 750 * 4
     assert peak < 1.2 * out.nbytes
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("with_frame_index", [False, True])
+def test_fit_transform_equals_fit_then_transform(dtype, with_frame_index):
+    """fit_transform validates X once and builds the design that fit().transform() builds."""
+    frames = np.random.default_rng(0).standard_normal((40, 6)).astype(dtype)
+    frame_index = np.r_[0:15, 22:47] if with_frame_index else None
+    lagger = LagTransformer(lags=[0, 2, 3], fill_value=-1.0)
+    at_once = lagger.fit_transform(frames, frame_index=frame_index)
+    apart = LagTransformer(lags=[0, 2, 3], fill_value=-1.0).fit(frames)
+    expected = apart.transform(frames, frame_index=frame_index)
+    assert at_once.dtype == expected.dtype == dtype
+    np.testing.assert_array_equal(at_once, expected)
+    assert lagger.n_features_in_ == 6

@@ -35,7 +35,7 @@ from sklearn_lnp._objective import PoissonObjective
 from sklearn_lnp._penalties import L2
 from sklearn_lnp._solvers import SmoothProblem, solve
 from sklearn_lnp._solvers._lbfgs import _History
-from sklearn_lnp._solvers._newton import _DualSystem, _newton_direction
+from sklearn_lnp._solvers._newton import _DualSystem, _newton_direction, cholesky_solve
 
 
 def _smooth(X, y, exposure, weights, alpha, fit_intercept=True):
@@ -345,3 +345,47 @@ def test_lbfgs_direction_equals_the_two_loop_recursion(memory):
         np.testing.assert_allclose(history.direction(grad), expected, rtol=1e-9, atol=1e-12)
     history.clear()
     np.testing.assert_array_equal(history.direction(grad), -grad)
+
+
+@pytest.mark.parametrize("order", ["F", "C"])
+@pytest.mark.parametrize("lower", [False, True])
+def test_cholesky_solve_solves_from_one_triangle(order, lower):
+    """``A x = b`` for a positive definite ``A`` read from one triangle only."""
+    rng = np.random.default_rng(3)
+    root = rng.standard_normal((30, 30))
+    A = root @ root.T + 30 * np.eye(30)
+    b = rng.standard_normal((30, 2))
+    matrix = np.array(A, order=order)
+    other = np.triu_indices(30, 1) if lower else np.tril_indices(30, -1)
+    matrix[other] = np.nan  # the triangle that must not be read
+    x = cholesky_solve(matrix, b, lower=lower)
+    # backward error of a Cholesky solve: a few eps times cond(A) (~10 here)
+    np.testing.assert_allclose(A @ x, b, rtol=0, atol=1e-12 * np.abs(b).max())
+    one_column = cholesky_solve(np.array(A, order="F"), b[:, 0], lower=lower)
+    np.testing.assert_allclose(one_column, x[:, 0], rtol=1e-12)
+
+
+def test_cholesky_solve_refuses_an_indefinite_matrix():
+    with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
+        cholesky_solve(np.array([[1.0, 2.0], [2.0, 1.0]], order="F"), np.ones(2), lower=False)
+
+
+@pytest.mark.parametrize("n, p", [(300, 12), (60, 80)])  # primal and dual Newton
+def test_newton_from_a_given_evaluation_is_the_same_fit_without_its_reads(n, p):
+    X, y, exposure, weights, alpha = _problem(n, p, seed=4)
+    runs = []
+    for given in (False, True):
+        problem = _smooth(X, y, exposure, weights, alpha)
+        objective = problem.objective
+        P = objective.initial_params() + 0.01
+        evaluated = problem.evaluate(P) if given else None
+        before = objective.n_passes
+        (result,) = solve(
+            objective, problem.penalty, P, solver="newton-cholesky", evaluated=evaluated
+        )
+        runs.append((result, objective.n_passes - before))
+    (plain, plain_passes), (given, given_passes) = runs
+    # the same arithmetic from the same evaluation: equal iterates
+    np.testing.assert_array_equal(given.params, plain.params)
+    assert given.n_iter == plain.n_iter
+    assert given_passes == plain_passes - linalg.sweep_reads(X)  # the evaluation's reads

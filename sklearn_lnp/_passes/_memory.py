@@ -15,10 +15,10 @@ products are bound by memory bandwidth, so this costs little more than one
 product: on a 100,000 x 1500 float64 design, 82 ms against 107 ms for the two
 products (53 ms for one), single-threaded on a quiet machine, and 2x faster
 when other processes compete for memory bandwidth.  The block must fit in
-the per-core (L2) cache for its second use to be a cache hit: 1 MiB blocks
-beat whole-design products from designs of a few MiB up (designs that fit
-in the last-level cache included), and 4 MiB blocks did not, on a machine
-with 2 MiB of L2 per core.  A design that fits in one block is swept whole.
+the per-core (L2) cache for its second use to be a cache hit (1 MiB; the
+machines this was tuned on have 2 MiB of L2 per core).  A design of up to
+``_SWEEP_WHOLE_BYTES`` stays in the last-level cache between the two
+products and is swept whole, with two BLAS calls.
 
 Dense float64 designs go straight to BLAS; scipy sparse designs use their
 own sparse products.
@@ -56,8 +56,9 @@ _FAST_BLOCK_BYTES = 1 << 21
 # written, then read twice, so it should stay in L2 with its source rows.
 _CONVERT_BLOCK_BYTES = 1 << 20
 # A float64 design up to this size is swept as one block (two plain BLAS
-# calls): it stays in the per-core cache anyway, so fusing saves nothing.
-_SWEEP_WHOLE_BYTES = _SWEEP_BLOCK_BYTES
+# calls): it stays in a last-level cache of 32 MiB between the two products,
+# and two long BLAS calls beat the row blocks' shorter ones and Python loop.
+_SWEEP_WHOLE_BYTES = 1 << 24
 _SWEEP_MATRIX_WHOLE_BYTES = 1 << 25
 
 

@@ -135,7 +135,16 @@ def _lbfgs_not_worth_continuing(tol: float, newton_cost: float, iteration_cost: 
     return should_stop
 
 
-def solve(objective, penalty, P, *, solver="auto", tol=1e-8, max_iter=1000, verbose=0):
+def _columns(problem: SmoothProblem, P: np.ndarray, cols: list[int]):
+    """The problem and starting points of the neurons ``cols`` (increasing indices)."""
+    if len(cols) == problem.n_neurons:
+        return problem, P
+    return problem.subset(np.array(cols)), P[:, cols]
+
+
+def solve(
+    objective, penalty, P, *, solver="auto", tol=1e-8, max_iter=1000, verbose=0, evaluated=None
+):
     """Minimise every neuron's data term plus penalty with the named solver.
 
     Parameters
@@ -158,6 +167,10 @@ def solve(objective, penalty, P, *, solver="auto", tol=1e-8, max_iter=1000, verb
     max_iter : int
         Maximum iterations of each solver used, per neuron.
     verbose : int
+    evaluated : tuple or None
+        ``SmoothProblem(objective, penalty).evaluate(P)`` (values, gradients
+        and ``eta``) when the caller has it; Newton started from ``P`` then
+        saves a read of ``X``.
 
     Returns
     -------
@@ -173,36 +186,33 @@ def solve(objective, penalty, P, *, solver="auto", tol=1e-8, max_iter=1000, verb
         raise ValueError(f"solver must be one of {SMOOTH_SOLVERS}, got {solver!r}.")
     options = {"tol": tol, "max_iter": max_iter, "verbose": verbose}
     if solver == "newton-cholesky":
-        return newton_cholesky(problem, P, **options)
+        return newton_cholesky(problem, P, evaluated=evaluated, **options)
     if solver == "lbfgs":
         return lbfgs(problem, P, pairs=intercept_pairs(problem, P), **options)
     k = P.shape[1]
     iteration_cost = lbfgs_iteration_cost_in_passes(objective)
     singles = [problem if k == 1 else problem.subset([j]) for j in range(k)]
-    newton_direct = np.array(
-        [
-            newton_cost_in_passes(single, _NEWTON_STEPS_COLD)
-            <= _LBFGS_MIN_ITERATIONS * iteration_cost
-            for single in singles
-        ],
-        dtype=bool,
-    )
+    newton_direct = [
+        newton_cost_in_passes(single, _NEWTON_STEPS_COLD) <= _LBFGS_MIN_ITERATIONS * iteration_cost
+        for single in singles
+    ]
     results: list = [None] * k
-    direct = np.flatnonzero(newton_direct)
-    if direct.size:
-        sub = problem if direct.size == k else problem.subset(direct)
-        for j, result in zip(direct, newton_cholesky(sub, P[:, direct], **options), strict=True):
+    direct = [j for j in range(k) if newton_direct[j]]
+    if direct:
+        sub, P_direct = _columns(problem, P, direct)
+        start = evaluated if sub is problem else None
+        newton = newton_cholesky(sub, P_direct, evaluated=start, **options)
+        for j, result in zip(direct, newton, strict=True):
             results[j] = result
-    first = np.flatnonzero(~newton_direct)
-    if first.size:
+    first = [j for j in range(k) if not newton_direct[j]]
+    if first:
         rules = [
             _lbfgs_not_worth_continuing(
                 tol, newton_cost_in_passes(singles[j], _NEWTON_STEPS_WARM), iteration_cost
             )
             for j in first
         ]
-        sub = problem if first.size == k else problem.subset(first)
-        P_first = P[:, first]
+        sub, P_first = _columns(problem, P, first)
         started = lbfgs(
             sub, P_first, should_stop=rules, pairs=intercept_pairs(sub, P_first), **options
         )
@@ -210,8 +220,8 @@ def solve(objective, penalty, P, *, solver="auto", tol=1e-8, max_iter=1000, verb
             results[j] = result
         unfinished = [i for i, result in enumerate(started) if not result.converged]
         if unfinished:
-            cols = first[unfinished]
-            sub = problem if cols.size == k else problem.subset(cols)
+            cols = [first[i] for i in unfinished]
+            sub = _columns(problem, P, cols)[0]
             start = np.column_stack([started[i].params for i in unfinished])
             finished = newton_cholesky(sub, start, solver_name="lbfgs+newton-cholesky", **options)
             for i, j, result in zip(unfinished, cols, finished, strict=True):

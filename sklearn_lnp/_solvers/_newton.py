@@ -30,7 +30,7 @@ optimum, costs one read of ``X`` for its direction and gradient together.
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_factor, cho_solve
+from scipy.linalg import LinAlgError, get_lapack_funcs
 
 from ._line_search import search_one, search_unscaled, take_step
 from ._result import SolverResult
@@ -59,6 +59,37 @@ def use_dual(problem: SmoothProblem) -> bool:
     return dual < primal
 
 
+_POTRF, _POTRS = get_lapack_funcs(("potrf", "potrs"), dtype=np.float64)
+
+
+def cholesky_solve(matrix: np.ndarray, rhs: np.ndarray, *, lower: bool) -> np.ndarray:
+    """Solve ``A x = rhs`` for ``A`` positive definite, given by one triangle of ``matrix``.
+
+    LAPACK's ``potrf`` and ``potrs`` (scipy's) on the Fortran-ordered
+    ``matrix``, which the factor overwrites (a C-ordered one is copied); the
+    other triangle is not read.
+
+    Parameters
+    ----------
+    matrix : ndarray of shape (m, m), Fortran-ordered float64
+    rhs : ndarray of shape (m,) or (m, r)
+    lower : bool
+        Whether ``A`` is given by the lower (else the upper) triangle.
+
+    Raises
+    ------
+    LinAlgError
+        When ``A`` is not numerically positive definite.
+    """
+    factor, info = _POTRF(matrix, lower=lower, overwrite_a=True, clean=False)
+    if info != 0:
+        raise LinAlgError(f"the matrix is not positive definite (potrf info {info}).")
+    solution, info = _POTRS(factor, rhs, lower=lower)
+    if info != 0:  # pragma: no cover - only for invalid arguments
+        raise LinAlgError(f"potrs failed (info {info}).")
+    return solution
+
+
 def _newton_direction(hess: np.ndarray, grad: np.ndarray) -> np.ndarray:
     """Solve ``hess @ d = -grad`` from the upper triangle of ``hess``.
 
@@ -72,9 +103,8 @@ def _newton_direction(hess: np.ndarray, grad: np.ndarray) -> np.ndarray:
         try:
             matrix = hess.copy(order="F")
             if jitter:
-                matrix[np.diag_indices_from(matrix)] = diagonal + jitter
-            factor = cho_factor(matrix, lower=False, overwrite_a=True, check_finite=False)
-            direction = cho_solve(factor, -grad, check_finite=False)
+                np.fill_diagonal(matrix, diagonal + jitter)
+            direction = cholesky_solve(matrix, -grad, lower=False)
             if np.all(np.isfinite(direction)):
                 return direction
         except LinAlgError:
@@ -118,9 +148,11 @@ class _DualSystem:
         x_border = kernel @ delta  # X @ (X' delta), the intercept border
         system = kernel * s[:, None]
         system *= s[None, :]
-        system[np.diag_indices_from(system)] += alpha
-        factor = cho_factor(system, lower=False, overwrite_a=True, check_finite=False)
-        solved = cho_solve(factor, np.column_stack([s * x_grad, s * x_border]), check_finite=False)
+        diagonal = np.einsum("ii->i", system)  # a view
+        diagonal += alpha
+        # symmetric: in Fortran order as it is (like the kernel) or as its transpose
+        matrix = system if system.flags.f_contiguous else system.T
+        solved = cholesky_solve(matrix, np.column_stack([s * x_grad, s * x_border]), lower=False)
         m_grad, m_border = solved[:, 0], solved[:, 1]
         if objective.fit_intercept:
             # Schur complement of the (unpenalised) intercept.
@@ -150,6 +182,7 @@ def newton_cholesky(
     verbose=0,
     solver_name="newton-cholesky",
     dual=None,
+    evaluated=None,
 ):
     """Minimise every neuron's objective by damped Newton steps, one neuron after the other.
 
@@ -174,6 +207,10 @@ def newton_cholesky(
     dual : bool or None
         Force the dual (True) or primal (False) form; by default chosen per
         neuron by :func:`use_dual`.
+    evaluated : tuple or None
+        ``problem.evaluate(P)`` when the caller has it: values (k,),
+        gradients (n_params, k) and ``eta`` (n_samples, k) at ``P`` (saves
+        a read of ``X``).
 
     Returns
     -------
@@ -189,6 +226,12 @@ def newton_cholesky(
             kernel.append(_DualSystem(problem.objective))
         return kernel[0]
 
+    def start(j):
+        if evaluated is None:
+            return None
+        values, G, eta = evaluated
+        return values[[j]], G[:, [j]], eta[:, [j]]
+
     return [
         _newton_one(
             problem if k == 1 else problem.subset([j]),
@@ -199,15 +242,16 @@ def newton_cholesky(
             solver_name=solver_name,
             dual=dual,
             system=system,
+            evaluated=start(j),
         )
         for j in range(k)
     ]
 
 
-def _newton_one(problem, P, *, tol, max_iter, verbose, solver_name, dual, system):
+def _newton_one(problem, P, *, tol, max_iter, verbose, solver_name, dual, system, evaluated):
     """Damped Newton on a one-neuron problem from ``P`` of shape (n_params, 1)."""
     objective = problem.objective
-    values, G, eta = problem.evaluate(P)
+    values, G, eta = problem.evaluate(P) if evaluated is None else evaluated
     grad_max = float(np.abs(G).max())
     if dual is None:
         dual = use_dual(problem)
