@@ -346,10 +346,14 @@ class PoissonObjective:
             Z += db
         return Z
 
-    def kernel(self) -> np.ndarray:
-        """The kernel ``X @ X.T`` (n_samples, n_samples), counted as one Gram."""
+    def kernel(self, *, symmetric: bool = True) -> np.ndarray:
+        """The kernel ``X @ X.T`` (n_samples, n_samples), counted as one Gram.
+
+        With ``symmetric=False`` only its upper triangle is sure to be filled
+        (see :func:`sklearn_lnp._passes.row_gram`).
+        """
         self._counts["grams"] += 1
-        return row_gram(self.X)
+        return row_gram(self.X, symmetric=symmetric)
 
     # -- values and gradients ---------------------------------------------
     def _weight_column(self, rows=slice(None)):

@@ -508,6 +508,7 @@ class SVDSeparator(LNPRegressorMixin, MetaEstimatorMixin, BaseEstimator):
         check_target_ndim(y)
         _check_same_n_samples(X, y)
         with naming("X", "y"):
+            # X's finiteness is checked below together with its magnitude
             X, y = validate_data(
                 self,
                 X,
@@ -516,13 +517,15 @@ class SVDSeparator(LNPRegressorMixin, MetaEstimatorMixin, BaseEstimator):
                 dtype=(np.float64, np.float32),
                 y_numeric=True,
                 reset=True,
+                ensure_all_finite=False,
             )
         y = check_counts(y, "y")
-        # |X| <= 1e50 and counts <= 2**53, as the L1 fits: beyond them the Poisson
-        # gradient and Hessian overflow float64 (ValueError naming X or y)
-        from ._validation import check_representable
+        # finite |X| <= 1e50 and counts <= 2**53, as the L1 fits: beyond them the
+        # Poisson gradient and Hessian overflow float64 (ValueError naming X or y)
+        from ._validation import check_counts_representable, check_finite_representable
 
-        check_representable(X, y)
+        check_finite_representable(X, type(self).__name__)
+        check_counts_representable(y)
         n_pixels = self._layout(X.shape[1])
         shape = _check_frame_shape(self.frame_shape, n_pixels)
         if self.fit_method == "svd":

@@ -32,7 +32,7 @@ from sklearn_lnp import PoissonLNPRegressor
 from sklearn_lnp._objective import PoissonObjective
 from sklearn_lnp._penalties import L2, Quadratic, check_penalty_matrix
 from sklearn_lnp._solvers import SmoothProblem, solve
-from sklearn_lnp._solvers._newton import use_dual
+from sklearn_lnp._solvers._costs import use_dual
 from sklearn_lnp.penalties import smoothness_penalty
 
 moderate = st.floats(-10, 10, allow_nan=False)

@@ -35,7 +35,12 @@ from sklearn_lnp._objective import PoissonObjective
 from sklearn_lnp._penalties import L2
 from sklearn_lnp._solvers import SmoothProblem, solve
 from sklearn_lnp._solvers._lbfgs import _History
-from sklearn_lnp._solvers._newton import _DualSystem, _newton_direction, cholesky_solve
+from sklearn_lnp._solvers._newton import (
+    _DualSystem,
+    _newton_direction,
+    cholesky_factor,
+    cholesky_solve,
+)
 
 
 def _smooth(X, y, exposure, weights, alpha, fit_intercept=True):
@@ -223,9 +228,11 @@ def test_dual_newton_direction_equals_primal(fit_intercept, n, p):
     params = np.random.default_rng(9).standard_normal(objective.n_params) * 0.1
     _, G, eta = problem.evaluate(params[:, None])
     grad = G[:, 0]
-    primal = _newton_direction(problem.hessian(eta, symmetric=False), grad)
+    primal, _ = _newton_direction(problem.hessian(eta, symmetric=False), grad)
     xw = X @ objective.split(params[:, None])[0][:, 0]
-    dual, z = _DualSystem(objective).direction(problem, alpha, eta[:, 0], xw, grad)
+    system = _DualSystem(objective)
+    hessian = system.factorize(objective, alpha, eta[:, 0])
+    dual, z = system.direction(problem, alpha, hessian, eta[:, 0], xw, grad)
     np.testing.assert_allclose(dual, primal, rtol=1e-8, atol=1e-10 * np.abs(primal).max())
     expected_z = objective.direction_predictor(dual[:, None])[:, 0]
     np.testing.assert_allclose(z, expected_z, rtol=1e-8, atol=1e-10)
@@ -358,16 +365,16 @@ def test_cholesky_solve_solves_from_one_triangle(order, lower):
     matrix = np.array(A, order=order)
     other = np.triu_indices(30, 1) if lower else np.tril_indices(30, -1)
     matrix[other] = np.nan  # the triangle that must not be read
-    x = cholesky_solve(matrix, b, lower=lower)
+    factor = cholesky_factor(matrix, lower=lower)
+    x = cholesky_solve(factor, b, lower=lower)
     # backward error of a Cholesky solve: a few eps times cond(A) (~10 here)
     np.testing.assert_allclose(A @ x, b, rtol=0, atol=1e-12 * np.abs(b).max())
-    one_column = cholesky_solve(np.array(A, order="F"), b[:, 0], lower=lower)
-    np.testing.assert_allclose(one_column, x[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(cholesky_solve(factor, b[:, 0], lower=lower), x[:, 0], rtol=1e-12)
 
 
 def test_cholesky_solve_refuses_an_indefinite_matrix():
     with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
-        cholesky_solve(np.array([[1.0, 2.0], [2.0, 1.0]], order="F"), np.ones(2), lower=False)
+        cholesky_factor(np.array([[1.0, 2.0], [2.0, 1.0]], order="F"), lower=False)
 
 
 @pytest.mark.parametrize("n, p", [(300, 12), (60, 80)])  # primal and dual Newton
@@ -389,3 +396,37 @@ def test_newton_from_a_given_evaluation_is_the_same_fit_without_its_reads(n, p):
     np.testing.assert_array_equal(given.params, plain.params)
     assert given.n_iter == plain.n_iter
     assert given_passes == plain_passes - linalg.sweep_reads(X)  # the evaluation's reads
+
+
+@pytest.mark.parametrize("n, p", [(800, 320), (400, 320)])  # primal and dual form
+def test_chord_steps_reach_the_same_optimum_with_fewer_factorisations(monkeypatch, n, p):
+    """Near the optimum Newton reuses its factorised Hessian; the optimum is unchanged."""
+    from sklearn_lnp._solvers import _newton
+
+    X, y, exposure, weights, alpha = _problem(n, p, seed=5, scale=1.0)
+    factorisations = []
+    real_factor = _newton.cholesky_factor
+
+    def counted(matrix, *, lower):
+        factorisations.append(matrix.shape[0])
+        return real_factor(matrix, lower=lower)
+
+    monkeypatch.setattr(_newton, "cholesky_factor", counted)
+    runs = {}
+    for label, rule in (("plain", lambda *args: False), ("chord", _newton.chord_is_cheaper)):
+        monkeypatch.setattr(_newton, "chord_is_cheaper", rule)
+        factorisations.clear()
+        problem = _smooth(X, y, exposure, weights, alpha)
+        objective = problem.objective
+        (result,) = solve(
+            objective, problem.penalty, objective.initial_params(), solver="newton-cholesky",
+            tol=1e-8,
+        )  # fmt: skip
+        runs[label] = (result, len(factorisations))
+    (plain, plain_count), (chord, chord_count) = runs["plain"], runs["chord"]
+    assert plain.converged and chord.converged
+    assert chord.optimality <= 1e-8
+    assert chord_count < plain_count
+    # both meet the same gradient criterion: values within the objective's round-off
+    assert abs(chord.objective - plain.objective) <= 1e-12 * abs(plain.objective)
+    np.testing.assert_allclose(chord.params, plain.params, rtol=0, atol=1e-8)

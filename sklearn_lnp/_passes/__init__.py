@@ -82,9 +82,9 @@ def weighted_gram(X, d: np.ndarray, *, border: bool = False, symmetric: bool = T
     return _implementation(X).weighted_gram(X, d, border=border, symmetric=symmetric)
 
 
-def row_gram(X) -> np.ndarray:
+def row_gram(X, *, symmetric: bool = True) -> np.ndarray:
     """The kernel ``X @ X.T`` (n_samples x n_samples); see :func:`._memory.row_gram`."""
-    return _implementation(X).row_gram(X)
+    return _implementation(X).row_gram(X, symmetric=symmetric)
 
 
 def column_major(X):

@@ -275,8 +275,12 @@ def weighted_gram(X, d: np.ndarray, *, border: bool = False, symmetric: bool = T
     return (gram, total[:, p].copy()) if border else gram
 
 
-def row_gram(X) -> np.ndarray:
-    """``X @ X.T`` (n_samples x n_samples; used by dual Newton when n_samples is small)."""
+def row_gram(X, *, symmetric: bool = True) -> np.ndarray:
+    """``X @ X.T`` (n_samples x n_samples; used by dual Newton when n_samples is small).
+
+    Always the whole symmetric matrix (``symmetric`` is accepted for the
+    in-memory implementation's signature).
+    """
     Xf = X.astype(np.float64)
     return np.asarray((Xf @ Xf.T).compute())
 

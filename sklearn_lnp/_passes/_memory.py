@@ -404,7 +404,7 @@ def gather_columns(X, columns: np.ndarray):
     return X_columns.tocsc() if sp.issparse(X_columns) else X_columns
 
 
-def row_gram(X) -> np.ndarray:
+def row_gram(X, *, symmetric: bool = True) -> np.ndarray:
     """Return the kernel matrix ``X @ X.T`` (n_samples x n_samples) in float64.
 
     Used by Newton steps in the dual (Woodbury) form when ``n_samples`` is
@@ -414,10 +414,16 @@ def row_gram(X) -> np.ndarray:
     Parameters
     ----------
     X : ndarray or sparse matrix of shape (n_samples, n_features)
+    symmetric : bool, default=True
+        If False, only the upper triangle of a dense ``X``'s kernel is
+        defined (the lower one holds zeros): enough for symmetric BLAS
+        products and a Cholesky factorisation, and it saves mirroring it.
 
     Returns
     -------
-    ndarray of shape (n_samples, n_samples), symmetric, float64
+    ndarray of shape (n_samples, n_samples), float64
+        Symmetric (or upper triangular, see ``symmetric``); Fortran-ordered
+        for a dense ``X``.
     """
     n_samples, n_features = X.shape
     if sp.issparse(X):
@@ -432,5 +438,6 @@ def row_gram(X) -> np.ndarray:
             kernel = dsyrk(1.0, block, beta=1.0, c=kernel, trans=0, lower=0, overwrite_c=1)
         else:  # C ordered: its transpose is Fortran ordered
             kernel = dsyrk(1.0, block.T, beta=1.0, c=kernel, trans=1, lower=0, overwrite_c=1)
-    mirror_upper(kernel)
+    if symmetric:
+        mirror_upper(kernel)
     return kernel

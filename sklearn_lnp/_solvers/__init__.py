@@ -15,7 +15,7 @@ direction's ``X d`` and the new gradient are fused in one read).  A Newton
 step costs a weighted Gram matrix and a Cholesky factorisation (primal form)
 or a Cholesky factorisation of an ``n_samples`` matrix after a kernel
 ``X X'`` computed once (dual form, see :mod:`._newton`); these run at BLAS-3
-speed, ``_GEMM_SPEEDUP`` times more multiply-adds per second than a pass.
+speed, ``_costs.GEMM_SPEEDUP`` times more multiply-adds per second than a pass.
 
 ``solver="auto"`` decides per neuron: it runs L-BFGS (all neurons in
 lockstep, one read of ``X`` per iteration for all of them) while it is on
@@ -39,8 +39,15 @@ import math
 
 import numpy as np
 
+from ._costs import (
+    LBFGS_MIN_ITERATIONS,
+    NEWTON_STEPS_COLD,
+    NEWTON_STEPS_WARM,
+    lbfgs_iteration_cost_in_passes,
+    newton_cost_in_passes,
+)
 from ._lbfgs import lbfgs
-from ._newton import newton_cholesky, use_dual
+from ._newton import newton_cholesky
 from ._result import SolverResult, warn_if_not_converged
 from ._smooth import SmoothProblem
 from ._start import intercept_pairs
@@ -48,55 +55,6 @@ from ._start import intercept_pairs
 __all__ = ["SMOOTH_SOLVERS", "SmoothProblem", "SolverResult", "solve", "warn_if_not_converged"]
 
 SMOOTH_SOLVERS = ("auto", "newton-cholesky", "lbfgs")
-
-# Multiply-adds per second of dsyrk / Cholesky over those of a pass over X
-# (matrix-vector products are memory bound).  Measured single-threaded on
-# the development machine (AMD EPYC, OpenBLAS 0.3): a 1500 x 1500 Gram matrix
-# of 1484 rows costs as much as ~90 passes, i.e. (p / 2) / 90 ~ 8.
-_GEMM_SPEEDUP = 8.0
-# Passes per L-BFGS iteration: one fused sweep, plus the occasional rejected
-# unit step (measured 1.05-1.2).
-_LBFGS_ITERATION_PASSES = 1.2
-# Fixed Python/LAPACK-call overhead of one iteration of either solver, in
-# multiply-adds of a pass: ~0.3 ms at ~4 GFMA/s (measured: 0.5 ms of the
-# 1.5 ms L-BFGS iterations on a 1484 x 1500 design).  It makes few-iteration
-# Newton the choice for small problems.
-_ITERATION_OVERHEAD = 1.0e6
-# Newton steps needed from an L-BFGS iterate, and from the initial point
-# (measured 3-5 and 5-8 on the benchmark problems).
-_NEWTON_STEPS_WARM = 4
-_NEWTON_STEPS_COLD = 7
-# Fewest L-BFGS iterations a fit takes (measured 11 on the 100,000 x 1500
-# simulation, 19 at 20,000 x 1500): Newton is used directly when it costs less.
-_LBFGS_MIN_ITERATIONS = 15
-
-
-def _overhead_in_passes(objective) -> float:
-    return _ITERATION_OVERHEAD / (float(objective.n_samples) * objective.n_params)
-
-
-def lbfgs_iteration_cost_in_passes(objective) -> float:
-    """Estimated cost of one L-BFGS iteration of one neuron, in passes over ``X``."""
-    return _LBFGS_ITERATION_PASSES + _overhead_in_passes(objective)
-
-
-def newton_cost_in_passes(problem: SmoothProblem, steps: int) -> float:
-    """Estimated cost of ``steps`` Newton steps, in passes over ``X``.
-
-    For a one-neuron ``problem``; includes the one-off kernel of the dual
-    form.  A pass is ``n p`` multiply-adds at memory speed; BLAS-3 work runs
-    ``_GEMM_SPEEDUP`` times faster.
-    """
-    objective = problem.objective
-    n, p = objective.n_samples, objective.n_params
-    per_pass = float(n) * p
-    if use_dual(problem):
-        setup = n * n * p / 2 / _GEMM_SPEEDUP / per_pass
-        step = (n**3 / 6) / _GEMM_SPEEDUP / per_pass + 2.0 + 3.0 * n / p
-    else:
-        setup = 0.0
-        step = (n * p * p / 2 + p**3 / 6) / _GEMM_SPEEDUP / per_pass + 1.0
-    return setup + steps * (step + _overhead_in_passes(objective))
 
 
 def _lbfgs_not_worth_continuing(tol: float, newton_cost: float, iteration_cost: float):
@@ -193,7 +151,7 @@ def solve(
     iteration_cost = lbfgs_iteration_cost_in_passes(objective)
     singles = [problem if k == 1 else problem.subset([j]) for j in range(k)]
     newton_direct = [
-        newton_cost_in_passes(single, _NEWTON_STEPS_COLD) <= _LBFGS_MIN_ITERATIONS * iteration_cost
+        newton_cost_in_passes(single, NEWTON_STEPS_COLD) <= LBFGS_MIN_ITERATIONS * iteration_cost
         for single in singles
     ]
     results: list = [None] * k
@@ -208,13 +166,18 @@ def solve(
     if first:
         rules = [
             _lbfgs_not_worth_continuing(
-                tol, newton_cost_in_passes(singles[j], _NEWTON_STEPS_WARM), iteration_cost
+                tol, newton_cost_in_passes(singles[j], NEWTON_STEPS_WARM), iteration_cost
             )
             for j in first
         ]
         sub, P_first = _columns(problem, P, first)
-        started = lbfgs(
-            sub, P_first, should_stop=rules, pairs=intercept_pairs(sub, P_first), **options
+        started, (values, G, eta) = lbfgs(
+            sub,
+            P_first,
+            should_stop=rules,
+            pairs=intercept_pairs(sub, P_first),
+            return_state=True,
+            **options,
         )
         for j, result in zip(first, started, strict=True):
             results[j] = result
@@ -223,7 +186,11 @@ def solve(
             cols = [first[i] for i in unfinished]
             sub = _columns(problem, P, cols)[0]
             start = np.column_stack([started[i].params for i in unfinished])
-            finished = newton_cholesky(sub, start, solver_name="lbfgs+newton-cholesky", **options)
+            # Newton starts from L-BFGS's last evaluation (no read of X)
+            evaluated = (values[unfinished], G[:, unfinished], eta[:, unfinished])
+            finished = newton_cholesky(
+                sub, start, solver_name="lbfgs+newton-cholesky", evaluated=evaluated, **options
+            )
             for i, j, result in zip(unfinished, cols, finished, strict=True):
                 result.n_iter += started[i].n_iter
                 results[j] = result

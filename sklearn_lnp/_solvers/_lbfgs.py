@@ -231,6 +231,7 @@ def lbfgs(
     should_stop: Callable | Sequence[Callable] | None = None,
     memory=_MEMORY,
     pairs: Sequence[_History] | None = None,
+    return_state: bool = False,
 ):
     """Minimise every neuron's objective by L-BFGS with exact line searches, in lockstep.
 
@@ -266,6 +267,11 @@ def lbfgs(
     list of SolverResult
         One per neuron; ``n_passes`` and ``n_grams`` count the reads of the
         whole lockstep run, shared by its neurons.
+    state : tuple
+        Only with ``return_state``: the values (k,), gradients (n_params, k)
+        and ``eta`` (n_samples, k) at the returned points, accurate (float64
+        products), for a solver that continues from them
+        (``newton_cholesky(..., evaluated=state)``).
     """
     objective = problem.objective
     P = np.array(P, dtype=np.float64)
@@ -275,7 +281,8 @@ def lbfgs(
     products = _Products(objective.X, k)
     if k == 1 and not products.enabled:
         seed = None if pairs is None else pairs[0]
-        return [_lbfgs_one(problem, P, tol, max_iter, verbose, rules[0], memory, seed)]
+        result, state = _lbfgs_one(problem, P, tol, max_iter, verbose, rules[0], memory, seed)
+        return ([result], state) if return_state else [result]
     values, G, eta = problem.evaluate(P, fast=products.enabled)
     grad_max = _largest(G)
     reference = grad_max.copy()  # max|grad| at each neuron's last accurate evaluation
@@ -394,14 +401,17 @@ def lbfgs(
     approximate = np.flatnonzero(products.approximate)
     if approximate.size:
         refresh(approximate)
-    return [
+    results = [
         SolverResult.of_smooth_fit(objective, P, values, grad_max[j], n_iter[j], tol, "lbfgs", j)
         for j in every
     ]
+    return (results, (values, G, eta)) if return_state else results
 
 
-def _lbfgs_one(problem, P, tol, max_iter, verbose, should_stop, memory, seed=None) -> SolverResult:
+def _lbfgs_one(problem, P, tol, max_iter, verbose, should_stop, memory, seed=None):
     """:func:`lbfgs` for one neuron with accurate products: the same iterates, on scalars.
+
+    Returns the result and the state ``(values, G, eta)`` at its point.
 
     The lockstep loop's bookkeeping (active sets, column gathers, per-neuron
     arrays) costs more than the arithmetic of an iteration on small designs;
@@ -449,4 +459,5 @@ def _lbfgs_one(problem, P, tol, max_iter, verbose, should_stop, memory, seed=Non
                 f"[lbfgs] iter {n_iter:4d}  objective {float(values[0]):.15g}  "
                 f"max|grad| {grad_max:.3e}  step {step:.3g}"
             )
-    return SolverResult.of_smooth_fit(objective, P, values, grad_max, n_iter, tol, "lbfgs")
+    result = SolverResult.of_smooth_fit(objective, P, values, grad_max, n_iter, tol, "lbfgs")
+    return result, (values, G, eta)

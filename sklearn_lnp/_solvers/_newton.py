@@ -25,56 +25,56 @@ by its Schur complement.  ``X @ g`` and ``X @ d`` come from ``K`` (no pass).
 Either way the step is found on the line (one ``O(n_samples)`` evaluation per
 trial, see :mod:`._line_search`), and the full Newton step, accepted near the
 optimum, costs one read of ``X`` for its direction and gradient together.
+
+Chord steps: near the optimum the Hessian changes by the order of the step,
+so a direction from the Hessian already factorised (a chord step) still
+contracts ``max|grad|`` fast, for one read of ``X`` instead of a Gram matrix
+(or the dual system) and its factorisation.  After a full step, the next
+step is a chord step when the contraction it predicts (a multiple of the
+last Newton step's, or the last chord step's own) reaches ``tol`` for less
+than a Newton step costs (:func:`._costs.chord_is_cheaper`); a chord step
+that finds no decrease is retried with a fresh Hessian.  The stopping
+criterion is unchanged.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from scipy.linalg import LinAlgError, get_lapack_funcs
+from dataclasses import dataclass
 
+import numpy as np
+from scipy.linalg import LinAlgError, get_blas_funcs, get_lapack_funcs
+
+from ._costs import chord_is_cheaper, l2_strength, use_dual
 from ._line_search import search_one, search_unscaled, take_step
 from ._result import SolverResult
 from ._smooth import SmoothProblem
 
-
-def _alpha(problem: SmoothProblem) -> float:
-    """The L2 strength of a one-neuron problem."""
-    return float(problem.penalty.strengths(1)[0])
-
-
-def use_dual(problem: SmoothProblem) -> bool:
-    """Whether Newton steps in the dual (Woodbury) form are cheaper for a one-neuron problem.
-
-    Flop counts (multiply-adds): a primal step forms ``X' D X`` (``n p^2 / 2``)
-    and factorises it (``p^3 / 6``); a dual step factorises an ``n x n``
-    matrix (``n^3 / 6``) after computing ``K = X X'`` once (``n^2 p / 2``,
-    spread here over four steps).  Needs ``alpha > 0`` and a penalty whose
-    Hessian is ``alpha I`` (``penalty.isotropic``).
-    """
-    if not problem.penalty.isotropic or _alpha(problem) <= 0.0:
-        return False
-    n, p = problem.objective.n_samples, problem.objective.n_features
-    primal = n * p * p / 2 + p**3 / 6
-    dual = n**3 / 6 + n * n * p / 8
-    return dual < primal
-
+# Predicted contraction of max|grad| per chord step, relative to that of the
+# full Newton step before it (observed 0.2-3 times on the benchmark problems:
+# the Hessian has changed by the order of that step).
+_CHORD_CONTRACTION = 3.0
 
 _POTRF, _POTRS = get_lapack_funcs(("potrf", "potrs"), dtype=np.float64)
+(_DSYMV,) = get_blas_funcs(("symv",), dtype=np.float64)
 
 
-def cholesky_solve(matrix: np.ndarray, rhs: np.ndarray, *, lower: bool) -> np.ndarray:
-    """Solve ``A x = rhs`` for ``A`` positive definite, given by one triangle of ``matrix``.
+def cholesky_factor(matrix: np.ndarray, *, lower: bool) -> np.ndarray:
+    """Cholesky factor of ``A`` positive definite, given by one triangle of ``matrix``.
 
-    LAPACK's ``potrf`` and ``potrs`` (scipy's) on the Fortran-ordered
-    ``matrix``, which the factor overwrites (a C-ordered one is copied); the
-    other triangle is not read.
+    LAPACK's ``potrf`` (scipy's) on the Fortran-ordered ``matrix``, which the
+    factor overwrites (a C-ordered one is copied); the other triangle is not
+    read.
 
     Parameters
     ----------
     matrix : ndarray of shape (m, m), Fortran-ordered float64
-    rhs : ndarray of shape (m,) or (m, r)
     lower : bool
         Whether ``A`` is given by the lower (else the upper) triangle.
+
+    Returns
+    -------
+    ndarray of shape (m, m)
+        The factor, in that triangle (for :func:`cholesky_solve`).
 
     Raises
     ------
@@ -84,17 +84,32 @@ def cholesky_solve(matrix: np.ndarray, rhs: np.ndarray, *, lower: bool) -> np.nd
     factor, info = _POTRF(matrix, lower=lower, overwrite_a=True, clean=False)
     if info != 0:
         raise LinAlgError(f"the matrix is not positive definite (potrf info {info}).")
+    return factor
+
+
+def cholesky_solve(factor: np.ndarray, rhs: np.ndarray, *, lower: bool) -> np.ndarray:
+    """Solve ``A x = rhs`` from the factor of :func:`cholesky_factor` (``potrs``).
+
+    ``rhs`` of shape (m,) or (m, r); ``lower`` as given to :func:`cholesky_factor`.
+    """
     solution, info = _POTRS(factor, rhs, lower=lower)
     if info != 0:  # pragma: no cover - only for invalid arguments
         raise LinAlgError(f"potrs failed (info {info}).")
     return solution
 
 
-def _newton_direction(hess: np.ndarray, grad: np.ndarray) -> np.ndarray:
+def _newton_direction(hess: np.ndarray, grad: np.ndarray):
     """Solve ``hess @ d = -grad`` from the upper triangle of ``hess``.
 
     Adds a growing ridge if ``hess`` is numerically singular (possible with
     ``alpha == 0`` and ``n_features >= n_samples``); falls back to ``-grad``.
+
+    Returns
+    -------
+    direction : ndarray of shape (n_params,)
+    factor : ndarray of shape (n_params, n_params) or None
+        Upper Cholesky factor of the (ridged) ``hess`` the direction solves,
+        for later directions from the same matrix; None for ``-grad``.
     """
     diagonal = np.diag(hess).copy()
     scale = max(float(np.max(np.abs(diagonal))), np.finfo(float).tiny)
@@ -104,22 +119,52 @@ def _newton_direction(hess: np.ndarray, grad: np.ndarray) -> np.ndarray:
             matrix = hess.copy(order="F")
             if jitter:
                 np.fill_diagonal(matrix, diagonal + jitter)
-            direction = cholesky_solve(matrix, -grad, lower=False)
+            factor = cholesky_factor(matrix, lower=False)
+            direction = cholesky_solve(factor, -grad, lower=False)
             if np.all(np.isfinite(direction)):
-                return direction
+                return direction, factor
         except LinAlgError:
             pass
         jitter = scale * 1e-12 if jitter == 0.0 else jitter * 100.0
-    return -grad
+    return -grad, None
+
+
+@dataclass
+class _DualFactor:
+    """The dual form's Hessian at one point: what its Newton directions share."""
+
+    delta: np.ndarray  # per-sample Hessian weights s d2mu, (n_samples,)
+    s: np.ndarray  # sqrt(delta)
+    factor: np.ndarray  # upper Cholesky factor of alpha I + S K S
+    x_border: np.ndarray  # X @ (X' delta), the intercept border
+    m_border: np.ndarray  # (alpha I + S K S)^-1 (s x_border)
+    border_border: float  # (delta . x_border - (s x_border) . m_border) / alpha
 
 
 class _DualSystem:
     """Newton directions from the kernel ``K = X X'`` (Woodbury identity), any neuron."""
 
     def __init__(self, objective):
-        self.kernel = objective.kernel()
+        # the upper triangle, in Fortran order: read by symmetric BLAS and potrf
+        self.kernel = np.asfortranarray(objective.kernel(symmetric=False))
 
-    def direction(self, problem: SmoothProblem, alpha: float, eta, xw, grad):
+    def factorize(self, objective, alpha: float, eta) -> _DualFactor:
+        """Factorise the dual system at ``eta`` of shape (n_samples,) (no pass over ``X``)."""
+        kernel = self.kernel
+        delta = objective.hessian_weights(eta)
+        s = np.sqrt(delta)
+        x_border = _DSYMV(1.0, kernel, delta, lower=0)
+        system = kernel * s[:, None]  # Fortran-ordered like the kernel
+        system *= s[None, :]
+        diagonal = np.einsum("ii->i", system)  # a view
+        diagonal += alpha
+        factor = cholesky_factor(system, lower=False)
+        sx_border = s * x_border
+        m_border = cholesky_solve(factor, sx_border, lower=False)
+        border_border = float(delta @ x_border - sx_border @ m_border) / alpha
+        return _DualFactor(delta, s, factor, x_border, m_border, border_border)
+
+    def direction(self, problem: SmoothProblem, alpha: float, hessian: _DualFactor, eta, xw, grad):
         """Newton direction and its ``z = X dw + db`` for a one-neuron problem.
 
         Parameters
@@ -127,6 +172,9 @@ class _DualSystem:
         problem : SmoothProblem
         alpha : float
             The problem's L2 strength (positive).
+        hessian : _DualFactor
+            :meth:`factorize` at this point (a Newton step) or at an earlier
+            one (a chord step: the direction of that Hessian).
         eta : ndarray of shape (n_samples,)
             Linear predictor at the current point.
         xw : ndarray of shape (n_samples,)
@@ -141,35 +189,24 @@ class _DualSystem:
         """
         objective = problem.objective
         kernel = self.kernel
+        delta, s = hessian.delta, hessian.s
         residual = objective.gradient_weights(eta)
-        delta = objective.hessian_weights(eta)
-        s = np.sqrt(delta)
-        x_grad = kernel @ residual + alpha * xw  # X @ grad_w
-        x_border = kernel @ delta  # X @ (X' delta), the intercept border
-        system = kernel * s[:, None]
-        system *= s[None, :]
-        diagonal = np.einsum("ii->i", system)  # a view
-        diagonal += alpha
-        # symmetric: in Fortran order as it is (like the kernel) or as its transpose
-        matrix = system if system.flags.f_contiguous else system.T
-        solved = cholesky_solve(matrix, np.column_stack([s * x_grad, s * x_border]), lower=False)
-        m_grad, m_border = solved[:, 0], solved[:, 1]
+        x_grad = _DSYMV(1.0, kernel, residual, beta=alpha, y=xw, lower=0)  # X @ grad_w
+        m_grad = cholesky_solve(hessian.factor, s * x_grad, lower=False)
         if objective.fit_intercept:
             # Schur complement of the (unpenalised) intercept.
-            sx_border = s * x_border
-            border_grad = (delta @ x_grad - sx_border @ m_grad) / alpha
-            border_border = (delta @ x_border - sx_border @ m_border) / alpha
-            schur = max(float(delta.sum() - border_border), np.finfo(float).tiny)
+            border_grad = (delta @ x_grad - (s * hessian.x_border) @ m_grad) / alpha
+            schur = max(float(delta.sum() - hessian.border_border), np.finfo(float).tiny)
             d_intercept = (border_grad - grad[-1]) / schur
         else:
             d_intercept = 0.0
-        c = d_intercept * delta - s * (m_grad + d_intercept * m_border)
+        c = d_intercept * delta - s * (m_grad + d_intercept * hessian.m_border)
         p = objective.n_features
         direction = np.empty(objective.n_params)
         direction[:p] = -(grad[:p] + objective.rmatvec(c[:, None])[:, 0]) / alpha
         if objective.fit_intercept:
             direction[-1] = d_intercept
-        z = -(x_grad + kernel @ c) / alpha + d_intercept
+        z = -(x_grad + _DSYMV(1.0, kernel, c, lower=0)) / alpha + d_intercept
         return direction, z
 
 
@@ -249,14 +286,22 @@ def newton_cholesky(
 
 
 def _newton_one(problem, P, *, tol, max_iter, verbose, solver_name, dual, system, evaluated):
-    """Damped Newton on a one-neuron problem from ``P`` of shape (n_params, 1)."""
+    """Damped Newton on a one-neuron problem from ``P`` of shape (n_params, 1).
+
+    After a full step, the next direction is a chord step (the last
+    factorised Hessian's, no new Gram matrix or factorisation) when the
+    predicted chord steps reach ``tol`` for less than a Newton step
+    (:func:`._costs.chord_is_cheaper`).
+    """
     objective = problem.objective
     values, G, eta = problem.evaluate(P) if evaluated is None else evaluated
     grad_max = float(np.abs(G).max())
     if dual is None:
         dual = use_dual(problem)
-    alpha = _alpha(problem)
+    alpha = l2_strength(problem)
     xw = None  # X @ w, kept by the dual form
+    hessian = None  # the last factorised Hessian (dual form) or its factor (primal)
+    chord = False
     n_iter = 0
     while grad_max > tol and n_iter < max_iter:
         step = 0.0
@@ -265,7 +310,9 @@ def _newton_one(problem, P, *, tol, max_iter, verbose, solver_name, dual, system
                 W = objective.split(P)[0]
                 xw = objective.direction_predictor(objective.join(W))[:, 0] if np.any(W) else 0.0
                 xw = np.broadcast_to(xw, eta.shape[:1]).copy()
-            direction, z = system().direction(problem, alpha, eta[:, 0], xw, G[:, 0])
+            if not chord:
+                hessian = system().factorize(objective, alpha, eta[:, 0])
+            direction, z = system().direction(problem, alpha, hessian, eta[:, 0], xw, G[:, 0])
             D = direction[:, None]
             line = objective.line_restriction(eta, z[:, None], problem.terms(P, D))
             if line.slope[0] < 0.0:
@@ -276,25 +323,45 @@ def _newton_one(problem, P, *, tol, max_iter, verbose, solver_name, dual, system
                 new_values, new_G, new_eta = problem.evaluate(new_P, new_eta, scratch=True)
                 new_xw = xw + step * (z - (direction[-1] if objective.fit_intercept else 0.0))
         else:
-            D = _newton_direction(problem.hessian(eta, 0, symmetric=False), G[:, 0])[:, None]
-            steps, new_P, new_values, new_G, new_eta = take_step(problem, P, eta, D, values, G)
+            if chord:
+                direction = cholesky_solve(hessian, -G[:, 0], lower=False)
+            else:
+                hess = problem.hessian(eta, 0, symmetric=False)
+                direction, hessian = _newton_direction(hess, G[:, 0])
+            steps, new_P, new_values, new_G, new_eta = take_step(
+                problem, P, eta, direction[:, None], values, G
+            )
             step = float(steps[0])
+        n_iter += 1
+        if step == 0.0 and chord:
+            chord = False  # a fresh Hessian next
+            continue
         if step == 0.0:
             # Not a descent direction (singular Hessian) or round-off floor:
             # one try along the gradient, then give up.
             steps, new_P, new_values, new_G, new_eta = search_unscaled(problem, P, eta, -G)
             step = float(steps[0])
             new_xw = None
-        n_iter += 1
+            hessian = None  # no chord step after a gradient step
         if verbose:
             print(
                 f"[newton{'-dual' if dual else ''}] iter {n_iter:3d}  "
                 f"objective {values[0]:.15g}  max|grad| {grad_max:.3e}  step {step:.3g}"
+                + ("  (chord)" if chord else "")
             )
         if step == 0.0:
             break
         P, values, G, eta = new_P, new_values, new_G, new_eta
         if dual:
             xw = new_xw
-        grad_max = float(np.abs(G).max())
+        new_grad_max = float(np.abs(G).max())
+        # per chord step: as observed after one, else predicted from the Newton step's
+        contraction = new_grad_max / grad_max * (1.0 if chord else _CHORD_CONTRACTION)
+        chord = (
+            hessian is not None
+            and step == 1.0
+            and new_grad_max > tol
+            and chord_is_cheaper(problem, dual, contraction, new_grad_max, tol)
+        )
+        grad_max = new_grad_max
     return SolverResult.of_smooth_fit(objective, P, values, grad_max, n_iter, tol, solver_name)

@@ -21,9 +21,10 @@ from .._solvers._quadratic_lasso import INNER_SOLVERS
 from .._solvers._result import stopping_tol
 from .._validation import (
     check_counts,
+    check_counts_representable,
     check_exposure,
+    check_finite_representable,
     check_real_input,
-    check_representable,
     fit_sample_weight,
     naming,
 )
@@ -592,7 +593,10 @@ def check_path_data(X, y, exposure, sample_weight, fit_intercept=True):
     """Validate the inputs of a path fit; raise if there is no spike to fit."""
     check_real_input(X, "X")
     with naming("X"):
-        X = check_array(X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32))
+        # X's finiteness is checked below together with its magnitude
+        X = check_array(
+            X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32), ensure_all_finite=False
+        )
     y = check_counts(y, "y")
     if y.ndim != 1 and not (y.ndim == 2 and y.shape[1] == 1):
         raise ValueError(f"y must be 1-d (one count per bin); got shape {y.shape}.")
@@ -601,7 +605,8 @@ def check_path_data(X, y, exposure, sample_weight, fit_intercept=True):
         raise ValueError(f"y must have one count per row of X ({X.shape[0]}); got {y.shape[0]}.")
     exposure = check_exposure(exposure, X.shape[0])
     sample_weight = fit_sample_weight(sample_weight, X.shape[0])
-    check_representable(X, y)
+    check_finite_representable(X)
+    check_counts_representable(y)
     if np.sum(sample_weight * y) <= 0:
         raise ValueError(
             "y (spike counts) has no spikes where sample_weight > 0: the regularisation path "
