@@ -57,8 +57,9 @@ _FAST_BLOCK_BYTES = 1 << 21
 _CONVERT_BLOCK_BYTES = 1 << 20
 # A float64 design up to this size is swept as one block (two plain BLAS
 # calls): it stays in a last-level cache of 32 MiB between the two products,
-# and two long BLAS calls beat the row blocks' shorter ones and Python loop.
-_SWEEP_WHOLE_BYTES = 1 << 24
+# and two long BLAS calls beat the row blocks' shorter ones and Python loop
+# (a row block of a 1500-column design holds 87 rows).
+_SWEEP_WHOLE_BYTES = 3 << 23
 _SWEEP_MATRIX_WHOLE_BYTES = 1 << 25
 
 
