@@ -471,7 +471,7 @@ class Quadratic(Penalty):
     def gradient(self, W: np.ndarray) -> np.ndarray:
         """``alpha_j Q w_j``, shape (n_features, n_neurons)."""
         alpha = self._column_alpha(W)
-        if not np.any(alpha):
+        if self.vanishes:
             return np.zeros_like(W, dtype=np.float64)
         return self._times(W) * alpha
 
@@ -505,7 +505,7 @@ class Quadratic(Penalty):
             ``alpha d' Q w`` and ``alpha d' Q d`` per neuron.
         """
         alpha = self._column_alpha(W)
-        if not np.any(alpha):
+        if self.vanishes:
             return np.zeros(W.shape[1]), np.zeros(W.shape[1])
         QD = self._times(D)
         c1 = alpha * column_dot(W, QD)
@@ -518,7 +518,7 @@ class Quadratic(Penalty):
         Accurate to the size of the change (no difference of two large values).
         """
         alpha = self._column_alpha(W)
-        if not np.any(alpha):
+        if self.vanishes:
             return np.zeros(W.shape[1])
         return 0.5 * alpha * column_dot(W_new - W, self._times(W_new + W))
 

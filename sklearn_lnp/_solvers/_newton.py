@@ -136,9 +136,9 @@ class _DualFactor:
     delta: np.ndarray  # per-sample Hessian weights s d2mu, (n_samples,)
     s: np.ndarray  # sqrt(delta)
     factor: np.ndarray  # upper Cholesky factor of alpha I + S K S
-    x_border: np.ndarray  # X @ (X' delta), the intercept border
-    m_border: np.ndarray  # (alpha I + S K S)^-1 (s x_border)
-    border_border: float  # (delta . x_border - (s x_border) . m_border) / alpha
+    sx_border: np.ndarray  # s * (X @ (X' delta)), the scaled intercept border
+    m_border: np.ndarray  # (alpha I + S K S)^-1 sx_border
+    schur: float  # Schur complement of the (unpenalised) intercept
 
 
 class _DualSystem:
@@ -162,7 +162,8 @@ class _DualSystem:
         sx_border = s * x_border
         m_border = cholesky_solve(factor, sx_border, lower=False)
         border_border = float(delta @ x_border - sx_border @ m_border) / alpha
-        return _DualFactor(delta, s, factor, x_border, m_border, border_border)
+        schur = max(float(delta.sum() - border_border), np.finfo(float).tiny)
+        return _DualFactor(delta, s, factor, sx_border, m_border, schur)
 
     def direction(self, problem: SmoothProblem, alpha: float, hessian: _DualFactor, eta, xw, grad):
         """Newton direction and its ``z = X dw + db`` for a one-neuron problem.
@@ -195,9 +196,8 @@ class _DualSystem:
         m_grad = cholesky_solve(hessian.factor, s * x_grad, lower=False)
         if objective.fit_intercept:
             # Schur complement of the (unpenalised) intercept.
-            border_grad = (delta @ x_grad - (s * hessian.x_border) @ m_grad) / alpha
-            schur = max(float(delta.sum() - hessian.border_border), np.finfo(float).tiny)
-            d_intercept = (border_grad - grad[-1]) / schur
+            border_grad = (delta @ x_grad - hessian.sx_border @ m_grad) / alpha
+            d_intercept = (border_grad - grad[-1]) / hessian.schur
         else:
             d_intercept = 0.0
         c = d_intercept * delta - s * (m_grad + d_intercept * hessian.m_border)
