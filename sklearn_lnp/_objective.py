@@ -383,40 +383,54 @@ class PoissonObjective:
         r -= self.weighted_Y[rows]
         return r
 
-    def _plain_residual_rows(self, eta, z, new_eta, mu, db, step):
-        """One neuron's ``func(rows, u)`` of a sweep along a direction, for vectors.
+    def _along_one(self, eta, D, step, fast):
+        """:meth:`gradient_along` for one neuron on vectors, or None if ``exp`` needs more.
 
-        The function sets ``z = u + db``, ``new_eta = eta + step z`` and ``mu =
-        exp(new_eta)`` on ``rows`` of the vectors (shape (n_samples,), views
-        of the caller's columns) and returns the gradient weights ``s mu - s
-        y`` there: the arithmetic of :meth:`_residual_rows` in fewer calls
-        per row block, without its test for the continuation of ``exp``.  The
-        caller tests ``new_eta <= ETA_MAX`` once after the sweep and, where
-        it fails, sweeps again with :meth:`_residual_rows`.
+        Sets ``z = u + db``, ``eta_new = eta + step z``, ``mu = exp(eta_new)``
+        and the gradient weights ``s mu - s y`` row block by row block (the
+        arithmetic of :meth:`_residual_rows` in fewer calls, without its test
+        for the continuation of ``exp``), then the value and the gradient in
+        the few operations one column needs.  Returns None, after the
+        sweep, when some ``eta_new > ETA_MAX``: the caller sweeps again with
+        the continuation.  Entries below ``-ETA_CLIP`` are clipped as in
+        :meth:`_finish`.
         """
-        shift = float(db.reshape(-1)[0]) if self.fit_intercept else 0.0
-        factor = float(np.reshape(step, -1)[0])
+        p, n = self.n_features, self.n_samples
+        shift = float(D[p, 0]) if self.fit_intercept else 0.0
+        factor = step if isinstance(step, float) else float(np.reshape(step, -1)[0])
+        Z = np.empty((n, 1))
+        new_eta = np.empty((n, 1))
+        mu = np.empty(n)
+        old, z, new = eta[:, 0], Z[:, 0], new_eta[:, 0]
+        weights, equal = self.weights, self._equal_weight
         weighted_y = self.weighted_Y[:, 0]
 
         def residual_of(rows, u):
-            z_rows = z[rows]
+            z_rows, new_rows, mu_rows = z[rows], new[rows], mu[rows]
             np.add(u, shift, out=z_rows)
-            eta_rows = new_eta[rows]
             if factor == 1.0:
-                np.add(z_rows, eta[rows], out=eta_rows)
+                np.add(z_rows, old[rows], out=new_rows)
             else:
-                np.multiply(z_rows, factor, out=eta_rows)
-                eta_rows += eta[rows]
-            mu_rows = mu[rows]
-            np.exp(eta_rows, out=mu_rows)
-            if self._equal_weight is None:
-                r = np.multiply(mu_rows, self.weights[rows])
-            else:
-                r = np.multiply(mu_rows, self._equal_weight)
+                np.multiply(z_rows, factor, out=new_rows)
+                new_rows += old[rows]
+            np.exp(new_rows, out=mu_rows)
+            r = mu_rows * (weights[rows] if equal is None else equal)
             r -= weighted_y[rows]
             return r
 
-        return residual_of
+        with np.errstate(over="ignore", invalid="ignore"):
+            XtR = self._sweep(D[:p], None, fast, residual_of)
+        if not new.max(initial=-np.inf) <= ETA_MAX:  # False for NaN
+            return None
+        if new.min(initial=0.0) < -ETA_CLIP:
+            np.maximum(new, -ETA_CLIP, out=new)
+        weighted_mu = float(self.weights @ mu)
+        values = np.array([weighted_mu - float(weighted_y @ new)])
+        G = np.empty((self.n_params, 1))
+        G[:p] = XtR
+        if self.fit_intercept:
+            G[p, 0] = weighted_mu - float(self._y_total[0])
+        return values, G, new_eta, Z
 
     def _finish(self, eta, mu, XtR, extended, sums=None) -> tuple[np.ndarray, np.ndarray]:
         """Values and gradient from ``eta`` (clipped in place), ``mu`` and ``X.T R``.
@@ -537,6 +551,11 @@ class PoissonObjective:
         G : ndarray of shape (n_params, k)
         eta_new : ndarray of shape (n_samples, k)
         """
+        if self.n_neurons == 1:
+            found = self._along_one(eta, D, step, fast)
+            if found is not None:
+                values, G, new_eta, Z = found
+                return LineRestriction(self, eta, Z, terms), values, G, new_eta
         dW, db = self.split(D)
         step = np.asarray(step, dtype=np.float64)  # () or (k,): broadcasts over the rows
         unit = step.ndim == 0 and step == 1.0
@@ -559,15 +578,8 @@ class PoissonObjective:
                 block += eta[rows]
             return self._residual_rows(rows, block, mu, extended)
 
-        plain_rows = None
-        if self.n_neurons == 1:
-            plain_rows = self._plain_residual_rows(
-                eta[:, 0], Z[:, 0], new_eta[:, 0], mu[:, 0], db, step
-            )
         with np.errstate(over="ignore", invalid="ignore"):
-            XtR = self._sweep(dW, residual_of, fast, plain_rows)
-            if plain_rows is not None and not new_eta.max(initial=-np.inf) <= ETA_MAX:
-                XtR = self._sweep(dW, residual_of, fast)  # the continuation of exp is needed
+            XtR = self._sweep(dW, residual_of, fast)
         values, G = self._finish(new_eta, mu, XtR, extended)
         return LineRestriction(self, eta, Z, terms), values, G, new_eta
 

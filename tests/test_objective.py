@@ -289,7 +289,7 @@ def test_one_neuron_sweep_is_the_general_row_code(
     X, Y, exposure, sample_weight = make_problem(n=200, p=6, k=1, seed=10, dtype=dtype)
     vector = PoissonObjective(X, Y, exposure, sample_weight, fit_intercept=fit_intercept)
     general = PoissonObjective(X, Y, exposure, sample_weight, fit_intercept=fit_intercept)
-    monkeypatch.setattr(general, "_plain_residual_rows", lambda *args: None)
+    monkeypatch.setattr(general, "_along_one", lambda *args: None)
     rng = np.random.default_rng(11)
     P = rng.standard_normal((vector.n_params, 1)) * 0.1
     D = rng.standard_normal((vector.n_params, 1)) * 0.05

@@ -99,20 +99,23 @@ class _History:
         newest = self._pairs[k]
         newest[0] = s
         newest[1] = y
-        # rows s_i, y_i (i = i0 .. k) times the columns s, y: one product
-        dots = self._pairs[i0 : k + 1].reshape(-1, s.size) @ newest.T
-        sy, ss, yy = float(dots[-2, 1]), float(dots[-2, 0]), float(dots[-1, 1])
+        # Only the products the matrices need, each a matrix-vector product
+        # over the rows y_i (or s_i), i = i0 .. k, of the interleaved store.
+        kept = self._pairs[i0 : k + 1]
+        ys = kept[:, 1] @ s  # y_i . s; the last is y . s
+        yy = kept[:, 1] @ y  # y_i . y
+        sy = float(ys[-1])
         # Curvature condition; holds for convex objectives with exact line
         # searches unless s or y are at round-off level.
-        if not sy > 1e-12 * math.sqrt(ss * yy):
+        if not sy > 1e-12 * math.sqrt(float(s @ s) * float(yy[-1])):
             return
         if i0 > self.start:  # drop the oldest pair
             self.start = i0
             self.size -= 1
-        self._sy[k, i0 : k + 1] = dots[1::2, 0]  # y_i . s
-        self._sy[i0:k, k] = dots[0:-2:2, 1]  # s_i . y
-        self._yy[k, i0 : k + 1] = dots[1::2, 1]
-        self._yy[i0:k, k] = self._yy[k, i0:k]
+        self._sy[k, i0 : k + 1] = ys
+        self._sy[i0:k, k] = kept[:-1, 0] @ y  # s_i . y
+        self._yy[k, i0 : k + 1] = yy
+        self._yy[i0:k, k] = yy[:-1]
         self._d[k] = sy
         self.size += 1
 
