@@ -30,10 +30,14 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg.blas import dsyrk, ssyrk
 
-# Row-block sizes in bytes of float64 scratch.  Matrix-vector products are
-# memory bound: a block that stays in cache is best.  The Gram matrix is
-# compute bound: larger blocks let BLAS reach its peak.
-_MATVEC_BLOCK_BYTES = 1 << 20
+# Row-block sizes in bytes of float64 scratch.  Matrix-vector products that
+# convert ``X`` to float64 block by block (float32 designs with accurate
+# products, other dtypes, non-contiguous designs): the conversion streams
+# through the block once, so blocks sized for the last-level cache beat
+# blocks sized for the per-core cache, whose Python loop and shorter BLAS
+# calls cost more.  The Gram matrix is compute bound: larger blocks let BLAS
+# reach its peak.
+_MATVEC_BLOCK_BYTES = 1 << 22
 _GRAM_BLOCK_BYTES = 1 << 25
 
 
@@ -53,8 +57,9 @@ _SWEEP_MATRIX_BLOCK_BYTES = 1 << 22
 _FAST_BLOCK_BYTES = 1 << 21
 # Row blocks of a sweep that converts ``X`` to float64 (float32 designs with
 # accurate products, non-contiguous float64 ones): the converted block is
-# written, then read twice, so it should stay in L2 with its source rows.
-_CONVERT_BLOCK_BYTES = 1 << 20
+# written, then read twice; as for _MATVEC_BLOCK_BYTES, a block that the
+# last-level cache holds does better than one sized for the per-core cache.
+_CONVERT_BLOCK_BYTES = 1 << 22
 # A float64 design up to this size is swept as one block (two plain BLAS
 # calls): it stays in a last-level cache of 32 MiB between the two products,
 # and two long BLAS calls beat the row blocks' shorter ones and Python loop
