@@ -21,25 +21,24 @@ __all__ = [
     "use_dual",
 ]
 
-# Multiply-adds per second of dsyrk / Cholesky over those of a pass over X
-# (matrix-vector products are memory bound).  Measured single-threaded on
-# the development machine (AMD EPYC, OpenBLAS 0.3): a 1500 x 1500 Gram matrix
-# of 1484 rows costs as much as ~90 passes, i.e. (p / 2) / 90 ~ 8.
+# Multiply-adds per second of dsyrk / Cholesky over those of a pass over X:
+# matrix-vector products are memory bound, BLAS-3 runs at the compute peak.
+# The constants below are single-threaded calibrations on the benchmark
+# problems (``benchmarks/bench_poisson_l2.py``); the commits that set them
+# record the measurements.
 GEMM_SPEEDUP = 8.0
 # Passes per L-BFGS iteration: one fused sweep, plus the occasional rejected
-# unit step (measured 1.05-1.2).
+# unit step (one more read).
 _LBFGS_ITERATION_PASSES = 1.2
-# Fixed Python/LAPACK-call overhead of one iteration of either solver, in
-# multiply-adds of a pass: ~0.3 ms at ~4 GFMA/s (measured: 0.5 ms of the
-# 1.5 ms L-BFGS iterations on a 1484 x 1500 design).  It makes few-iteration
-# Newton the choice for small problems.
+# Fixed Python and LAPACK-call overhead of one iteration of either solver,
+# in multiply-adds of a pass.  It makes few-iteration Newton the choice for
+# small problems.
 _ITERATION_OVERHEAD = 1.0e6
-# Newton steps needed from an L-BFGS iterate, and from the initial point
-# (measured 3-5 and 5-8 on the benchmark problems).
+# Newton steps needed from an L-BFGS iterate, and from the initial point.
 NEWTON_STEPS_WARM = 4
 NEWTON_STEPS_COLD = 7
-# Fewest L-BFGS iterations a fit takes (measured 11 on the 100,000 x 1500
-# simulation, 19 at 20,000 x 1500): Newton is used directly when it costs less.
+# Fewest L-BFGS iterations a fit takes: Newton is used directly when it
+# costs less.
 LBFGS_MIN_ITERATIONS = 15
 
 

@@ -42,60 +42,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import LinAlgError, get_blas_funcs, get_lapack_funcs
+from scipy.linalg import LinAlgError, get_blas_funcs
 
+from ._blas import cholesky_factor, cholesky_solve
 from ._costs import chord_is_cheaper, l2_strength, use_dual
 from ._line_search import search_one, search_unscaled, take_step
 from ._result import SolverResult
 from ._smooth import SmoothProblem
 
 # Predicted contraction of max|grad| per chord step, relative to that of the
-# full Newton step before it (observed 0.2-2.6 times in simulated 200-800-bin fits:
-# the Hessian has changed by the order of that step).
+# full Newton step before it: a chord step contracts less, since the Hessian
+# has changed by the order of that step (an upper bound of the ratios seen on
+# the simulated space-time fits).
 _CHORD_CONTRACTION = 3.0
 
-_POTRF, _POTRS = get_lapack_funcs(("potrf", "potrs"), dtype=np.float64)
 (_DSYMV,) = get_blas_funcs(("symv",), dtype=np.float64)
-
-
-def cholesky_factor(matrix: np.ndarray, *, lower: bool) -> np.ndarray:
-    """Cholesky factor of ``A`` positive definite, given by one triangle of ``matrix``.
-
-    LAPACK's ``potrf`` (scipy's) on the Fortran-ordered ``matrix``, which the
-    factor overwrites (a C-ordered one is copied); the other triangle is not
-    read.
-
-    Parameters
-    ----------
-    matrix : ndarray of shape (m, m), Fortran-ordered float64
-    lower : bool
-        Whether ``A`` is given by the lower (else the upper) triangle.
-
-    Returns
-    -------
-    ndarray of shape (m, m)
-        The factor, in that triangle (for :func:`cholesky_solve`).
-
-    Raises
-    ------
-    LinAlgError
-        When ``A`` is not numerically positive definite.
-    """
-    factor, info = _POTRF(matrix, lower=lower, overwrite_a=True, clean=False)
-    if info != 0:
-        raise LinAlgError(f"the matrix is not positive definite (potrf info {info}).")
-    return factor
-
-
-def cholesky_solve(factor: np.ndarray, rhs: np.ndarray, *, lower: bool) -> np.ndarray:
-    """Solve ``A x = rhs`` from the factor of :func:`cholesky_factor` (``potrs``).
-
-    ``rhs`` of shape (m,) or (m, r); ``lower`` as given to :func:`cholesky_factor`.
-    """
-    solution, info = _POTRS(factor, rhs, lower=lower)
-    if info != 0:  # pragma: no cover - only for invalid arguments
-        raise LinAlgError(f"potrs failed (info {info}).")
-    return solution
 
 
 def _newton_direction(hess: np.ndarray, grad: np.ndarray):

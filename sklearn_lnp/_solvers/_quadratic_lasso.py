@@ -23,9 +23,10 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_factor, cho_solve
+from scipy.linalg import LinAlgError
 
 from .._penalties import l1_violation, soft_threshold
+from ._blas import cholesky_factor, cholesky_solve
 
 __all__ = ["INNER_SOLVERS", "solve_quadratic_lasso"]
 
@@ -136,8 +137,7 @@ def _solve_face(hess, lin, penalty, active, signs):
     else:
         block = hess.take(index, axis=0).take(index, axis=1)
     try:
-        factor = cho_factor(block.T, lower=True, overwrite_a=True, check_finite=False)
-        c = cho_solve(factor, rhs, check_finite=False)
+        c = cholesky_solve(cholesky_factor(block.T, lower=True), rhs, lower=True)
     except (LinAlgError, ValueError):
         return None
     return c if np.all(np.isfinite(c)) else None

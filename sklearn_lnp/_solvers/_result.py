@@ -71,8 +71,8 @@ class SolverResult:
 
 # Relative size, to the mean count, of the smallest gradient entries (and KKT
 # violations) the stopping criterion asks for: above the gradient's round-off,
-# which grows in proportion to the counts (measured ~1.2e-14 x the mean count
-# at the optimum of a 200 x 6 problem with counts of 1e9, for every solver).
+# which grows in proportion to the counts (about 1e-14 x the mean count at
+# the optimum, for every solver; see ``stopping_tol``).
 ROUNDOFF_RELATIVE = 1e-12
 
 
