@@ -127,19 +127,20 @@ class _History:
         """``-H grad`` with the L-BFGS inverse-Hessian approximation ``H``."""
         if self.size == 0:
             return -grad
-        window = slice(self.start, self.start + self.size)
-        pairs = self._pairs[window].reshape(-1, grad.size)
-        sy = self._sy[window, window]
-        yy = self._yy[window, window]
-        gamma = sy[-1, -1] / yy[-1, -1]
+        start, stop = self.start, self.start + self.size
+        pairs = self._pairs[start:stop].reshape(-1, grad.size)
+        sy = self._sy[start:stop, start:stop]
+        gamma = sy[-1, -1] / self._yy[stop - 1, stop - 1]
         products = pairs @ grad  # s_0 . g, y_0 . g, s_1 . g, ...
         # dtrsv reads only the upper triangle of sy: that is R.
         c = dtrsv(sy, products[0::2], lower=0, trans=0)
-        rhs = self._d[window] * c + gamma * (yy @ c - products[1::2])
+        rhs = self._yy[start:stop, start:stop] @ c
+        rhs -= products[1::2]
+        rhs *= gamma
+        rhs += self._d[start:stop] * c
         coefficients = np.empty(pairs.shape[0])
-        coefficients[0::2] = dtrsv(sy, rhs, lower=0, trans=1)
-        coefficients[0::2] *= -1.0
-        coefficients[1::2] = gamma * c
+        np.negative(dtrsv(sy, rhs, lower=0, trans=1), out=coefficients[0::2])
+        np.multiply(c, gamma, out=coefficients[1::2])
         direction = coefficients @ pairs  # -(S p - gamma Y c)
         direction -= gamma * grad
         return direction

@@ -218,18 +218,21 @@ def take_step(problem, P, eta, D, values, G, *, t0=1.0, curvature=0.9, fast=Fals
     new_P, new_values, new_G, new_eta
         The new points (columns with a zero step are undefined).
     """
-    slope = column_dot(G, D)
-    line, new_values, new_G, new_eta, new_P = problem.along(P, eta, D, t0, fast=fast)
-    end_slope = column_dot(new_G, D)
-    if slope.size == 1:  # one neuron: the same test on Python floats (no array bookkeeping)
-        slope, end_slope = float(slope[0]), float(end_slope[0])
+    if D.shape[1] == 1:  # one neuron: the same test on Python floats (no array bookkeeping)
+        d = D[:, 0]
+        slope = float(G[:, 0] @ d)
+        line, new_values, new_G, new_eta, new_P = problem.along(P, eta, D, t0, fast=fast)
+        end_slope = float(new_G[:, 0] @ d)
         decrease = float(new_values[0]) - float(values[0])
         if _unresolved(decrease, float(values[0])):
-            decrease = float(line(t0, None, second=False)[0][0])
+            decrease = line.at(t0, 0, second=False)[0]
         if _accepted(decrease, slope, end_slope, t0, curvature):
             return np.array([float(t0)]), new_P, new_values, new_G, new_eta
         accepted = np.zeros(1, dtype=bool)
     else:
+        slope = column_dot(G, D)
+        line, new_values, new_G, new_eta, new_P = problem.along(P, eta, D, t0, fast=fast)
+        end_slope = column_dot(new_G, D)
         decrease = new_values - values
         small = _unresolved(decrease, values)
         if small.any():

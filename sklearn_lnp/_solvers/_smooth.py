@@ -45,10 +45,8 @@ class SmoothProblem:
     def _add_penalty(self, P, values, G):
         if self.penalty.vanishes:  # nothing to add
             return values, G
-        W = self.objective.split(P)[0]
-        values = values + self.penalty.value(W)
-        G[: self.objective.n_features] += self.penalty.gradient(W)
-        return values, G
+        p = self.objective.n_features
+        return self.penalty.add_value_gradient(P[:p], values, G[:p]), G
 
     def evaluate(self, P, eta=None, *, fast=False, scratch=False):
         """Values (k,), gradients (n_params, k) and ``eta`` at ``P`` (see ``value_gradient``)."""
@@ -71,7 +69,7 @@ class SmoothProblem:
         line, values, G, new_eta = self.objective.gradient_along(
             eta, D, step, terms=lambda: self.terms(P, D), fast=fast
         )
-        new_P = P + D if np.ndim(step) == 0 and step == 1.0 else P + D * step
+        new_P = P + D if isinstance(step, float) and step == 1.0 else P + D * step
         values, G = self._add_penalty(new_P, values, G)
         return line, values, G, new_eta, new_P
 
