@@ -15,6 +15,15 @@ which two separate runs on a busy machine do not.  Each revision simulates
 and builds its own designs (the same seeds).  Printed: the median over the
 rounds of the time per fit of each, their ratio, the correlations of both.
 
+Sharing the allocator couples the two revisions through the heap: glibc
+returns the top of its heap to the system when it is free (and serves
+arrays above a moving threshold by ``mmap``), so whether an allocation
+page-faults depends on what the other revision left on the heap.  With
+``--old``, the script therefore fixes glibc's trim and mmap thresholds
+(``mallopt``, where glibc is the C library; the output says whether it did):
+freed memory stays in the heap, and neither revision pays page faults that
+the other one caused.  The plain run leaves the allocator as it is.
+
 Run: ``python benchmarks/space_time_recovery.py [n_seeds] [--old DIR] [--rounds R]``
 """
 
@@ -27,6 +36,8 @@ from run_all import default_thread_environment  # no numeric imports
 default_thread_environment(1)
 
 import argparse  # noqa: E402
+import ctypes  # noqa: E402
+import ctypes.util  # noqa: E402
 import importlib  # noqa: E402
 import importlib.util  # noqa: E402
 import statistics  # noqa: E402
@@ -44,6 +55,28 @@ SHAPE = (8, 8)
 N_LAGS = 5
 BINS = (200, 400, 800, 1600, 3200)
 METHODS = (("bilinear", 0.0), ("svd", 0.03), ("svd", 0.3))
+
+
+# glibc's mallopt parameters, and the largest mmap threshold it accepts (64-bit)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MMAP_THRESHOLD_MAX = 32 << 20
+
+
+def pin_allocator() -> bool:
+    """Keep glibc's freed memory in its heap: no trimming, no ``mmap`` below 32 MiB.
+
+    Returns whether both thresholds were set (False without glibc).
+    """
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, TypeError, AttributeError):
+        return False
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    trim = mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+    mmap = mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_MAX)
+    return bool(trim and mmap)
 
 
 def load_package(checkout: Path, name: str):
@@ -106,10 +139,16 @@ def run(n_seeds):
 
 
 def compare(n_seeds, old_checkout: Path, rounds: int):
+    pinned = pin_allocator()
     packages = {"old": load_package(old_checkout.resolve(), "sklearn_lnp_old"), "new": sklearn_lnp}
     importlib.import_module("sklearn_lnp.datasets")
     for label, package in packages.items():
         print(f"{label}: {Path(package.__file__).parent.parent}")
+    print(
+        "allocator: glibc trim and mmap thresholds fixed (freed memory stays in the heap)"
+        if pinned
+        else "allocator: left as it is (no glibc mallopt)"
+    )
     print(
         f"{SHAPE[0]}x{SHAPE[1]} pixels, {N_LAGS} lags, {n_seeds} seeds, {rounds} alternating "
         "rounds: median ms per fit (simulation, design and fit), new/old"

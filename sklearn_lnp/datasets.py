@@ -1034,7 +1034,7 @@ def make_separable_neuron(
     >>> neuron.stimulus.shape, neuron.rf.shape, neuron.coef.shape
     ((500, 30), (30, 5), (150,))
     """
-    from .preprocessing import LagTransformer
+    from .preprocessing import _lag_design
 
     if n_frames < 1 or n_lags < 1:
         raise ValueError(f"n_frames and n_lags must be >= 1; got {n_frames!r}, {n_lags!r}.")
@@ -1075,7 +1075,8 @@ def make_separable_neuron(
     else:
         stimulus = rng.standard_normal(size=(n_frames, u.size))
         log_gain = 0.5 * float(coef @ coef)
-    design = LagTransformer(lags=range(n_lags)).fit_transform(stimulus)
+    # the lagged design (LagTransformer's, without the estimator's validation)
+    design = _lag_design(stimulus, range(n_lags), 0.0, np.float64)
     intercept = float(np.log(mean_count / dt))
     rate = dt * np.exp(intercept + design @ coef)
     counts = rng.poisson(rate).astype(np.float64)

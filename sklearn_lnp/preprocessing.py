@@ -229,6 +229,21 @@ def _fill_lag_block(block, X, lag: int, fill_value, frames) -> None:
     block[rows[found]] = X[order[position[found]]]
 
 
+def _lag_design(X, lags, fill_value, dtype, frames=None) -> np.ndarray:
+    """Lag-major design ``[X(lag_0), X(lag_1), ...]`` of frames ``X`` (n_samples, n_pixels).
+
+    Row ``t`` of block ``k`` is the frame ``lags[k]`` before frame ``t`` (by
+    row, or by ``frames`` from :func:`_sort_frames`), ``fill_value`` where
+    there is none.  Returns an array of shape (n_samples, n_lags * n_pixels).
+    """
+    n_samples, n_pixels = X.shape
+    out = np.empty((n_samples, len(lags) * n_pixels), dtype=dtype)
+    for k, lag in enumerate(lags):
+        block = out[:, k * n_pixels : (k + 1) * n_pixels]
+        _fill_lag_block(block, X, int(lag), fill_value, frames)
+    return out
+
+
 def _basis_design(X, lags, basis_matrix, fill_value, dtype, frames) -> np.ndarray:
     """Basis-major design ``sum_k B[k, j] * X(lag_k)``, one lag block at a time."""
     n_samples, n_columns = X.shape
@@ -667,11 +682,7 @@ class LagTransformer(_LaggedColumnsMixin, TransformerMixin, BaseEstimator):
         frames = _sort_frames(frame_index)
         if self.basis_matrix_ is not None:
             return _basis_design(X, self.lags_, self.basis_matrix_, self.fill_value, dtype, frames)
-        out = np.empty((n_samples, self.lags_.size * n_pixels), dtype=dtype)
-        for k, lag in enumerate(self.lags_):
-            block = out[:, k * n_pixels : (k + 1) * n_pixels]
-            _fill_lag_block(block, X, int(lag), self.fill_value, frames)
-        return out
+        return _lag_design(X, self.lags_, self.fill_value, dtype, frames)
 
     def fit_transform(self, X, y=None, frame_index=None):
         """Fit and transform; see :meth:`transform`.
