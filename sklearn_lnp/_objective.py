@@ -390,10 +390,10 @@ class PoissonObjective:
         and the gradient weights ``s mu - s y`` row block by row block (the
         arithmetic of :meth:`_residual_rows` in fewer calls, without its test
         for the continuation of ``exp``), then the value and the gradient in
-        the few operations one column needs.  Returns None, after the
-        sweep, when some ``eta_new > ETA_MAX``: the caller sweeps again with
-        the continuation.  Entries below ``-ETA_CLIP`` are clipped as in
-        :meth:`_finish`.
+        :meth:`_finish` from the two sums of one column.  Returns None,
+        after the sweep, when some ``eta_new > ETA_MAX``: the caller sweeps
+        again with the continuation.  Entries below ``-ETA_CLIP`` are
+        clipped, as :meth:`_finish` does.
         """
         p, n = self.n_features, self.n_samples
         shift = float(D[p, 0]) if self.fit_intercept else 0.0
@@ -424,19 +424,16 @@ class PoissonObjective:
             return None
         if new.min(initial=0.0) < -ETA_CLIP:
             np.maximum(new, -ETA_CLIP, out=new)
-        weighted_mu = float(self.weights @ mu)
-        values = np.array([weighted_mu - float(weighted_y @ new)])
-        G = np.empty((self.n_params, 1))
-        G[:p] = XtR
-        if self.fit_intercept:
-            G[p, 0] = weighted_mu - float(self._y_total[0])
+        sums = (np.array([self.weights @ mu]), np.array([weighted_y @ new]))
+        values, G = self._finish(new_eta, None, XtR, [], sums)
         return values, G, new_eta, Z
 
     def _finish(self, eta, mu, XtR, extended, sums=None) -> tuple[np.ndarray, np.ndarray]:
         """Values and gradient from ``eta`` (clipped in place), ``mu`` and ``X.T R``.
 
         ``sums``: ``(weights @ mu, weighted_Y . eta)`` of one neuron when the
-        caller has them (from ``eta`` that needs no clipping), as arrays (1,).
+        caller has them (from ``eta`` that needs no clipping, or is clipped already), as
+        arrays (1,).
         """
         if sums is not None:
             weighted_mu, weighted_eta = sums

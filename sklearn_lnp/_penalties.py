@@ -141,19 +141,6 @@ class Penalty:
         """Penalty of each neuron, shape (n_neurons,)."""
         raise NotImplementedError
 
-    def add_value_gradient(self, W: np.ndarray, values: np.ndarray, G_W: np.ndarray):
-        """``values + value(W)``; adds ``gradient(W)`` to ``G_W`` in place (smooth penalties).
-
-        Parameters
-        ----------
-        W : ndarray of shape (n_features, n_neurons)
-        values : ndarray of shape (n_neurons,)
-        G_W : ndarray of shape (n_features, n_neurons)
-            The coefficient rows of the gradients.
-        """
-        G_W += self.gradient(W)
-        return values + self.value(W)
-
 
 class L2(Penalty):
     r"""Ridge penalty ``alpha/2 ||w||^2`` per neuron (``PoissonRegressor``'s scaling).
@@ -195,14 +182,6 @@ class L2(Penalty):
     def gradient(self, W: np.ndarray) -> np.ndarray:
         """``alpha_j w_j``, shape (n_features, n_neurons)."""
         return W * self._column_alpha(W)
-
-    def add_value_gradient(self, W: np.ndarray, values: np.ndarray, G_W: np.ndarray):
-        """:meth:`Penalty.add_value_gradient` with one scalar ``alpha`` in fewer operations."""
-        if self.alpha.ndim or not self.alpha:
-            return super().add_value_gradient(W, values, G_W)
-        scalar = float(self.alpha)
-        G_W += W * self.alpha
-        return values + 0.5 * scalar * column_dot(W, W)
 
     def add_to_hessian(self, hessian: np.ndarray, n_features: int, neuron: int = 0) -> None:
         """Add ``alpha_j I`` to the coefficient block of one neuron's Hessian, in place.

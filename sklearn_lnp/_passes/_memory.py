@@ -12,9 +12,8 @@ float64 precision while never holding a float64 copy of the whole of ``X``.
 :func:`sweep` fuses ``u = X @ v`` and ``X.T @ f(u)`` in a single read of
 ``X``: each row block is used twice while it is in cache.  Matrix-vector
 products are bound by memory bandwidth, so this costs little more than one
-product: on a 100,000 x 1500 float64 design, 82 ms against 107 ms for the two
-products (53 ms for one), single-threaded on a quiet machine, and 2x faster
-when other processes compete for memory bandwidth.  The block must fit in
+product, and less than the two products done separately (more so when other
+processes compete for memory bandwidth).  The block must fit in
 the per-core (L2) cache for its second use to be a cache hit (1 MiB; the
 machines this was tuned on have 2 MiB of L2 per core).  A design of up to
 ``_SWEEP_WHOLE_BYTES`` stays in the last-level cache between the two

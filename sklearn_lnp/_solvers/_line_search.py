@@ -218,11 +218,9 @@ def take_step(problem, P, eta, D, values, G, *, t0=1.0, curvature=0.9, fast=Fals
     new_P, new_values, new_G, new_eta
         The new points (columns with a zero step are undefined).
     """
+    line, new_values, new_G, new_eta, new_P = problem.along(P, eta, D, t0, fast=fast)
     if D.shape[1] == 1:  # one neuron: the same test on Python floats (no array bookkeeping)
-        d = D[:, 0]
-        slope = float(G[:, 0] @ d)
-        line, new_values, new_G, new_eta, new_P = problem.along(P, eta, D, t0, fast=fast)
-        end_slope = float(new_G[:, 0] @ d)
+        slope, end_slope = float(G[:, 0] @ D[:, 0]), float(new_G[:, 0] @ D[:, 0])
         decrease = float(new_values[0]) - float(values[0])
         if _unresolved(decrease, float(values[0])):
             decrease = line.at(t0, 0, second=False)[0]
@@ -230,9 +228,7 @@ def take_step(problem, P, eta, D, values, G, *, t0=1.0, curvature=0.9, fast=Fals
             return np.array([float(t0)]), new_P, new_values, new_G, new_eta
         accepted = np.zeros(1, dtype=bool)
     else:
-        slope = column_dot(G, D)
-        line, new_values, new_G, new_eta, new_P = problem.along(P, eta, D, t0, fast=fast)
-        end_slope = column_dot(new_G, D)
+        slope, end_slope = column_dot(G, D), column_dot(new_G, D)
         decrease = new_values - values
         small = _unresolved(decrease, values)
         if small.any():

@@ -45,8 +45,10 @@ class SmoothProblem:
     def _add_penalty(self, P, values, G):
         if self.penalty.vanishes:  # nothing to add
             return values, G
-        p = self.objective.n_features
-        return self.penalty.add_value_gradient(P[:p], values, G[:p]), G
+        W = self.objective.split(P)[0]
+        values = values + self.penalty.value(W)
+        G[: self.objective.n_features] += self.penalty.gradient(W)
+        return values, G
 
     def evaluate(self, P, eta=None, *, fast=False, scratch=False):
         """Values (k,), gradients (n_params, k) and ``eta`` at ``P`` (see ``value_gradient``)."""
